@@ -1,0 +1,45 @@
+# Trellis: two commands on a fresh machine.
+#   make demo   generate a realistic region, import it, print a summary
+#   make test   build and run every test
+SHELL := /bin/bash
+APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4
+SWIFT_BUILD_FLAGS ?=
+BIN := .build/debug/trellis
+DEMO_DIR ?= demo
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+# Installs the system libraries with apt-get when missing (as root); otherwise says how.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing"; \
+	    (apt-get install -y -q $$missing >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)) \
+	      || { echo "apt-get install$$missing failed"; exit 1; }; \
+	  else \
+	    echo "missing system packages:$$missing"; echo "run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@python3 -c 'import jsonschema, referencing' 2>/dev/null || python3 -m pip install -q jsonschema referencing
+
+build: deps
+	swift build $(SWIFT_BUILD_FLAGS)
+
+test: build
+	python3 tools/check_schemas.py --meta
+	python3 tools/check_schemas.py
+	swift test $(SWIFT_BUILD_FLAGS)
+
+demo: build
+	$(BIN) demo --dir $(DEMO_DIR)
+
+# Release-built benchmark: ours next to raw sqlite3 in the same run (1 M events by default).
+bench: deps
+	swift build -c release --product trellis-bench
+	.build/release/trellis-bench $(BENCH_ARGS)
+
+clean:
+	rm -rf .build $(DEMO_DIR)

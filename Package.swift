@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Trellis",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "trellis", targets: ["TrellisCLI"]),
+        .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // liblz4 from the system (apt: liblz4-dev), for the research archives' LZ4 frames.
+        .systemLibrary(
+            name: "CLZ4",
+            pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]),
+        .target(
+            name: "TrellisLedger",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "CLZ4",
+            ],
+            exclude: ["Generator"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "TrellisCLI",
+            dependencies: [
+                "TrellisLedger",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        // Release-built benchmark: ours next to the raw sqlite3 limit, in one run.
+        .executableTarget(
+            name: "trellis-bench",
+            dependencies: [
+                "TrellisLedger",
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            path: "tools/bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisLedgerTests",
+            dependencies: ["TrellisLedger"],
+            exclude: ["Examples"],
+            swiftSettings: strict),
+    ]
+)

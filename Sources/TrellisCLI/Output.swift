@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Buffered writes to a file descriptor, without Foundation and without the global `stdout`
+/// (which Swift 6 strict concurrency rejects).
+struct Sink {
+    let fd: Int32
+    private var buffer: [UInt8] = []
+
+    init(fd: Int32) {
+        self.fd = fd
+        buffer.reserveCapacity(1 << 20)
+    }
+
+    mutating func write(_ s: String) {
+        buffer.append(contentsOf: s.utf8)
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    mutating func write(bytes: [UInt8]) {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= 1 << 20 { flush() }
+    }
+
+    mutating func line(_ s: String = "") { write(s); buffer.append(0x0A) }
+
+    mutating func flush() {
+        var off = 0
+        buffer.withUnsafeBytes { p in
+            while off < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + off, p.count - off)
+                if n <= 0 { if errno == EINTR { continue }; break }
+                off += n
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+enum Console {
+    static func out(_ s: String) {
+        var sink = Sink(fd: 1)
+        sink.line(s)
+        sink.flush()
+    }
+
+    static func err(_ s: String) {
+        var sink = Sink(fd: 2)
+        sink.line(s)
+        sink.flush()
+    }
+
+    static var stdoutIsTTY: Bool { isatty(1) != 0 }
+    static var stderrIsTTY: Bool { isatty(2) != 0 }
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and the work has taken
+/// more than a second; never in pipes or CI.
+final class ProgressBar {
+    private let label: String
+    private let start = Timestamp.monotonic()
+    private var lastDraw = 0.0
+    private var drawn = false
+    private let enabled: Bool
+
+    init(_ label: String) {
+        self.label = label
+        enabled = Console.stderrIsTTY && getenv("CI") == nil
+    }
+
+    /// `done` of `total` units (total nil when unknown).
+    func update(_ done: Int64, of total: Int64?, unit: String) {
+        guard enabled else { return }
+        let now = Timestamp.monotonic()
+        guard now - start > 1, now - lastDraw > 0.1 else { return }
+        lastDraw = now
+        var text = "\r\(label) "
+        if let total, total > 0 {
+            let f = min(1, Double(done) / Double(total))
+            let width = 30
+            let filled = Int(f * Double(width))
+            text += "[" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled) + "] "
+            text += String(Int(f * 100)) + "%"
+        } else {
+            text += "\(done) \(unit)"
+        }
+        var sink = Sink(fd: 2)
+        sink.write(text + "\u{1B}[K")
+        sink.flush()
+        drawn = true
+    }
+
+    func finish() {
+        guard drawn else { return }
+        var sink = Sink(fd: 2)
+        sink.write("\r\u{1B}[K")
+        sink.flush()
+    }
+}
+
+import TrellisLedger
+
+extension Timestamp {
+    static func monotonic() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// A plain-text table aligned to its widest cells; numeric columns right-aligned.
+struct TextTable {
+    var headers: [String]
+    var rows: [[String]] = []
+    var rightAligned: Set<Int> = []
+
+    func render() -> String {
+        var widths = headers.map(\.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        func fmt(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in
+                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
+                return rightAligned.contains(i) ? pad + c : (i == cells.count - 1 ? c : c + pad)
+            }.joined(separator: "  ")
+        }
+        var lines = [fmt(headers), widths.enumerated().map { String(repeating: "─", count: $0.element) }.joined(separator: "  ")]
+        lines += rows.map(fmt)
+        return lines.joined(separator: "\n")
+    }
+
+    /// GitHub-flavoured Markdown.
+    func markdown() -> String {
+        func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+        var lines = ["| " + headers.map(esc).joined(separator: " | ") + " |"]
+        lines.append("|" + headers.indices.map { rightAligned.contains($0) ? "---:|" : "---|" }.joined())
+        lines += rows.map { "| " + $0.map(esc).joined(separator: " | ") + " |" }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingOccurrences(of a: String, with b: String) -> String {
+        split(separator: Substring(a), omittingEmptySubsequences: false).joined(separator: b)
+    }
+
+    /// Truncated to `n` characters with an ellipsis.
+    func clipped(_ n: Int) -> String { count <= n ? self : String(prefix(n - 1)) + "…" }
+}

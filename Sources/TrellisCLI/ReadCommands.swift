@@ -1,0 +1,218 @@
+import ArgumentParser
+import TrellisLedger
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "How many events the ledger holds, its head hash and the period it covers.")
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Option(help: "table or json.")
+    var format: OutputFormat = .table
+
+    func validate() throws {
+        if ![.table, .json].contains(format) { throw ValidationError("--format must be table or json") }
+    }
+
+    func run() throws {
+        let l = try ledger.open()
+        let s = try Failure.guarded { try l.status() }
+        if format == .json {
+            Console.out(JSONValue.object(JSONObject([
+                ("events", .int(s.events)), ("head_seq", .int(s.head.seq)), ("head_hash", .string(s.head.hashHex)),
+                ("first_occurred_at", .optional(s.firstOccurredAt)), ("last_occurred_at", .optional(s.lastOccurredAt)),
+                ("file_bytes", .int(s.fileBytes)),
+            ])).rendered(pretty: true))
+        } else {
+            Console.out("""
+                ledger     \(l.path)
+                events     \(s.events)
+                head       seq \(s.head.seq), \(s.head.hashHex)
+                occurred   \(s.firstOccurredAt.map { String($0.prefix(10)) } ?? "–") to \(s.lastOccurredAt.map { String($0.prefix(10)) } ?? "–")
+                file       \(s.fileBytes) bytes
+                """)
+        }
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the hash chain: exit 0 if the log is intact, 1 naming the first bad seq.",
+        discussion: "Publish the head hash it prints (in a board paper, say): anyone can later check that the log still leads to it.")
+
+    @OptionGroup var ledger: LedgerOptions
+
+    func run() throws {
+        let l = try ledger.open()
+        let bar = ProgressBar("verifying")
+        let report = try Failure.guarded { try l.verify { done, total in bar.update(done, of: total, unit: "events") } }
+        bar.finish()
+        for w in report.warnings { Console.err("warning: \(w)") }
+        if let broken = report.broken {
+            Console.out("broken at seq \(broken.seq): \(broken.why)")
+            throw ExitCode(1)
+        }
+        if !report.warnings.isEmpty {
+            Console.out("broken: the log's append-only protection was removed (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
+            throw ExitCode(1)
+        }
+        Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
+    }
+}
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "List events, oldest first, with filters.",
+        discussion: """
+            --format ndjson prints each event exactly as the chain records it (personal fields
+            sealed), with seq, recorded_at and hash: one verifiable line per event.
+            Examples:
+              trellis log --type AttendanceRecorded --org oak-trust --from 2025-09-01 --to 2026-09-01
+              trellis log --since-seq 1200 --format ndjson
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+    @Option(help: "Only events of this type (repeatable).") var type: [String] = []
+    @Option(help: "Only events that name this organisation.") var org: String?
+    @Option(help: "Only events of this network (its meetings, documents, reviews, members).") var network: String?
+    @Option(help: "Only events that occurred on or after this date.") var from: DateArgument?
+    @Option(help: "Only events that occurred before this date.") var to: DateArgument?
+    @Option(help: "Only events after this seq.") var sinceSeq: Int64 = 0
+    @Option(help: "At most this many events.") var limit: Int?
+    @Option(help: "table or ndjson (default: table on a terminal, ndjson in a pipe).") var format: OutputFormat?
+
+    func validate() throws {
+        for t in type where EventType(rawValue: t) == nil {
+            throw ValidationError("unknown event type \(t); one of " + EventType.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        if let f = from, let t = to, f.days >= t.days { throw ValidationError("--from \(f.text) must be before --to \(t.text)") }
+        if let format, ![.table, .ndjson].contains(format) { throw ValidationError("--format must be table or ndjson") }
+        if let limit, limit < 0 { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        let l = try ledger.open()
+        var filter = LogFilter()
+        filter.types = Set(type)
+        filter.org = org
+        filter.network = network
+        filter.fromDay = from?.days
+        filter.toDay = to?.days
+        filter.sinceSeq = sinceSeq
+        filter.limit = limit
+        let entries = try Failure.guarded { try l.log(filter) }
+        var sink = Sink(fd: 1)
+        if (format ?? (Console.stdoutIsTTY ? .table : .ndjson)) == .ndjson {
+            for e in entries { sink.write(bytes: CanonicalEnvelope.bytes(e.event, withHash: true)); sink.write("\n") }
+        } else {
+            let names = try Failure.guarded { try PersonNames(ledger: l) }
+            var table = TextTable(headers: ["seq", "occurred", "type", "what"])
+            table.rightAligned = [0]
+            for e in entries {
+                var what = EventSummary.line(type: e.event.type, data: e.data, names: names.lookup)
+                if let by = e.retractedBy { what = "[retracted by \(by)] " + what }
+                table.rows.append([String(e.event.seq), String(e.event.occurredAt.prefix(10)), e.event.type, what.clipped(100)])
+            }
+            sink.line(table.render())
+            if entries.isEmpty { sink.line("(no events)") }
+        }
+        sink.flush()
+    }
+}
+
+/// Person names for display: decrypted while the key exists, "(erased)" after.
+struct PersonNames {
+    private var names: [String: String] = [:]
+    private let keys: [String: [UInt8]]
+
+    init(ledger: Ledger) throws {
+        keys = try ledger.personKeys()
+        try ledger.scan { e in
+            if e.type == EventType.personRegistered.rawValue, let data = (try? JSONParser.parse(e.data))?.object,
+               let person = data.string("person_id") {
+                let open = PersonalData.opening(data, of: .personRegistered, key: keys[person])
+                names[person] = open.string("name")
+            }
+            return true
+        }
+    }
+
+    func lookup(_ person: String) -> String? { names[person] }
+}
+
+struct AuditCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "An organisation's engagement timeline: every event about it, in the order things happened.",
+        discussion: """
+            Lists every event that names the organisation, the follow-ups of its reviews and
+            documents, and retractions of any of these, with seq, recorded_at and actor.
+            Example: trellis audit oak-trust --from 2025-09-01 --format md > oak-trust.md
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+    @Argument(help: ArgumentHelp("The organisation id.", valueName: "org-id")) var orgID: String
+    @Option(help: "From this date (inclusive).") var from: DateArgument?
+    @Option(help: "To this date (exclusive).") var to: DateArgument?
+    @Option(help: "table, json or md.") var format: OutputFormat = .table
+
+    func validate() throws {
+        if let f = from, let t = to, f.days >= t.days { throw ValidationError("--from \(f.text) must be before --to \(t.text)") }
+        if ![.table, .json, .md].contains(format) { throw ValidationError("--format must be table, json or md") }
+    }
+
+    func run() throws {
+        let l = try ledger.open()
+        let entries = try Failure.guarded { () throws -> [LogEntry] in
+            guard try l.log({ var f = LogFilter(); f.types = ["OrganisationRegistered"]; f.org = orgID; return f }()).isEmpty == false else {
+                Console.err("trellis: no organisation \(orgID) in \(l.path) (see 'trellis log --type OrganisationRegistered')")
+                throw ExitCode(66)
+            }
+            return try l.audit(org: orgID, fromDay: from?.days, toDay: to?.days)
+        }
+        let names = try Failure.guarded { try PersonNames(ledger: l) }
+        var sink = Sink(fd: 1)
+        switch format {
+        case .json:
+            let items: [JSONValue] = entries.map { e in
+                .object(JSONObject([
+                    ("seq", .int(e.event.seq)), ("id", .string(e.event.id)), ("type", .string(e.event.type)),
+                    ("occurred_at", .string(e.event.occurredAt)), ("recorded_at", .string(e.event.recordedAt)),
+                    ("actor", .optional(e.event.actor)),
+                    ("summary", .string(EventSummary.line(type: e.event.type, data: e.data, names: names.lookup))),
+                    ("retracted_by_seq", e.retractedBy.map(JSONValue.int) ?? .null),
+                ]))
+            }
+            sink.line(JSONValue.object(JSONObject([("org_id", .string(orgID)), ("from", .optional(from?.text)), ("to", .optional(to?.text)), ("events", .array(items))])).rendered(pretty: true))
+        case .md, .table:
+            var table = TextTable(headers: ["occurred", "seq", "recorded", "event", "actor"])
+            table.rightAligned = [1]
+            for e in entries {
+                var what = EventSummary.line(type: e.event.type, data: e.data, names: names.lookup)
+                if let by = e.retractedBy { what = "~~" + what + "~~ (retracted at seq \(by))" }
+                if format == .table { what = what.replacingOccurrences(of: "~~", with: "").clipped(60) }
+                table.rows.append([String(e.event.occurredAt.prefix(10)), String(e.event.seq), String(e.event.recordedAt.prefix(10)), what, e.event.actor ?? ""])
+            }
+            if format == .md {
+                sink.line("# Engagement timeline: \(orgID)\n")
+                sink.line(table.markdown())
+            } else {
+                sink.line(table.render())
+            }
+            sink.line("\n\(entries.count) events; \(entries.filter { $0.retractedBy != nil }.count) retracted")
+        default:
+            break
+        }
+        sink.flush()
+    }
+}
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Write a realistic synthetic region as NDJSON on standard output (deterministic for a seed).")
+    func run() throws { throw Failure.usage("generate is being built") }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct Trellis: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trellis",
+        abstract: "An append-only, verifiable record of who takes part in a network of school trusts.",
+        discussion: """
+            Trellis records memberships, meetings and attendance, shared documents and peer
+            reviews as events in a hash-chained log, and turns them into reports.
+
+            Start with:  trellis init   then  trellis import events.ndjson   then  trellis status
+            The ledger is ./trellis.db unless --db PATH or $TRELLIS_DB says otherwise.
+            """,
+        subcommands: [
+            InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
+            StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
+            GenerateCommand.self,
+        ])
+}
+
+/// `--db`, shared by every command.
+struct LedgerOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The ledger file (default: $TRELLIS_DB, else ./trellis.db).", valueName: "path"))
+    var db: String?
+
+    var path: String {
+        if let db { return db }
+        if let env = getenv("TRELLIS_DB"), let s = String(validatingCString: env), !s.isEmpty { return s }
+        return "trellis.db"
+    }
+
+    func open(create: Bool = false) throws -> Ledger {
+        try Failure.guarded { try Ledger.open(at: path, create: create) }
+    }
+}
+
+/// Turns every failure a user can cause into a message on stderr and the exit code CLI.md
+/// gives it; nothing reaches the user as a stack trace.
+enum Failure {
+    static func guarded<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as ExitCode {
+            throw e
+        } catch let e as LedgerError {
+            Console.err("trellis: \(e)")
+            throw ExitCode(e.exitCode)
+        } catch let e as AppendRejected {
+            Console.err(e.description)
+            Console.err("trellis: nothing was appended (\(e.errors.count)\(e.truncated ? "+" : "") error\(e.errors.count == 1 ? "" : "s"))")
+            throw ExitCode(65)
+        } catch let e as LineReader.Failure {
+            Console.err("trellis: \(e)")
+            throw ExitCode(66)
+        } catch let e as ValidationError {
+            throw e
+        } catch {
+            Console.err("trellis: internal error: \(error)")
+            throw ExitCode(70)
+        }
+    }
+
+    /// A usage problem found after parsing (exit 64).
+    static func usage(_ message: String) -> ExitCode {
+        Console.err("trellis: \(message)")
+        return ExitCode(64)
+    }
+}
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv, ndjson, md, html
+}
+
+/// Dates given on the command line: `YYYY-MM-DD`.
+struct DateArgument: ExpressibleByArgument {
+    var days: Int
+    var text: String
+    init?(argument: String) {
+        guard let d = Timestamp.parseDate(argument) else { return nil }
+        days = d
+        text = argument
+    }
+    static var defaultValueDescription: String { "YYYY-MM-DD" }
+}

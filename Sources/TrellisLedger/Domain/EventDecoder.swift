@@ -1,0 +1,246 @@
+/// An input envelope that passed every check that needs no ledger: JSON syntax, the
+/// envelope fields, and the `data` fields of its type and version.
+public struct DecodedEvent: Equatable, Sendable {
+    /// The caller's idempotency key, or nil for the ledger to assign one.
+    public var id: String?
+    public var type: EventType
+    public var v: Int64
+    /// Canonical text (see ``Timestamp/parseOccurredAt(_:)``).
+    public var occurredAt: String
+    public var day: Int
+    public var actor: String?
+    public var data: JSONObject
+}
+
+/// The decoder's verdict on one line.
+public enum DecodeResult: Equatable, Sendable {
+    case success(DecodedEvent)
+    case failure([InputError])
+}
+
+/// Decodes and validates envelopes. Pure: the same bytes give the same verdict anywhere,
+/// which is what lets the JSON Schemas under `schemas/` be checked against it.
+///
+/// ## Topics
+/// - ``decode(line:number:)``
+/// - ``maxLineBytes``
+public enum EventDecoder {
+    /// Longer lines are refused before parsing: no event comes near this.
+    public static let maxLineBytes = 1 << 20
+
+    static let envelopeKeys: Set<String> = ["id", "type", "v", "occurred_at", "actor", "data"]
+    static let ledgerKeys: Set<String> = ["seq", "recorded_at", "hash"]
+
+    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int) -> DecodeResult {
+        func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
+            .failure([InputError(line: number, path: path, expected: expected, found: found)])
+        }
+        if bytes.count > maxLineBytes {
+            return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
+        }
+        let root: JSONValue
+        do { root = try JSONParser.parse(bytes) } catch {
+            return err("", "not valid JSON: \(error.message) at byte \(error.offset + 1)")
+        }
+        guard case .object(let env) = root else {
+            return err("", "a JSON object (one event envelope per line)", root.described)
+        }
+        return decode(envelope: env, number: number)
+    }
+
+    public static func decode(json: String, number: Int) -> DecodeResult {
+        var copy = json
+        return copy.withUTF8 { decode(line: $0, number: number) }
+    }
+
+    static func decode(envelope env: JSONObject, number: Int) -> DecodeResult {
+        var errors: [InputError] = []
+        func add(_ path: String, _ expected: String, _ found: String?) {
+            errors.append(InputError(line: number, path: path, expected: expected, found: found))
+        }
+        guard let typeValue = env["type"] else {
+            return .failure([InputError(line: number, path: "envelope.type", expected: "an event type", found: "nothing (the field is missing)")])
+        }
+        guard let typeName = typeValue.string, let type = EventType(rawValue: typeName) else {
+            return .failure([InputError(line: number, path: "envelope.type",
+                                        expected: "one of " + EventType.allCases.map(\.rawValue).joined(separator: ", "),
+                                        found: typeValue.described)])
+        }
+        let prefix = type.rawValue + "."
+        for key in env.keys where !envelopeKeys.contains(key) {
+            if ledgerKeys.contains(key) {
+                add(prefix + key, "no '\(key)' on input: the ledger assigns it (to carry recorded events over, import an archive from 'trellis export')", nil)
+            } else {
+                add(prefix + key, "only id, type, v, occurred_at, actor, data in an envelope", "an unknown field")
+            }
+        }
+        var id: String?
+        if let v = env["id"] {
+            if let s = v.string, isIdentifier(s) { id = s } else { add(prefix + "id", identifierExpectation, v.described) }
+        }
+        var version: Int64 = 1
+        if let v = env["v"] {
+            if let i = v.int, EventType.knownVersions.contains(i) { version = i } else {
+                add(prefix + "v", "a known version of \(type.rawValue) (1)", v.described)
+            }
+        }
+        var occurred: Timestamp.Instant?
+        if let v = env["occurred_at"] {
+            if let s = v.string, let inst = Timestamp.parseOccurredAt(s) { occurred = inst } else {
+                add(prefix + "occurred_at", "a UTC date or date-time (2026-03-12 or 2026-03-12T09:30:00Z)", v.described)
+            }
+        } else {
+            add(prefix + "occurred_at", "a UTC date or date-time", "nothing (the field is missing)")
+        }
+        var actor: String?
+        if let v = env["actor"] {
+            if let s = v.string, let problem = textProblem(s, min: 0, max: 200) {
+                add(prefix + "actor", problem, v.described)
+            } else if let s = v.string { actor = s } else {
+                add(prefix + "actor", "text of at most 200 characters", v.described)
+            }
+        }
+        var data = JSONObject()
+        if let v = env["data"] {
+            if case .object(let o) = v {
+                data = o
+                validate(data: o, of: type, path: prefix, into: &errors, line: number)
+            } else {
+                add(prefix + "data", "an object", v.described)
+            }
+        } else {
+            add(prefix + "data", "an object", "nothing (the field is missing)")
+        }
+        guard errors.isEmpty, let occurred else { return .failure(errors) }
+        return .success(DecodedEvent(id: id, type: type, v: version, occurredAt: occurred.text, day: occurred.day, actor: actor, data: data))
+    }
+
+    static let identifierExpectation = "an identifier of 1–128 characters from A–Z a–z 0–9 . _ : -"
+
+    public static func isIdentifier(_ s: String) -> Bool {
+        let u = s.utf8
+        guard !u.isEmpty, u.count <= 128 else { return false }
+        for c in u {
+            switch c {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: ":"), UInt8(ascii: "-"):
+                continue
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// nil when `s` is acceptable free text; otherwise what was expected.
+    static func textProblem(_ s: String, min: Int, max: Int) -> String? {
+        var n = 0
+        for u in s.unicodeScalars {
+            if u == "\u{0}" { return "text without NUL characters" }
+            n += 1
+        }
+        if n < min { return min == 1 ? "non-empty text" : "text of at least \(min) characters" }
+        if n > max { return "text of at most \(max) characters (found \(n))" }
+        return nil
+    }
+
+    static func validate(data: JSONObject, of type: EventType, path prefix: String, into errors: inout [InputError], line: Int) {
+        func add(_ path: String, _ expected: String, _ found: String?) {
+            errors.append(InputError(line: line, path: path, expected: expected, found: found))
+        }
+        let specs = type.fields
+        for key in data.keys where !specs.contains(where: { $0.name == key }) {
+            add(prefix + key, "only " + specs.map(\.name).joined(separator: ", ") + " in \(type.rawValue) data", "an unknown field")
+        }
+        for spec in specs {
+            let path = prefix + spec.name
+            guard let value = data[spec.name] else {
+                if spec.required { add(path, expectation(spec.kind), "nothing (the field is missing)") }
+                continue
+            }
+            if let problem = check(value, spec.kind, path: path) { add(problem.path, problem.expected, problem.found) }
+        }
+        if type == .organisationUpdated, data["name"] == nil, data["schools"] == nil, data["region"] == nil {
+            add(prefix + "data", "at least one of name, schools, region to update", "none")
+        }
+    }
+
+    static func expectation(_ kind: FieldSpec.Kind) -> String {
+        switch kind {
+        case .identifier: return identifierExpectation
+        case .text(let min, let max): return min > 0 ? "non-empty text of at most \(max) characters" : "text of at most \(max) characters"
+        case .email: return "an e-mail address (text with one @, at most 254 characters)"
+        case .oneOf(let options): return "one of " + options.joined(separator: ", ")
+        case .date: return "a date YYYY-MM-DD"
+        case .integer(let min, let max): return "a whole number from \(min) to \(max)"
+        case .identifiers(let min, let max): return "a list of \(min)–\(max) distinct identifiers"
+        case .texts(let max): return "a list of at most \(max) texts"
+        case .subset(let options, let min): return (min > 0 ? "a non-empty list" : "a list") + " of distinct values from " + options.joined(separator: ", ")
+        case .outcomes: return "a list of 1–20 outcomes {area, judgement, actions?}"
+        }
+    }
+
+    private struct Problem { var path: String; var expected: String; var found: String? }
+
+    private static func check(_ value: JSONValue, _ kind: FieldSpec.Kind, path: String) -> Problem? {
+        let bad = Problem(path: path, expected: expectation(kind), found: value.described)
+        switch kind {
+        case .identifier:
+            guard let s = value.string, isIdentifier(s) else { return bad }
+        case .text(let min, let max):
+            guard let s = value.string else { return bad }
+            if let p = textProblem(s, min: min, max: max) { return Problem(path: path, expected: p, found: value.described) }
+        case .email:
+            guard let s = value.string else { return bad }
+            let n = s.unicodeScalars.count
+            let parts = s.unicodeScalars.split(separator: "@", omittingEmptySubsequences: false)
+            guard n >= 3, n <= 254, parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, !s.unicodeScalars.contains("\u{0}") else { return bad }
+        case .oneOf(let options):
+            guard let s = value.string, options.contains(s) else { return bad }
+        case .date:
+            guard let s = value.string, Timestamp.parseDate(s) != nil else { return bad }
+        case .integer(let min, let max):
+            guard let i = value.int, i >= min, i <= max else { return bad }
+        case .identifiers(let min, let max):
+            guard let a = value.array, a.count >= min, a.count <= max else { return bad }
+            var seen = Set<String>()
+            for (k, item) in a.enumerated() {
+                guard let s = item.string, isIdentifier(s) else {
+                    return Problem(path: "\(path)[\(k)]", expected: identifierExpectation, found: item.described)
+                }
+                if !seen.insert(s).inserted { return Problem(path: "\(path)[\(k)]", expected: "no repeated identifier", found: item.described) }
+            }
+        case .texts(let max):
+            guard let a = value.array, a.count <= max else { return bad }
+            for (k, item) in a.enumerated() {
+                guard let s = item.string else { return Problem(path: "\(path)[\(k)]", expected: "text", found: item.described) }
+                if let p = textProblem(s, min: 0, max: 500) { return Problem(path: "\(path)[\(k)]", expected: p, found: item.described) }
+            }
+        case .subset(let options, let min):
+            guard let a = value.array, a.count >= min else { return bad }
+            var seen = Set<String>()
+            for (k, item) in a.enumerated() {
+                guard let s = item.string, options.contains(s) else {
+                    return Problem(path: "\(path)[\(k)]", expected: "one of " + options.joined(separator: ", "), found: item.described)
+                }
+                if !seen.insert(s).inserted { return Problem(path: "\(path)[\(k)]", expected: "no repeated value", found: item.described) }
+            }
+        case .outcomes:
+            guard let a = value.array, a.count >= 1, a.count <= 20 else { return bad }
+            for (k, item) in a.enumerated() {
+                let p = "\(path)[\(k)]"
+                guard let o = item.object else { return Problem(path: p, expected: "an outcome {area, judgement, actions?}", found: item.described) }
+                for key in o.keys where !["area", "judgement", "actions"].contains(key) {
+                    return Problem(path: p + "." + key, expected: "only area, judgement, actions in an outcome", found: "an unknown field")
+                }
+                for (field, sub) in [("area", FieldSpec.Kind.oneOf(Vocabulary.reviewAreas)), ("judgement", .oneOf(Vocabulary.judgements))] {
+                    guard let v = o[field] else { return Problem(path: p + "." + field, expected: expectation(sub), found: "nothing (the field is missing)") }
+                    if let problem = check(v, sub, path: p + "." + field) { return problem }
+                }
+                if let v = o["actions"], let problem = check(v, .integer(min: 0, max: 1_000_000), path: p + ".actions") { return problem }
+            }
+        }
+        return nil
+    }
+}

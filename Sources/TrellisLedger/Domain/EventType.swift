@@ -1,0 +1,132 @@
+/// The sixteen event types of the catalogue (DOMAIN.md, v1).
+///
+/// The raw value is the `type` string on the wire and in the `events.type` column.
+public enum EventType: String, CaseIterable, Sendable, Hashable {
+    case networkFormed = "NetworkFormed"
+    case organisationRegistered = "OrganisationRegistered"
+    case organisationUpdated = "OrganisationUpdated"
+    case personRegistered = "PersonRegistered"
+    case memberJoined = "MemberJoined"
+    case memberLeft = "MemberLeft"
+    case meetingHeld = "MeetingHeld"
+    case attendanceRecorded = "AttendanceRecorded"
+    case documentShared = "DocumentShared"
+    case documentAdopted = "DocumentAdopted"
+    case reviewCommitted = "ReviewCommitted"
+    case reviewCompleted = "ReviewCompleted"
+    case reviewOutcomeShared = "ReviewOutcomeShared"
+    case reviewWithdrawn = "ReviewWithdrawn"
+    case eventRetracted = "EventRetracted"
+    case personErased = "PersonErased"
+
+    /// The versions of `data` this build can read; v1 is the only one so far.
+    public static let knownVersions: ClosedRange<Int64> = 1...1
+
+    /// The data fields of version 1, as `schemas/events/<Type>.v1.schema.json` has them.
+    public var fields: [FieldSpec] { Catalogue.fields[self] ?? [] }
+}
+
+/// What one `data` field may hold. The same decisions as the JSON Schemas under `schemas/`.
+public struct FieldSpec: Sendable {
+    public enum Kind: Sendable {
+        /// `[A-Za-z0-9._:-]{1,128}`
+        case identifier
+        /// Free text of `min...max` Unicode scalars, no NUL.
+        case text(min: Int, max: Int)
+        case email
+        case oneOf([String])
+        /// `YYYY-MM-DD`, a real calendar date.
+        case date
+        case integer(min: Int64, max: Int64)
+        case identifiers(min: Int, max: Int)
+        case texts(max: Int)
+        case subset(of: [String], min: Int)
+        case outcomes
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    /// Personal data: stored encrypted, destroyed on erasure.
+    public var personal: Bool
+
+    init(_ name: String, _ kind: Kind, required: Bool = true, personal: Bool = false) {
+        self.name = name; self.kind = kind; self.required = required; self.personal = personal
+    }
+}
+
+/// Enumerations of the catalogue.
+public enum Vocabulary {
+    public static let organisationKinds = ["mat", "sat", "hub", "school", "local_authority", "provider", "other"]
+    public static let meetingFormats = ["in_person", "online", "hybrid"]
+    public static let meetingElements = ["research", "perspectives", "leadership", "solutions"]
+    public static let attendanceStatuses = ["present", "apologies", "absent"]
+    public static let documentKinds = ["scheme_of_delegation", "job_description", "skills_matrix", "policy", "improvement_plan", "other"]
+    public static let reviewAreas = ["governance", "finance", "school_improvement", "conflicts_of_interest", "growth", "recruitment", "curriculum", "safeguarding", "other"]
+    public static let judgements = ["strength", "secure", "developing", "concern"]
+    public static let audiences = ["network", "public"]
+}
+
+enum Catalogue {
+    static let text = FieldSpec.Kind.text(min: 0, max: 500)
+    static let title = FieldSpec.Kind.text(min: 1, max: 500)
+
+    static let fields: [EventType: [FieldSpec]] = [
+        .networkFormed: [
+            FieldSpec("network_id", .identifier), FieldSpec("name", title),
+            FieldSpec("region", text, required: false), FieldSpec("convenor_org_id", .identifier, required: false),
+            FieldSpec("partners", .texts(max: 100), required: false),
+        ],
+        .organisationRegistered: [
+            FieldSpec("org_id", .identifier), FieldSpec("name", title),
+            FieldSpec("kind", .oneOf(Vocabulary.organisationKinds)),
+            FieldSpec("schools", .integer(min: 0, max: 1_000_000), required: false),
+            FieldSpec("region", text, required: false),
+        ],
+        .organisationUpdated: [
+            FieldSpec("org_id", .identifier), FieldSpec("name", title, required: false),
+            FieldSpec("schools", .integer(min: 0, max: 1_000_000), required: false),
+            FieldSpec("region", text, required: false),
+        ],
+        .personRegistered: [
+            FieldSpec("person_id", .identifier), FieldSpec("org_id", .identifier),
+            FieldSpec("role", text, required: false),
+            FieldSpec("name", title, personal: true),
+            FieldSpec("email", .email, required: false, personal: true),
+        ],
+        .memberJoined: [FieldSpec("network_id", .identifier), FieldSpec("org_id", .identifier)],
+        .memberLeft: [
+            FieldSpec("network_id", .identifier), FieldSpec("org_id", .identifier),
+            FieldSpec("reason", text, required: false),
+        ],
+        .meetingHeld: [
+            FieldSpec("meeting_id", .identifier), FieldSpec("network_id", .identifier), FieldSpec("title", title),
+            FieldSpec("format", .oneOf(Vocabulary.meetingFormats), required: false),
+            FieldSpec("elements", .subset(of: Vocabulary.meetingElements, min: 0), required: false),
+        ],
+        .attendanceRecorded: [
+            FieldSpec("meeting_id", .identifier), FieldSpec("org_id", .identifier),
+            FieldSpec("person_id", .identifier, required: false),
+            FieldSpec("status", .oneOf(Vocabulary.attendanceStatuses)),
+        ],
+        .documentShared: [
+            FieldSpec("document_id", .identifier), FieldSpec("org_id", .identifier),
+            FieldSpec("network_id", .identifier), FieldSpec("title", title),
+            FieldSpec("kind", .oneOf(Vocabulary.documentKinds)),
+        ],
+        .documentAdopted: [FieldSpec("document_id", .identifier), FieldSpec("org_id", .identifier)],
+        .reviewCommitted: [
+            FieldSpec("review_id", .identifier), FieldSpec("network_id", .identifier),
+            FieldSpec("reviewer_org_ids", .identifiers(min: 1, max: 50)),
+            FieldSpec("reviewee_org_id", .identifier),
+            FieldSpec("areas", .subset(of: Vocabulary.reviewAreas, min: 1)),
+            FieldSpec("due_by", .date),
+            FieldSpec("moderator", text, required: false),
+        ],
+        .reviewCompleted: [FieldSpec("review_id", .identifier), FieldSpec("outcomes", .outcomes)],
+        .reviewOutcomeShared: [FieldSpec("review_id", .identifier), FieldSpec("audience", .oneOf(Vocabulary.audiences))],
+        .reviewWithdrawn: [FieldSpec("review_id", .identifier), FieldSpec("reason", text, required: false)],
+        .eventRetracted: [FieldSpec("event_id", .identifier), FieldSpec("reason", title)],
+        .personErased: [FieldSpec("person_id", .identifier), FieldSpec("reason", text, required: false)],
+    ]
+}

@@ -1,0 +1,107 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams the lines of a file (or stdin) in 4 MiB reads, without holding the file in memory.
+/// Lines are numbered from 1; a trailing `\r` is dropped; the bytes handed out are valid only
+/// during the call.
+public struct LineReader {
+    public let name: String
+    let fd: Int32
+    let ownsFD: Bool
+    /// Bytes in the file, when known (for progress).
+    public let size: Int64?
+
+    public enum Failure: Error, CustomStringConvertible {
+        case missing(String)
+        case unreadable(String, String)
+        public var description: String {
+            switch self {
+            case .missing(let n): return "no such file: \(n)"
+            case .unreadable(let n, let why): return "cannot read \(n): \(why)"
+            }
+        }
+    }
+
+    /// `-` is standard input.
+    public init(path: String) throws(Failure) {
+        name = path == "-" ? "stdin" : path
+        if path == "-" {
+            fd = 0; ownsFD = false; size = nil
+            return
+        }
+        let f = Glibc.open(path, O_RDONLY)
+        if f < 0 {
+            if errno == ENOENT { throw .missing(path) }
+            throw .unreadable(path, String(cString: strerror(errno)))
+        }
+        var st = stat()
+        if fstat(f, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            _ = Glibc.close(f)
+            throw .unreadable(path, "it is a directory")
+        }
+        fd = f; ownsFD = true
+        size = (st.st_mode & S_IFMT) == S_IFREG ? Int64(st.st_size) : nil
+    }
+
+    public func close() { if ownsFD { _ = Glibc.close(fd) } }
+
+    /// Reads the first bytes without consuming them from a regular file (magic-number sniffing).
+    public func peek(_ n: Int) -> [UInt8] {
+        guard ownsFD else { return [] }
+        var buf = [UInt8](repeating: 0, count: n)
+        let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, 0) }
+        return got > 0 ? Array(buf[0..<got]) : []
+    }
+
+    /// Calls `body(line, number, bytesReadSoFar)` for each line; `body` returns false to stop.
+    public func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int, Int64) throws -> Bool) throws {
+        let chunk = 4 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk)
+        var filled = 0          // bytes in buffer
+        var number = 0
+        var consumed: Int64 = 0
+        var eof = false
+        while !eof {
+            if filled == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
+            let n = buffer.withUnsafeMutableBytes { p in
+                read(fd, p.baseAddress! + filled, p.count - filled)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure.unreadable(name, String(cString: strerror(errno)))
+            }
+            if n == 0 { eof = true } else { filled += n; consumed += Int64(n) }
+            var stop = false
+            var start = 0
+            try buffer.withUnsafeBufferPointer { all in
+                let base = all.baseAddress!
+                while start < filled {
+                    var end: Int
+                    if let nl = memchr(base + start, 0x0A, filled - start) {
+                        end = UnsafeRawPointer(nl) - UnsafeRawPointer(base)
+                    } else if eof {
+                        end = filled
+                    } else {
+                        break
+                    }
+                    let next = end + 1
+                    if end > start, all[end - 1] == 0x0D { end -= 1 }
+                    number += 1
+                    if try !body(UnsafeBufferPointer(rebasing: all[start..<end]), number, consumed) { stop = true; return }
+                    start = next
+                }
+            }
+            let used = min(start, filled)
+            if stop { return }
+            if used > 0 {
+                buffer.withUnsafeMutableBytes { p in
+                    _ = memmove(p.baseAddress!, p.baseAddress! + used, filled - used)
+                }
+                filled -= used
+            }
+        }
+    }
+}

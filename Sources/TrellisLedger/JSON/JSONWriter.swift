@@ -1,0 +1,58 @@
+/// Renders a ``JSONValue`` for people and scripts: fields in the order given (CLI.md's
+/// order), compact or indented. Not the canonical form: that one is ``CanonicalJSON``.
+extension JSONValue {
+    public func rendered(pretty: Bool = false) -> String {
+        var out: [UInt8] = []
+        render(into: &out, pretty: pretty, indent: 0)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    func render(into out: inout [UInt8], pretty: Bool, indent: Int) {
+        func newline(_ level: Int) {
+            guard pretty else { return }
+            out.append(0x0A)
+            out.append(contentsOf: [UInt8](repeating: 0x20, count: level * 2))
+        }
+        switch self {
+        case .double(let d):
+            if d.isNaN || d.isInfinite { out.append(contentsOf: "null".utf8) } else if d == d.rounded(), abs(d) < 1e15 {
+                out.append(contentsOf: String(Int64(d)).utf8)
+            } else {
+                out.append(contentsOf: String(d).utf8)
+            }
+        case .array(let a):
+            if a.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            let flat = a.allSatisfy { if case .object = $0 { return false }; if case .array = $0 { return false }; return true }
+            out.append(UInt8(ascii: "["))
+            for (k, v) in a.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")); if pretty && flat { out.append(0x20) } }
+                if !flat { newline(indent + 1) }
+                v.render(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if !flat { newline(indent) }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            if o.count == 0 { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
+            for k in 0..<o.count {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                newline(indent + 1)
+                CanonicalJSON.writeString(o.keys[k], into: &out)
+                out.append(UInt8(ascii: ":"))
+                if pretty { out.append(0x20) }
+                o.values[k].render(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            newline(indent)
+            out.append(UInt8(ascii: "}"))
+        default:
+            CanonicalJSON.write(self, into: &out)
+        }
+    }
+}
+
+extension JSONValue {
+    /// `.string` or `.null`.
+    public static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+    /// A rate in [0, 1], or null when undefined.
+    public static func rate(_ r: Double?) -> JSONValue { r.map(JSONValue.double) ?? .null }
+}

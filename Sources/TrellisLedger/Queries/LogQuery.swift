@@ -1,0 +1,113 @@
+/// The filters of `trellis log` and the organisation timeline of `trellis audit`.
+public struct LogFilter: Sendable {
+    public var types: Set<String> = []
+    public var org: String?
+    public var network: String?
+    /// Occurred on or after this day (days since epoch).
+    public var fromDay: Int?
+    /// Occurred before this day.
+    public var toDay: Int?
+    public var sinceSeq: Int64 = 0
+    public var limit: Int?
+    public init() {}
+}
+
+/// An event with what the reader needs beside it.
+public struct LogEntry: Sendable {
+    public var event: RecordedEvent
+    public var data: JSONObject
+    /// The seq of the retraction that cancels it, if any.
+    public var retractedBy: Int64?
+    public var day: Int { Timestamp.parseOccurredAt(event.occurredAt)?.day ?? 0 }
+}
+
+extension Ledger {
+    /// Events matching `filter`, in seq order. An event names an organisation when one of its
+    /// org fields holds it; it belongs to a network when it names the network, or is about a
+    /// meeting, document or review of that network.
+    public func log(_ filter: LogFilter) throws -> [LogEntry] {
+        let retracted = try retractions()
+        var out: [LogEntry] = []
+        var networkSubjects = Set<String>()   // "meeting:ID", "document:ID", "review:ID" of the filtered network
+        try scan(from: filter.sinceSeq + 1) { e in
+            if let limit = filter.limit, out.count >= limit { return false }
+            if !filter.types.isEmpty && !filter.types.contains(e.type) { return true }
+            if filter.org != nil || filter.network != nil || filter.fromDay != nil || filter.toDay != nil {
+                // Cheap text test before parsing.
+                if let org = filter.org, !e.data.contains("\"" + org + "\"") { return true }
+                guard let data = (try? JSONParser.parse(e.data))?.object else { return true }
+                if let org = filter.org, !Ledger.names(data, org: org) { return true }
+                if let network = filter.network {
+                    let subject = Ledger.subject(type: e.type, data: data)
+                    if data.string("network_id") == network {
+                        if let subject { networkSubjects.insert(subject) }
+                    } else if subject == nil || !networkSubjects.contains(subject!) {
+                        return true
+                    }
+                }
+                if filter.fromDay != nil || filter.toDay != nil {
+                    let day = Timestamp.parseOccurredAt(e.occurredAt)?.day ?? 0
+                    if let f = filter.fromDay, day < f { return true }
+                    if let t = filter.toDay, day >= t { return true }
+                }
+                out.append(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
+            } else {
+                let data = (try? JSONParser.parse(e.data))?.object ?? JSONObject()
+                out.append(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
+            }
+            return true
+        }
+        return out
+    }
+
+    /// "meeting:ID" for events about a meeting, and likewise for documents and reviews.
+    static func subject(type: String, data: JSONObject) -> String? {
+        if let m = data.string("meeting_id") { return "meeting:" + m }
+        if let d = data.string("document_id") { return "document:" + d }
+        if let r = data.string("review_id") { return "review:" + r }
+        return nil
+    }
+
+    static func names(_ data: JSONObject, org: String) -> Bool {
+        data.string("org_id") == org || data.string("convenor_org_id") == org || data.string("reviewee_org_id") == org
+            || data.strings("reviewer_org_ids").contains(org)
+    }
+
+    /// The organisation's engagement timeline: every event that names it, and those about its
+    /// reviews and its shared documents, and the retractions of any of them; in `occurred_at`
+    /// order (then seq).
+    public func audit(org: String, fromDay: Int? = nil, toDay: Int? = nil) throws -> [LogEntry] {
+        let retracted = try retractions()
+        var subjects = Set<String>()
+        var listedIDs = Set<String>()
+        var out: [LogEntry] = []
+        try scan { e in
+            guard let data = (try? JSONParser.parse(e.data))?.object else { return true }
+            var include = false
+            if Ledger.names(data, org: org) {
+                include = true
+                if e.type == EventType.reviewCommitted.rawValue || e.type == EventType.documentShared.rawValue,
+                   let subject = Ledger.subject(type: e.type, data: data) {
+                    subjects.insert(subject)
+                }
+            } else if let subject = Ledger.subject(type: e.type, data: data), subjects.contains(subject),
+                      e.type != EventType.attendanceRecorded.rawValue {
+                include = true
+            } else if e.type == EventType.eventRetracted.rawValue, let target = data.string("event_id"), listedIDs.contains(target) {
+                include = true
+            }
+            if include {
+                listedIDs.insert(e.id)
+                out.append(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
+            }
+            return true
+        }
+        let filtered = out.filter { entry in
+            let d = entry.day
+            if let f = fromDay, d < f { return false }
+            if let t = toDay, d >= t { return false }
+            return true
+        }
+        return filtered.sorted { ($0.event.occurredAt, $0.event.seq) < ($1.event.occurredAt, $1.event.seq) }
+    }
+}

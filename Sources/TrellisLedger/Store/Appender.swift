@@ -1,0 +1,373 @@
+import GRDB
+import GRDBSQLite
+
+/// The result of an accepted batch.
+public struct AppendOutcome: Sendable, Equatable {
+    public var appended: Int
+    public var skipped: Int
+    public var head: Ledger.Head
+}
+
+/// A batch was refused: nothing was appended.
+public struct AppendRejected: Error, Sendable, CustomStringConvertible {
+    public var errors: [InputError]
+    /// More errors were found than are listed.
+    public var truncated: Bool
+    public var description: String {
+        errors.map(\.description).joined(separator: "\n") + (truncated ? "\n(stopped after \(errors.count) errors)" : "")
+    }
+}
+
+/// One input line to append: its bytes, its number, and the file it came from.
+public typealias LineVisitor = (UnsafeBufferPointer<UInt8>, Int) throws -> Bool
+
+extension Ledger {
+    public struct AppendOptions: Sendable {
+        /// Name the input file in error messages (when an import reads several).
+        public var source: String?
+        /// Stop after this many errors.
+        public var maxErrors = 100
+        public init(source: String? = nil) { self.source = source }
+    }
+
+    /// Appends every line that `feed` produces, all or nothing, in one `BEGIN IMMEDIATE`
+    /// transaction: another writer waits for the whole batch, never interleaves inside it.
+    ///
+    /// `feed` is called with a visitor that takes one line at a time, so the input streams.
+    public func append(options: AppendOptions = AppendOptions(),
+                       _ feed: (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void) throws -> AppendOutcome {
+        var outcome: AppendOutcome?
+        var rejected: AppendRejected?
+        do {
+            try queue.writeWithoutTransaction { db in
+                var erased = false
+                try db.inTransaction(.immediate) {
+                    let batch = try Batch(db: db, options: options)
+                    try feed { line, number, source in try batch.process(line, number: number, source: source) }
+                    if !batch.errors.isEmpty {
+                        rejected = AppendRejected(errors: batch.errors, truncated: batch.truncated)
+                        return .rollback
+                    }
+                    if batch.appended == 0 && batch.skipped == 0 && batch.linesSeen == 0 {
+                        rejected = AppendRejected(errors: [InputError(line: 0, path: "", expected: "at least one event", found: "no lines (the input is empty)", source: options.source)], truncated: false)
+                        return .rollback
+                    }
+                    erased = batch.erasedSomeone
+                    outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
+                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.recordedAt))
+                    return .commit
+                }
+                if erased {
+                    // Erasure: move the WAL into the main file and truncate it, so the destroyed
+                    // key's bytes do not linger in the WAL (secure_delete zeroes the page itself).
+                    _ = try? db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                }
+            }
+        } catch let e as AppendRejected {
+            throw e
+        } catch let e as LineReader.Failure {
+            throw e
+        } catch {
+            throw Ledger.translate(error, path: path)
+        }
+        if let rejected { throw rejected }
+        guard let outcome else { throw LedgerError.database("the batch ended without an outcome") }
+        return outcome
+    }
+
+    /// Appends one envelope given as text (the `append` command).
+    public func append(json: String) throws -> AppendOutcome {
+        var text = json
+        return try append { visit in
+            _ = try text.withUTF8 { try visit($0, 0, nil) }
+        }
+    }
+}
+
+/// One import transaction: decodes, checks the rules against the log so far (the rule
+/// tables plus what this batch already appended), encrypts personal fields, chains and
+/// inserts. Rule state is cached per batch; the tables are written through.
+final class Batch: LedgerFacts {
+    let db: Database
+    let options: Ledger.AppendOptions
+    var errors: [InputError] = []
+    var truncated = false
+    var appended = 0
+    var skipped = 0
+    var linesSeen = 0
+    var erasedSomeone = false
+    var headSeq: Int64
+    var headHash: [UInt8]
+    let recordedAt: String
+
+    private var entities: [EntityKind: [String: EntityFact?]] = [:]
+    private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
+
+    private let insertEvent: Statement
+    private let findEvent: Statement
+    private let findEntity: Statement
+    private let insertEntity: Statement
+    private let updateEntity: Statement
+    private let findMemberships: Statement
+    private let insertMembership: Statement
+    private let deleteMembership: Statement
+    private let insertRetraction: Statement
+    private let findRetraction: Statement
+    private let insertKey: Statement
+    private let findKey: Statement
+    private let deleteKey: Statement
+
+    init(db: Database, options: Ledger.AppendOptions) throws {
+        self.db = db
+        self.options = options
+        let head = try Ledger.head(db)
+        headSeq = head.seq
+        headHash = head.hash
+        // recorded_at never goes backwards, so `--known-at` always selects a prefix of the log.
+        let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
+        recordedAt = max(now, head.recordedAt ?? now)
+        insertEvent = try db.makeStatement(sql: """
+            INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """)
+        findEvent = try db.makeStatement(sql: "SELECT seq, type, v, occurred_at, actor, data FROM events WHERE id = ?")
+        findEntity = try db.makeStatement(sql: "SELECT seq, parent, state FROM rule_entities WHERE kind = ? AND key = ?")
+        insertEntity = try db.makeStatement(sql: "INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES (?, ?, ?, ?, 0)")
+        updateEntity = try db.makeStatement(sql: "UPDATE rule_entities SET state = ? WHERE kind = ? AND key = ?")
+        findMemberships = try db.makeStatement(sql: "SELECT seq, joined FROM rule_memberships WHERE network_id = ? AND org_id = ? ORDER BY seq")
+        insertMembership = try db.makeStatement(sql: "INSERT INTO rule_memberships (network_id, org_id, seq, joined) VALUES (?, ?, ?, ?)")
+        deleteMembership = try db.makeStatement(sql: "DELETE FROM rule_memberships WHERE network_id = ? AND org_id = ? AND seq = ?")
+        insertRetraction = try db.makeStatement(sql: "INSERT INTO retractions (target_seq, retraction_seq) VALUES (?, ?)")
+        findRetraction = try db.makeStatement(sql: "SELECT 1 FROM retractions WHERE target_seq = ?")
+        insertKey = try db.makeStatement(sql: "INSERT INTO person_keys (person_id, key) VALUES (?, ?)")
+        findKey = try db.makeStatement(sql: "SELECT key FROM person_keys WHERE person_id = ?")
+        deleteKey = try db.makeStatement(sql: "DELETE FROM person_keys WHERE person_id = ?")
+    }
+
+    // MARK: Processing one line
+
+    /// Returns false to stop reading (too many errors).
+    func process(_ line: UnsafeBufferPointer<UInt8>, number: Int, source: String?) throws -> Bool {
+        if isBlank(line) { return true }
+        linesSeen += 1
+        switch EventDecoder.decode(line: line, number: number) {
+        case .failure(let errs):
+            report(errs, source: source)
+        case .success(let event):
+            let ruleErrors = try Rules.check(event, against: self, line: number)
+            if !ruleErrors.isEmpty {
+                // A rule fails for a re-sent event too (its network already exists...): an
+                // identical event under a known id is a skip, not an error.
+                if let id = event.id, let verdict = try compareWithRecorded(id: id, event: event, line: number) {
+                    if let error = verdict { report([error], source: source) } else { skipped += 1 }
+                } else {
+                    report(ruleErrors, source: source)
+                }
+            } else {
+                try appendChecked(event, line: number, source: source)
+            }
+        }
+        return errors.count < options.maxErrors || { truncated = true; return false }()
+    }
+
+    private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in line where c != 0x20 && c != 0x09 { return false }
+        return true
+    }
+
+    private func report(_ errs: [InputError], source: String?) {
+        for var e in errs where errors.count < options.maxErrors {
+            e.source = source
+            errors.append(e)
+        }
+        if errors.count >= options.maxErrors { truncated = true }
+    }
+
+    private func appendChecked(_ event: DecodedEvent, line: Int, source: String?) throws {
+        let effects = try Rules.effects(of: event, against: self)
+        var data = event.data
+        var key: [UInt8]?
+        if event.type == .personRegistered {
+            let k = PersonalData.newKey()
+            data = try PersonalData.sealing(data, of: event.type, key: k)
+            key = k
+        }
+        let dataBytes = CanonicalJSON.bytes(.object(data))
+        let id = event.id ?? Identifier.uuidV7()
+        let seq = headSeq + 1
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(dataBytes.count + 200)
+        var idText = id, typeText = event.type.rawValue, occurred = event.occurredAt, recorded = recordedAt
+        var actor = event.actor
+        idText.withUTF8 { ip in typeText.withUTF8 { tp in occurred.withUTF8 { op in recorded.withUTF8 { rp in
+            dataBytes.withUnsafeBufferPointer { dp in
+                if actor != nil {
+                    actor!.withUTF8 { ap in
+                        CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: event.v, occurredAt: op, recordedAt: rp, actor: ap, data: dp, into: &canonical)
+                    }
+                } else {
+                    CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: event.v, occurredAt: op, recordedAt: rp, actor: nil, data: dp, into: &canonical)
+                }
+            }
+        } } } }
+        let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
+
+        let s = insertEvent.sqliteStatement
+        Raw.bind(s, 1, seq)
+        Raw.bind(s, 2, id)
+        Raw.bind(s, 3, event.type.rawValue)
+        Raw.bind(s, 4, event.v)
+        Raw.bind(s, 5, event.occurredAt)
+        Raw.bind(s, 6, recordedAt)
+        Raw.bind(s, 7, event.actor)
+        Raw.bind(s, 8, bytes: dataBytes, asText: true)
+        Raw.bind(s, 9, bytes: hash, asText: false)
+        defer { sqlite3_reset(s) }
+        _ = try Raw.step(s, db)
+        if sqlite3_changes(db.sqliteConnection) == 0 {
+            // The id is taken: the same event again is skipped, anything else is an error.
+            sqlite3_reset(s)
+            if let verdict = try compareWithRecorded(id: id, event: event, line: line) {
+                if let error = verdict { report([error], source: source) } else { skipped += 1 }
+            }
+            return
+        }
+        headSeq = seq
+        headHash = hash
+        appended += 1
+        if let key, let person = event.data.string("person_id") {
+            try exec(insertKey) { s in Raw.bind(s, 1, person); Raw.bind(s, 2, bytes: key, asText: false) }
+        }
+        for effect in effects { try apply(effect, seq: seq) }
+    }
+
+    /// nil when the id is unknown; `.some(nil)` when the recorded event is the same; `.some(error)` otherwise.
+    private func compareWithRecorded(id: String, event: DecodedEvent, line: Int) throws -> InputError?? {
+        let s = findEvent.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, id)
+        guard try Raw.step(s, db) else { return nil }
+        let seq = Raw.int(s, 0)
+        let recordedType = Raw.string(s, 1) ?? ""
+        let v = Raw.int(s, 2)
+        let occurred = Raw.string(s, 3) ?? ""
+        let actor = Raw.string(s, 4)
+        let dataText = Raw.string(s, 5) ?? "{}"
+        var same = recordedType == event.type.rawValue && v == event.v && occurred == event.occurredAt && actor == event.actor
+        if same, case .object(var recorded) = (try? JSONParser.parse(dataText)) ?? .null {
+            var incoming = event.data
+            if event.type == .personRegistered {
+                let person = recorded.string("person_id") ?? ""
+                if let key = try personKey(person) {
+                    recorded = PersonalData.opening(recorded, of: event.type, key: key)
+                } else {
+                    // Erased: the personal fields can no longer be compared; the rest must match.
+                    for f in PersonalData.fields(of: event.type) { recorded[f] = nil; incoming[f] = nil }
+                }
+            }
+            same = CanonicalJSON.bytes(.object(recorded)) == CanonicalJSON.bytes(.object(incoming))
+        } else {
+            same = false
+        }
+        if same { return .some(nil) }
+        return .some(InputError(line: line, path: event.type.rawValue + ".id",
+                                expected: "a new id, or the same content as the event already recorded under it",
+                                found: JSONValue.string(id).described + " (recorded at seq \(seq) with different content)"))
+    }
+
+    private func personKey(_ person: String) throws -> [UInt8]? {
+        let s = findKey.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, person)
+        guard try Raw.step(s, db), let k = Raw.column(s, 0) else { return nil }
+        return Array(k)
+    }
+
+    private func exec(_ stmt: Statement, _ bind: (SQLiteStatement) -> Void) throws {
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        bind(s)
+        _ = try Raw.step(s, db)
+    }
+
+    private func apply(_ effect: RuleEffect, seq: Int64) throws {
+        switch effect {
+        case .create(let kind, let key, let parent):
+            try exec(insertEntity) { s in
+                Raw.bind(s, 1, kind.rawValue); Raw.bind(s, 2, key); Raw.bind(s, 3, seq); Raw.bind(s, 4, parent)
+            }
+            entities[kind, default: [:]][key] = .some(EntityFact(seq: seq, parent: parent, state: []))
+        case .setState(let kind, let key, let bits, let on):
+            guard var fact = try entity(kind, key) else { return }
+            if on { fact.state.insert(bits) } else { fact.state.remove(bits) }
+            try exec(updateEntity) { s in Raw.bind(s, 1, fact.state.rawValue); Raw.bind(s, 2, kind.rawValue); Raw.bind(s, 3, key) }
+            entities[kind, default: [:]][key] = .some(fact)
+        case .membership(let network, let org, let joined):
+            _ = try membershipEvents(network, org)
+            try exec(insertMembership) { s in
+                Raw.bind(s, 1, network); Raw.bind(s, 2, org); Raw.bind(s, 3, seq); Raw.bind(s, 4, joined ? 1 : 0)
+            }
+            memberships[network + "\u{0}" + org, default: []].append((seq, joined))
+        case .undoMembership(let network, let org, let target):
+            _ = try membershipEvents(network, org)
+            try exec(deleteMembership) { s in Raw.bind(s, 1, network); Raw.bind(s, 2, org); Raw.bind(s, 3, target) }
+            memberships[network + "\u{0}" + org]?.removeAll { $0.seq == target }
+        case .retract(let target):
+            try exec(insertRetraction) { s in Raw.bind(s, 1, target); Raw.bind(s, 2, seq) }
+        case .erase(let person):
+            try apply(.setState(.person, key: person, .erased, on: true), seq: seq)
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try exec(deleteKey) { s in Raw.bind(s, 1, person) }
+            erasedSomeone = true
+        }
+    }
+
+    // MARK: LedgerFacts
+
+    func entity(_ kind: EntityKind, _ key: String) throws -> EntityFact? {
+        if let cached = entities[kind]?[key] { return cached }
+        let s = findEntity.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, kind.rawValue)
+        Raw.bind(s, 2, key)
+        var fact: EntityFact?
+        if try Raw.step(s, db) {
+            fact = EntityFact(seq: Raw.int(s, 0), parent: Raw.string(s, 1), state: .init(rawValue: Raw.int(s, 2)))
+        }
+        entities[kind, default: [:]][key] = .some(fact)
+        return fact
+    }
+
+    private func membershipEvents(_ network: String, _ org: String) throws -> [(seq: Int64, joined: Bool)] {
+        let k = network + "\u{0}" + org
+        if let cached = memberships[k] { return cached }
+        let s = findMemberships.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, network)
+        Raw.bind(s, 2, org)
+        var rows: [(seq: Int64, joined: Bool)] = []
+        while try Raw.step(s, db) { rows.append((Raw.int(s, 0), Raw.int(s, 1) != 0)) }
+        memberships[k] = rows
+        return rows
+    }
+
+    func isMember(network: String, org: String) throws -> Bool {
+        try membershipEvents(network, org).last?.joined ?? false
+    }
+
+    func event(id: String) throws -> RecordedEventRef? {
+        let s = findEvent.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, id)
+        guard try Raw.step(s, db), let type = EventType(rawValue: Raw.string(s, 1) ?? "") else { return nil }
+        let data = (try? JSONParser.parse(Raw.string(s, 5) ?? "{}"))?.object ?? JSONObject()
+        return RecordedEventRef(seq: Raw.int(s, 0), type: type, data: data)
+    }
+
+    func isRetracted(seq: Int64) throws -> Bool {
+        let s = findRetraction.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, seq)
+        return try Raw.step(s, db)
+    }
+}

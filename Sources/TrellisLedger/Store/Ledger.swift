@@ -1,0 +1,151 @@
+import GRDB
+import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One ledger file: the append-only, hash-chained event log and the state its rules need.
+///
+/// The store's interface is deliberately narrow, as in the `eventsourcing` library's
+/// recorders: append a batch (``append(_:options:progress:)``), read events from a position
+/// (``scan(from:through:_:)``), and the head. Everything else is built on those.
+///
+/// ## Topics
+/// - ``open(at:create:)``
+/// - ``head()``
+/// - ``status()``
+/// - ``verify(progress:)``
+public final class Ledger: Sendable {
+    public let path: String
+    let queue: DatabaseQueue
+
+    /// How long a writer waits for another process's transaction before giving up.
+    public static let busyTimeout: Double = 60
+
+    init(path: String, queue: DatabaseQueue) {
+        self.path = path
+        self.queue = queue
+    }
+
+    /// Opens the ledger at `path`; with `create`, makes an empty one if none is there.
+    public static func open(at path: String, create: Bool = false) throws(LedgerError) -> Ledger {
+        var st = stat()
+        let exists = stat(path, &st) == 0
+        if !exists && !create { throw .missing(path: path) }
+        if exists && (st.st_mode & S_IFMT) == S_IFDIR { throw .cannotOpen(path: path, reason: "it is a directory") }
+        if !exists {
+            let dir = path.contains("/") ? String(path[..<(path.lastIndex(of: "/")!)]) : "."
+            if access(dir.isEmpty ? "/" : dir, W_OK) != 0 {
+                throw .cannotOpen(path: path, reason: "cannot create a file in \(dir.isEmpty ? "/" : dir) (\(String(cString: strerror(errno))))")
+            }
+        }
+        var config = Configuration()
+        config.journalMode = .wal
+        config.busyMode = .timeout(busyTimeout)
+        config.prepareDatabase { db in
+            // FULL: an acknowledged append survives power loss, not only a crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            let ledger = Ledger(path: path, queue: queue)
+            try ledger.migrate()
+            return ledger
+        } catch let error as LedgerError {
+            throw error
+        } catch {
+            throw Ledger.translate(error, path: path)
+        }
+    }
+
+    private func migrate() throws {
+        try queue.writeWithoutTransaction { db in
+            if try db.tableExists("ledger_meta"),
+               let format = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'format'"),
+               (Int(format) ?? Int.max) > Schema.format {
+                throw LedgerError.newerFormat(path: path, format: format)
+            }
+            if try !db.tableExists("events") && db.tableExists("sqlite_master") {
+                let others = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%'") ?? 0
+                if others > 0 { throw LedgerError.corrupt(path: path, reason: "a SQLite database, but not a Trellis ledger") }
+            }
+            let migrator = Schema.migrator
+            if try migrator.hasBeenSuperseded(db) {
+                throw LedgerError.newerFormat(path: path, format: "with migrations unknown to this build")
+            }
+        }
+        try Schema.migrator.migrate(queue)
+    }
+
+    /// Maps SQLite's errors to what a user can act on.
+    static func translate(_ error: any Error, path: String) -> LedgerError {
+        if let e = error as? LedgerError { return e }
+        guard let e = error as? DatabaseError else { return .database("\(error)") }
+        switch e.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path, seconds: busyTimeout)
+        case .SQLITE_FULL: return .storage(path: path, reason: "the disk is full")
+        case .SQLITE_READONLY: return .storage(path: path, reason: "the file or its directory is read-only")
+        case .SQLITE_IOERR: return .storage(path: path, reason: "I/O error (\(e.message ?? "unknown"))")
+        case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, reason: e.message ?? "permission denied")
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .corrupt(path: path, reason: e.message ?? "file is not a database")
+        default: return .database(e.message ?? "\(e)")
+        }
+    }
+
+    /// Runs a read, translating errors.
+    func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
+        do { return try queue.read(body) } catch { throw Ledger.translate(error, path: path) }
+    }
+
+    // MARK: - Head and status
+
+    public struct Head: Sendable, Equatable {
+        public var seq: Int64
+        public var hash: [UInt8]
+        public var recordedAt: String?
+        public var hashHex: String { Hex.encode(hash) }
+    }
+
+    public func head() throws(LedgerError) -> Head {
+        try read { db in try Ledger.head(db) }
+    }
+
+    static func head(_ db: Database) throws -> Head {
+        let stmt = try db.cachedStatement(sql: "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1")
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        guard try Raw.step(s, db), let hash = Raw.column(s, 1) else {
+            return Head(seq: 0, hash: CanonicalEnvelope.genesis, recordedAt: nil)
+        }
+        return Head(seq: Raw.int(s, 0), hash: Array(hash), recordedAt: Raw.string(s, 2))
+    }
+
+    public struct Status: Sendable, Equatable {
+        public var events: Int64
+        public var head: Head
+        public var firstOccurredAt: String?
+        public var lastOccurredAt: String?
+        public var fileBytes: Int64
+    }
+
+    public func status() throws(LedgerError) -> Status {
+        let (head, first, last) = try read { db in
+            (try Ledger.head(db),
+             try String.fetchOne(db, sql: "SELECT min(occurred_at) FROM events"),
+             try String.fetchOne(db, sql: "SELECT max(occurred_at) FROM events"))
+        }
+        var bytes: Int64 = 0
+        for suffix in ["", "-wal"] {
+            var st = stat()
+            if stat(path + suffix, &st) == 0 { bytes += Int64(st.st_size) }
+        }
+        return Status(events: head.seq, head: head, firstOccurredAt: first, lastOccurredAt: last, fileBytes: bytes)
+    }
+}
+
+extension Ledger {
+    public static func exists(at path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+}

@@ -1,0 +1,78 @@
+import GRDB
+
+/// The on-disk format: one SQLite file, created and upgraded by named migrations that are
+/// never edited once released. ARCHITECTURE.md describes every table.
+enum Schema {
+    /// The format this build writes. A ledger whose `ledger_meta.format` is higher was written
+    /// by a newer Trellis and is refused rather than misread.
+    static let format = 1
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1: event log, rule state, personal keys") { db in
+            try db.execute(sql: v1)
+        }
+        return m
+    }
+
+    static let v1 = """
+        CREATE TABLE ledger_meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        INSERT INTO ledger_meta(key, value) VALUES ('format', '1');
+
+        -- The log. seq is the only order; data is canonical JSON (personal fields as ciphertext);
+        -- hash = SHA-256(previous hash || canonical envelope), 32 bytes.
+        CREATE TABLE events (
+            seq         INTEGER PRIMARY KEY,
+            id          TEXT NOT NULL UNIQUE,
+            type        TEXT NOT NULL,
+            v           INTEGER NOT NULL,
+            occurred_at TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            actor       TEXT,
+            data        TEXT NOT NULL,
+            hash        BLOB NOT NULL
+        );
+        CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be updated'); END;
+        CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+            BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;
+        CREATE TRIGGER events_gap_free BEFORE INSERT ON events
+            WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM events)
+            BEGIN SELECT RAISE(ABORT, 'the event log is gap-free: seq must follow the head'); END;
+
+        -- Rule state, written in the same transaction as the events that change it, so that
+        -- appending to a ten-million-event ledger replays nothing.
+        -- kind: network, organisation, person, meeting, document, review.
+        -- parent: a person's org, a meeting's network, a document's sharer, a review's network.
+        -- state: bit 1 retracted, 2 erased, 4 completed, 8 withdrawn.
+        CREATE TABLE rule_entities (
+            kind   TEXT NOT NULL,
+            key    TEXT NOT NULL,
+            seq    INTEGER NOT NULL,
+            parent TEXT,
+            state  INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (kind, key)
+        ) WITHOUT ROWID;
+        -- Every non-retracted MemberJoined (joined = 1) and MemberLeft (0), by seq.
+        CREATE TABLE rule_memberships (
+            network_id TEXT NOT NULL,
+            org_id     TEXT NOT NULL,
+            seq        INTEGER NOT NULL,
+            joined     INTEGER NOT NULL,
+            PRIMARY KEY (network_id, org_id, seq)
+        ) WITHOUT ROWID;
+        -- Which events are retracted, and by which EventRetracted.
+        CREATE TABLE retractions (
+            target_seq     INTEGER PRIMARY KEY,
+            retraction_seq INTEGER NOT NULL UNIQUE
+        );
+        -- One AES-256-GCM key per person; deleting the row (secure_delete on) is the erasure.
+        CREATE TABLE person_keys (
+            person_id TEXT PRIMARY KEY,
+            key       BLOB NOT NULL
+        ) WITHOUT ROWID;
+        """
+}
