@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "trellis", targets: ["TrellisCLI"]),
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
+        .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -33,10 +34,20 @@ let package = Package(
             ],
             exclude: ["Generator"],
             swiftSettings: strict),
+        .target(
+            name: "TrellisProjections",
+            dependencies: [
+                "TrellisLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "TrellisCLI",
             dependencies: [
                 "TrellisLedger",
+                "TrellisProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -48,6 +59,10 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "tools/bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisProjectionsTests",
+            dependencies: ["TrellisProjections", "TrellisLedger"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

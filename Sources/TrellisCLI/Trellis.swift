@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisProjections
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ struct Trellis: ParsableCommand {
         subcommands: [
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
-            GenerateCommand.self,
+            ProjectionsCommand.self, GenerateCommand.self,
         ])
 }
 
@@ -59,6 +60,14 @@ enum Failure {
             throw ExitCode(66)
         } catch let e as ValidationError {
             throw e
+        } catch let e as DefinitionError {
+            Console.err("trellis: projection definition: \(e)")
+            throw ExitCode(65)
+        } catch let e as ProjectionError {
+            Console.err("trellis: \(e)")
+            if case .beforeFirstEvent = e { throw ExitCode(64) }
+            if case .unknown = e { throw ExitCode(64) }
+            throw ExitCode(70)
         } catch {
             Console.err("trellis: internal error: \(error)")
             throw ExitCode(70)

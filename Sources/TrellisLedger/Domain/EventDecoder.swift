@@ -184,7 +184,7 @@ public enum EventDecoder {
     private struct Problem { var path: String; var expected: String; var found: String? }
 
     private static func check(_ value: JSONValue, _ kind: FieldSpec.Kind, path: String) -> Problem? {
-        let bad = Problem(path: path, expected: expectation(kind), found: value.described)
+        var bad: Problem { Problem(path: path, expected: expectation(kind), found: value.described) }
         switch kind {
         case .identifier:
             guard let s = value.string, isIdentifier(s) else { return bad }

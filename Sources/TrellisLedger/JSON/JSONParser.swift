@@ -153,18 +153,21 @@ public struct JSONParser {
     private mutating func string() throws(Failure) -> String {
         i += 1  // opening quote
         let start = i
-        // Fast path: no escapes, ASCII or valid UTF-8 checked by the decoder below.
+        // Fast path: no escapes; ASCII needs no UTF-8 validation.
+        var high: UInt8 = 0
         while i < b.count {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: b[start..<i])
                 i += 1
+                if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     i = start
                     throw fail("string is not valid UTF-8")
                 }
                 return s
             }
+            high |= c
             if c == UInt8(ascii: "\\") { break }
             if c < 0x20 { throw fail("raw control character \(Self.show(c)) inside a string") }
             i += 1

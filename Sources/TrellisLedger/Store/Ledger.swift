@@ -78,7 +78,7 @@ public final class Ledger: Sendable {
     }
 
     /// Maps SQLite's errors to what a user can act on.
-    static func translate(_ error: any Error, path: String) -> LedgerError {
+    public static func translate(_ error: any Error, path: String) -> LedgerError {
         if let e = error as? LedgerError { return e }
         guard let e = error as? DatabaseError else { return .database("\(error)") }
         switch e.resultCode {
@@ -91,6 +91,10 @@ public final class Ledger: Sendable {
         default: return .database(e.message ?? "\(e)")
         }
     }
+
+    /// The underlying GRDB queue, for modules that build on the store (projections): they
+    /// read the log and write their own tables in the same file.
+    public var database: DatabaseQueue { queue }
 
     /// Runs a read, translating errors.
     func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {

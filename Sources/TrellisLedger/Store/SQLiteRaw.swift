@@ -4,17 +4,17 @@ import GRDBSQLite
 /// Thin helpers over GRDB's raw statement handle, for the hot paths (import, verify, scans)
 /// where GRDB's convenience layer costs speed. Not a second SQLite wrapper: statements are
 /// prepared and owned by GRDB; these only bind, step and read columns.
-enum Raw {
-    nonisolated(unsafe) static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+public enum Raw {
+    nonisolated(unsafe) public static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    static func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
+    public static func bind(_ s: SQLiteStatement, _ i: Int32, _ v: Int64) { sqlite3_bind_int64(s, i, v) }
 
-    static func bind(_ s: SQLiteStatement, _ i: Int32, _ v: String?) {
+    public static func bind(_ s: SQLiteStatement, _ i: Int32, _ v: String?) {
         guard var v else { sqlite3_bind_null(s, i); return }
         v.withUTF8 { p in _ = sqlite3_bind_text(s, i, UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(p.count), transient) }
     }
 
-    static func bind(_ s: SQLiteStatement, _ i: Int32, bytes v: [UInt8], asText: Bool) {
+    public static func bind(_ s: SQLiteStatement, _ i: Int32, bytes v: [UInt8], asText: Bool) {
         v.withUnsafeBufferPointer { p in
             let base = UnsafeRawPointer(p.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             if asText {
@@ -26,7 +26,7 @@ enum Raw {
     }
 
     /// The bytes of a text or blob column, valid until the next step or reset.
-    static func column(_ s: SQLiteStatement, _ i: Int32) -> UnsafeBufferPointer<UInt8>? {
+    public static func column(_ s: SQLiteStatement, _ i: Int32) -> UnsafeBufferPointer<UInt8>? {
         guard sqlite3_column_type(s, i) != SQLITE_NULL else { return nil }
         let n = Int(sqlite3_column_bytes(s, i))
         guard n > 0, let p = sqlite3_column_blob(s, i) else {
@@ -35,14 +35,14 @@ enum Raw {
         return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: n)
     }
 
-    static func string(_ s: SQLiteStatement, _ i: Int32) -> String? {
+    public static func string(_ s: SQLiteStatement, _ i: Int32) -> String? {
         column(s, i).map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func int(_ s: SQLiteStatement, _ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
+    public static func int(_ s: SQLiteStatement, _ i: Int32) -> Int64 { sqlite3_column_int64(s, i) }
 
     /// Steps once; true when a row is available, false when done; throws SQLite's error.
-    static func step(_ s: SQLiteStatement, _ db: Database) throws -> Bool {
+    public static func step(_ s: SQLiteStatement, _ db: Database) throws -> Bool {
         let rc = sqlite3_step(s)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }

@@ -12,8 +12,23 @@ enum Schema {
         m.registerMigration("v1: event log, rule state, personal keys") { db in
             try db.execute(sql: v1)
         }
+        m.registerMigration("v2: projection checkpoints") { db in
+            try db.execute(sql: v2)
+        }
         return m
     }
+
+    static let v2 = """
+        -- One row per read model built in this file: which definition built it (SHA-256 of the
+        -- definition's text) and the last seq it has seen. Written in the same transaction as
+        -- the read model's tables, so a checkpoint never runs ahead of its rows.
+        CREATE TABLE projection_state (
+            name              TEXT PRIMARY KEY,
+            definition_digest TEXT NOT NULL,
+            checkpoint_seq    INTEGER NOT NULL,
+            built_at          TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """
 
     static let v1 = """
         CREATE TABLE ledger_meta (

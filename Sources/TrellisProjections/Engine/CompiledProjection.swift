@@ -1,0 +1,90 @@
+import GRDB
+import GRDBSQLite
+import TrellisLedger
+
+/// What a handler's named parameter is bound to.
+enum Parameter: Equatable {
+    case seq, id, type, v, occurredAt, recordedAt, actor, day, data
+    case field(String)
+
+    init(name: String) {
+        switch name {
+        case "seq": self = .seq
+        case "id": self = .id
+        case "type": self = .type
+        case "v": self = .v
+        case "occurred_at": self = .occurredAt
+        case "recorded_at": self = .recordedAt
+        case "actor": self = .actor
+        case "day": self = .day
+        case "data": self = .data
+        default: self = .field(name)
+        }
+    }
+}
+
+/// A definition whose handler statements are prepared on one connection, with a binding
+/// plan per statement (parameter index → envelope or data field).
+final class CompiledProjection {
+    let definition: ProjectionDefinition
+    let handlers: [EventType: [(statement: Statement, plan: [Parameter], line: Int)]]
+
+    var name: String { definition.name }
+
+    init(_ definition: ProjectionDefinition, db: Database) throws(DefinitionError) {
+        self.definition = definition
+        var handlers: [EventType: [(statement: Statement, plan: [Parameter], line: Int)]] = [:]
+        for (type, statements) in definition.handlers {
+            let fields = Set(type.fields.map(\.name))
+            for stmt in statements {
+                let prepared: Statement
+                do { prepared = try db.makeStatement(sql: stmt.sql) } catch {
+                    throw DefinitionError(file: definition.source, line: stmt.line, statement: stmt.sql, message: Self.message(error))
+                }
+                let s = prepared.sqliteStatement
+                var plan: [Parameter] = []
+                let count = sqlite3_bind_parameter_count(s)
+                if count > 0 {
+                    for i in 1...count {
+                        guard let cName = sqlite3_bind_parameter_name(s, i) else {
+                            throw DefinitionError(file: definition.source, line: stmt.line, statement: stmt.sql,
+                                                  message: "use named parameters (:field), not ?")
+                        }
+                        let name = String(String(cString: cName).dropFirst())
+                        let p = Parameter(name: name)
+                        if case .field(let f) = p, !fields.contains(f) {
+                            throw DefinitionError(file: definition.source, line: stmt.line, statement: stmt.sql,
+                                                  message: "unknown parameter :\(name) for \(type.rawValue); it has "
+                                                    + (ProjectionDefinition.envelopeParameters + type.fields.map(\.name)).map { ":" + $0 }.joined(separator: " "))
+                        }
+                        plan.append(p)
+                    }
+                }
+                handlers[type, default: []].append((prepared, plan, stmt.line))
+            }
+        }
+        self.handlers = handlers
+    }
+
+    static func message(_ error: any Error) -> String {
+        if let e = error as? DatabaseError { return e.message ?? "\(e)" }
+        return "\(error)"
+    }
+
+    /// Names of the tables, views, indexes and triggers the setup creates, in order.
+    static func objects(of definition: ProjectionDefinition) -> [(kind: String, name: String)] {
+        definition.setup.compactMap { stmt in
+            var words = stmt.sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" }).map { $0.uppercased() == $0.lowercased() ? String($0) : String($0) }
+            guard words.first?.uppercased() == "CREATE" else { return nil }
+            words.removeFirst()
+            while let w = words.first?.uppercased(), ["TEMP", "TEMPORARY", "UNIQUE", "VIRTUAL"].contains(w) { words.removeFirst() }
+            guard let kind = words.first?.uppercased(), ["TABLE", "VIEW", "INDEX", "TRIGGER"].contains(kind) else { return nil }
+            words.removeFirst()
+            if words.count >= 3, words[0].uppercased() == "IF", words[1].uppercased() == "NOT", words[2].uppercased() == "EXISTS" { words.removeFirst(3) }
+            guard var name = words.first else { return nil }
+            name = name.trimmingCharacters()
+            if let q = name.first, q == "\"" || q == "`" || q == "[" { name = String(name.dropFirst().dropLast()) }
+            return (kind, name)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import GRDB
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Read models built for a moment in the past, in a temporary database that is deleted when
+/// the snapshot is released. Time travel belongs to the engine, so every report gets it:
+/// - `knownAt`: what the ledger knew at T — the log prefix recorded by T, and only the
+///   retractions recorded by T;
+/// - `asOf`: the world as it was at T, as we know it now — events that occurred by T, with
+///   every retraction known today.
+public final class Snapshot {
+    public let path: String
+    public let database: DatabaseQueue
+    /// The last seq the snapshot saw.
+    public let throughSeq: Int64
+
+    init(path: String, database: DatabaseQueue, throughSeq: Int64) {
+        self.path = path
+        self.database = database
+        self.throughSeq = throughSeq
+    }
+
+    deinit {
+        try? database.close()
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+}
+
+extension ProjectionEngine {
+    /// Builds every read model from the log as it was known at `knownAt` and/or as the world
+    /// was at `asOf` (both UTC dates or date-times; a date means 00:00Z).
+    public func snapshot(knownAt: String? = nil, asOf: String? = nil, progress: ((Int64, Int64) -> Void)? = nil) throws -> Snapshot {
+        var through = try ledger.head().seq
+        if let knownAt {
+            guard let micros = Timestamp.micros(knownAt) else { throw ProjectionError.internalError("bad --known-at \(knownAt)") }
+            through = try ledger.lastSeq(recordedAtOrBefore: Timestamp.recordedText(micros: micros))
+            if through == 0 { throw ProjectionError.beforeFirstEvent(knownAt) }
+        }
+        let occurredBy = try asOf.map { t throws -> Int64 in
+            guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("bad --as-of \(t)") }
+            return m
+        }
+        var template = Array(((getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp") + "/trellis-snapshot-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw ProjectionError.internalError("cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        close(fd)
+        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // A throw-away file: durability buys nothing here.
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        let queue = try DatabaseQueue(path: path, configuration: config)
+        let snapshot = Snapshot(path: path, database: queue, throughSeq: through)
+        let ledgerPath = ledger.path
+        let definitions = self.definitions
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS ledger", arguments: [ledgerPath])
+            try db.inTransaction {
+                let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM ledger.retractions WHERE retraction_seq <= ?", arguments: [through]))
+                for d in definitions {
+                    for stmt in d.setup {
+                        do { try db.execute(sql: stmt.sql) } catch {
+                            throw DefinitionError(file: d.source, line: stmt.line, statement: stmt.sql, message: CompiledProjection.message(error))
+                        }
+                    }
+                }
+                let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db), after: Int64(0)) }
+                let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)
+                try Replay.run(compiled, window: window, db: db) { progress?($0, through) }
+                return .commit
+            }
+            try db.execute(sql: "DETACH DATABASE ledger")
+        }
+        return snapshot
+    }
+
+    /// Digests of a snapshot's read models.
+    public func digests(of snapshot: Snapshot) throws -> [Digest] {
+        try snapshot.database.read { db in
+            try self.definitions.map { d in
+                let (digest, rows) = try Self.digest(of: d, db: db)
+                return Digest(name: d.name, digest: digest, headSeq: snapshot.throughSeq, rows: rows)
+            }
+        }
+    }
+}
