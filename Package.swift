@@ -32,7 +32,6 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 "CLZ4",
             ],
-            exclude: ["Generator"],
             swiftSettings: strict),
         .target(
             name: "TrellisProjections",

@@ -25,7 +25,8 @@ def main() -> None:
     for name in ORDER:
         text = (ROOT / "projections" / f"{name}.sql").read_text(encoding="utf-8")
         assert '"""#' not in text
-        parts.append(f'        ("{name}.sql", #"""\n{text}"""#),')
+        # The line break before the closing delimiter is not part of the literal.
+        parts.append(f'        ("{name}.sql", #"""\n{text}\n"""#),')
     parts += ["    ]", "}", ""]
     OUT.write_text("\n".join(parts), encoding="utf-8")
 

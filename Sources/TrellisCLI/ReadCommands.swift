@@ -210,9 +210,3 @@ struct AuditCommand: ParsableCommand {
     }
 }
 
-struct GenerateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "generate",
-        abstract: "Write a realistic synthetic region as NDJSON on standard output (deterministic for a seed).")
-    func run() throws { throw Failure.usage("generate is being built") }
-}

@@ -20,7 +20,7 @@ struct Trellis: ParsableCommand {
         subcommands: [
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
-            ProjectionsCommand.self, GenerateCommand.self,
+            ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self,
         ])
 }
 
@@ -43,6 +43,7 @@ struct LedgerOptions: ParsableArguments {
 /// Turns every failure a user can cause into a message on stderr and the exit code CLI.md
 /// gives it; nothing reaches the user as a stack trace.
 enum Failure {
+    @discardableResult
     static func guarded<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -1,1 +1,127 @@
-print("bench")
+// trellis-bench: the import path next to its physical limit, measured in one run.
+//
+//   swift build -c release --product trellis-bench && .build/release/trellis-bench [--events N] [--dir DIR]
+//
+// 1. generates N events (the same generator as `trellis generate`) to a file;
+// 2. imports them into a fresh ledger with Trellis (decode, rules, seal, chain, insert);
+// 3. inserts the same lines with the raw sqlite3 C API, one prepared statement, one
+//    transaction, same journal settings (WAL, synchronous=FULL): the limit;
+// 4. verifies the chain, next to a raw scan of the same table.
+// It prints rates, their ratios, peak RSS and bytes per event. Not a test: the numbers go
+// in the issue notes.
+import GRDBSQLite
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+func peakRSSMB() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_maxrss) / 1024
+}
+
+func fileSize(_ path: String) -> Int64 {
+    var st = stat()
+    return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+}
+
+var events = 1_000_000
+var dir = "/tmp/trellis-bench"
+var args = CommandLine.arguments.dropFirst().makeIterator()
+while let a = args.next() {
+    switch a {
+    case "--events": events = Int(args.next() ?? "") ?? events
+    case "--dir": dir = args.next() ?? dir
+    default:
+        print("usage: trellis-bench [--events N] [--dir DIR]")
+        exit(64)
+    }
+}
+mkdir(dir, 0o755)
+let input = dir + "/region.ndjson"
+let ledgerPath = dir + "/bench.db"
+let rawPath = dir + "/raw.db"
+for p in [ledgerPath, rawPath] { for s in ["", "-wal", "-shm"] { unlink(p + s) } }
+
+// 1. Generate.
+var t0 = now()
+// About 42 events per organisation per year: 12 networks × 10 years, orgs sized to reach N.
+let options = GeneratorOptions(networks: 12, orgs: max(60, events / 400), years: 10, seed: 42, maxEvents: events)
+let fd = open(input, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+RegionGenerator(options).runChunks { chunk in _ = write(fd, chunk.baseAddress, chunk.count) }
+close(fd)
+let genSeconds = now() - t0
+let inputBytes = fileSize(input)
+
+// 2. Trellis import.
+let ledger = try Ledger.open(at: ledgerPath, create: true)
+let reader = try LineReader(path: input)
+t0 = now()
+let outcome = try ledger.append { visit in
+    try reader.forEachLine { line, n, _ in try visit(line, n, nil) }
+}
+let oursSeconds = now() - t0
+reader.close()
+let oursRSS = peakRSSMB()
+let n = outcome.appended
+
+// 3. Raw sqlite3 insert of the same lines.
+var db: OpaquePointer?
+sqlite3_open(rawPath, &db)
+sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; CREATE TABLE lines(seq INTEGER PRIMARY KEY, line TEXT NOT NULL)", nil, nil, nil)
+var stmt: OpaquePointer?
+sqlite3_prepare_v2(db, "INSERT INTO lines(seq, line) VALUES (?, ?)", -1, &stmt, nil)
+let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let rawReader = try LineReader(path: input)
+t0 = now()
+sqlite3_exec(db, "BEGIN", nil, nil, nil)
+var seq: Int64 = 0
+try rawReader.forEachLine { line, _, _ in
+    seq += 1
+    sqlite3_bind_int64(stmt, 1, seq)
+    sqlite3_bind_text(stmt, 2, UnsafeRawPointer(line.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(line.count), transient)
+    sqlite3_step(stmt)
+    sqlite3_reset(stmt)
+    return true
+}
+sqlite3_exec(db, "COMMIT", nil, nil, nil)
+let rawSeconds = now() - t0
+sqlite3_finalize(stmt)
+
+// 4. Verify vs raw scan.
+t0 = now()
+let report = try ledger.verify()
+let verifySeconds = now() - t0
+sqlite3_prepare_v2(db, "SELECT seq, line FROM lines ORDER BY seq", -1, &stmt, nil)
+t0 = now()
+var scanned = 0
+var sink = 0
+while sqlite3_step(stmt) == SQLITE_ROW {
+    scanned += 1
+    sink &+= Int(sqlite3_column_bytes(stmt, 1))
+}
+let scanSeconds = now() - t0
+sqlite3_finalize(stmt)
+sqlite3_close(db)
+
+let ledgerBytes = fileSize(ledgerPath) + fileSize(ledgerPath + "-wal")
+func rate(_ count: Int, _ s: Double) -> String { String(Int(Double(count) / s / 1000)) + " k/s" }
+func ratio(_ a: Double, _ b: Double) -> String { String(Double(Int(a / b * 100)) / 100) }
+print("""
+    trellis-bench: \(n) events (\(inputBytes / Int64(max(n, 1))) B/line NDJSON, generated in \(format1(genSeconds)) s)
+
+    import      trellis \(rate(n, oursSeconds))   raw sqlite3 insert \(rate(Int(seq), rawSeconds))   ratio \(ratio(Double(n) / oursSeconds, Double(seq) / rawSeconds))× raw   (target ≥ 0.75×)
+    verify      trellis \(rate(Int(report.events), verifySeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / verifySeconds, Double(scanned) / scanSeconds))× raw
+    peak RSS    \(Int(oursRSS)) MB after import (target < 150 MB)
+    on disk     \(ledgerBytes / Int64(max(n, 1))) B/event (ledger, with rule tables and indexes)   \(fileSize(rawPath) / Int64(max(Int(seq), 1))) B/line (raw table)
+    chain       \(report.ok ? "ok" : "BROKEN"), head \(Hex.encode(report.head).prefix(16))…  (\(scanned) raw rows, \(sink / max(scanned, 1)) B each)
+    """)
+
+func format1(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }

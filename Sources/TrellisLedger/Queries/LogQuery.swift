@@ -108,6 +108,7 @@ extension Ledger {
             if let t = toDay, d >= t { return false }
             return true
         }
-        return filtered.sorted { ($0.event.occurredAt, $0.event.seq) < ($1.event.occurredAt, $1.event.seq) }
+        let keyed = filtered.map { (Timestamp.micros($0.event.occurredAt) ?? 0, $0) }
+        return keyed.sorted { ($0.0, $0.1.event.seq) < ($1.0, $1.1.event.seq) }.map(\.1)
     }
 }

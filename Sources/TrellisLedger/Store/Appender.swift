@@ -54,7 +54,7 @@ extension Ledger {
                     }
                     erased = batch.erasedSomeone
                     outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
-                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.recordedAt))
+                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
                     return .commit
                 }
                 if erased {
@@ -98,6 +98,8 @@ final class Batch: LedgerFacts {
     var erasedSomeone = false
     var headSeq: Int64
     var headHash: [UInt8]
+    /// The head's recorded_at: the batch's once it appends anything.
+    var headRecordedAt: String?
     let recordedAt: String
 
     private var entities: [EntityKind: [String: EntityFact?]] = [:]
@@ -123,6 +125,7 @@ final class Batch: LedgerFacts {
         let head = try Ledger.head(db)
         headSeq = head.seq
         headHash = head.hash
+        headRecordedAt = head.recordedAt
         // recorded_at never goes backwards, so `--known-at` always selects a prefix of the log.
         let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
         recordedAt = max(now, head.recordedAt ?? now)
@@ -167,7 +170,7 @@ final class Batch: LedgerFacts {
                 try appendChecked(event, line: number, source: source)
             }
         }
-        return errors.count < options.maxErrors || { truncated = true; return false }()
+        return !truncated
     }
 
     private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -175,12 +178,13 @@ final class Batch: LedgerFacts {
         return true
     }
 
+    /// Keeps the first `maxErrors`; finding one more marks the list truncated and stops the read.
     private func report(_ errs: [InputError], source: String?) {
-        for var e in errs where errors.count < options.maxErrors {
+        for var e in errs {
+            guard errors.count < options.maxErrors else { truncated = true; return }
             e.source = source
             errors.append(e)
         }
-        if errors.count >= options.maxErrors { truncated = true }
     }
 
     private func appendChecked(_ event: DecodedEvent, line: Int, source: String?) throws {
@@ -234,6 +238,7 @@ final class Batch: LedgerFacts {
         }
         headSeq = seq
         headHash = hash
+        headRecordedAt = recordedAt
         appended += 1
         if let key, let person = event.data.string("person_id") {
             try exec(insertKey) { s in Raw.bind(s, 1, person); Raw.bind(s, 2, bytes: key, asText: false) }

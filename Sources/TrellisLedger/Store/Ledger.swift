@@ -46,15 +46,29 @@ public final class Ledger: Sendable {
             // FULL: an acknowledged append survives power loss, not only a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
-        do {
-            let queue = try DatabaseQueue(path: path, configuration: config)
-            let ledger = Ledger(path: path, queue: queue)
-            try ledger.migrate()
-            return ledger
-        } catch let error as LedgerError {
-            throw error
-        } catch {
-            throw Ledger.translate(error, path: path)
+        // Two processes creating the same ledger at once race on switching to WAL and on the
+        // first migration (GRDB migrates in a deferred transaction, which SQLite cannot wait
+        // on); the loser backs off and tries again, up to the busy timeout.
+        let deadline = Timestamp.nowMicros() + Int64(busyTimeout * 1_000_000)
+        var attempt = 0
+        while true {
+            do {
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                let ledger = Ledger(path: path, queue: queue)
+                try ledger.migrate()
+                return ledger
+            } catch let error as LedgerError {
+                throw error
+            } catch {
+                let translated = Ledger.translate(error, path: path)
+                attempt += 1
+                let racing: Bool
+                if case .busy = translated { racing = true } else {
+                    racing = (error as? DatabaseError)?.message?.contains("already exists") ?? false
+                }
+                guard racing, Timestamp.nowMicros() < deadline else { throw translated }
+                usleep(UInt32(min(200_000, 5_000 * attempt)) + UInt32.random(in: 0..<5_000))
+            }
         }
     }
 
@@ -124,6 +138,12 @@ public final class Ledger: Sendable {
         return Head(seq: Raw.int(s, 0), hash: Array(hash), recordedAt: Raw.string(s, 2))
     }
 
+    /// A text key that sorts `occurred_at` in time order: fractions of a second padded to
+    /// nine digits (`…00Z` and `…00.5Z` do not sort as text).
+    public static let occurredSortKey = """
+        substr(occurred_at, 1, 19) || substr(CASE WHEN length(occurred_at) > 20 THEN substr(occurred_at, 21, length(occurred_at) - 21) ELSE '' END || '000000000', 1, 9)
+        """
+
     public struct Status: Sendable, Equatable {
         public var events: Int64
         public var head: Head
@@ -135,8 +155,8 @@ public final class Ledger: Sendable {
     public func status() throws(LedgerError) -> Status {
         let (head, first, last) = try read { db in
             (try Ledger.head(db),
-             try String.fetchOne(db, sql: "SELECT min(occurred_at) FROM events"),
-             try String.fetchOne(db, sql: "SELECT max(occurred_at) FROM events"))
+             try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) LIMIT 1"),
+             try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) DESC LIMIT 1"))
         }
         var bytes: Int64 = 0
         for suffix in ["", "-wal"] {

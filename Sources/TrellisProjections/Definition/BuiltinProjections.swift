@@ -21,6 +21,7 @@ CREATE TABLE networks (
 -- on NetworkFormed
 INSERT INTO networks (network_id, name, region, convenor_org_id, partners, formed_on, seq)
 VALUES (:network_id, :name, :region, :convenor_org_id, :partners, :day, :seq);
+
 """#),
         ("organisations.sql", #"""
 -- projection: organisations
@@ -50,6 +51,7 @@ SET name = coalesce(:name, name),
     region = coalesce(:region, region),
     updated_on = :day
 WHERE org_id = :org_id;
+
 """#),
         ("people.sql", #"""
 -- projection: people
@@ -73,6 +75,7 @@ VALUES (:person_id, :org_id, :role, :day, :seq);
 
 -- on PersonErased
 UPDATE people SET erased_on = :day WHERE person_id = :person_id;
+
 """#),
         ("membership.sql", #"""
 -- projection: membership
@@ -108,6 +111,7 @@ VALUES (:network_id, :org_id, :day, :seq, 1);
 -- on MemberLeft
 INSERT INTO membership_events (network_id, org_id, day, seq, joined, reason)
 VALUES (:network_id, :org_id, :day, :seq, 0, :reason);
+
 """#),
         ("meetings.sql", #"""
 -- projection: meetings
@@ -129,6 +133,7 @@ CREATE INDEX meetings_by_network ON meetings (network_id, held_on);
 -- on MeetingHeld
 INSERT INTO meetings (meeting_id, network_id, title, format, elements, held_on, occurred_at, seq)
 VALUES (:meeting_id, :network_id, :title, :format, :elements, :day, :occurred_at, :seq);
+
 """#),
         ("attendance.sql", #"""
 -- projection: attendance
@@ -161,6 +166,7 @@ GROUP BY meeting_id, org_id;
 INSERT INTO attendance (meeting_id, org_id, person_id, status, seq)
 VALUES (:meeting_id, :org_id, coalesce(:person_id, ''), :status, :seq)
 ON CONFLICT (meeting_id, org_id, person_id) DO UPDATE SET status = excluded.status, seq = excluded.seq;
+
 """#),
         ("documents.sql", #"""
 -- projection: documents
@@ -191,6 +197,7 @@ VALUES (:document_id, :org_id, :network_id, :title, :kind, :day, :seq);
 -- on DocumentAdopted
 INSERT INTO adoptions (document_id, org_id, adopted_on, seq)
 VALUES (:document_id, :org_id, :day, :seq);
+
 """#),
         ("reviews.sql", #"""
 -- projection: reviews
@@ -258,6 +265,7 @@ UPDATE reviews SET withdrawn_on = :day, withdrawn_reason = :reason WHERE review_
 INSERT INTO review_shares (review_id, audience, shared_on, seq)
 SELECT :review_id, :audience, :day, :seq
 WHERE EXISTS (SELECT 1 FROM reviews WHERE review_id = :review_id AND completed_on IS NOT NULL);
+
 """#),
         ("ties.sql", #"""
 -- projection: ties
@@ -286,6 +294,7 @@ UNION ALL
 SELECT rr.org_id, r.reviewee_org_id, 'review', r.network_id, r.completed_on, r.review_id
 FROM reviews r JOIN review_reviewers rr ON rr.review_id = r.review_id
 WHERE r.completed_on IS NOT NULL AND rr.org_id <> r.reviewee_org_id;
+
 """#),
     ]
 }

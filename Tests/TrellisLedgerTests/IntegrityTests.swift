@@ -1,0 +1,408 @@
+import Foundation
+import Testing
+import TrellisLedger
+
+/// All-or-nothing batches, idempotent re-import, error limits, the pinned canonical form and
+/// hash chain, tamper detection with the sqlite3 shell, and concurrent writers.
+@Suite struct IntegrityTests {
+    /// A scratch directory with the fixture imported by the real binary.
+    func fixtureDir() throws -> ScratchDir {
+        let dir = try ScratchDir("integrity")
+        let file = try dir.write("fixture.ndjson", Fixture.ndjson)
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(r.status == 0, "\(r)")
+        return dir
+    }
+
+    func status(_ db: String) throws -> [String: Any] {
+        let r = try runTrellis(["status", "--db", db, "--format", "json"])
+        #expect(r.status == 0, "\(r)")
+        return try parseJSONObject(r.stdout)
+    }
+
+    func verify(_ db: String) throws -> ProcessResult {
+        try runTrellis(["verify", "--db", db])
+    }
+
+    // MARK: All or nothing
+
+    @Test func aBadLastLineAppendsNothing() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        let ledger = try fixtureLedger(in: dir)
+        let before = try ledger.status()
+        let lines = (0..<50).map { k in
+            envelope("AttendanceRecorded", id: "att-\(k)", at: "2025-09-15", ["meeting_id": "m1", "org_id": "oak", "status": "present"])
+        } + [envelope("AttendanceRecorded", at: "2025-09-15", ["meeting_id": "m1", "org_id": "oak", "status": "late"])]
+        let e = try #require(rejection { try ledger.appendLines(lines) })
+        #expect(e.errors.count == 1)
+        #expect(e.errors.first?.line == 51)
+        #expect(e.errors.first?.path == "AttendanceRecorded.status")
+        let after = try ledger.status()
+        #expect(after.events == before.events)
+        #expect(after.head == before.head)
+        #expect(try ledger.event(id: "att-0") == nil, "nothing of the refused batch may be recorded")
+    }
+
+    @Test func aBadLastLineOfAnImportedFileAppendsNothing() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let before = try status(dir.ledgerPath)
+        let lines = (0..<50).map { k in
+            envelope("AttendanceRecorded", id: "att-\(k)", at: "2025-09-15", ["meeting_id": "m1", "org_id": "oak", "status": "present"])
+        } + [envelope("AttendanceRecorded", at: "2025-09-15", ["meeting_id": "m1", "org_id": "oak", "status": "late"])]
+        let file = try dir.writeLines("bad-last.ndjson", lines)
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("line 51: AttendanceRecorded.status:"), "\(r)")
+        #expect(r.stdout.isEmpty)
+        let after = try status(dir.ledgerPath)
+        #expect(after["events"] as? Int == Fixture.count)
+        #expect(after["head_hash"] as? String == before["head_hash"] as? String)
+        let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"])
+        #expect(!log.stdout.contains("att-0"))
+    }
+
+    @Test func identicalReimportOfAWholeFileSkipsEverythingAndKeepsTheHead() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        let file = try dir.write("fixture.ndjson", Fixture.ndjson)
+        let first = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("appended \(Fixture.count), skipped 0 (already recorded)"), "\(first)")
+        let head = try #require(try status(dir.ledgerPath)["head_hash"] as? String)
+
+        let again = try runTrellis(["import", "--db", dir.ledgerPath, "--format", "json", file])
+        #expect(again.status == 0, "\(again)")
+        let out = try parseJSONObject(again.stdout)
+        #expect(out["appended"] as? Int == 0)
+        #expect(out["skipped"] as? Int == Fixture.count)
+        #expect(out["head_seq"] as? Int == Fixture.count)
+        #expect(out["head_hash"] as? String == head)
+        let s = try status(dir.ledgerPath)
+        #expect(s["events"] as? Int == Fixture.count)
+        #expect(s["head_hash"] as? String == head)
+    }
+
+    // MARK: Error limit
+
+    static func badLines(_ n: Int) -> [String] {
+        (1...n).map { k in
+            envelope("AttendanceRecorded", id: "bad-\(k)", at: "2025-09-15", ["meeting_id": "m1", "org_id": "oak", "status": "late"])
+        }
+    }
+
+    @Test func atMostOneHundredErrorsAreReportedWithTheirLineNumbers() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        let ledger = try fixtureLedger(in: dir)
+        let e = try #require(rejection { try ledger.appendLines(Self.badLines(150)) })
+        #expect(e.errors.count == 100)
+        #expect(e.errors.map(\.line) == Array(1...100))
+        #expect(e.errors.allSatisfy { $0.path == "AttendanceRecorded.status" })
+        #expect(e.truncated)
+        #expect(try ledger.head().seq == Int64(Fixture.count))
+    }
+
+    @Test func importPrintsAtMostOneHundredErrorsWithTheirLineNumbers() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let file = try dir.writeLines("bad.ndjson", Self.badLines(150))
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(r.status == 65)
+        let reported = r.stderrLines.filter { $0.hasPrefix("line ") }
+        #expect(reported.count == 100, "\(r.stderr)")
+        #expect(r.stderr.contains("line 1: AttendanceRecorded.status: one of present, apologies, absent, got \"late\""), "\(r.stderr)")
+        #expect(r.stderr.contains("line 100: "))
+        #expect(!r.stderr.contains("line 101: "))
+        #expect(try status(dir.ledgerPath)["events"] as? Int == Fixture.count)
+    }
+
+    @Test func exactlyOneHundredErrorsAreAllReportedAndNotMarkedTruncated() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        let ledger = try fixtureLedger(in: dir)
+        let e = try #require(rejection { try ledger.appendLines(Self.badLines(100)) })
+        #expect(e.errors.count == 100)
+        // 100 errors were found and all 100 are listed: nothing was left out.
+        #expect(!e.truncated, "AppendRejected.truncated claims more errors than listed")
+        let e99 = try #require(rejection { try ledger.appendLines(Self.badLines(99)) })
+        #expect(e99.errors.count == 99)
+        #expect(!e99.truncated)
+    }
+
+    // MARK: The canonical form and the chain, pinned
+
+    @Test func canonicalFormAndHashChainArePinned() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        // Keys out of order on input, characters that need escaping, a fraction with trailing zeros.
+        let input = [
+            #"{"type":"NetworkFormed","id":"evt-1","occurred_at":"2025-09-01","data":{"region":"North East","network_id":"npn","partners":["Durham University","NE LA"],"name":"North \"Pennines\" Café\tNetwork"}}"#,
+            #"{"actor":"Network lead","data":{"schools":7,"kind":"mat","org_id":"oak","name":"Oak \\ Trust"},"id":"evt-2","occurred_at":"2025-09-02T09:30:00.500Z","type":"OrganisationRegistered","v":1}"#,
+        ]
+        let file = try dir.writeLines("pinned.ndjson", input)
+        let imported = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(imported.status == 0, "\(imported)")
+
+        let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"])
+        #expect(log.status == 0, "\(log)")
+        let lines = log.stdoutLines
+        try #require(lines.count == 2)
+        let events = try parseNDJSON(log.stdout)
+        let rec1 = try #require(events[0]["recorded_at"] as? String)
+        let rec2 = try #require(events[1]["recorded_at"] as? String)
+        #expect(rec1.wholeMatch(of: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z/) != nil, "recorded_at is fixed-width microseconds: \(rec1)")
+        #expect(rec1 <= rec2)
+
+        let canonical1 = #"{"data":{"name":"North \"Pennines\" Café\tNetwork","network_id":"npn","partners":["Durham University","NE LA"],"region":"North East"},"id":"evt-1","occurred_at":"2025-09-01T00:00:00Z","recorded_at":"\#(rec1)","seq":1,"type":"NetworkFormed","v":1}"#
+        let canonical2 = #"{"actor":"Network lead","data":{"kind":"mat","name":"Oak \\ Trust","org_id":"oak","schools":7},"id":"evt-2","occurred_at":"2025-09-02T09:30:00.5Z","recorded_at":"\#(rec2)","seq":2,"type":"OrganisationRegistered","v":1}"#
+        let zero = String(repeating: "0", count: 64)
+        let hash1 = try pythonChainHash(previousHex: zero, bytes: Array(canonical1.utf8))
+        let hash2 = try pythonChainHash(previousHex: hash1, bytes: Array(canonical2.utf8))
+        #expect(hash1.count == 64)
+        #expect(events[0]["hash"] as? String == hash1)
+        #expect(events[1]["hash"] as? String == hash2)
+
+        // The ndjson line is the canonical envelope with "hash" in its sorted place.
+        #expect(lines[0] == canonical1.replacingOccurrences(of: #","id":"evt-1""#, with: #","hash":"\#(hash1)","id":"evt-1""#))
+        #expect(lines[1] == canonical2.replacingOccurrences(of: #","id":"evt-2""#, with: #","hash":"\#(hash2)","id":"evt-2""#))
+
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0)
+        #expect(v.stdout.contains("ok: 2 events, head \(hash2)"), "\(v)")
+        #expect(try status(dir.ledgerPath)["head_hash"] as? String == hash2)
+    }
+
+    @Test func personalFieldsAreChainedAsCiphertextAndErasureKeepsTheChainValid() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let events = try parseNDJSON(runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson", "--type", "PersonRegistered"]).stdout)
+        try #require(events.count == 2)
+        let data = try #require(events[0]["data"] as? [String: Any])
+        let name = try #require(data["name"] as? String)
+        let email = try #require(data["email"] as? String)
+        #expect(name.hasPrefix("aes256gcm:"))
+        #expect(email.hasPrefix("aes256gcm:"))
+        #expect(!name.contains("Olive"))
+        let headBefore = try #require(try status(dir.ledgerPath)["head_hash"] as? String)
+        let shown = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "table", "--type", "PersonRegistered"])
+        #expect(shown.stdout.contains("Olive Oakes"), "the lead sees the name while the key exists: \(shown)")
+
+        let erase = try runTrellis(["append", "--db", dir.ledgerPath, #"{"type":"PersonErased","occurred_at":"2025-12-01","data":{"person_id":"p-oak"}}"#])
+        #expect(erase.status == 0, "\(erase)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("ok: \(Fixture.count + 1) events"))
+        // The events before the erasure still lead to the same hash at their seq.
+        let after = try parseNDJSON(runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"]).stdout)
+        #expect(after[Fixture.count - 1]["hash"] as? String == headBefore)
+        let hidden = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "table", "--type", "PersonRegistered"])
+        #expect(!hidden.stdout.contains("Olive"), "\(hidden)")
+        #expect(hidden.stdout.contains("(erased)"), "\(hidden)")
+        #expect(hidden.stdout.contains("Ashok Patel"), "only the erased person is hidden: \(hidden)")
+        let keys = try sqlite3(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-oak'")
+        #expect(keys.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    // MARK: Tampering
+
+    @Test func intactLedgerVerifies() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+        let line = v.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(line.wholeMatch(of: /ok: 9 events, head [0-9a-f]{64}/) != nil, "\(v)")
+        let head = try #require(try status(dir.ledgerPath)["head_hash"] as? String)
+        #expect(line.hasSuffix(head))
+    }
+
+    @Test func emptyLedgerVerifies() throws {
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        #expect(try runTrellis(["init", "--db", dir.ledgerPath]).status == 0)
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("ok: 0 events, head " + String(repeating: "0", count: 64)), "\(v)")
+    }
+
+    @Test func sqliteRefusesUpdateAndDeleteWhileTheTriggersAreInPlace() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let update = try sqlite3(dir.ledgerPath, "UPDATE events SET data = '{}' WHERE seq = 3")
+        #expect(update.status != 0, "\(update)")
+        #expect(update.stderr.contains("append-only"), "\(update)")
+        let delete = try sqlite3(dir.ledgerPath, "DELETE FROM events WHERE seq = 4")
+        #expect(delete.status != 0, "\(delete)")
+        #expect(delete.stderr.contains("append-only"), "\(delete)")
+        let gap = try sqlite3(dir.ledgerPath, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', randomblob(32))")
+        #expect(gap.status != 0, "\(gap)")
+        #expect(gap.stderr.contains("gap-free"), "\(gap)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+    }
+
+    @Test func updatedEventIsDetectedAtItsSeq() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let t = try sqlite3(dir.ledgerPath, #"DROP TRIGGER events_no_update; UPDATE events SET data = '{"kind":"sat","name":"Ash Academy","org_id":"ash","schools":2}' WHERE seq = 3"#)
+        #expect(t.status == 0, "\(t)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("broken at seq 3"), "\(v)")
+    }
+
+    @Test func updatedHashOfTheHeadIsDetected() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_update; UPDATE events SET hash = randomblob(32) WHERE seq = 9")
+        #expect(t.status == 0, "\(t)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("broken at seq 9"), "\(v)")
+    }
+
+    @Test func deletedEventIsDetectedAtItsSeq() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 4")
+        #expect(t.status == 0, "\(t)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("broken at seq 4"), "\(v)")
+    }
+
+    @Test func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        // The gap-free trigger allows head + 1; only the chain shows that the row is forged.
+        let t = try sqlite3(dir.ledgerPath, #"""
+            INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
+            VALUES (10, 'forged', 'MemberJoined', 1, '2025-09-02T00:00:00Z', '2025-09-02T00:00:00.000000Z', NULL,
+                    '{"network_id":"npn","org_id":"elm"}', randomblob(32))
+            """#)
+        #expect(t.status == 0, "\(t)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("broken at seq 10"), "\(v)")
+    }
+
+    @Test func droppedTriggersAloneFailVerification() throws {
+        for trigger in ["events_no_update", "events_no_delete", "events_gap_free"] {
+            let dir = try fixtureDir()
+            defer { dir.remove() }
+            let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER \(trigger)")
+            #expect(t.status == 0, "\(t)")
+            let v = try verify(dir.ledgerPath)
+            #expect(v.status == 1, "\(trigger): \(v)")
+            #expect(v.stdout.contains("broken"), "\(trigger): \(v)")
+            #expect(v.stderr.contains(trigger), "\(trigger): \(v)")
+        }
+    }
+
+    // MARK: Concurrent writers
+
+    @Test func concurrentImportsEachAppendContiguouslyAndTheChainHolds() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        func batch(_ prefix: String, org: String, person: String) -> [String] {
+            (0..<2000).map { k in
+                envelope("AttendanceRecorded", id: "\(prefix)-\(k)", at: "2025-09-15",
+                         ["meeting_id": "m1", "org_id": .string(org), "person_id": .string(person), "status": k % 3 == 0 ? "apologies" : "present"])
+            }
+        }
+        let fileA = try dir.writeLines("a.ndjson", batch("a", org: "oak", person: "p-oak"))
+        let fileB = try dir.writeLines("b.ndjson", batch("b", org: "ash", person: "p-ash"))
+
+        let a = try launchTrellis(["import", "--db", dir.ledgerPath, fileA])
+        let b = try launchTrellis(["import", "--db", dir.ledgerPath, fileB])
+        let ra = a.finish()
+        let rb = b.finish()
+        #expect(ra.status == 0, "A: \(ra)")
+        #expect(rb.status == 0, "B: \(rb)")
+        #expect(ra.stdout.contains("appended 2000, skipped 0"), "A: \(ra)")
+        #expect(rb.stdout.contains("appended 2000, skipped 0"), "B: \(rb)")
+
+        #expect(try status(dir.ledgerPath)["events"] as? Int == Fixture.count + 4000)
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("ok: \(Fixture.count + 4000) events"))
+
+        let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"])
+        #expect(log.status == 0)
+        let events = try parseNDJSON(log.stdout)
+        #expect(events.count == Fixture.count + 4000)
+        for prefix in ["a-", "b-"] {
+            let seqs = events.filter { ($0["id"] as? String)?.hasPrefix(prefix) == true }.compactMap { $0["seq"] as? Int }.sorted()
+            #expect(seqs.count == 2000, "\(prefix)")
+            if let first = seqs.first, let last = seqs.last {
+                #expect(last - first + 1 == 2000, "batch \(prefix) is interleaved: seqs \(first)...\(last)")
+                #expect(first > Fixture.count)
+            }
+            // Within a batch, file order is log order.
+            let ids = events.filter { ($0["id"] as? String)?.hasPrefix(prefix) == true }.compactMap { $0["id"] as? String }
+            #expect(ids == (0..<2000).map { "\(prefix)\($0)" })
+        }
+    }
+
+    @Test func aSecondWriterWaitsForTheFirstWritersWholeBatch() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        func lines(_ prefix: String, org: String) -> [String] {
+            (0..<500).map { k in
+                envelope("AttendanceRecorded", id: "\(prefix)-\(k)", at: "2025-09-15", ["meeting_id": "m1", "org_id": .string(org), "status": "present"])
+            }
+        }
+        // A reads its batch from a pipe we hold open: it takes the write lock, then waits for input.
+        let pipe = Pipe()
+        let a = try launchTrellis(["import", "--db", dir.ledgerPath, "-"], stdinPipe: pipe)
+        let first = lines("a", org: "oak")
+        pipe.fileHandleForWriting.write(Data(first[..<250].map { $0 + "\n" }.joined().utf8))
+        Thread.sleep(forTimeInterval: 0.5)
+        // B starts while A's transaction is open: it must wait, not fail and not interleave.
+        let fileB = try dir.writeLines("b.ndjson", lines("b", org: "ash"))
+        let b = try launchTrellis(["import", "--db", dir.ledgerPath, fileB])
+        Thread.sleep(forTimeInterval: 0.5)
+        pipe.fileHandleForWriting.write(Data(first[250...].map { $0 + "\n" }.joined().utf8))
+        try pipe.fileHandleForWriting.close()
+        let ra = a.finish()
+        let rb = b.finish()
+        #expect(ra.status == 0, "A: \(ra)")
+        #expect(rb.status == 0, "B: \(rb)")
+
+        let events = try parseNDJSON(runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"]).stdout)
+        #expect(events.count == Fixture.count + 1000)
+        let ids = events.dropFirst(Fixture.count).compactMap { $0["id"] as? String }
+        // A held the lock first, so its whole batch comes first.
+        #expect(ids == (0..<500).map { "a-\($0)" } + (0..<500).map { "b-\($0)" })
+        #expect(try verify(dir.ledgerPath).status == 0)
+    }
+
+    @Test func concurrentFirstImportsIntoANewLedgerBothSucceed() throws {
+        // CLI.md: the first import creates the ledger. Two of them at once must not trip over
+        // each other while creating it. The race is timing-dependent, so try a few times.
+        let dir = try ScratchDir("integrity")
+        defer { dir.remove() }
+        let fixture = try dir.write("fixture.ndjson", Fixture.ndjson)
+        let other = try dir.writeLines("other.ndjson", [
+            envelope("NetworkFormed", id: "o-spn", ["network_id": "spn", "name": "South Pennines"]),
+            envelope("OrganisationRegistered", id: "o-yew", ["org_id": "yew", "name": "Yew Trust", "kind": "mat"]),
+        ])
+        var failures: [String] = []
+        for attempt in 0..<16 {
+            let db = dir.file("new-\(attempt).db")
+            let a = try launchTrellis(["import", "--db", db, fixture])
+            let b = try launchTrellis(["import", "--db", db, other])
+            let (ra, rb) = (a.finish(), b.finish())
+            for r in [ra, rb] where r.status != 0 {
+                failures.append("attempt \(attempt): exit \(r.status): \(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            if ra.status == 0 && rb.status == 0 {
+                #expect(try status(db)["events"] as? Int == Fixture.count + 2)
+                #expect(try verify(db).status == 0)
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+}
