@@ -7,7 +7,7 @@ SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
 
-.PHONY: all deps build test demo bench clean
+.PHONY: all deps build test demo bench clean embed
 
 all: build
 
@@ -27,6 +27,9 @@ deps:
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
+
+embed:
+	python3 tools/embed-projections.py
 
 test: build
 	python3 tools/check_schemas.py --meta

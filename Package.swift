@@ -42,11 +42,33 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict),
+        // Network analysis of the collaboration graph: pure Swift, no dependencies.
+        .target(
+            name: "TrellisGraph",
+            swiftSettings: strict),
+        .target(
+            name: "TrellisReports",
+            dependencies: [
+                "TrellisLedger",
+                "TrellisProjections",
+                "TrellisGraph",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict),
+        // Prints every graph metric of an edge list as JSON; tools/graph-check/compare.py
+        // holds it against networkx.
+        .executableTarget(
+            name: "graph-check",
+            dependencies: ["TrellisGraph"],
+            path: "tools/graph-check",
+            exclude: ["compare.py"],
+            swiftSettings: strict),
         .executableTarget(
             name: "TrellisCLI",
             dependencies: [
                 "TrellisLedger",
                 "TrellisProjections",
+                "TrellisReports",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -55,9 +77,19 @@ let package = Package(
             name: "trellis-bench",
             dependencies: [
                 "TrellisLedger",
+                "TrellisProjections",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "tools/bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisGraphTests",
+            dependencies: ["TrellisGraph"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisReportsTests",
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",
