@@ -154,18 +154,27 @@ CREATE TABLE attendance (
     PRIMARY KEY (meeting_id, org_id, person_id)
 ) WITHOUT ROWID;
 
-CREATE VIEW attendance_by_org AS
-SELECT meeting_id, org_id,
-       CASE WHEN max(status = 'present') THEN 'present'
-            WHEN max(status = 'apologies') THEN 'apologies'
-            ELSE 'absent' END AS status
-FROM attendance
-GROUP BY meeting_id, org_id;
+-- One row per meeting and organisation: its status at that meeting, from its counting records.
+CREATE TABLE attendance_by_org (
+    meeting_id TEXT NOT NULL,
+    org_id     TEXT NOT NULL,
+    status     TEXT NOT NULL,           -- present, apologies, absent
+    PRIMARY KEY (meeting_id, org_id)
+) WITHOUT ROWID;
+CREATE INDEX attendance_by_org_by_status ON attendance_by_org (meeting_id, status, org_id);
 
 -- on AttendanceRecorded
 INSERT INTO attendance (meeting_id, org_id, person_id, status, seq)
 VALUES (:meeting_id, :org_id, coalesce(:person_id, ''), :status, :seq)
 ON CONFLICT (meeting_id, org_id, person_id) DO UPDATE SET status = excluded.status, seq = excluded.seq;
+INSERT INTO attendance_by_org (meeting_id, org_id, status)
+SELECT meeting_id, org_id,
+       CASE WHEN max(status = 'present') THEN 'present'
+            WHEN max(status = 'apologies') THEN 'apologies'
+            ELSE 'absent' END
+FROM attendance WHERE meeting_id = :meeting_id AND org_id = :org_id
+GROUP BY meeting_id, org_id
+ON CONFLICT (meeting_id, org_id) DO UPDATE SET status = excluded.status;
 
 """#),
         ("documents.sql", #"""

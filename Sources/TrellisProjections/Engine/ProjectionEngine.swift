@@ -123,6 +123,16 @@ public final class ProjectionEngine {
         let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM retractions"))
         var plan: [(ProjectionDefinition, after: Int64)] = []
         var rebuilt: [String] = []
+        // Retractions recorded after the oldest checkpoint, with their targets' seq and type.
+        let oldest = definitions.compactMap { states[$0.name]?.checkpoint }.min() ?? head
+        var lateRetractions: [(retraction: Int64, target: Int64, type: String)] = []
+        if oldest < head {
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT r.retraction_seq, r.target_seq, (SELECT type FROM events WHERE seq = r.target_seq)
+                FROM retractions r WHERE r.retraction_seq > ?
+                """, arguments: [oldest])
+            lateRetractions = rows.map { ($0[0], $0[1], $0[2]) }
+        }
         for d in definitions {
             let objects = CompiledProjection.objects(of: d)
             let missing = try objects.contains { try !db.tableExists($0.name) && !db.viewExists($0.name) && $0.kind != "INDEX" && $0.kind != "TRIGGER" }
@@ -131,11 +141,11 @@ public final class ProjectionEngine {
                 rebuilt.append(d.name)
             } else if let state = states[d.name], state.checkpoint < head {
                 // An event this projection already applied was retracted since: rebuild it.
-                let types = try String.fetchAll(db, sql: """
-                    SELECT DISTINCT e.type FROM retractions r JOIN events e ON e.seq = r.target_seq
-                    WHERE r.retraction_seq > ? AND r.target_seq <= ?
-                    """, arguments: [state.checkpoint, state.checkpoint])
-                if types.contains(where: { EventType(rawValue: $0).map(d.handledTypes.contains) ?? false }) {
+                let undone = lateRetractions.contains { r in
+                    r.retraction > state.checkpoint && r.target <= state.checkpoint
+                        && (EventType(rawValue: r.type).map(d.handledTypes.contains) ?? false)
+                }
+                if undone {
                     plan.append((d, 0))
                     rebuilt.append(d.name)
                 } else {
@@ -187,7 +197,7 @@ public final class ProjectionEngine {
             let states = try self.states(db)
             return try self.definitions.map { d in
                 var rows: Int64 = 0
-                for o in CompiledProjection.objects(of: d) where o.kind == "TABLE" || o.kind == "VIEW" {
+                for o in CompiledProjection.objects(of: d) where o.kind == "TABLE" {
                     if try db.tableExists(o.name) || db.viewExists(o.name) {
                         rows += try Int64.fetchOne(db, sql: "SELECT count(*) FROM \"\(o.name)\"") ?? 0
                     }
@@ -217,14 +227,14 @@ public final class ProjectionEngine {
         }
     }
 
-    /// Tables and views sorted by name; each as its name, its column names, then its rows
+    /// Tables (not views: they are functions of the tables) sorted by name; each as its name, its column names, then its rows
     /// encoded as canonical JSON arrays (integers as numbers, text as strings, reals as
     /// `{"real":"<%.17g>"}`, blobs as `{"hex":…}`, null) and sorted bytewise: so the digest
     /// depends on the contents only, never on insertion order or rowids.
     static func digest(of d: ProjectionDefinition, db: Database) throws -> (String, Int64) {
         var h = SHA256()
         var total: Int64 = 0
-        let objects = CompiledProjection.objects(of: d).filter { $0.kind == "TABLE" || $0.kind == "VIEW" }.map(\.name).sorted()
+        let objects = CompiledProjection.objects(of: d).filter { $0.kind == "TABLE" }.map(\.name).sorted()
         for name in objects {
             let stmt = try db.makeStatement(sql: "SELECT * FROM \"\(name)\"")
             let s = stmt.sqliteStatement
