@@ -236,11 +236,20 @@ import TrellisLedger
         let delete = try sqlite3(dir.ledgerPath, "DELETE FROM events WHERE seq = 4")
         #expect(delete.status != 0, "\(delete)")
         #expect(delete.stderr.contains("append-only"), "\(delete)")
-        let gap = try sqlite3(dir.ledgerPath, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', randomblob(32))")
-        #expect(gap.status != 0, "\(gap)")
-        #expect(gap.stderr.contains("gap-free"), "\(gap)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 0, "\(v)")
+    }
+
+    /// seq is gap-free by construction, not by trigger: a row inserted past the head behind
+    /// Trellis's back leaves a gap that verify names.
+    @Test func aRowInsertedPastTheHeadIsAGapThatVerifyNames() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let gap = try sqlite3(dir.ledgerPath, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', randomblob(32))")
+        #expect(gap.status == 0, "\(gap)")
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("broken at seq 10: events 10–19 are missing"), "\(v)")
     }
 
     @Test func updatedEventIsDetectedAtItsSeq() throws {
@@ -276,7 +285,7 @@ import TrellisLedger
     @Test func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        // The gap-free trigger allows head + 1; only the chain shows that the row is forged.
+        // A row at head + 1 looks in place; only the chain shows that it is forged.
         let t = try sqlite3(dir.ledgerPath, #"""
             INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
             VALUES (10, 'forged', 'MemberJoined', 1, '2025-09-02T00:00:00Z', '2025-09-02T00:00:00.000000Z', NULL,
@@ -289,7 +298,7 @@ import TrellisLedger
     }
 
     @Test func droppedTriggersAloneFailVerification() throws {
-        for trigger in ["events_no_update", "events_no_delete", "events_gap_free"] {
+        for trigger in ["events_no_update", "events_no_delete"] {
             let dir = try fixtureDir()
             defer { dir.remove() }
             let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER \(trigger)")

@@ -43,7 +43,9 @@ extension Ledger {
                 var erased = false
                 try db.inTransaction(.immediate) {
                     let batch = try Batch(db: db, options: options)
-                    try feed { line, number, source in try batch.process(line, number: number, source: source) }
+                    try DecodePipeline.run(feed: feed) { number, source, decoded in
+                        try batch.process(decoded, number: number, source: source)
+                    }
                     if !batch.errors.isEmpty {
                         rejected = AppendRejected(errors: batch.errors, truncated: batch.truncated)
                         return .rollback
@@ -149,11 +151,11 @@ final class Batch: LedgerFacts {
 
     // MARK: Processing one line
 
+    /// Takes one decoded line (decoding runs ahead on another thread, see ``DecodePipeline``).
     /// Returns false to stop reading (too many errors).
-    func process(_ line: UnsafeBufferPointer<UInt8>, number: Int, source: String?) throws -> Bool {
-        if isBlank(line) { return true }
+    func process(_ decoded: DecodeResult, number: Int, source: String?) throws -> Bool {
         linesSeen += 1
-        switch EventDecoder.decode(line: line, number: number) {
+        switch decoded {
         case .failure(let errs):
             report(errs, source: source)
         case .success(let event):
@@ -171,11 +173,6 @@ final class Batch: LedgerFacts {
             }
         }
         return !truncated
-    }
-
-    private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        for c in line where c != 0x20 && c != 0x09 { return false }
-        return true
     }
 
     /// Keeps the first `maxErrors`; finding one more marks the list truncated and stops the read.

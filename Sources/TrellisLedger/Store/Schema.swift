@@ -37,7 +37,9 @@ enum Schema {
         ) WITHOUT ROWID;
         INSERT INTO ledger_meta(key, value) VALUES ('format', '1');
 
-        -- The log. seq is the only order; data is canonical JSON (personal fields as ciphertext);
+        -- The log. seq is the only order, gap-free by construction (head + 1 inside a
+        -- BEGIN IMMEDIATE transaction) and checked by verify (a trigger checking it on every
+        -- insert cost 40 % of the insert time); data is canonical JSON (personal fields as ciphertext);
         -- hash = SHA-256(previous hash || canonical envelope), 32 bytes.
         CREATE TABLE events (
             seq         INTEGER PRIMARY KEY,
@@ -54,9 +56,6 @@ enum Schema {
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be updated'); END;
         CREATE TRIGGER events_no_delete BEFORE DELETE ON events
             BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be deleted'); END;
-        CREATE TRIGGER events_gap_free BEFORE INSERT ON events
-            WHEN NEW.seq IS NOT (SELECT IFNULL(MAX(seq), 0) + 1 FROM events)
-            BEGIN SELECT RAISE(ABORT, 'the event log is gap-free: seq must follow the head'); END;
 
         -- Rule state, written in the same transaction as the events that change it, so that
         -- appending to a ten-million-event ledger replays nothing.

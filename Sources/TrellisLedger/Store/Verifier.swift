@@ -18,7 +18,7 @@ public struct VerifyReport: Sendable, Equatable {
 }
 
 extension Ledger {
-    static let expectedTriggers = ["events_gap_free", "events_no_delete", "events_no_update"]
+    static let expectedTriggers = ["events_no_delete", "events_no_update"]
 
     /// Recomputes every hash from seq 1 and checks that seq has no gap. Stops at the first
     /// bad position. `progress(seq, head)` is called every 64 k events.
