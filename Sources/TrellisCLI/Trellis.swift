@@ -20,7 +20,7 @@ struct Trellis: ParsableCommand {
         subcommands: [
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
-            ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self,
+            ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self, ReportCommand.self,
         ])
 }
 

@@ -1,0 +1,403 @@
+import ArgumentParser
+import TrellisLedger
+import TrellisProjections
+import TrellisReports
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Participation, review coverage, the collaboration graph, outcomes, documents, and a board summary.",
+        discussion: """
+            Every figure is the one ../shared/DOMAIN.md defines, computed from the read models.
+
+            Which networks: --network ID (repeatable); default every network.
+            Which period (closed-open, by the day things occurred):
+              --year 2025/26            1 September 2025 to 31 August 2026
+              --from D --to D           [D, D); --from alone runs to the end of that
+                                        academic year, --to alone from its start
+              (default)                 the academic year of the latest meeting of the
+                                        chosen networks (with --as-of T: the latest by T)
+            When: --as-of T (the world as it was at T) and/or --known-at T (what the ledger
+            knew at T: reproduces an earlier report byte for byte).
+            Output: --format table (default on a terminal) | json (default otherwise) |
+            csv | md, and more per report; --out FILE writes to a file (format from its
+            extension when --format is not given).
+
+            Examples:
+              trellis report participation --network n01 --year 2024/25
+              trellis report coverage --on 2025-07-31 --format json
+              trellis report graph --ties review,document --format gexf --slice term --out graph.gexf
+              trellis report summary --format html --out board-report.html
+            """,
+        subcommands: [Participation.self, Coverage.self, Graph.self, Outcomes.self, Documents.self, Summary.self])
+
+    struct Participation: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Meetings expected, present, apologies, absent and the participation rate of every member.",
+            discussion: """
+                Lists every organisation that was a member of the network on any day of the
+                period. Meetings expected: the network's meetings in the period held on a day
+                the organisation was a member. Rate: present ÷ expected, '–' (JSON null) when
+                nothing was expected. The network's participation rate is the mean of its
+                members' rates; its attendance rate is total present ÷ total expected.
+                Example: trellis report participation --network n01 --year 2024/25 --format csv > n01.csv
+                """)
+        @OptionGroup var options: ReportOptions
+        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let (report, provenance) = try ReportRun.guarded { try source.participation(options.query) }.pair
+            try options.emit(options.format(format), json: { JSONReports.participation(report, provenance: provenance) },
+                             sections: { TextReports.participation(report) }, heading: "Participation",
+                             csv: { TextReports.participationCSV(report) })
+        }
+    }
+
+    struct Coverage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Review coverage, reviewer coverage, overdue commitments and outcome sharing on a day.",
+            discussion: """
+                On day d with a window of W days: of the members on d, the share reviewed
+                (reviewee of a review of the network completed in (d − W, d]) and the share
+                that reviewed; overdue commitments (due before d, neither completed nor
+                withdrawn by d); completed reviews in the window whose outcome was shared by d.
+                Default d: the last day of the period, or the latest day anything happened in
+                the chosen networks if that is earlier.
+                Example: trellis report coverage --on 2025-07-31 --window-days 365
+                """)
+        @OptionGroup var options: ReportOptions
+        @Option(help: "The day d (default: see above).") var on: DateArgument?
+        @Option(help: "The window W in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
+        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+
+        func validate() throws {
+            try options.check(format, allowed: [.table, .json, .csv, .md])
+            if windowDays < 1 { throw ValidationError("--window-days must be at least 1") }
+        }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let (report, provenance) = try ReportRun.guarded { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
+            try options.emit(options.format(format), json: { JSONReports.coverage(report, provenance: provenance) },
+                             sections: { TextReports.coverage(report) }, heading: "Review coverage",
+                             csv: { TextReports.coverageCSV(report) })
+        }
+    }
+
+    struct Graph: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The collaboration graph and its network figures; exports for Gephi, networkx, Pajek, Graphviz.",
+            discussion: """
+                Nodes: organisations that were members of the chosen networks on any day of the
+                period. Edge weight: ties of the chosen kinds in the period, both directions
+                summed (co_attendance: meetings both attended; document: adoptions; review:
+                completed reviews, per reviewer). An edge's columns for kinds not chosen are 0.
+                Per node: degree, weighted degree, betweenness (unweighted, normalised as
+                networkx), clustering, component. Reciprocity is of the directed review ties
+                among the nodes, whatever --ties says. E-I index across networks counts an
+                organisation in several networks in the one it was a member of on most days
+                of the period (ties: the smallest id); across regions, by its region.
+
+                --slice year|term: one graph per academic year, or per term (autumn
+                September–December, spring January–March, summer April–August), each
+                clipped to the period; in json, csv, table, md and gexf (as spells).
+
+                Formats: table, json, csv (edge list; --nodes FILE writes the node table),
+                md, graphml, gexf (1.3), pajek (.net, labels are organisation ids), dot.
+                Examples:
+                  trellis report graph --format graphml --out region.graphml
+                  trellis report graph --ties co_attendance --format csv --nodes nodes.csv --out edges.csv
+                  trellis report graph --slice term --format gexf --out waves.gexf
+                """)
+        @OptionGroup var options: ReportOptions
+        @Option(help: ArgumentHelp("Kinds of tie, comma-separated: co_attendance, document, review (default: all).", valueName: "kinds"))
+        var ties: String?
+        @Option(help: ArgumentHelp("One graph per year or per term.", valueName: "year|term")) var slice: String?
+        @Option(help: ArgumentHelp("With --format csv: also write the node table to this file.", valueName: "file")) var nodes: String?
+        @Option(help: "table, json, csv, md, graphml, gexf, pajek or dot.") var format: ReportFormat?
+
+        func validate() throws {
+            try options.check(format, allowed: [.table, .json, .csv, .md, .graphml, .gexf, .pajek, .dot])
+            _ = try kinds()
+            if let slice, Period.Slicing(rawValue: slice) == nil { throw ValidationError("--slice must be year or term") }
+            let f = options.format(format)
+            if slice != nil, [.graphml, .pajek, .dot].contains(f) {
+                throw ValidationError("--slice works with --format json, csv, table, md or gexf (GEXF keeps the slices as spells)")
+            }
+            if nodes != nil, f != .csv { throw ValidationError("--nodes goes with --format csv") }
+        }
+
+        func kinds() throws -> [TieKind] {
+            guard let ties else { return TieKind.allCases }
+            var out: [TieKind] = []
+            for part in ties.split(separator: ",") {
+                let name = String(part).trimmingWhitespace()
+                guard let k = TieKind(rawValue: name) else {
+                    throw ValidationError("unknown kind of tie '\(name)'; one of " + TieKind.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                if !out.contains(k) { out.append(k) }
+            }
+            if out.isEmpty { throw ValidationError("--ties needs at least one kind") }
+            return out
+        }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let kinds = try kinds()
+            let slicing = slice.flatMap(Period.Slicing.init(rawValue:))
+            let (report, provenance) = try ReportRun.guarded { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
+            let f = options.format(format)
+            switch f {
+            case .graphml: try options.write(GraphExports.graphML(report.whole))
+            case .gexf: try options.write(GraphExports.gexf(report))
+            case .pajek: try options.write(GraphExports.pajek(report.whole))
+            case .dot: try options.write(GraphExports.dot(report.whole))
+            case .csv:
+                if let nodes { try Output.write(GraphExports.nodesCSV(report).csv(), to: nodes) }
+                try options.write(GraphExports.edgesCSV(report).csv())
+            default:
+                try options.emit(f, json: { JSONReports.graph(report, provenance: provenance) },
+                                 sections: { TextReports.graph(report) }, heading: "Collaboration graph",
+                                 csv: { GraphExports.edgesCSV(report) })
+            }
+        }
+    }
+
+    struct Outcomes: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Review outcomes by area: judgement counts and actions agreed, among reviews completed in the period.",
+            discussion: "Example: trellis report outcomes --year 2024/25 --format md > outcomes.md")
+        @OptionGroup var options: ReportOptions
+        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let (report, provenance) = try ReportRun.guarded { try source.outcomes(options.query) }.pair
+            try options.emit(options.format(format), json: { JSONReports.outcomes(report, provenance: provenance) },
+                             sections: { TextReports.outcomes(report) }, heading: "Review outcomes",
+                             csv: { TextReports.outcomesCSV(report) })
+        }
+    }
+
+    struct Documents: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Documents shared and adopted, per organisation and kind.",
+            discussion: """
+                Shared: documents an organisation shared in the network in the period. Adopted:
+                adoptions it made in the period of documents shared in the network. Received:
+                adoptions by others in the period of documents it shared. Every member in the
+                period is listed, with zeros when it did nothing.
+                Example: trellis report documents --network n02 --format csv > documents.csv
+                """)
+        @OptionGroup var options: ReportOptions
+        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let (report, provenance) = try ReportRun.guarded { try source.documents(options.query) }.pair
+            try options.emit(options.format(format), json: { JSONReports.documents(report, provenance: provenance) },
+                             sections: { TextReports.documents(report) }, heading: "Documents",
+                             csv: { TextReports.documentsCSV(report) })
+        }
+    }
+
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every report in one: a board-ready HTML page for trustees, or table/json/md/csv.",
+            discussion: """
+                --format html writes one self-contained file (no scripts, nothing fetched;
+                charts and the collaboration graph as inline SVG), print-ready on A4, with a
+                provenance footer: head seq and hash, read-model digests, the command line,
+                --as-of/--known-at. It shows no clock time, so the same ledger and options give
+                the same bytes: run it again with --known-at to reproduce a past report.
+                Example: trellis report summary --year 2024/25 --format html --out board-2024-25.html
+                """)
+        @OptionGroup var options: ReportOptions
+        @Option(help: "The day of the review figures (default: as report coverage).") var on: DateArgument?
+        @Option(help: "The review window in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
+        @Option(help: "html, table, json, md or csv.") var format: ReportFormat?
+
+        func validate() throws {
+            try options.check(format, allowed: [.html, .table, .json, .md, .csv])
+            if windowDays < 1 { throw ValidationError("--window-days must be at least 1") }
+        }
+
+        func run() throws {
+            let source = try ReportRun.source(options)
+            let summary = try ReportRun.guarded {
+                try source.summary(options.query, on: on?.days, windowDays: windowDays, commandLine: ReportRun.commandLine())
+            }
+            let f = options.format(format)
+            if f == .html {
+                try options.write(HTMLSummary.render(summary))
+            } else {
+                try options.emit(f, json: { JSONReports.summary(summary) }, sections: { TextReports.summary(summary) },
+                                 heading: "Network summary", csv: { TextReports.summaryCSV(summary) })
+            }
+        }
+    }
+}
+
+extension Reported {
+    var pair: (Report, Provenance) { (report, provenance) }
+}
+
+/// Output formats of the reports (a superset of `OutputFormat`: the graph formats).
+enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, json, csv, md, html, graphml, gexf, pajek, dot
+
+    /// From a file name's extension.
+    init?(fileName: String) {
+        guard let dot = fileName.lastIndex(of: "."), !fileName[dot...].contains("/") else { return nil }
+        switch fileName[fileName.index(after: dot)...].lowercased() {
+        case "json": self = .json
+        case "csv": self = .csv
+        case "md", "markdown": self = .md
+        case "html", "htm": self = .html
+        case "graphml": self = .graphml
+        case "gexf": self = .gexf
+        case "net", "pajek": self = .pajek
+        case "dot", "gv": self = .dot
+        case "txt": self = .table
+        default: return nil
+        }
+    }
+}
+
+/// What every report takes: the ledger, networks, period, moment, projections, output.
+struct ReportOptions: ParsableArguments {
+    @OptionGroup var ledger: LedgerOptions
+    @Option(name: .customLong("network"), help: ArgumentHelp("A network id (repeatable; default: every network).", valueName: "id"))
+    var networks: [String] = []
+    @Option(help: "First day of the period (inclusive).") var from: DateArgument?
+    @Option(help: "Day after the period (exclusive).") var to: DateArgument?
+    @Option(help: ArgumentHelp("An academic year: 2025/26 is 1 September 2025 to 31 August 2026.", valueName: "YYYY/YY"))
+    var year: AcademicYearArgument?
+    @OptionGroup var time: TimeTravelOptions
+    @OptionGroup var projections: ProjectionOptions
+    @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
+
+    func validate() throws {
+        if year != nil && (from != nil || to != nil) { throw ValidationError("give either --year or --from/--to, not both") }
+        if let f = from, let t = to, f.days >= t.days { throw ValidationError("--from \(f.text) must be before --to \(t.text)") }
+    }
+
+    func check(_ format: ReportFormat?, allowed: [ReportFormat]) throws {
+        let f = self.format(format)
+        if !allowed.contains(f) {
+            throw ValidationError("--format must be " + allowed.map(\.rawValue).joined(separator: ", ") + (format == nil ? " (--out \(out ?? "") suggests \(f.rawValue))" : ""))
+        }
+    }
+
+    /// The period asked for, nil for the default.
+    var period: Period? {
+        if let year { return year.period }
+        switch (from, to) {
+        case let (f?, t?): return Period(from: f.days, to: t.days)
+        case let (f?, nil): return Period(from: f.days, to: Period.academicYear(containing: f.days).to)
+        case let (nil, t?): return Period(from: Period.academicYear(containing: t.days - 1).from, to: t.days)
+        default: return nil
+        }
+    }
+
+    var query: ReportQuery { ReportQuery(networks: networks, period: period) }
+
+    /// Explicit, else from --out's extension, else table on a terminal and json otherwise.
+    func format(_ explicit: ReportFormat?) -> ReportFormat {
+        if let explicit { return explicit }
+        if let out, let f = ReportFormat(fileName: out) { return f }
+        return out == nil && Console.stdoutIsTTY ? .table : .json
+    }
+
+    func write(_ text: String) throws {
+        if let out { try Output.write(text, to: out) } else {
+            var sink = Sink(fd: 1)
+            sink.write(text)
+            sink.flush()
+        }
+    }
+
+    func emit(_ format: ReportFormat, json: () -> JSONValue, sections: () -> [Section], heading: String, csv: () -> Table) throws {
+        switch format {
+        case .json: try write(json().rendered(pretty: true) + "\n")
+        case .csv: try write(csv().csv())
+        case .md: try write(TextReports.markdown(sections(), heading: heading))
+        default: try write(TextReports.text(sections(), width: 80))
+        }
+    }
+}
+
+/// `2025/26`.
+struct AcademicYearArgument: ExpressibleByArgument {
+    var period: Period
+    init?(argument: String) {
+        guard let p = Period.parseAcademicYear(argument) else { return nil }
+        period = p
+    }
+    static var defaultValueDescription: String { "YYYY/YY, e.g. 2025/26" }
+}
+
+/// Files written by reports: all or nothing (a temporary file renamed into place).
+enum Output {
+    static func write(_ text: String, to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            let why = String(cString: strerror(errno))
+            Console.err("trellis: cannot write \(path): \(why)")
+            throw ExitCode(66)
+        }
+        var ok = true
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { p in
+            var off = 0
+            while off < p.count {
+                let n = Glibc.write(fd, p.baseAddress! + off, p.count - off)
+                if n <= 0 { if errno == EINTR { continue }; ok = false; break }
+                off += n
+            }
+        }
+        if close(fd) != 0 { ok = false }
+        if !ok || rename(tmp, path) != 0 {
+            let why = String(cString: strerror(errno))
+            unlink(tmp)
+            Console.err("trellis: cannot write \(path): \(why)")
+            throw ExitCode(66)
+        }
+    }
+}
+
+/// Opens the read models for a report (caught up, or a time-travel snapshot) and turns
+/// every failure into CLI.md's message and exit code.
+enum ReportRun {
+    static func source(_ options: ReportOptions) throws -> ReportSource {
+        let ledger = try options.ledger.open()
+        let engine = try options.projections.engine(ledger)
+        return try guarded { try ReportSource(ledger: ledger, engine: engine, knownAt: options.time.knownAt?.text, asOf: options.time.asOf?.text) }
+    }
+
+    /// ReportError → its exit code with the message; everything else as every command does.
+    static func guarded<T>(_ body: () throws -> T) throws -> T {
+        try Failure.guarded {
+            do { return try body() } catch let e as ReportError {
+                Console.err("trellis: \(e)")
+                throw ExitCode(e.exitCode)
+            }
+        }
+    }
+
+    /// The command line as typed, program name as `trellis`.
+    static func commandLine() -> String {
+        Provenance.shellLine(["trellis"] + CommandLine.arguments.dropFirst())
+    }
+}

@@ -1,0 +1,65 @@
+import GRDB
+import TrellisLedger
+
+/// A ``ReportQuery`` resolved against a ledger's read models: the networks (checked to
+/// exist) and the period (the default filled in).
+///
+/// Defaults, chosen for a network lead who asks "how are we doing this year?":
+/// - networks: every network, by id;
+/// - period: the academic year of the latest meeting of the chosen networks (or, with no
+///   meeting yet, of the latest activity); with `--as-of T` that is the latest meeting by T;
+/// - the day of `report coverage`: the last day of the period, or the latest day anything
+///   happened in the chosen networks if that is earlier (never before the period's start).
+///
+/// Nothing here reads the clock, so the same ledger and options give the same report.
+public struct ReportScope: Sendable {
+    public var networks: [NetworkRow]
+    public var period: Period
+    /// True when no period was given and the default was chosen.
+    public var periodIsDefault: Bool
+    /// The latest day anything the reports count happened in the chosen networks.
+    public var latestActivityDay: Int?
+
+    public var networkIDs: [String] { networks.map(\.id) }
+
+    /// The default day for `report coverage`.
+    public var defaultDay: Int {
+        let last = period.to - 1
+        return max(period.from, min(last, latestActivityDay ?? last))
+    }
+
+    public init(networks: [NetworkRow], period: Period, periodIsDefault: Bool = false, latestActivityDay: Int? = nil) {
+        self.networks = networks
+        self.period = period
+        self.periodIsDefault = periodIsDefault
+        self.latestActivityDay = latestActivityDay
+    }
+
+    /// - Parameter fallbackDay: when no period is given and nothing is recorded, the
+    ///   academic year of this day is used (e.g. `--on`); without one, that is an error.
+    /// - Throws: ``ReportError/unknownNetwork(_:known:)``, ``ReportError/nothingRecorded``.
+    public static func resolve(_ query: ReportQuery, _ db: Database, fallbackDay: Int? = nil) throws -> ReportScope {
+        let all = try ReadModel.networks(db)
+        var chosen: [NetworkRow] = []
+        if query.networks.isEmpty {
+            chosen = all
+        } else {
+            var seen = Set<String>()
+            for id in query.networks where seen.insert(id).inserted {
+                guard let n = all.first(where: { $0.id == id }) else {
+                    throw ReportError.unknownNetwork(id, known: all.map(\.id))
+                }
+                chosen.append(n)
+            }
+            chosen.sort { $0.id < $1.id }
+        }
+        let ids = chosen.map(\.id)
+        let latest = try ReadModel.latestActivityDay(db, networks: ids).flatMap(Timestamp.parseDate)
+        if let period = query.period {
+            return ReportScope(networks: chosen, period: period, periodIsDefault: false, latestActivityDay: latest)
+        }
+        let anchor = try ReadModel.latestMeetingDay(db, networks: ids).flatMap(Timestamp.parseDate) ?? latest ?? fallbackDay
+        guard let anchor else { throw ReportError.nothingRecorded }
+        return ReportScope(networks: chosen, period: Period.academicYear(containing: anchor), periodIsDefault: true, latestActivityDay: latest)
+    }
+}

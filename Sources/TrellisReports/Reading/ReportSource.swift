@@ -1,0 +1,100 @@
+import GRDB
+import TrellisLedger
+import TrellisProjections
+
+/// A report with where its figures come from.
+public struct Reported<Report> {
+    public var report: Report
+    public var provenance: Provenance
+}
+
+/// The read models a report is computed from: the ledger's own, caught up to the head of
+/// the log, or — with `knownAt`/`asOf` — a time-travel ``Snapshot`` built for that moment.
+/// Each report reads in one transaction, so it sees one consistent state, and comes with
+/// its ``Provenance`` (the last seq the figures saw and its hash).
+///
+/// ## Topics
+/// - ``init(ledger:engine:knownAt:asOf:)``
+/// - ``participation(_:)``
+/// - ``coverage(_:on:windowDays:)``
+/// - ``graph(_:kinds:slicing:)``
+/// - ``outcomes(_:)``
+/// - ``documents(_:)``
+/// - ``summary(_:on:windowDays:kinds:commandLine:)``
+public final class ReportSource {
+    public let ledger: Ledger
+    public let engine: ProjectionEngine
+    public let snapshot: Snapshot?
+    public let knownAt: String?
+    public let asOf: String?
+
+    public init(ledger: Ledger, engine: ProjectionEngine, knownAt: String? = nil, asOf: String? = nil) throws {
+        self.ledger = ledger
+        self.engine = engine
+        self.knownAt = knownAt
+        self.asOf = asOf
+        if knownAt != nil || asOf != nil {
+            snapshot = try engine.snapshot(knownAt: knownAt, asOf: asOf)
+        } else {
+            try engine.catchUp()
+            snapshot = nil
+        }
+    }
+
+    public var database: DatabaseQueue { snapshot?.database ?? ledger.database }
+
+    public func participation(_ query: ReportQuery) throws -> Reported<ParticipationReport> {
+        try read(query) { db, scope in try Reports.participation(db, scope) }
+    }
+
+    public func coverage(_ query: ReportQuery, on: Int? = nil, windowDays: Int = CoverageFigures.defaultWindowDays) throws -> Reported<CoverageReport> {
+        try read(query, fallbackDay: on) { db, scope in try Reports.coverage(db, scope, on: on, windowDays: windowDays) }
+    }
+
+    public func graph(_ query: ReportQuery, kinds: [TieKind] = TieKind.allCases, slicing: Period.Slicing? = nil) throws -> Reported<GraphReport> {
+        try read(query) { db, scope in try Reports.graph(db, scope, kinds: kinds, slicing: slicing) }
+    }
+
+    public func outcomes(_ query: ReportQuery) throws -> Reported<OutcomesReport> {
+        try read(query) { db, scope in try Reports.outcomes(db, scope) }
+    }
+
+    public func documents(_ query: ReportQuery) throws -> Reported<DocumentsReport> {
+        try read(query) { db, scope in try Reports.documents(db, scope) }
+    }
+
+    /// Every section, with the read models' digests in the provenance.
+    public func summary(_ query: ReportQuery, on: Int? = nil, windowDays: Int = CoverageFigures.defaultWindowDays,
+                        kinds: [TieKind] = TieKind.allCases, commandLine: String) throws -> Summary {
+        let digests = try (snapshot.map { try engine.digests(of: $0) } ?? engine.digests())
+            .map { Provenance.Digest(name: $0.name, digest: $0.digest) }
+        return try read(query, fallbackDay: on) { db, scope in
+            var p = try self.provenance(db)
+            p.commandLine = commandLine
+            p.digests = digests
+            return try Reports.summary(db, scope, on: on, windowDays: windowDays, kinds: kinds, provenance: p)
+        }.report
+    }
+
+    func read<T>(_ query: ReportQuery, fallbackDay: Int? = nil, _ body: @escaping (Database, ReportScope) throws -> T) throws -> Reported<T> {
+        let (value, provenance) = try database.read { db in
+            let scope = try ReportScope.resolve(query, db, fallbackDay: fallbackDay)
+            return (try body(db, scope), try self.provenance(db))
+        }
+        return Reported(report: value, provenance: provenance)
+    }
+
+    /// The last seq the figures saw and its hash: the snapshot's prefix, or the log's head.
+    func provenance(_ db: Database) throws -> Provenance {
+        let seq: Int64
+        let hash: String?
+        if let snapshot {
+            seq = snapshot.throughSeq
+            hash = try ledger.database.read { try ReadModel.eventHashHex($0, seq: seq) }
+        } else {
+            seq = try ReadModel.headSeq(db)
+            hash = try ReadModel.eventHashHex(db, seq: seq)
+        }
+        return Provenance(headSeq: seq, headHash: hash ?? String(repeating: "0", count: 64), asOf: asOf, knownAt: knownAt)
+    }
+}
