@@ -355,6 +355,54 @@ import TrellisLedger
         }
     }
 
+    /// Four writer processes, each appending 10,000 events in ten imports of 1,000, all at
+    /// once: exactly 40,000 new events, seq gap-free, the chain valid, every batch contiguous,
+    /// and no busy error ever reaches a user.
+    @Test func fourConcurrentWritersAppendExactlyFortyThousandEvents() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let writers = ["w0", "w1", "w2", "w3"]
+        var scripts: [String] = []
+        for (w, writer) in writers.enumerated() {
+            var files: [String] = []
+            for b in 0..<10 {
+                let lines = (0..<1000).map { k in
+                    envelope("AttendanceRecorded", id: "\(writer)-\(b)-\(k)", at: "2025-09-15",
+                             ["meeting_id": "m1", "org_id": .string(w % 2 == 0 ? "oak" : "ash"), "status": k % 2 == 0 ? "present" : "absent"])
+                }
+                files.append(try dir.writeLines("\(writer)-\(b).ndjson", lines))
+            }
+            scripts.append(files.map { "\"\(TestPaths.trellis)\" import --db \"\(dir.ledgerPath)\" \"\($0)\" || exit $?" }.joined(separator: "\n"))
+        }
+        let running = try scripts.map { script in
+            try RunningProcess(executable: "/bin/bash", arguments: ["-c", script], stdin: nil, stdinFile: nil,
+                               environment: ProcessInfo.processInfo.environment, cwd: nil)
+        }
+        let results = running.map { $0.finish() }
+        for (w, r) in results.enumerated() {
+            #expect(r.status == 0, "writer \(w): \(r)")
+            #expect(!r.stderr.contains("locked") && !r.stderr.lowercased().contains("busy"), "writer \(w): \(r.stderr)")
+            #expect(r.stdout.components(separatedBy: "appended 1000, skipped 0").count - 1 == 10, "writer \(w): \(r.stdout)")
+        }
+        #expect(try status(dir.ledgerPath)["events"] as? Int == Fixture.count + 40_000)
+        let v = try verify(dir.ledgerPath)
+        #expect(v.status == 0, "\(v)")
+        #expect(v.stdout.contains("ok: \(Fixture.count + 40_000) events"))
+        let rows = try sqlite3(dir.ledgerPath, "SELECT id, seq FROM events WHERE seq > \(Fixture.count) ORDER BY seq").stdout
+            .split(separator: "\n").map { $0.split(separator: "|") }
+        #expect(rows.count == 40_000)
+        // Each batch of 1,000 occupies one contiguous run of seqs.
+        var runs: [String: (first: Int, last: Int, count: Int)] = [:]
+        for row in rows where row.count == 2 {
+            let batch = String(row[0].split(separator: "-").prefix(2).joined(separator: "-"))
+            let seq = Int(row[1]) ?? 0
+            let r = runs[batch] ?? (seq, seq, 0)
+            runs[batch] = (min(r.first, seq), max(r.last, seq), r.count + 1)
+        }
+        #expect(runs.count == 40)
+        for (batch, r) in runs { #expect(r.last - r.first + 1 == 1000 && r.count == 1000, "batch \(batch) interleaved: \(r)") }
+    }
+
     @Test func aSecondWriterWaitsForTheFirstWritersWholeBatch() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }

@@ -55,8 +55,19 @@ public enum CanonicalJSON {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ s: String, into out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { writeString(utf8: $0, into: &out) }
+    }
+
+    /// Copies runs that need no escape in one go: almost every string is such a run.
+    public static func writeString(utf8 p: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(0x22)
-        for c in s.utf8 {
+        var start = 0
+        for i in 0..<p.count {
+            let c = p[i]
+            if c >= 0x20 && c != 0x22 && c != 0x5C { continue }
+            if i > start { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<i])) }
+            start = i + 1
             switch c {
             case 0x22: out.append(0x5C); out.append(0x22)
             case 0x5C: out.append(0x5C); out.append(0x5C)
@@ -65,11 +76,11 @@ public enum CanonicalJSON {
             case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
             case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
             case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
+            default:
                 out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(c >> 4)], hexDigits[Int(c & 15)]])
-            default: out.append(c)
             }
         }
+        if start < p.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<p.count])) }
         out.append(0x22)
     }
 }

@@ -124,6 +124,9 @@ final class Batch: LedgerFacts {
     init(db: Database, options: Ledger.AppendOptions) throws {
         self.db = db
         self.options = options
+        // Person keys are inserted and deleted only here: with secure_delete on, no page
+        // split or deletion leaves a key's bytes behind in free space.
+        try db.execute(sql: "PRAGMA secure_delete = ON")
         let head = try Ledger.head(db)
         headSeq = head.seq
         headHash = head.hash
@@ -292,7 +295,8 @@ final class Batch: LedgerFacts {
         _ = try Raw.step(s, db)
     }
 
-    private func apply(_ effect: RuleEffect, seq: Int64) throws {
+    // Internal, not private: the archive import (ArchiveAppend.swift) writes effects through it too.
+    func apply(_ effect: RuleEffect, seq: Int64) throws {
         switch effect {
         case .create(let kind, let key, let parent):
             try exec(insertEntity) { s in
@@ -318,7 +322,6 @@ final class Batch: LedgerFacts {
             try exec(insertRetraction) { s in Raw.bind(s, 1, target); Raw.bind(s, 2, seq) }
         case .erase(let person):
             try apply(.setState(.person, key: person, .erased, on: true), seq: seq)
-            try db.execute(sql: "PRAGMA secure_delete = ON")
             try exec(deleteKey) { s in Raw.bind(s, 1, person) }
             erasedSomeone = true
         }

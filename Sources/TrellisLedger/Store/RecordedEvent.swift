@@ -30,7 +30,7 @@ public enum CanonicalEnvelope {
         out.append(UInt8(ascii: "{"))
         if let actor {
             out.append(contentsOf: #""actor":"#.utf8)
-            CanonicalJSON.writeString(String(decoding: actor, as: UTF8.self), into: &out)
+            CanonicalJSON.writeString(utf8: actor, into: &out)
             out.append(UInt8(ascii: ","))
         }
         out.append(contentsOf: #""data":"#.utf8)

@@ -29,6 +29,7 @@ enum Replay {
         Raw.bind(s, 1, start)
         Raw.bind(s, 2, window.through)
         defer { sqlite3_reset(s) }
+        progress?(start)  // also lets a caller observe the read models mid-rebuild
         var typeCache: [String: EventType] = [:]
         while try Raw.step(s, db) {
             let seq = Raw.int(s, 0)
