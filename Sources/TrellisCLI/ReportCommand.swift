@@ -67,8 +67,9 @@ struct ReportCommand: ParsableCommand {
                 (reviewee of a review of the network completed in (d − W, d]) and the share
                 that reviewed; overdue commitments (due before d, neither completed nor
                 withdrawn by d); completed reviews in the window whose outcome was shared by d.
-                Default d: the last day of the period, or the latest day anything happened in
-                the chosen networks if that is earlier.
+                Default d: the last day of the period, or, if earlier, the latest day with a
+                meeting, a join or leave, or a review step in the chosen networks (so a
+                report of the current year is "as of the latest news", not of a future day).
                 Example: trellis report coverage --on 2025-07-31 --window-days 365
                 """)
         @OptionGroup var options: ReportOptions

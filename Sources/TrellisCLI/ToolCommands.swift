@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisProjections
+import TrellisReports
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,9 +52,10 @@ struct GenerateCommand: ParsableCommand {
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Generate a region, import it into a fresh ledger, build the read models and print a summary.")
+        abstract: "Generate a region, import it into a fresh ledger, build the read models, print a summary and write the board report.",
+        discussion: "Writes DIR/region.ndjson, DIR/trellis.db and DIR/report.html (trellis report summary --format html of the latest academic year).")
 
-    @Option(help: "Where to write region.ndjson and trellis.db.") var dir = "demo"
+    @Option(help: "Where to write region.ndjson, trellis.db and report.html.") var dir = "demo"
     @Option(help: "Seed of the synthetic region.") var seed: UInt64 = 1
 
     func run() throws {
@@ -79,9 +81,17 @@ struct DemoCommand: ParsableCommand {
         try Failure.guarded { try engine.catchUp() }
         let summary = try Failure.guarded { try DemoSummary(ledger: ledger) }
         Console.out("\n" + summary.text)
+        let reportPath = dir + "/report.html"
+        let board = try ReportRun.guarded {
+            try ReportSource(ledger: ledger, engine: engine).summary(ReportQuery(), commandLine: ReportRun.commandLine())
+        }
+        try Output.write(HTMLSummary.render(board), to: reportPath)
+        Console.out("\nwrote \(reportPath): the board report for \(Show.period(board.scope.period))")
         Console.out("\nTry:  .build/debug/trellis status --db \(dbPath)")
         Console.out("      .build/debug/trellis audit --db \(dbPath) org0001")
         Console.out("      sqlite3 \(dbPath) 'SELECT * FROM ties LIMIT 5'")
+        Console.out("      .build/debug/trellis report participation --db \(dbPath)")
+        Console.out("      tools/render-report.sh \(reportPath) \(dir)/report.png")
     }
 }
 

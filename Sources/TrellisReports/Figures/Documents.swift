@@ -57,18 +57,25 @@ public enum DocumentFigures {
                                organisations: [String: OrganisationRow]) -> DocumentsReport {
         var byID: [String: DocumentRow] = [:]
         for d in documents { byID[d.id] = d }
+        // Each network's shares and adoptions in the period, in one pass over the rows.
+        var shares: [String: [DocumentRow]] = [:]
+        for d in documents where period.contains(d.sharedOn) { shares[d.network, default: []].append(d) }
+        var adopted: [String: [(AdoptionRow, DocumentRow)]] = [:]
+        for a in adoptions where period.contains(a.adoptedOn) {
+            guard let d = byID[a.document], d.sharer != a.adopter else { continue }
+            adopted[d.network, default: []].append((a, d))
+        }
         let result = networks.map { n -> NetworkDocuments in
             var perOrg: [String: [String: DocumentCounts]] = [:]
             var perKind: [String: DocumentCounts] = [:]
             func bump(_ org: String, _ kind: String, _ change: (inout DocumentCounts) -> Void) {
                 change(&perOrg[org, default: [:]][kind, default: DocumentCounts(kind: kind)])
             }
-            for d in documents where d.network == n.id && period.contains(d.sharedOn) {
+            for d in shares[n.id] ?? [] {
                 bump(d.sharer, d.kind) { $0.shared += 1 }
                 perKind[d.kind, default: DocumentCounts(kind: d.kind)].shared += 1
             }
-            for a in adoptions where period.contains(a.adoptedOn) {
-                guard let d = byID[a.document], d.network == n.id, d.sharer != a.adopter else { continue }
+            for (a, d) in adopted[n.id] ?? [] {
                 bump(a.adopter, d.kind) { $0.adopted += 1 }
                 bump(d.sharer, d.kind) { $0.adoptionsReceived += 1 }
                 perKind[d.kind, default: DocumentCounts(kind: d.kind)].adopted += 1

@@ -21,8 +21,11 @@ public struct MembershipTimeline: Sendable {
 
     /// network → organisation → end-of-day states, ascending by day.
     private var states: [String: [String: [DayState]]] = [:]
+    /// The day of the latest join or leave.
+    public private(set) var latestDay: String?
 
     public init(events: [MembershipEventRow]) {
+        latestDay = events.map(\.day).max()
         var grouped: [String: [String: [MembershipEventRow]]] = [:]
         for e in events { grouped[e.network, default: [:]][e.org, default: []].append(e) }
         for (network, byOrg) in grouped {

@@ -17,13 +17,18 @@ public struct Period: Sendable, Hashable, CustomStringConvertible {
     /// Day after the last, exclusive.
     public let to: Int
 
+    /// `from` as `YYYY-MM-DD` (kept: day texts are compared in every figure's inner loop).
+    public let fromText: String
+    /// `to` as `YYYY-MM-DD`.
+    public let toText: String
+
     public init(from: Int, to: Int) {
         self.from = from
         self.to = to
+        fromText = Timestamp.dateText(days: from)
+        toText = Timestamp.dateText(days: to)
     }
 
-    public var fromText: String { Timestamp.dateText(days: from) }
-    public var toText: String { Timestamp.dateText(days: to) }
     /// The last day of the period (inclusive), as text.
     public var lastDayText: String { Timestamp.dateText(days: to - 1) }
     public var dayCount: Int { max(0, to - from) }

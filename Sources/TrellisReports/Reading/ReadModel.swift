@@ -14,10 +14,10 @@ import GRDB
 /// - ``meetings(_:networks:period:)``
 /// - ``attendance(_:meetings:)``
 /// - ``reviews(_:networks:)``
-/// - ``outcomes(_:networks:)``
+/// - ``outcomes(_:reviews:)``
 /// - ``documents(_:networks:)``
-/// - ``adoptions(_:networks:)``
-/// - ``latestActivityDay(_:networks:)``
+/// - ``adoptions(_:period:)``
+/// - ``latestMeetingDay(_:networks:)``
 /// - ``eventHashHex(_:seq:)``
 public enum ReadModel {
 
@@ -92,86 +92,70 @@ public enum ReadModel {
 
     /// Every review of the networks with its reviewers and first sharing day.
     public static func reviews(_ db: Database, networks: [String]) throws -> [ReviewRow] {
-        let inList = placeholders(networks.count)
-        let args = StatementArguments(networks)
-        var reviewers: [String: [String]] = [:]
-        let rr = try Row.fetchCursor(db, sql: """
-            SELECT rr.review_id, rr.org_id FROM review_reviewers rr JOIN reviews r ON r.review_id = rr.review_id
-            WHERE r.network_id IN (\(inList))
-            """, arguments: args)
-        while let r = try rr.next() { reviewers[r[0], default: []].append(r[1]) }
-        var shared: [String: String] = [:]
-        let sh = try Row.fetchCursor(db, sql: """
-            SELECT s.review_id, min(s.shared_on) FROM review_shares s JOIN reviews r ON r.review_id = s.review_id
-            WHERE r.network_id IN (\(inList)) GROUP BY s.review_id
-            """, arguments: args)
-        while let r = try sh.next() { shared[r[0]] = r[1] }
         var out: [ReviewRow] = []
+        var position: [String: Int] = [:]
         let rows = try Row.fetchCursor(db, sql: """
             SELECT review_id, network_id, reviewee_org_id, due_by, committed_on, completed_on, withdrawn_on
-            FROM reviews WHERE network_id IN (\(inList)) ORDER BY review_id
-            """, arguments: args)
+            FROM reviews WHERE network_id IN (\(placeholders(networks.count)))
+            """, arguments: StatementArguments(networks))
         while let r = try rows.next() {
             let id: String = r[0]
-            out.append(ReviewRow(id: id, network: r[1], reviewee: r[2], reviewers: reviewers[id] ?? [], dueBy: r[3],
-                                 committedOn: r[4], completedOn: r[5], withdrawnOn: r[6], firstSharedOn: shared[id]))
+            position[id] = out.count
+            out.append(ReviewRow(id: id, network: r[1], reviewee: r[2], reviewers: [], dueBy: r[3],
+                                 committedOn: r[4], completedOn: r[5], withdrawnOn: r[6]))
+        }
+        // Whole tables in primary-key order, matched here: cheaper than joining on the
+        // text key of `reviews` row by row.
+        let reviewers = try Row.fetchCursor(db, sql: "SELECT review_id, org_id FROM review_reviewers")
+        while let r = try reviewers.next() {
+            if let i = position[r[0]] { out[i].reviewers.append(r[1]) }
+        }
+        let shares = try Row.fetchCursor(db, sql: "SELECT review_id, min(shared_on) FROM review_shares GROUP BY review_id")
+        while let r = try shares.next() {
+            if let i = position[r[0]] { out[i].firstSharedOn = r[1] }
+        }
+        return out.sorted { $0.id < $1.id }
+    }
+
+    /// Outcomes of the reviews, in review order then position (reviews not given are skipped).
+    public static func outcomes(_ db: Database, reviews: Set<String>) throws -> [OutcomeRow] {
+        var out: [OutcomeRow] = []
+        let rows = try Row.fetchCursor(db, sql: "SELECT review_id, area, judgement, actions FROM review_outcomes ORDER BY review_id, position")
+        while let r = try rows.next() {
+            let id: String = r[0]
+            if reviews.contains(id) { out.append(OutcomeRow(review: id, area: r[1], judgement: r[2], actions: r[3])) }
         }
         return out
     }
 
-    /// Outcomes of the networks' reviews, in review order then position.
-    public static func outcomes(_ db: Database, networks: [String]) throws -> [OutcomeRow] {
-        try Row.fetchAll(db, sql: """
-            SELECT o.review_id, o.area, o.judgement, o.actions FROM review_outcomes o
-            JOIN reviews r ON r.review_id = o.review_id
-            WHERE r.network_id IN (\(placeholders(networks.count))) ORDER BY o.review_id, o.position
-            """, arguments: StatementArguments(networks)).map {
-            OutcomeRow(review: $0[0], area: $0[1], judgement: $0[2], actions: $0[3])
-        }
-    }
-
     /// Documents shared in the networks.
     public static func documents(_ db: Database, networks: [String]) throws -> [DocumentRow] {
-        try Row.fetchAll(db, sql: """
-            SELECT document_id, org_id, network_id, kind, title, shared_on FROM documents
-            WHERE network_id IN (\(placeholders(networks.count))) ORDER BY shared_on, document_id
-            """, arguments: StatementArguments(networks)).map {
-            DocumentRow(id: $0[0], sharer: $0[1], network: $0[2], kind: $0[3], title: $0[4], sharedOn: $0[5])
+        var out: [DocumentRow] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT document_id, org_id, network_id, kind, shared_on FROM documents
+            WHERE network_id IN (\(placeholders(networks.count)))
+            """, arguments: StatementArguments(networks))
+        while let r = try rows.next() {
+            out.append(DocumentRow(id: r[0], sharer: r[1], network: r[2], kind: r[3], sharedOn: r[4]))
         }
+        return out
     }
 
-    /// Adoptions of documents shared in the networks.
-    public static func adoptions(_ db: Database, networks: [String]) throws -> [AdoptionRow] {
-        try Row.fetchAll(db, sql: """
-            SELECT a.document_id, a.org_id, a.adopted_on FROM adoptions a
-            JOIN documents d ON d.document_id = a.document_id
-            WHERE d.network_id IN (\(placeholders(networks.count))) ORDER BY a.seq
-            """, arguments: StatementArguments(networks)).map {
-            AdoptionRow(document: $0[0], adopter: $0[1], adoptedOn: $0[2])
-        }
+    /// Adoptions made in the period (of documents of any network: joined with
+    /// ``documents(_:networks:)`` by the figures, which is cheaper than joining here).
+    public static func adoptions(_ db: Database, period: Period) throws -> [AdoptionRow] {
+        var out: [AdoptionRow] = []
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT document_id, org_id, adopted_on FROM adoptions WHERE adopted_on >= ? AND adopted_on < ?
+            """, arguments: [period.fromText, period.toText])
+        while let r = try rows.next() { out.append(AdoptionRow(document: r[0], adopter: r[1], adoptedOn: r[2])) }
+        return out
     }
 
     /// The day of the latest meeting of the networks, if any.
     public static func latestMeetingDay(_ db: Database, networks: [String]) throws -> String? {
         try String.fetchOne(db, sql: "SELECT max(held_on) FROM meetings WHERE network_id IN (\(placeholders(networks.count)))",
                             arguments: StatementArguments(networks))
-    }
-
-    /// The latest day on which anything the reports count happened in the networks
-    /// (a meeting, a join or leave, a share or adoption, a review step), if any.
-    public static func latestActivityDay(_ db: Database, networks: [String]) throws -> String? {
-        let n = placeholders(networks.count)
-        let args = StatementArguments(networks)
-        return try String.fetchOne(db, sql: """
-            SELECT max(d) FROM (
-              SELECT max(held_on) AS d FROM meetings WHERE network_id IN (\(n))
-              UNION ALL SELECT max(day) FROM membership_events WHERE network_id IN (\(n))
-              UNION ALL SELECT max(shared_on) FROM documents WHERE network_id IN (\(n))
-              UNION ALL SELECT max(a.adopted_on) FROM adoptions a JOIN documents d ON d.document_id = a.document_id WHERE d.network_id IN (\(n))
-              UNION ALL SELECT max(max(committed_on, coalesce(completed_on, ''), coalesce(withdrawn_on, ''))) FROM reviews WHERE network_id IN (\(n))
-              UNION ALL SELECT max(s.shared_on) FROM review_shares s JOIN reviews r ON r.review_id = s.review_id WHERE r.network_id IN (\(n))
-            )
-            """, arguments: args + args + args + args + args + args)
     }
 
     /// The last seq of the ledger's log (0 when empty).

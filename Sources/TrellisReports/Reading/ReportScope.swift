@@ -7,9 +7,10 @@ import TrellisLedger
 /// Defaults, chosen for a network lead who asks "how are we doing this year?":
 /// - networks: every network, by id;
 /// - period: the academic year of the latest meeting of the chosen networks (or, with no
-///   meeting yet, of the latest activity); with `--as-of T` that is the latest meeting by T;
-/// - the day of `report coverage`: the last day of the period, or the latest day anything
-///   happened in the chosen networks if that is earlier (never before the period's start).
+///   meeting yet, of their latest ``Activity``); with `--as-of T` that is the latest
+///   meeting by T;
+/// - the day of `report coverage`: the last day of the period, or the latest ``Activity``
+///   of the chosen networks if that is earlier (never before the period's start).
 ///
 /// Nothing here reads the clock, so the same ledger and options give the same report.
 public struct ReportScope: Sendable {
@@ -17,22 +18,19 @@ public struct ReportScope: Sendable {
     public var period: Period
     /// True when no period was given and the default was chosen.
     public var periodIsDefault: Bool
-    /// The latest day anything the reports count happened in the chosen networks.
-    public var latestActivityDay: Int?
 
     public var networkIDs: [String] { networks.map(\.id) }
 
-    /// The default day for `report coverage`.
-    public var defaultDay: Int {
+    /// The default day for `report coverage`, given the latest ``Activity``.
+    public func defaultDay(latestActivity: Int?) -> Int {
         let last = period.to - 1
-        return max(period.from, min(last, latestActivityDay ?? last))
+        return max(period.from, min(last, latestActivity ?? last))
     }
 
-    public init(networks: [NetworkRow], period: Period, periodIsDefault: Bool = false, latestActivityDay: Int? = nil) {
+    public init(networks: [NetworkRow], period: Period, periodIsDefault: Bool = false) {
         self.networks = networks
         self.period = period
         self.periodIsDefault = periodIsDefault
-        self.latestActivityDay = latestActivityDay
     }
 
     /// - Parameter fallbackDay: when no period is given and nothing is recorded, the
@@ -54,12 +52,17 @@ public struct ReportScope: Sendable {
             chosen.sort { $0.id < $1.id }
         }
         let ids = chosen.map(\.id)
-        let latest = try ReadModel.latestActivityDay(db, networks: ids).flatMap(Timestamp.parseDate)
         if let period = query.period {
-            return ReportScope(networks: chosen, period: period, periodIsDefault: false, latestActivityDay: latest)
+            return ReportScope(networks: chosen, period: period, periodIsDefault: false)
         }
-        let anchor = try ReadModel.latestMeetingDay(db, networks: ids).flatMap(Timestamp.parseDate) ?? latest ?? fallbackDay
+        var anchor = try ReadModel.latestMeetingDay(db, networks: ids).flatMap(Timestamp.parseDate)
+        if anchor == nil {
+            // No meeting yet: the latest activity, if any.
+            anchor = Activity.latestDay(latestMeeting: nil,
+                                        membership: MembershipTimeline(events: try ReadModel.membershipEvents(db, networks: ids)),
+                                        reviews: try ReadModel.reviews(db, networks: ids)) ?? fallbackDay
+        }
         guard let anchor else { throw ReportError.nothingRecorded }
-        return ReportScope(networks: chosen, period: Period.academicYear(containing: anchor), periodIsDefault: true, latestActivityDay: latest)
+        return ReportScope(networks: chosen, period: Period.academicYear(containing: anchor), periodIsDefault: true)
     }
 }

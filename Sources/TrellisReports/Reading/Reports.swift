@@ -25,11 +25,11 @@ public enum Reports {
         try ParticipationFigures.compute(RowCache(db, scope))
     }
 
-    /// - Parameter on: the day d (default: ``ReportScope/defaultDay``).
+    /// - Parameter on: the day d (default: ``ReportScope/defaultDay(latestActivity:)``).
     public static func coverage(_ db: Database, _ scope: ReportScope, on: Int? = nil,
                                 windowDays: Int = CoverageFigures.defaultWindowDays) throws -> CoverageReport {
         let rows = RowCache(db, scope)
-        return CoverageFigures.compute(networks: scope.networks, on: on ?? scope.defaultDay, windowDays: windowDays,
+        return CoverageFigures.compute(networks: scope.networks, on: try on ?? rows.defaultDay(), windowDays: windowDays,
                                        membership: try rows.membership(), reviews: try rows.reviews())
     }
 
@@ -46,7 +46,7 @@ public enum Reports {
     public static func outcomes(_ db: Database, _ scope: ReportScope) throws -> OutcomesReport {
         let rows = RowCache(db, scope)
         return OutcomeFigures.compute(networks: scope.networks, period: scope.period, reviews: try rows.reviews(),
-                                      outcomes: try ReadModel.outcomes(db, networks: scope.networkIDs))
+                                      outcomes: try rows.outcomes())
     }
 
     public static func documents(_ db: Database, _ scope: ReportScope) throws -> DocumentsReport {
@@ -66,11 +66,11 @@ public enum Reports {
         return Summary(
             scope: scope,
             participation: try ParticipationFigures.compute(rows),
-            coverage: CoverageFigures.compute(networks: scope.networks, on: on ?? scope.defaultDay, windowDays: windowDays,
+            coverage: CoverageFigures.compute(networks: scope.networks, on: try on ?? rows.defaultDay(), windowDays: windowDays,
                                               membership: membership, reviews: reviews),
             graph: try graph(rows, label: nil, period: scope.period, kinds: kinds),
             outcomes: OutcomeFigures.compute(networks: scope.networks, period: scope.period, reviews: reviews,
-                                             outcomes: try ReadModel.outcomes(db, networks: scope.networkIDs)),
+                                             outcomes: try rows.outcomes()),
             documents: DocumentFigures.compute(networks: scope.networks, period: scope.period, membership: membership,
                                                documents: try rows.documents(), adoptions: try rows.adoptions(),
                                                organisations: try rows.organisations()),
@@ -115,6 +115,13 @@ final class RowCache {
         self.scope = scope
     }
 
+    /// The default day of the review figures (``ReportScope/defaultDay(latestActivity:)``).
+    func defaultDay() throws -> Int {
+        let latest = Activity.latestDay(latestMeeting: try ReadModel.latestMeetingDay(db, networks: scope.networkIDs),
+                                        membership: try membership(), reviews: try reviews())
+        return scope.defaultDay(latestActivity: latest)
+    }
+
     func membership() throws -> MembershipTimeline {
         if let m = cachedMembership { return m }
         let m = MembershipTimeline(events: try ReadModel.membershipEvents(db, networks: scope.networkIDs))
@@ -151,6 +158,12 @@ final class RowCache {
         return r
     }
 
+    /// Outcomes of the reviews completed in the period (the figures filter again).
+    func outcomes() throws -> [OutcomeRow] {
+        let ids = Set(try reviews().filter { r in r.completedOn.map(scope.period.contains) ?? false }.map(\.id))
+        return ids.isEmpty ? [] : try ReadModel.outcomes(db, reviews: ids)
+    }
+
     func documents() throws -> [DocumentRow] {
         if let d = cachedDocuments { return d }
         let d = try ReadModel.documents(db, networks: scope.networkIDs)
@@ -160,7 +173,7 @@ final class RowCache {
 
     func adoptions() throws -> [AdoptionRow] {
         if let a = cachedAdoptions { return a }
-        let a = try ReadModel.adoptions(db, networks: scope.networkIDs)
+        let a = try ReadModel.adoptions(db, period: scope.period)
         cachedAdoptions = a
         return a
     }

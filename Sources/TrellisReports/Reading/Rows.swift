@@ -75,7 +75,7 @@ public struct ReviewRow: Sendable, Hashable {
     public var id: String
     public var network: String
     public var reviewee: String
-    /// Reviewer organisations, sorted.
+    /// Reviewer organisations (sorted when built by the initialiser).
     public var reviewers: [String]
     public var dueBy: String
     public var committedOn: String
@@ -119,15 +119,13 @@ public struct DocumentRow: Sendable, Hashable {
     public var sharer: String
     public var network: String
     public var kind: String
-    public var title: String
     public var sharedOn: String
 
-    public init(id: String, sharer: String, network: String, kind: String, title: String, sharedOn: String) {
+    public init(id: String, sharer: String, network: String, kind: String, sharedOn: String) {
         self.id = id
         self.sharer = sharer
         self.network = network
         self.kind = kind
-        self.title = title
         self.sharedOn = sharedOn
     }
 }
