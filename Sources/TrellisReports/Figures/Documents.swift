@@ -49,21 +49,19 @@ public enum DocumentFigures {
     public static let kinds = ["scheme_of_delegation", "job_description", "skills_matrix", "policy", "improvement_plan", "other"]
 
     /// - Parameters:
-    ///   - documents: documents (any network); a document counts in the network it was
-    ///     shared in; shares count by their day, adoptions by theirs.
-    ///   - adoptions: adoptions of documents that do not exist (retracted) count for nothing.
+    ///   - documents: shares (any network); a document counts in the network it was
+    ///     shared in, a share on its day.
+    ///   - adoptions: adoptions (any network), on their day, in the network the document
+    ///     was shared in.
     public static func compute(networks: [NetworkRow], period: Period, membership: MembershipTimeline,
                                documents: [DocumentRow], adoptions: [AdoptionRow],
                                organisations: [String: OrganisationRow]) -> DocumentsReport {
-        var byID: [String: DocumentRow] = [:]
-        for d in documents { byID[d.id] = d }
         // Each network's shares and adoptions in the period, in one pass over the rows.
         var shares: [String: [DocumentRow]] = [:]
         for d in documents where period.contains(d.sharedOn) { shares[d.network, default: []].append(d) }
-        var adopted: [String: [(AdoptionRow, DocumentRow)]] = [:]
-        for a in adoptions where period.contains(a.adoptedOn) {
-            guard let d = byID[a.document], d.sharer != a.adopter else { continue }
-            adopted[d.network, default: []].append((a, d))
+        var adopted: [String: [AdoptionRow]] = [:]
+        for a in adoptions where period.contains(a.adoptedOn) && a.sharer != a.adopter {
+            adopted[a.network, default: []].append(a)
         }
         let result = networks.map { n -> NetworkDocuments in
             var perOrg: [String: [String: DocumentCounts]] = [:]
@@ -75,10 +73,10 @@ public enum DocumentFigures {
                 bump(d.sharer, d.kind) { $0.shared += 1 }
                 perKind[d.kind, default: DocumentCounts(kind: d.kind)].shared += 1
             }
-            for (a, d) in adopted[n.id] ?? [] {
-                bump(a.adopter, d.kind) { $0.adopted += 1 }
-                bump(d.sharer, d.kind) { $0.adoptionsReceived += 1 }
-                perKind[d.kind, default: DocumentCounts(kind: d.kind)].adopted += 1
+            for a in adopted[n.id] ?? [] {
+                bump(a.adopter, a.kind) { $0.adopted += 1 }
+                bump(a.sharer, a.kind) { $0.adoptionsReceived += 1 }
+                perKind[a.kind, default: DocumentCounts(kind: a.kind)].adopted += 1
             }
             let members = Set(membership.members(of: n.id, during: period))
             let orgs = members.union(perOrg.keys).sorted()
@@ -94,8 +92,12 @@ public enum DocumentFigures {
     }
 
     static func ordered(_ counts: [String: DocumentCounts], everyKind: Bool = false) -> [DocumentCounts] {
-        let order = kinds + counts.keys.filter { !kinds.contains($0) }.sorted()
-        return order.compactMap { counts[$0] ?? (everyKind ? DocumentCounts(kind: $0) : nil) }
+        var out = kinds.compactMap { counts[$0] ?? (everyKind ? DocumentCounts(kind: $0) : nil) }
+        if counts.keys.contains(where: { !kinds.contains($0) }) {
+            // Kinds beyond DOMAIN.md's (a newer event version): after them, sorted.
+            out += counts.keys.filter { !kinds.contains($0) }.sorted().compactMap { counts[$0] }
+        }
+        return out
     }
 
     static func sum(_ list: [DocumentCounts]) -> DocumentCounts {

@@ -53,6 +53,16 @@ public struct MembershipTimeline: Sendable {
         return Self.state(days, on: day)
     }
 
+    /// One organisation's membership of one network, for asking about many days.
+    public struct Member: Sendable {
+        fileprivate let days: [DayState]
+        public func isMember(on day: String) -> Bool { MembershipTimeline.state(days, on: day) }
+    }
+
+    public func member(_ org: String, of network: String) -> Member {
+        Member(days: states[network]?[org] ?? [])
+    }
+
     /// Members of `network` on `day`, sorted.
     public func members(of network: String, on day: String) -> [String] {
         guard let byOrg = states[network] else { return [] }
@@ -90,7 +100,7 @@ public struct MembershipTimeline: Sendable {
 
     /// The state at the end of the latest day ≤ `day` (binary search); not a member before
     /// the first event.
-    private static func state(_ days: [DayState], on day: String) -> Bool {
+    fileprivate static func state(_ days: [DayState], on day: String) -> Bool {
         var lo = 0, hi = days.count
         while lo < hi {
             let mid = (lo + hi) / 2

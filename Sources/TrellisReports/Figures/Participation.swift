@@ -65,28 +65,26 @@ public enum ParticipationFigures {
         let result = networks.map { n -> NetworkParticipation in
             let held = byNetwork[n.id] ?? []
             let members = membership.members(of: n.id, during: period)
-            var tally: [String: (expected: Int, present: Int, apologies: Int, absent: Int)] = [:]
-            for o in members { tally[o] = (0, 0, 0, 0) }
-            var perMeeting: [MeetingAttendance] = []
-            for m in held {
-                var row = MeetingAttendance(meeting: m, expected: 0, present: 0, apologies: 0, absent: 0, rate: nil)
-                for o in members where membership.isMember(o, of: n.id, on: m.day) {
+            let registers = held.map { attendance[$0.id] ?? [:] }
+            var perMeeting = held.map { MeetingAttendance(meeting: $0, expected: 0, present: 0, apologies: 0, absent: 0, rate: nil) }
+            var rows: [MemberParticipation] = []
+            rows.reserveCapacity(members.count)
+            for o in members {
+                let member = membership.member(o, of: n.id)
+                var row = MemberParticipation(org: o, name: organisations[o]?.name ?? o, expected: 0, present: 0, apologies: 0, absent: 0, rate: nil)
+                for (k, m) in held.enumerated() where member.isMember(on: m.day) {
                     row.expected += 1
-                    tally[o]!.expected += 1
-                    switch standing(of: o, at: m.id, attendance: attendance) {
-                    case .present: row.present += 1; tally[o]!.present += 1
-                    case .apologies: row.apologies += 1; tally[o]!.apologies += 1
-                    case .absent: row.absent += 1; tally[o]!.absent += 1
+                    perMeeting[k].expected += 1
+                    switch standing(of: o, in: registers[k]) {
+                    case .present: row.present += 1; perMeeting[k].present += 1
+                    case .apologies: row.apologies += 1; perMeeting[k].apologies += 1
+                    case .absent: row.absent += 1; perMeeting[k].absent += 1
                     }
                 }
                 row.rate = Rate.of(row.present, row.expected)
-                perMeeting.append(row)
+                rows.append(row)
             }
-            let rows = members.map { o -> MemberParticipation in
-                let t = tally[o]!
-                return MemberParticipation(org: o, name: organisations[o]?.name ?? o, expected: t.expected, present: t.present,
-                                           apologies: t.apologies, absent: t.absent, rate: Rate.of(t.present, t.expected))
-            }
+            for k in perMeeting.indices { perMeeting[k].rate = Rate.of(perMeeting[k].present, perMeeting[k].expected) }
             let expected = rows.reduce(0) { $0 + $1.expected }
             let present = rows.reduce(0) { $0 + $1.present }
             return NetworkParticipation(network: n, meetings: perMeeting, members: rows,
@@ -96,9 +94,9 @@ public enum ParticipationFigures {
         return ParticipationReport(period: period, networks: result)
     }
 
-    /// An organisation's standing at a meeting: what `attendance_by_org` says, absent when
-    /// it has no record there at all.
-    public static func standing(of org: String, at meeting: String, attendance: [String: [String: AttendanceStatus]]) -> AttendanceStatus {
-        attendance[meeting]?[org] ?? .absent
+    /// An organisation's standing at a meeting, given the meeting's register (organisation →
+    /// status, as `attendance_by_org` says): absent when it has no record there at all.
+    public static func standing(of org: String, in register: [String: AttendanceStatus]) -> AttendanceStatus {
+        register[org] ?? .absent
     }
 }

@@ -21,7 +21,7 @@ public enum TieKind: String, Sendable, Hashable, CaseIterable, Comparable {
 /// dictionary per increment would dominate the report's time.
 ///
 /// ## Topics
-/// - ``count(nodes:period:networks:meetings:attendance:documents:adoptions:reviews:)``
+/// - ``count(nodes:period:networks:meetings:attendance:adoptions:reviews:)``
 /// - ``coAttendance(_:_:)``
 /// - ``document(from:to:)``
 /// - ``review(from:to:)``
@@ -51,12 +51,12 @@ public struct TieTally: Sendable {
     /// - Parameters:
     ///   - meetings: meetings; only those of the networks with day in the period count.
     ///   - attendance: meeting → organisation → status (`attendance_by_org`).
-    ///   - documents: documents (any network); adoptions of documents outside the
-    ///     networks, or of documents that do not exist, count for nothing.
+    ///   - adoptions: adoptions (any network); only adoptions in the period of documents
+    ///     shared in the networks count.
     ///   - reviews: reviews (any network); only completions in the period count.
     public static func count(nodes: [String], period: Period, networks: Set<String>,
                              meetings: [MeetingRow], attendance: [String: [String: AttendanceStatus]],
-                             documents: [DocumentRow], adoptions: [AdoptionRow], reviews: [ReviewRow]) -> TieTally {
+                             adoptions: [AdoptionRow], reviews: [ReviewRow]) -> TieTally {
         var t = TieTally(nodes: nodes)
         var present: [Int] = []
         for m in meetings where networks.contains(m.network) && period.contains(m.day) {
@@ -66,10 +66,8 @@ public struct TieTally: Sendable {
             }
             t.co.addAllPairs(of: &present)
         }
-        var sharer: [String: String] = [:]
-        for d in documents where networks.contains(d.network) { sharer[d.id] = d.sharer }
-        for a in adoptions where period.contains(a.adoptedOn) {
-            guard let s = sharer[a.document], s != a.adopter, let i = t.index[a.adopter], let j = t.index[s] else { continue }
+        for a in adoptions where networks.contains(a.network) && period.contains(a.adoptedOn) {
+            guard a.sharer != a.adopter, let i = t.index[a.adopter], let j = t.index[a.sharer] else { continue }
             t.documentTies[DirectedPair(from: Int32(i), to: Int32(j)), default: 0] += 1
         }
         for r in reviews where networks.contains(r.network) {

@@ -1,4 +1,5 @@
 import GRDB
+import TrellisLedger
 
 /// Every SQL statement the reports run, in one place: typed reads of the read models
 /// defined in `projections/*.sql` (and the ledger's `events` for provenance).
@@ -15,7 +16,7 @@ import GRDB
 /// - ``attendance(_:meetings:)``
 /// - ``reviews(_:networks:)``
 /// - ``outcomes(_:reviews:)``
-/// - ``documents(_:networks:)``
+/// - ``documents(_:networks:period:)``
 /// - ``adoptions(_:period:)``
 /// - ``latestMeetingDay(_:networks:)``
 /// - ``eventHashHex(_:seq:)``
@@ -30,10 +31,9 @@ public enum ReadModel {
     /// Every organisation, by id.
     public static func organisations(_ db: Database) throws -> [String: OrganisationRow] {
         var out: [String: OrganisationRow] = [:]
-        let rows = try Row.fetchCursor(db, sql: "SELECT org_id, name, kind, region FROM organisations")
-        while let r = try rows.next() {
-            let id: String = r[0]
-            out[id] = OrganisationRow(id: id, name: r[1], kind: r[2], region: r[3])
+        try each(db, "SELECT org_id, name, kind, region FROM organisations") { s in
+            let id = text(s, 0)
+            out[id] = OrganisationRow(id: id, name: text(s, 1), kind: text(s, 2), region: Raw.string(s, 3))
         }
         return out
     }
@@ -47,9 +47,8 @@ public enum ReadModel {
             WHERE network_id = ? ORDER BY org_id, day, seq
             """)
         for n in networks {
-            let rows = try Row.fetchCursor(stmt, arguments: [n])
-            while let r = try rows.next() {
-                out.append(MembershipEventRow(network: r[0], org: r[1], day: r[2], seq: r[3], joined: (r[4] as Int64) != 0))
+            try each(stmt, [n], db) { s in
+                out.append(MembershipEventRow(network: text(s, 0), org: text(s, 1), day: text(s, 2), seq: Raw.int(s, 3), joined: Raw.int(s, 4) != 0))
             }
         }
         return out
@@ -63,9 +62,8 @@ public enum ReadModel {
             WHERE network_id = ? AND held_on >= ? AND held_on < ?
             """)
         for n in networks {
-            let rows = try Row.fetchCursor(stmt, arguments: [n, period.fromText, period.toText])
-            while let r = try rows.next() {
-                out.append(MeetingRow(id: r[0], network: r[1], title: r[2], day: r[3], occurredAt: r[4]))
+            try each(stmt, [n, period.fromText, period.toText], db) { s in
+                out.append(MeetingRow(id: text(s, 0), network: text(s, 1), title: text(s, 2), day: text(s, 3), occurredAt: text(s, 4)))
             }
         }
         return out.sorted { ($0.occurredAt, $0.id) < ($1.occurredAt, $1.id) }
@@ -81,9 +79,8 @@ public enum ReadModel {
         let stmt = try db.cachedStatement(sql: "SELECT org_id, status FROM attendance_by_org WHERE meeting_id = ?")
         for m in meetings {
             var byOrg: [String: AttendanceStatus] = [:]
-            let rows = try Row.fetchCursor(stmt, arguments: [m])
-            while let r = try rows.next() {
-                byOrg[r[0]] = AttendanceStatus(rawValue: r[1]) ?? .absent
+            try each(stmt, [m], db) { s in
+                byOrg[text(s, 0)] = AttendanceStatus(rawValue: text(s, 1)) ?? .absent
             }
             out[m] = byOrg
         }
@@ -94,25 +91,22 @@ public enum ReadModel {
     public static func reviews(_ db: Database, networks: [String]) throws -> [ReviewRow] {
         var out: [ReviewRow] = []
         var position: [String: Int] = [:]
-        let rows = try Row.fetchCursor(db, sql: """
+        try each(db, """
             SELECT review_id, network_id, reviewee_org_id, due_by, committed_on, completed_on, withdrawn_on
             FROM reviews WHERE network_id IN (\(placeholders(networks.count)))
-            """, arguments: StatementArguments(networks))
-        while let r = try rows.next() {
-            let id: String = r[0]
+            """, StatementArguments(networks)) { s in
+            let id = text(s, 0)
             position[id] = out.count
-            out.append(ReviewRow(id: id, network: r[1], reviewee: r[2], reviewers: [], dueBy: r[3],
-                                 committedOn: r[4], completedOn: r[5], withdrawnOn: r[6]))
+            out.append(ReviewRow(id: id, network: text(s, 1), reviewee: text(s, 2), reviewers: [], dueBy: text(s, 3),
+                                 committedOn: text(s, 4), completedOn: Raw.string(s, 5), withdrawnOn: Raw.string(s, 6)))
         }
         // Whole tables in primary-key order, matched here: cheaper than joining on the
         // text key of `reviews` row by row.
-        let reviewers = try Row.fetchCursor(db, sql: "SELECT review_id, org_id FROM review_reviewers")
-        while let r = try reviewers.next() {
-            if let i = position[r[0]] { out[i].reviewers.append(r[1]) }
+        try each(db, "SELECT review_id, org_id FROM review_reviewers") { s in
+            if let i = position[text(s, 0)] { out[i].reviewers.append(text(s, 1)) }
         }
-        let shares = try Row.fetchCursor(db, sql: "SELECT review_id, min(shared_on) FROM review_shares GROUP BY review_id")
-        while let r = try shares.next() {
-            if let i = position[r[0]] { out[i].firstSharedOn = r[1] }
+        try each(db, "SELECT review_id, min(shared_on) FROM review_shares GROUP BY review_id") { s in
+            if let i = position[text(s, 0)] { out[i].firstSharedOn = Raw.string(s, 1) }
         }
         return out.sorted { $0.id < $1.id }
     }
@@ -120,35 +114,38 @@ public enum ReadModel {
     /// Outcomes of the reviews, in review order then position (reviews not given are skipped).
     public static func outcomes(_ db: Database, reviews: Set<String>) throws -> [OutcomeRow] {
         var out: [OutcomeRow] = []
-        let rows = try Row.fetchCursor(db, sql: "SELECT review_id, area, judgement, actions FROM review_outcomes ORDER BY review_id, position")
-        while let r = try rows.next() {
-            let id: String = r[0]
-            if reviews.contains(id) { out.append(OutcomeRow(review: id, area: r[1], judgement: r[2], actions: r[3])) }
+        try each(db, "SELECT review_id, area, judgement, actions FROM review_outcomes ORDER BY review_id, position") { s in
+            let id = text(s, 0)
+            if reviews.contains(id) { out.append(OutcomeRow(review: id, area: text(s, 1), judgement: text(s, 2), actions: Int(Raw.int(s, 3)))) }
         }
         return out
     }
 
-    /// Documents shared in the networks.
-    public static func documents(_ db: Database, networks: [String]) throws -> [DocumentRow] {
+    /// Documents shared in the networks during the period.
+    public static func documents(_ db: Database, networks: [String], period: Period) throws -> [DocumentRow] {
         var out: [DocumentRow] = []
-        let rows = try Row.fetchCursor(db, sql: """
+        try each(db, """
             SELECT document_id, org_id, network_id, kind, shared_on FROM documents
-            WHERE network_id IN (\(placeholders(networks.count)))
-            """, arguments: StatementArguments(networks))
-        while let r = try rows.next() {
-            out.append(DocumentRow(id: r[0], sharer: r[1], network: r[2], kind: r[3], sharedOn: r[4]))
+            WHERE shared_on >= ? AND shared_on < ? AND network_id IN (\(placeholders(networks.count)))
+            """, [period.fromText, period.toText] + StatementArguments(networks)) { s in
+            out.append(DocumentRow(id: text(s, 0), sharer: text(s, 1), network: text(s, 2), kind: text(s, 3), sharedOn: text(s, 4)))
         }
         return out
     }
 
-    /// Adoptions made in the period (of documents of any network: joined with
-    /// ``documents(_:networks:)`` by the figures, which is cheaper than joining here).
+    /// Adoptions made during the period, with the document's sharer, network and kind
+    /// (documents of any network; an adoption of a document that does not exist, because
+    /// its share was retracted, is not returned).
     public static func adoptions(_ db: Database, period: Period) throws -> [AdoptionRow] {
         var out: [AdoptionRow] = []
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT document_id, org_id, adopted_on FROM adoptions WHERE adopted_on >= ? AND adopted_on < ?
-            """, arguments: [period.fromText, period.toText])
-        while let r = try rows.next() { out.append(AdoptionRow(document: r[0], adopter: r[1], adoptedOn: r[2])) }
+        try each(db, """
+            SELECT a.document_id, a.org_id, a.adopted_on, d.org_id, d.network_id, d.kind
+            FROM adoptions a JOIN documents d ON d.document_id = a.document_id
+            WHERE a.adopted_on >= ? AND a.adopted_on < ?
+            """, [period.fromText, period.toText]) { s in
+            out.append(AdoptionRow(document: text(s, 0), adopter: text(s, 1), adoptedOn: text(s, 2), sharer: text(s, 3),
+                                   network: text(s, 4), kind: text(s, 5)))
+        }
         return out
     }
 
@@ -168,6 +165,26 @@ public enum ReadModel {
         guard seq > 0 else { return nil }
         return try String.fetchOne(db, sql: "SELECT lower(hex(hash)) FROM events WHERE seq = ?", arguments: [seq])
     }
+
+    // MARK: - Stepping
+
+    /// Runs `sql` and calls `body` with the raw statement at each row (GRDB's row layer
+    /// costs more than the query on the large reads; see `Raw` in TrellisLedger).
+    static func each(_ db: Database, _ sql: String, _ arguments: StatementArguments = [],
+                     _ body: (SQLiteStatement) throws -> Void) throws {
+        try each(try db.makeStatement(sql: sql), arguments, db, body)
+    }
+
+    static func each(_ statement: Statement, _ arguments: StatementArguments, _ db: Database,
+                     _ body: (SQLiteStatement) throws -> Void) throws {
+        try statement.setArguments(arguments)   // resets the statement too
+        let s = statement.sqliteStatement
+        while try Raw.step(s, db) { try body(s) }
+    }
+
+    /// A text column that the schema declares NOT NULL.
+    @inline(__always)
+    static func text(_ s: SQLiteStatement, _ i: Int32) -> String { Raw.string(s, i) ?? "" }
 
     static func placeholders(_ n: Int) -> String {
         n == 0 ? "NULL" : Array(repeating: "?", count: n).joined(separator: ",")

@@ -84,7 +84,7 @@ public enum Reports {
         let meetings = needsMeetings ? try rows.meetings().filter { period.contains($0.day) } : []
         let tally = TieTally.count(nodes: members.nodes, period: period, networks: Set(ids), meetings: meetings,
                                    attendance: needsMeetings ? try rows.attendance() : [:],
-                                   documents: try rows.documents(), adoptions: try rows.adoptions(), reviews: try rows.reviews())
+                                   adoptions: try rows.adoptions(), reviews: try rows.reviews())
         return GraphFigures.compute(label: label, period: period, kinds: kinds, tally: tally,
                                     organisations: try rows.organisations(), networksOf: members.networksOf,
                                     homeNetwork: members.homeNetwork)
@@ -166,7 +166,7 @@ final class RowCache {
 
     func documents() throws -> [DocumentRow] {
         if let d = cachedDocuments { return d }
-        let d = try ReadModel.documents(db, networks: scope.networkIDs)
+        let d = try ReadModel.documents(db, networks: scope.networkIDs, period: scope.period)
         cachedDocuments = d
         return d
     }

@@ -130,15 +130,23 @@ public struct DocumentRow: Sendable, Hashable {
     }
 }
 
-/// An adoption of a shared document by another organisation (`adoptions`).
+/// An adoption of a shared document (`adoptions` joined with `documents`).
 public struct AdoptionRow: Sendable, Hashable {
     public var document: String
     public var adopter: String
     public var adoptedOn: String
+    /// The organisation that shared the document.
+    public var sharer: String
+    /// The network it was shared in.
+    public var network: String
+    public var kind: String
 
-    public init(document: String, adopter: String, adoptedOn: String) {
+    public init(document: String, adopter: String, adoptedOn: String, sharer: String, network: String, kind: String) {
         self.document = document
         self.adopter = adopter
         self.adoptedOn = adoptedOn
+        self.sharer = sharer
+        self.network = network
+        self.kind = kind
     }
 }
