@@ -7,7 +7,7 @@ SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
 
-.PHONY: all deps build test demo bench clean embed
+.PHONY: all deps build test demo bench clean embed fuzz
 
 all: build
 
@@ -35,6 +35,12 @@ test: build
 	python3 tools/check_schemas.py --meta
 	python3 tools/check_schemas.py
 	swift test $(SWIFT_BUILD_FLAGS)
+	python3 tools/hostile_lines.py --lines 10000
+	python3 tools/crash_test.py --runs 10 --batch 10000
+
+# Coverage-guided fuzzing of the decoder and rules (libFuzzer via swiftc -sanitize=fuzzer).
+fuzz:
+	tools/fuzz/run.sh $(or $(FUZZ_SECONDS),60)
 
 demo: build
 	$(BIN) demo --dir $(DEMO_DIR)

@@ -19,8 +19,12 @@ public final class Ledger: Sendable {
     public let path: String
     let queue: DatabaseQueue
 
-    /// How long a writer waits for another process's transaction before giving up.
-    public static let busyTimeout: Double = 60
+    /// How long a writer waits for another process's transaction before giving up: 60 s,
+    /// or `$TRELLIS_BUSY_TIMEOUT` seconds.
+    public static var busyTimeout: Double {
+        if let v = getenv("TRELLIS_BUSY_TIMEOUT").flatMap({ String(validatingCString: $0) }).flatMap(Double.init), v >= 0 { return v }
+        return 60
+    }
 
     init(path: String, queue: DatabaseQueue) {
         self.path = path
@@ -55,12 +59,22 @@ public final class Ledger: Sendable {
             do {
                 let queue = try DatabaseQueue(path: path, configuration: config)
                 let ledger = Ledger(path: path, queue: queue)
-                try ledger.migrate()
+                if config.readonly {
+                    try ledger.checkFormat()
+                } else {
+                    try ledger.migrate()
+                }
                 return ledger
             } catch let error as LedgerError {
                 throw error
             } catch {
                 let translated = Ledger.translate(error, path: path)
+                // A read-only file (permissions, immutable, read-only mount) can still be read:
+                // open it read-only; any write then fails with a clear "read-only" message.
+                if exists, !config.readonly, case .storage = translated, (error as? DatabaseError)?.resultCode == .SQLITE_READONLY {
+                    config.readonly = true
+                    continue
+                }
                 attempt += 1
                 let racing: Bool
                 if case .busy = translated { racing = true } else {
@@ -73,14 +87,22 @@ public final class Ledger: Sendable {
     }
 
     private func migrate() throws {
-        try queue.writeWithoutTransaction { db in
+        try checkFormat()
+        // Migrate only when needed: a current ledger on a read-only file can still be read.
+        let current = try queue.read { try Schema.migrator.hasCompletedMigrations($0) }
+        if !current { try Schema.migrator.migrate(queue) }
+    }
+
+    /// Refuses a file that is not a Trellis ledger, or one written by a newer Trellis.
+    private func checkFormat() throws {
+        try queue.read { db in
             if try db.tableExists("ledger_meta"),
                let format = try String.fetchOne(db, sql: "SELECT value FROM ledger_meta WHERE key = 'format'"),
                (Int(format) ?? Int.max) > Schema.format {
                 throw LedgerError.newerFormat(path: path, format: format)
             }
-            if try !db.tableExists("events") && db.tableExists("sqlite_master") {
-                let others = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%'") ?? 0
+            if try !db.tableExists("events") {
+                let others = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'grdb_%' AND name NOT LIKE 'sqlite_%'") ?? 0
                 if others > 0 { throw LedgerError.corrupt(path: path, reason: "a SQLite database, but not a Trellis ledger") }
             }
             let migrator = Schema.migrator
@@ -88,7 +110,6 @@ public final class Ledger: Sendable {
                 throw LedgerError.newerFormat(path: path, format: "with migrations unknown to this build")
             }
         }
-        try Schema.migrator.migrate(queue)
     }
 
     /// Maps SQLite's errors to what a user can act on.
@@ -99,7 +120,8 @@ public final class Ledger: Sendable {
         case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy(path: path, seconds: busyTimeout)
         case .SQLITE_FULL: return .storage(path: path, reason: "the disk is full")
         case .SQLITE_READONLY: return .storage(path: path, reason: "the file or its directory is read-only")
-        case .SQLITE_IOERR: return .storage(path: path, reason: "I/O error (\(e.message ?? "unknown"))")
+        case .SQLITE_IOERR:
+            return .storage(path: path, reason: "writing failed: the disk may be full or a file-size limit reached (SQLite: \(e.message ?? "I/O error"))")
         case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH: return .cannotOpen(path: path, reason: e.message ?? "permission denied")
         case .SQLITE_NOTADB, .SQLITE_CORRUPT: return .corrupt(path: path, reason: e.message ?? "file is not a database")
         default: return .database(e.message ?? "\(e)")

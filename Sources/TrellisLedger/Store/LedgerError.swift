@@ -8,9 +8,11 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
     case newerFormat(path: String, format: String)
     /// Not a SQLite database, or damaged (exit 65).
     case corrupt(path: String, reason: String)
-    /// Another process held the write lock past the busy timeout (exit 70: nothing was written).
+    /// Another process held the write lock past the busy timeout (exit 75, EX_TEMPFAIL:
+    /// nothing was written; try again).
     case busy(path: String, seconds: Double)
-    /// The disk is full or the file is read-only (exit 70: nothing was written).
+    /// The disk is full, the file is read-only, or an I/O error (exit 74, EX_IOERR: nothing
+    /// was written).
     case storage(path: String, reason: String)
     /// Anything SQLite reported that the cases above do not cover (exit 70).
     case database(String)
@@ -24,7 +26,7 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
             return "the ledger at \(path) has format \(format), written by a newer Trellis; this build reads format \(Schema.format). Upgrade trellis."
         case .corrupt(let path, let reason): return "the file at \(path) is not a readable Trellis ledger: \(reason)"
         case .busy(let path, let seconds):
-            return "another process held the ledger at \(path) locked for more than \(Int(seconds)) s; nothing was written, try again"
+            return "another process held the ledger at \(path) locked for more than \(seconds < 10 ? String(seconds) : String(Int(seconds))) s; nothing was written, try again (TRELLIS_BUSY_TIMEOUT sets the wait)"
         case .storage(let path, let reason): return "could not write the ledger at \(path): \(reason); nothing was written"
         case .database(let message): return "database error: \(message)"
         }
@@ -34,7 +36,9 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .missing, .cannotOpen: return 66
         case .newerFormat, .corrupt: return 65
-        case .busy, .storage, .database: return 70
+        case .busy: return 75
+        case .storage: return 74
+        case .database: return 70
         }
     }
 }
