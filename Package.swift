@@ -55,6 +55,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
+        // Research: verifiable LZ4 archives, pseudonymised exports, study databases, Merkle proofs.
+        .target(
+            name: "TrellisResearch",
+            dependencies: [
+                "TrellisLedger",
+                "TrellisProjections",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "CLZ4",
+            ],
+            swiftSettings: strict),
         // Prints every graph metric of an edge list as JSON; tools/graph-check/compare.py
         // holds it against networkx.
         .executableTarget(
@@ -69,6 +81,7 @@ let package = Package(
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisReports",
+                "TrellisResearch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -78,6 +91,7 @@ let package = Package(
             dependencies: [
                 "TrellisLedger",
                 "TrellisProjections",
+                "TrellisResearch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -94,6 +108,10 @@ let package = Package(
         .testTarget(
             name: "TrellisProjectionsTests",
             dependencies: ["TrellisProjections", "TrellisLedger"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisResearchTests",
+            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

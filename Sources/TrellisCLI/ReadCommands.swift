@@ -44,7 +44,11 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var ledger: LedgerOptions
 
+    @Option(help: ArgumentHelp("Check an archive written by 'trellis export' instead of the ledger.", valueName: "file"))
+    var archive: String?
+
     func run() throws {
+        if let archive { try ArchiveCommands.verify(path: archive); return }
         let l = try ledger.open()
         let bar = ProgressBar("verifying")
         let report = try Failure.guarded { try l.verify { done, total in bar.update(done, of: total, unit: "events") } }

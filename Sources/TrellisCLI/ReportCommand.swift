@@ -280,6 +280,8 @@ struct ReportOptions: ParsableArguments {
     @OptionGroup var ledger: LedgerOptions
     @Option(name: .customLong("network"), help: ArgumentHelp("A network id (repeatable; default: every network).", valueName: "id"))
     var networks: [String] = []
+    @Option(name: .customLong("org"), help: ArgumentHelp("Show only this organisation (repeatable; participation and documents). The network's own figures stay those of all its members.", valueName: "id"))
+    var organisations: [String] = []
     @Option(help: "First day of the period (inclusive).") var from: DateArgument?
     @Option(help: "Day after the period (exclusive).") var to: DateArgument?
     @Option(help: ArgumentHelp("An academic year: 2025/26 is 1 September 2025 to 31 August 2026.", valueName: "YYYY/YY"))
@@ -311,7 +313,7 @@ struct ReportOptions: ParsableArguments {
         }
     }
 
-    var query: ReportQuery { ReportQuery(networks: networks, period: period) }
+    var query: ReportQuery { ReportQuery(networks: networks, period: period, organisations: organisations) }
 
     /// Explicit, else from --out's extension, else table on a terminal and json otherwise.
     func format(_ explicit: ReportFormat?) -> ReportFormat {

@@ -21,6 +21,7 @@ struct Trellis: ParsableCommand {
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
             ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self, ReportCommand.self,
+            ExportCommand.self, ReplayCommand.self, ProofCommand.self,
         ])
 }
 

@@ -52,6 +52,8 @@ struct ImportCommand: ParsableCommand {
     func run() throws {
         let readers = try Failure.guarded { try files.map { try LineReader(path: $0) } }
         defer { readers.forEach { $0.close() } }
+        // An archive from 'trellis export' (LZ4 frame magic) keeps its seq, recorded_at and hash.
+        if try ArchiveCommands.importIfArchive(readers, ledger: ledger, format: format) { return }
         for r in readers where r.size == 0 {
             Console.err("trellis: \(r.name) is empty: there is nothing to import")
             throw ExitCode(65)

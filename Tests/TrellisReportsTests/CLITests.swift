@@ -51,6 +51,16 @@ import TrellisLedger
         #expect(birch["rate"] is NSNull, "undefined rate is null")
     }
 
+    @Test func orgNarrowsTheRowsButNotTheNetworkFigures() throws {
+        let s = try ledger()
+        let r = try trellis(["report", "participation", "--db", s.path, "--network", "npn", "--year", "2025/26", "--org", "fir", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let n = try #require((r.json["networks"] as? [[String: Any]])?.first)
+        #expect((n["members"] as? [[String: Any]])?.map { $0["org_id"] as? String } == ["fir"])
+        #expect(n["member_count"] as? Int == 6)
+        #expect(abs((n["attendance_rate"] as? Double ?? 0) - 9.0 / 17) < 1e-12)
+    }
+
     @Test func coverageAndGraphJSONHaveCLIShape() throws {
         let s = try ledger()
         let c = try trellis(["report", "coverage", "--db", s.path, "--on", "2026-03-01", "--window-days", "365", "--format", "json"])
@@ -90,9 +100,11 @@ import TrellisLedger
         #expect(unwritable.status == 66 && unwritable.err.contains("cannot write /nonexistent-dir/r.html"), "\(unwritable.err)")
         let missing = try trellis(["report", "participation", "--db", s.file("missing.db")])
         #expect(missing.status == 66, "\(missing.err)")
+        let org = try trellis(["report", "participation", "--db", s.path, "--org", "oakk"])
+        #expect(org.status == 64 && org.err.contains("no organisation oakk") && org.err.contains("oak"), "\(org.err)")
         let format = try trellis(["report", "participation", "--db", s.path, "--format", "gexf"])
         #expect(format.status == 64, "\(format.err)")
-        for r in [unknown, backwards, malformed, early, unwritable, missing, format] {
+        for r in [unknown, backwards, malformed, early, unwritable, missing, org, format] {
             #expect(!r.err.contains("Fatal error") && !r.err.contains("Stack"), "no stack trace: \(r.err)")
         }
     }

@@ -13,6 +13,7 @@ import GRDB
 import GRDBSQLite
 import TrellisLedger
 import TrellisProjections
+import TrellisResearch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -142,3 +143,42 @@ print("""
     """)
 
 func format1(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
+
+// 6. Research archives (TrellisResearch): export the bench ledger to an LZ4 archive (fast and
+//    HC), verify it on its own, import it into an empty ledger (chain checked, rules and rule
+//    tables as for a normal import), and compute the Merkle root of the log once.
+let archivePath = dir + "/bench.trellis.lz4"
+let archiveHCPath = dir + "/bench-hc.trellis.lz4"
+let importedPath = dir + "/imported.db"
+for p in [archivePath, archiveHCPath] { unlink(p) }
+for s in ["", "-wal", "-shm"] { unlink(importedPath + s) }
+t0 = now()
+let exported = try ArchiveExporter.export(from: ledger, to: archivePath, options: ExportOptions(force: true))
+let exportSeconds = now() - t0
+t0 = now()
+let exportedHC = try ArchiveExporter.export(from: ledger, to: archiveHCPath, options: ExportOptions(highCompression: true, force: true))
+let exportHCSeconds = now() - t0
+t0 = now()
+let archiveManifest = try ArchiveReader.verify(path: archivePath)
+let archiveVerifySeconds = now() - t0
+let importedLedger = try Ledger.open(at: importedPath, create: true)
+t0 = now()
+let archiveImport = try ArchiveImporter.run(path: archivePath, into: importedLedger)
+let archiveImportSeconds = now() - t0
+let archiveRSS = peakRSSMB()
+let sameHead = archiveImport.outcome.head.hash == (try ledger.head().hash)
+t0 = now()
+let merkleRoot = try MerkleTree.root(size: Int(archiveManifest.events), leaves: MerkleLeaves.ledger(ledger))
+let merkleSeconds = now() - t0
+func mbps(_ bytes: Int64, _ s: Double) -> String { String(Int(Double(bytes) / s / 1_000_000)) + " MB/s" }
+let archived = archiveImport.outcome.appended
+print("""
+
+    archive     \(archiveManifest.events) events, \(exported.ndjsonBytes / 1_000_000) MB NDJSON
+    export      \(mbps(exported.ndjsonBytes, exportSeconds)) of NDJSON before compression (target ≥ 300 MB/s)   \(format1(exportSeconds)) s
+    ratio       lz4 \(ratio(Double(exported.ndjsonBytes), Double(exported.archiveBytes)))× (\(exported.archiveBytes / 1_000_000) MB)   lz4 HC-9 \(ratio(Double(exportedHC.ndjsonBytes), Double(exportedHC.archiveBytes)))× (\(exportedHC.archiveBytes / 1_000_000) MB, \(mbps(exportedHC.ndjsonBytes, exportHCSeconds)))
+    verify      --archive \(rate(Int(archiveManifest.events), archiveVerifySeconds))   \(mbps(exported.ndjsonBytes, archiveVerifySeconds)) of NDJSON
+    import      archive \(rate(archived, archiveImportSeconds))   raw sqlite3 insert \(rate(Int(seq), rawSeconds))   ratio \(ratio(Double(archived) / archiveImportSeconds, Double(seq) / rawSeconds))× raw   (target ≥ 0.75×)   same head: \(sameHead ? "yes" : "NO")
+    merkle      root of \(archiveManifest.events) leaves in \(format1(merkleSeconds * 1000)) ms (\(Hex.encode(Array(merkleRoot)).prefix(16))…)
+    peak RSS    \(Int(archiveRSS)) MB after the archive round trip
+    """)

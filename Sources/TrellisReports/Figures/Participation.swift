@@ -34,9 +34,10 @@ public struct NetworkParticipation: Sendable, Hashable {
     public var attendanceRate: Double?
     /// Mean of the members' rates, over members with at least one expected meeting.
     public var participationRate: Double?
-
-    public var expected: Int { members.reduce(0) { $0 + $1.expected } }
-    public var present: Int { members.reduce(0) { $0 + $1.present } }
+    /// Over all members (also when `members` is narrowed to some organisations).
+    public var memberCount: Int
+    public var expected: Int
+    public var present: Int
 }
 
 /// `trellis report participation`: DOMAIN.md's meetings expected, present, apologies,
@@ -89,7 +90,8 @@ public enum ParticipationFigures {
             let present = rows.reduce(0) { $0 + $1.present }
             return NetworkParticipation(network: n, meetings: perMeeting, members: rows,
                                         attendanceRate: Rate.of(present, expected),
-                                        participationRate: Rate.mean(rows.map(\.rate)))
+                                        participationRate: Rate.mean(rows.map(\.rate)),
+                                        memberCount: rows.count, expected: expected, present: present)
         }
         return ParticipationReport(period: period, networks: result)
     }

@@ -38,6 +38,13 @@ public enum ReadModel {
         return out
     }
 
+    /// The id of every organisation.
+    public static func organisationIDs(_ db: Database) throws -> Set<String> {
+        var out = Set<String>()
+        try each(db, "SELECT org_id FROM organisations") { s in out.insert(text(s, 0)) }
+        return out
+    }
+
     /// Joins and leaves of the networks, ordered by network, organisation, day, seq.
     public static func membershipEvents(_ db: Database, networks: [String]) throws -> [MembershipEventRow] {
         var out: [MembershipEventRow] = []

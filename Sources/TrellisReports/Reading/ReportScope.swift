@@ -16,6 +16,8 @@ import TrellisLedger
 public struct ReportScope: Sendable {
     public var networks: [NetworkRow]
     public var period: Period
+    /// The organisations to show (empty: all), each known to exist.
+    public var organisations: [String] = []
     /// True when no period was given and the default was chosen.
     public var periodIsDefault: Bool
 
@@ -35,7 +37,8 @@ public struct ReportScope: Sendable {
 
     /// - Parameter fallbackDay: when no period is given and nothing is recorded, the
     ///   academic year of this day is used (e.g. `--on`); without one, that is an error.
-    /// - Throws: ``ReportError/unknownNetwork(_:known:)``, ``ReportError/nothingRecorded``.
+    /// - Throws: ``ReportError/unknownNetwork(_:known:)``,
+    ///   ``ReportError/unknownOrganisation(_:similar:count:)``, ``ReportError/nothingRecorded``.
     public static func resolve(_ query: ReportQuery, _ db: Database, fallbackDay: Int? = nil) throws -> ReportScope {
         let all = try ReadModel.networks(db)
         var chosen: [NetworkRow] = []
@@ -51,6 +54,19 @@ public struct ReportScope: Sendable {
             }
             chosen.sort { $0.id < $1.id }
         }
+        if !query.organisations.isEmpty {
+            let known = try ReadModel.organisationIDs(db)
+            for o in query.organisations where !known.contains(o) {
+                let similar = known.filter { $0.lowercased().hasPrefix(String(o.lowercased().prefix(3))) }.sorted().prefix(5)
+                throw ReportError.unknownOrganisation(o, similar: Array(similar), count: known.count)
+            }
+        }
+        var scope = try resolvePeriod(query, db, networks: chosen, fallbackDay: fallbackDay)
+        scope.organisations = Array(Set(query.organisations)).sorted()
+        return scope
+    }
+
+    static func resolvePeriod(_ query: ReportQuery, _ db: Database, networks chosen: [NetworkRow], fallbackDay: Int?) throws -> ReportScope {
         let ids = chosen.map(\.id)
         if let period = query.period {
             return ReportScope(networks: chosen, period: period, periodIsDefault: false)

@@ -22,7 +22,12 @@ import TrellisLedger
 public enum Reports {
 
     public static func participation(_ db: Database, _ scope: ReportScope) throws -> ParticipationReport {
-        try ParticipationFigures.compute(RowCache(db, scope))
+        var r = try ParticipationFigures.compute(RowCache(db, scope))
+        let shown = Set(scope.organisations)
+        if !shown.isEmpty {
+            for i in r.networks.indices { r.networks[i].members.removeAll { !shown.contains($0.org) } }
+        }
+        return r
     }
 
     /// - Parameter on: the day d (default: ``ReportScope/defaultDay(latestActivity:)``).
@@ -51,9 +56,14 @@ public enum Reports {
 
     public static func documents(_ db: Database, _ scope: ReportScope) throws -> DocumentsReport {
         let rows = RowCache(db, scope)
-        return DocumentFigures.compute(networks: scope.networks, period: scope.period, membership: try rows.membership(),
-                                       documents: try rows.documents(), adoptions: try rows.adoptions(),
-                                       organisations: try rows.organisations())
+        var r = DocumentFigures.compute(networks: scope.networks, period: scope.period, membership: try rows.membership(),
+                                        documents: try rows.documents(), adoptions: try rows.adoptions(),
+                                        organisations: try rows.organisations())
+        let shown = Set(scope.organisations)
+        if !shown.isEmpty {
+            for i in r.networks.indices { r.networks[i].organisations.removeAll { !shown.contains($0.org) } }
+        }
+        return r
     }
 
     /// Every section of the board summary, sharing one load of the rows.

@@ -76,7 +76,7 @@ public enum HTMLSummary {
             for (i, p) in s.participation.networks.enumerated() {
                 let c = s.coverage.networks[i]
                 h += "<tr><td><span class=\"swatch\" style=\"background:\(colour(of: p.network.id, in: s))\"></span>\(e(p.network.name))</td>"
-                h += "<td class=\"n\">\(p.members.count)</td><td class=\"n\">\(p.meetings.count)</td><td class=\"n\">\(Show.percent(p.attendanceRate))</td>"
+                h += "<td class=\"n\">\(p.memberCount)</td><td class=\"n\">\(p.meetings.count)</td><td class=\"n\">\(Show.percent(p.attendanceRate))</td>"
                 h += "<td class=\"n\">\(Show.percent(p.participationRate))</td><td class=\"n\">\(Show.percent(c.coverage))</td>"
                 h += "<td class=\"n\">\(c.overdue.count)</td><td class=\"n\">\(Show.percent(c.outcomeSharingRate))</td></tr>\n"
             }

@@ -17,6 +17,7 @@ public enum JSONReports {
             ("name", .string(n.network.name)),
             ("attendance_rate", .rate(n.attendanceRate)),
             ("participation_rate", .rate(n.participationRate)),
+            ("member_count", int(n.memberCount)),
             ("expected", int(n.expected)),
             ("present", int(n.present)),
             ("members", .array(n.members.map { m in

@@ -69,7 +69,8 @@ public enum TextReports {
             }
             return Section(title: "Participation: \(n.network.name) (\(n.network.id))",
                            notes: [Show.period(r.period),"attendance rate \(Show.percent(n.attendanceRate)), participation rate \(Show.percent(n.participationRate))",
-                                   "\(n.meetings.count) meetings, \(n.members.count) members, \(n.present) present of \(n.expected) expected"],
+                                   "\(n.meetings.count) meetings, \(n.memberCount) members, \(n.present) present of \(n.expected) expected"
+                                    + (n.members.count < n.memberCount ? "; showing \(n.members.count)" : "")],
                            table: t)
         }
     }
@@ -219,7 +220,7 @@ public enum TextReports {
                       rightAligned: [1, 2, 3, 4, 5, 6, 7], flexible: 0)
         for (i, n) in s.participation.networks.enumerated() {
             let c = s.coverage.networks[i]
-            t.rows.append([n.network.name, String(n.members.count), String(n.meetings.count), Show.percent(n.attendanceRate),
+            t.rows.append([n.network.name, String(n.memberCount), String(n.meetings.count), Show.percent(n.attendanceRate),
                            Show.percent(n.participationRate), Show.percent(c.coverage), String(c.overdue.count),
                            Show.percent(c.outcomeSharingRate)])
         }
@@ -244,7 +245,7 @@ public enum TextReports {
                                 "reviewer_coverage", "overdue", "outcome_sharing_rate"])
         for (i, n) in s.participation.networks.enumerated() {
             let c = s.coverage.networks[i]
-            t.rows.append([n.network.id, n.network.name, String(n.members.count), String(n.meetings.count), csvRate(n.attendanceRate),
+            t.rows.append([n.network.id, n.network.name, String(n.memberCount), String(n.meetings.count), csvRate(n.attendanceRate),
                            csvRate(n.participationRate), csvRate(c.coverage), csvRate(c.reviewerCoverage), String(c.overdue.count),
                            csvRate(c.outcomeSharingRate)])
         }

@@ -1,0 +1,412 @@
+import GRDB
+import GRDBSQLite
+
+// Appending events carried over from an archive (`trellis export`): unlike a normal import,
+// each event keeps its seq, recorded_at and hash. Two stages, so that the pure work can run
+// on another thread (see TrellisResearch's archive reader):
+//
+// 1. ``ArchiveChain/admit(_:)`` checks one archived event on its own: seq follows the one
+//    before, every envelope field is in the form the ledger writes, `data` passes the
+//    decoder (personal fields are checked only as non-empty text: they are ciphertext), and
+//    the hash is SHA-256(previous ‖ canonical). It returns a ``ChainedEvent``, which only
+//    this module can make.
+// 2. ``Ledger/appendArchived(_:)`` takes chained events in one transaction: an event the
+//    ledger already holds must have the same hash (it is skipped); the next one must chain
+//    onto the ledger's head; then the append rules are checked and their effects written
+//    exactly as for a normal import, so the ledger accepts further appends correctly.
+
+/// One event line of an archive, as parsed: the recorded envelope and the hash it claims.
+public struct ArchivedEvent: Sendable {
+    public var seq: Int64
+    public var id: String
+    public var type: String
+    public var v: Int64
+    public var occurredAt: String
+    public var recordedAt: String
+    public var actor: String?
+    /// The `data` object's JSON text, as the line has it (canonical in a line Trellis wrote):
+    /// personal fields as ciphertext, or as a pseudonymised archive has them.
+    public var dataText: [UInt8]
+    public var hash: [UInt8]
+    /// The line of the archive it came from (1 is the manifest), for messages.
+    public var line: Int
+
+    public init(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
+                actor: String?, dataText: [UInt8], hash: [UInt8], line: Int) {
+        self.seq = seq; self.id = id; self.type = type; self.v = v; self.occurredAt = occurredAt
+        self.recordedAt = recordedAt; self.actor = actor; self.dataText = dataText; self.hash = hash; self.line = line
+    }
+
+    public init(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
+                actor: String?, data: JSONObject, hash: [UInt8], line: Int) {
+        self.init(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
+                  dataText: CanonicalJSON.bytes(.object(data)), hash: hash, line: line)
+    }
+}
+
+/// An archived event that ``ArchiveChain`` has checked: it chains onto `previousHash`.
+/// Only this module makes them, so ``Ledger/appendArchived(_:)`` can trust the hash.
+public struct ChainedEvent: Sendable {
+    public let seq: Int64
+    public let id: String
+    public let type: EventType
+    public let v: Int64
+    public let occurredAt: String
+    public let recordedAt: String
+    public let actor: String?
+    /// Canonical `data`, as stored and hashed.
+    public let dataBytes: [UInt8]
+    public let hash: [UInt8]
+    public let previousHash: [UInt8]
+    public let line: Int
+    let decoded: DecodedEvent
+}
+
+/// Why an archived event fails on its own (the archive is broken at `seq`).
+public struct ArchiveEventError: Error, Sendable, CustomStringConvertible {
+    public var seq: Int64
+    public var line: Int
+    public var why: String
+    public var description: String { "broken at seq \(seq): \(why)" }
+}
+
+/// The ledger already holds a different event at `seq`: it is not a prefix of the archive.
+public struct ArchiveDivergence: Error, Sendable, CustomStringConvertible {
+    public var seq: Int64
+    public var ledgerHash: String
+    public var archiveHash: String
+    public var description: String {
+        "the ledger and the archive differ at seq \(seq) (ledger \(ledgerHash.prefix(16))…, archive \(archiveHash.prefix(16))…): "
+            + "the ledger holds other events than the archive, so the archive cannot be added to it"
+    }
+}
+
+/// Recomputes an archive's hash chain event by event, from seq 1 and the zero hash.
+public struct ArchiveChain: Sendable {
+    public private(set) var previousHash: [UInt8] = CanonicalEnvelope.genesis
+    public private(set) var lastSeq: Int64 = 0
+    public private(set) var lastRecordedAt: String?
+    /// The last occurred_at checked, and its day: events of one meeting share it.
+    private var lastOccurred: (text: String, day: Int)?
+    private var canonical: [UInt8] = []
+
+    public init() {}
+
+    /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
+    public mutating func admit(_ e: ArchivedEvent) throws(ArchiveEventError) -> ChainedEvent {
+        let seq = e.seq
+        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: e.line, why: why) }
+        guard seq == lastSeq + 1 else {
+            if seq <= lastSeq { throw broken("seq \(seq) comes after seq \(lastSeq): out of order") }
+            throw broken(seq == lastSeq + 2 ? "event \(lastSeq + 1) is missing" : "events \(lastSeq + 1)–\(seq - 1) are missing")
+        }
+        guard EventDecoder.isIdentifier(e.id) else { throw broken("id \(JSONValue.string(e.id).described) is not an identifier") }
+        guard let type = EventType(rawValue: e.type) else { throw broken("unknown event type \(JSONValue.string(e.type).described)") }
+        guard EventType.knownVersions.contains(e.v) else { throw broken("\(e.type) v\(e.v) is a version this build does not know") }
+        let day: Int
+        if let last = lastOccurred, last.text == e.occurredAt {
+            day = last.day
+        } else {
+            guard let occurred = Timestamp.parseOccurredAt(e.occurredAt), occurred.text == e.occurredAt else {
+                throw broken("occurred_at \(JSONValue.string(e.occurredAt).described) is not in the form the ledger writes")
+            }
+            day = occurred.day
+            lastOccurred = (e.occurredAt, day)
+        }
+        // A batch shares one recorded_at: only a new value needs checking.
+        if e.recordedAt != lastRecordedAt {
+            guard Self.isRecordedAt(e.recordedAt) else {
+                throw broken("recorded_at \(JSONValue.string(e.recordedAt).described) is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+            }
+            if let last = lastRecordedAt, e.recordedAt < last {
+                throw broken("recorded_at \(e.recordedAt) is before the previous event's \(last): the log's recorded_at never goes backwards")
+            }
+        }
+        if let actor = e.actor, let problem = EventDecoder.textProblem(actor, min: 0, max: 200) {
+            throw broken("actor: \(problem)")
+        }
+        guard e.hash.count == 32 else { throw broken("the hash is not 32 bytes") }
+
+        // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
+        // common case, checked without rewriting); anything else is rewritten, and the hash decides.
+        let result: Result<JSONValue, JSONParser.Failure> = e.dataText.withUnsafeBufferPointer { b in
+            do throws(JSONParser.Failure) { return .success(try JSONParser.parse(b)) } catch { return .failure(error) }
+        }
+        let parsed: JSONValue
+        switch result {
+        case .success(let v): parsed = v
+        case .failure(let f): throw broken("data is not valid JSON (\(f.message))")
+        }
+        guard case .object(let data) = parsed else { throw broken("data is not an object") }
+        let dataBytes = CanonicalForm.isCanonical(e.dataText) ? e.dataText : CanonicalJSON.bytes(parsed)
+
+        // The decoder's checks of `data`, with personal fields standing in as valid text: they
+        // are ciphertext (or withheld), so only "non-empty text without NUL" can be asked of them.
+        var checked = data
+        if type == .personRegistered {
+            for field in PersonalData.fields(of: type) {
+                guard let s = checked.string(field) else { continue }
+                if !s.isEmpty, !s.unicodeScalars.contains("\u{0}") { checked[field] = .string(field == "email" ? "x@x" : "x") }
+            }
+        }
+        var errors: [InputError] = []
+        EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: e.line)
+        if let first = errors.first {
+            throw broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? ""))
+        }
+        let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
+
+        canonical.removeAll(keepingCapacity: true)
+        var id = e.id, typeText = e.type, occ = e.occurredAt, rec = e.recordedAt
+        var actor = e.actor
+        id.withUTF8 { ip in typeText.withUTF8 { tp in occ.withUTF8 { op in rec.withUTF8 { rp in
+            dataBytes.withUnsafeBufferPointer { dp in
+                if actor != nil {
+                    actor!.withUTF8 { ap in
+                        CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: ap, data: dp, into: &canonical)
+                    }
+                } else {
+                    CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: nil, data: dp, into: &canonical)
+                }
+            }
+        } } } }
+        let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+        guard hash == e.hash else {
+            throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
+        }
+        let chained = ChainedEvent(seq: seq, id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                                   actor: e.actor, dataBytes: dataBytes, hash: hash, previousHash: previousHash,
+                                   line: e.line, decoded: decoded)
+        previousHash = hash
+        lastSeq = seq
+        lastRecordedAt = e.recordedAt
+        return chained
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, a real date and time: the only form the ledger writes.
+    static func isRecordedAt(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 27, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
+              u[19] == UInt8(ascii: "."), u[26] == UInt8(ascii: "Z"), Timestamp.parseDate(String(decoding: u[0..<10], as: UTF8.self)) != nil
+        else { return false }
+        for i in [11, 12, 14, 15, 17, 18, 20, 21, 22, 23, 24, 25] where !(0x30...0x39).contains(u[i]) { return false }
+        let hh = Int(u[11] - 0x30) * 10 + Int(u[12] - 0x30), mm = Int(u[14] - 0x30) * 10 + Int(u[15] - 0x30)
+        let ss = Int(u[17] - 0x30) * 10 + Int(u[18] - 0x30)
+        return hh < 24 && mm < 60 && ss < 60
+    }
+}
+
+/// Whether JSON text is already in ``CanonicalJSON``'s form, checked byte by byte without
+/// building anything: no insignificant whitespace, keys in byte order (and unescaped),
+/// strings escaped exactly as the canonical writer escapes them, integers in plain decimal.
+/// False is always safe (the text is then rewritten); true means rewriting would not change it.
+enum CanonicalForm {
+    static func isCanonical(_ text: [UInt8]) -> Bool {
+        text.withUnsafeBufferPointer { b in
+            var i = 0
+            guard value(b, &i, depth: 0) else { return false }
+            return i == b.count
+        }
+    }
+
+    private static func value(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, depth: Int) -> Bool {
+        guard i < b.count, depth < 32 else { return false }
+        switch b[i] {
+        case UInt8(ascii: "{"):
+            i += 1
+            guard i < b.count else { return false }
+            if b[i] == UInt8(ascii: "}") { i += 1; return true }
+            var previous: Range<Int>?
+            while true {
+                let start = i + 1
+                guard i < b.count, b[i] == UInt8(ascii: "\""), let escaped = string(b, &i), !escaped else { return false }
+                let key = start..<(i - 1)
+                if let p = previous, !UnsafeBufferPointer(rebasing: b[p]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[key])) {
+                    return false
+                }
+                previous = key
+                guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
+                i += 1
+                guard value(b, &i, depth: depth + 1), i < b.count else { return false }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { i += 1; return true }
+                return false
+            }
+        case UInt8(ascii: "["):
+            i += 1
+            guard i < b.count else { return false }
+            if b[i] == UInt8(ascii: "]") { i += 1; return true }
+            while true {
+                guard value(b, &i, depth: depth + 1), i < b.count else { return false }
+                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { i += 1; return true }
+                return false
+            }
+        case UInt8(ascii: "\""):
+            return string(b, &i) != nil
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let negative = b[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return false }
+            if b[i] == 0x30 {
+                i += 1
+                if negative { return false }   // -0 is written 0
+            } else {
+                while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+            }
+            if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") || (b[i] >= 0x30 && b[i] <= 0x39) {
+                return false
+            }
+            return true
+        case UInt8(ascii: "t"): return literal(b, &i, "true")
+        case UInt8(ascii: "f"): return literal(b, &i, "false")
+        case UInt8(ascii: "n"): return literal(b, &i, "null")
+        default: return false
+        }
+    }
+
+    private static func literal(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ word: StaticString) -> Bool {
+        let n = word.utf8CodeUnitCount
+        guard i + n <= b.count else { return false }
+        for k in 0..<n where b[i + k] != word.utf8Start[k] { return false }
+        i += n
+        return true
+    }
+
+    /// Past a canonical string; nil when not canonical, else whether it had escapes.
+    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool? {
+        i += 1
+        var escaped = false
+        while i < b.count {
+            let c = b[i]
+            if c == UInt8(ascii: "\"") { i += 1; return escaped }
+            if c < 0x20 { return nil }
+            if c != UInt8(ascii: "\\") { i += 1; continue }
+            escaped = true
+            guard i + 1 < b.count else { return nil }
+            switch b[i + 1] {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                i += 2
+            case UInt8(ascii: "u"):
+                // Only controls without a short form, as \u00xx in lowercase.
+                guard i + 5 < b.count, b[i + 2] == 0x30, b[i + 3] == 0x30 else { return nil }
+                let hi = b[i + 4], lo = b[i + 5]
+                guard hi == 0x30 || hi == 0x31 else { return nil }
+                guard (0x30...0x39).contains(lo) || (0x61...0x66).contains(lo) else { return nil }
+                let v = (hi - 0x30) * 16 + (lo <= 0x39 ? lo - 0x30 : lo - 0x61 + 10)
+                guard ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) else { return nil }
+                i += 6
+            default:
+                return nil
+            }
+        }
+        return nil
+    }
+}
+
+extension Ledger {
+    /// Appends the events `feed` produces, keeping their seq, recorded_at and hash, all or
+    /// nothing, in one `BEGIN IMMEDIATE` transaction.
+    ///
+    /// Events the ledger already holds must have the same hash and are skipped (counted in
+    /// `skipped`); the first new one must chain onto the ledger's head. Each new event is
+    /// checked against the append rules and its effects written to the rule tables, as for a
+    /// normal import. Personal fields are kept as they are (the chain covers the ciphertext);
+    /// no person keys come with them, so those persons show as `(erased)` here.
+    ///
+    /// Throws ``ArchiveDivergence`` when the ledger holds other events, ``AppendRejected``
+    /// when an event breaks a rule, and whatever `feed` throws; nothing is appended then.
+    public func appendArchived(_ feed: (_ visit: (ChainedEvent) throws -> Void) throws -> Void) throws -> AppendOutcome {
+        var outcome: AppendOutcome?
+        do {
+            try queue.writeWithoutTransaction { db in
+                var erased = false
+                try db.inTransaction(.immediate) {
+                    let batch = try Batch(db: db, options: AppendOptions())
+                    let archive = try ArchiveBatch(batch: batch, db: db)
+                    try feed { try archive.append($0) }
+                    erased = batch.erasedSomeone
+                    outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
+                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
+                    return .commit
+                }
+                if erased { _ = try? db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            }
+        } catch let e as DatabaseError {
+            throw Ledger.translate(e, path: path)
+        }
+        guard let outcome else { throw LedgerError.database("the archive import ended without an outcome") }
+        return outcome
+    }
+}
+
+/// The archive side of an import transaction: the normal ``Batch`` answers the rules and
+/// writes their effects; this adds the insert that keeps the archive's seq, recorded_at and hash.
+final class ArchiveBatch {
+    let batch: Batch
+    let db: Database
+    /// The ledger's head when the transaction began: events up to it are compared, not appended.
+    let existingHead: Int64
+    private let insert: Statement
+    private let hashAt: Statement
+
+    init(batch: Batch, db: Database) throws {
+        self.batch = batch
+        self.db = db
+        existingHead = batch.headSeq
+        insert = try db.makeStatement(sql: """
+            INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
+            """)
+        hashAt = try db.makeStatement(sql: "SELECT hash FROM events WHERE seq = ?")
+    }
+
+    func append(_ e: ChainedEvent) throws {
+        if e.seq <= existingHead {
+            let s = hashAt.sqliteStatement
+            defer { sqlite3_reset(s) }
+            Raw.bind(s, 1, e.seq)
+            let local = try Raw.step(s, db) ? Raw.column(s, 0).map { Array($0) } ?? [] : []
+            guard local == e.hash else {
+                throw ArchiveDivergence(seq: e.seq, ledgerHash: Hex.encode(local), archiveHash: Hex.encode(e.hash))
+            }
+            batch.skipped += 1
+            return
+        }
+        // The chain checked e against the archive's previous event; this ties it to the ledger.
+        guard e.seq == batch.headSeq + 1, e.previousHash == batch.headHash else {
+            throw ArchiveDivergence(seq: e.seq, ledgerHash: Hex.encode(batch.headHash), archiveHash: Hex.encode(e.previousHash))
+        }
+        if let head = batch.headRecordedAt, e.recordedAt < head {
+            throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".recorded_at",
+                                                     expected: "a time at or after the ledger head's \(head)", found: e.recordedAt)], truncated: false)
+        }
+        let ruleErrors = try Rules.check(e.decoded, against: batch, line: e.line)
+        if !ruleErrors.isEmpty { throw AppendRejected(errors: ruleErrors, truncated: false) }
+        let effects = try Rules.effects(of: e.decoded, against: batch)
+
+        let s = insert.sqliteStatement
+        defer { sqlite3_reset(s) }
+        Raw.bind(s, 1, e.seq)
+        Raw.bind(s, 2, e.id)
+        Raw.bind(s, 3, e.type.rawValue)
+        Raw.bind(s, 4, e.v)
+        Raw.bind(s, 5, e.occurredAt)
+        Raw.bind(s, 6, e.recordedAt)
+        Raw.bind(s, 7, e.actor)
+        Raw.bind(s, 8, bytes: e.dataBytes, asText: true)
+        Raw.bind(s, 9, bytes: e.hash, asText: false)
+        _ = try Raw.step(s, db)
+        if sqlite3_changes(db.sqliteConnection) == 0 {
+            let recorded = try batch.event(id: e.id)
+            throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".id", expected: "an id not used before",
+                                                     found: JSONValue.string(e.id).described + " (recorded at seq \(recorded?.seq ?? 0))")],
+                                 truncated: false)
+        }
+        batch.headSeq = e.seq
+        batch.headHash = e.hash
+        batch.headRecordedAt = e.recordedAt
+        batch.appended += 1
+        for effect in effects { try batch.apply(effect, seq: e.seq) }
+    }
+}

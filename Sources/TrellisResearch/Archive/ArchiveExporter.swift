@@ -1,0 +1,217 @@
+import GRDB
+import GRDBSQLite
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `trellis export` is asked for.
+public struct ExportOptions: Sendable {
+    /// Export events 1…S only.
+    public var untilSeq: Int64?
+    /// Export what the ledger knew at T (events recorded by then): a UTC date or date-time.
+    public var knownAt: String?
+    /// LZ4 HC (level 9): smaller, about ten times slower to write; as fast to read.
+    public var highCompression = false
+    /// Replace identifiers by keyed pseudonyms and withhold free text.
+    public var pseudonymiser: Pseudonymiser?
+    /// Recorded in the manifest: reports computed from the archive suppress smaller cells.
+    public var minCount: Int64?
+    /// Replace an existing output file.
+    public var force = false
+
+    public init(untilSeq: Int64? = nil, knownAt: String? = nil, highCompression: Bool = false,
+                pseudonymiser: Pseudonymiser? = nil, minCount: Int64? = nil, force: Bool = false) {
+        self.untilSeq = untilSeq; self.knownAt = knownAt; self.highCompression = highCompression
+        self.pseudonymiser = pseudonymiser; self.minCount = minCount; self.force = force
+    }
+}
+
+/// What an export wrote.
+public struct ExportSummary: Sendable {
+    public var manifest: ArchiveManifest
+    /// NDJSON bytes before compression (manifest included).
+    public var ndjsonBytes: Int64
+    /// Bytes of the archive file.
+    public var archiveBytes: Int64
+}
+
+/// A usage problem found once the ledger is open (exit 64).
+public struct ExportUsageError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+}
+
+/// Writes archives: the manifest line, then every event of the chosen prefix exactly as
+/// `trellis log --format ndjson` prints it, as one LZ4 frame.
+///
+/// The file is written under a temporary name next to the target and renamed into place once
+/// complete and synced, so a failed or interrupted export never leaves a half archive behind.
+///
+/// ## Topics
+/// - ``export(from:to:options:progress:)``
+public enum ArchiveExporter {
+    /// NDJSON handed to the compressing thread at a time.
+    static let bufferBytes = 1 << 20
+
+    public static func export(from ledger: Ledger, to path: String, options: ExportOptions,
+                              progress: ((Int64, Int64) -> Void)? = nil) throws -> ExportSummary {
+        if !options.force, access(path, F_OK) == 0 { throw ArchiveError.exists(path: path) }
+        let head = try ledger.head()
+        var last = head.seq
+        if let until = options.untilSeq {
+            guard until >= 1 else { throw ExportUsageError(description: "--until-seq must be at least 1") }
+            guard until <= head.seq else {
+                throw ExportUsageError(description: "--until-seq \(until) is beyond the ledger's head (seq \(head.seq))")
+            }
+            last = until
+        }
+        if let knownAt = options.knownAt {
+            guard let micros = Timestamp.micros(knownAt) else { throw ExportUsageError(description: "--known-at \(knownAt) is not a date or date-time") }
+            last = min(last, try ledger.lastSeq(recordedAtOrBefore: Timestamp.recordedText(micros: micros)))
+            if last == 0 { throw ArchiveError.nothingToExport("the ledger knew no events at \(knownAt) (--known-at is before the first event was recorded)") }
+        }
+        if last == 0 { throw ArchiveError.nothingToExport("the ledger at \(ledger.path) holds no events") }
+
+        let bounds = try ledger.database.read { db -> (hash: [UInt8], first: String, last: String) in
+            let row = try Row.fetchOne(db, sql: "SELECT hash, recorded_at FROM events WHERE seq = ?", arguments: [last])
+            let first = try String.fetchOne(db, sql: "SELECT recorded_at FROM events WHERE seq = 1") ?? ""
+            let hash: [UInt8] = (row?[0] as DatabaseValue?).flatMap { value -> [UInt8]? in
+                if case .blob(let d) = value.storage { return Array(d) } else { return nil }
+            } ?? []
+            return (hash, first, row?[1] ?? "")
+        }
+        var headHash = Hex.encode(bounds.hash)
+        if let p = options.pseudonymiser {
+            // The pseudonymised chain is new: a first pass finds its head for the manifest.
+            headHash = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p) { _ in }
+        }
+        let manifest = ArchiveManifest(
+            events: last, firstSeq: 1, lastSeq: last, headHash: headHash,
+            firstRecordedAt: bounds.first, lastRecordedAt: bounds.last,
+            schemaVersions: ArchiveManifest.catalogueVersions,
+            createdAt: Timestamp.recordedText(micros: Timestamp.nowMicros()),
+            options: .init(untilSeq: options.untilSeq, knownAt: options.knownAt, compression: options.highCompression ? "lz4-hc-9" : "lz4",
+                           pseudonymised: options.pseudonymiser != nil, minCount: options.minCount),
+            source: .init(headSeq: head.seq, headHash: head.hashHex, lastSeqHash: Hex.encode(bounds.hash)),
+            pseudonyms: options.pseudonymiser.map {
+                .init(scheme: "HMAC-SHA-256(key, kind \":\" id), first 16 hex digits, prefixed by the kind (net, org, person, meeting, doc, review, evt, region)",
+                      keyFingerprint: $0.fingerprint, withheld: Pseudonymiser.withheldFields)
+            })
+
+        let temporary = path + ".partial-\(getpid())"
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        guard fd >= 0 else { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        var closed = false
+        defer {
+            if !closed { close(fd) }
+            unlink(temporary)
+        }
+        let writer = try LZ4FrameWriter(fd: fd, path: path, level: options.highCompression ? 9 : 0)
+        var ndjson: Int64 = 0
+        try compressing(with: writer) { emit in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(bufferBytes + 64 << 10)
+            buffer.append(contentsOf: manifest.json.rendered().utf8)
+            buffer.append(0x0A)
+            func flushIfFull(_ b: inout [UInt8]) {
+                guard b.count >= bufferBytes else { return }
+                ndjson += Int64(b.count)
+                emit(b)
+                b = []
+                b.reserveCapacity(bufferBytes + 64 << 10)
+            }
+            if let p = options.pseudonymiser {
+                _ = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p) { line in
+                    buffer.append(contentsOf: line)
+                    buffer.append(0x0A)
+                    flushIfFull(&buffer)
+                }
+            } else {
+                try plainLines(ledger: ledger, through: last, progress: progress, buffer: &buffer, flush: flushIfFull)
+            }
+            if !buffer.isEmpty { ndjson += Int64(buffer.count); emit(buffer) }
+        }
+        if fsync(fd) != 0 { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        close(fd)
+        closed = true
+        if rename(temporary, path) != 0 { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        return ExportSummary(manifest: manifest, ndjsonBytes: ndjson, archiveBytes: writer.bytesOut)
+    }
+
+    /// Runs `produce` on this thread and the compression on a worker, buffers passing between them.
+    static func compressing(with writer: LZ4FrameWriter, _ produce: (_ emit: ([UInt8]) -> Void) throws -> Void) throws {
+        let channel = Pipeline.Channel<[UInt8]>(capacity: 4)
+        let handoff = Pipeline.Handoff(writer)
+        let worker = try Pipeline.Worker {
+            do {
+                while let buffer = channel.take() {
+                    try buffer.withUnsafeBytes { try handoff.value.write($0) }
+                }
+                if !channel.isCancelled { try handoff.value.finish() }
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+                channel.cancel()
+            }
+        }
+        do {
+            try produce { channel.put($0) }
+        } catch {
+            channel.cancel()
+            worker.join()
+            throw error
+        }
+        channel.finish(nil)
+        worker.join()
+        if let failure = channel.failure { throw failure }
+    }
+
+    /// The stored lines of events 1…`through`, straight from the columns into `buffer`.
+    static func plainLines(ledger: Ledger, through: Int64, progress: ((Int64, Int64) -> Void)?,
+                           buffer: inout [UInt8], flush: (inout [UInt8]) -> Void) throws {
+        try ledger.database.read { db in
+            let stmt = try db.makeStatement(sql: """
+                SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events WHERE seq <= ? ORDER BY seq
+                """)
+            let s = stmt.sqliteStatement
+            Raw.bind(s, 1, through)
+            defer { sqlite3_reset(s) }
+            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+            while try Raw.step(s, db) {
+                let seq = Raw.int(s, 0)
+                let hash = Raw.column(s, 8).map { Array($0) } ?? []
+                CanonicalEnvelope.write(seq: seq, id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
+                                        occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
+                                        actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, hash: hash, into: &buffer)
+                buffer.append(0x0A)
+                flush(&buffer)
+                if seq & 0xFFFF == 0 { progress?(seq, through) }
+            }
+        }
+    }
+
+    /// Pseudonymises events 1…`through` in seq order, chains them anew from the zero hash
+    /// (seq and recorded_at kept), hands each line to `line` and returns the new head (hex).
+    static func pseudonymisedChain(ledger: Ledger, through: Int64, pseudonymiser: Pseudonymiser,
+                                   _ line: ([UInt8]) throws -> Void) throws -> String {
+        var previous = CanonicalEnvelope.genesis
+        try ledger.scan(through: through) { e in
+            guard let type = EventType(rawValue: e.type) else {
+                throw ArchiveError.broken(seq: e.seq, why: "the ledger holds an event of unknown type \(e.type)")
+            }
+            let data = (try? JSONParser.parse(e.data))?.object ?? JSONObject()
+            let (id, pseudoData) = pseudonymiser.transform(type: type, id: e.id, data: data)
+            var event = e
+            event.id = id
+            event.actor = nil
+            event.data = CanonicalJSON.string(.object(pseudoData))
+            let canonical = CanonicalEnvelope.bytes(event)
+            event.hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previous, $0) }
+            previous = event.hash
+            try line(CanonicalEnvelope.bytes(event, withHash: true))
+            return true
+        }
+        return Hex.encode(previous)
+    }
+}

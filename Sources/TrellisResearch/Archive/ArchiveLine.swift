@@ -1,0 +1,160 @@
+import TrellisLedger
+
+/// Reads one event line of an archive into an ``ArchivedEvent``.
+///
+/// A line Trellis wrote has one exact layout (the canonical envelope with `hash` in its
+/// sorted place), so the fast path walks that layout byte by byte and hands `data` on as
+/// text, unparsed (``ArchiveChain`` parses it once). Any other valid JSON object with the same
+/// fields (other key order, whitespace) takes the general path through the JSON parser; the
+/// hash chain then decides whether it is the event it claims to be.
+enum ArchiveLine {
+    static let eventKeys: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash"]
+
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
+        if let e = fast(line, number: number) { return e }
+        return try general(line, number: number, expectedSeq: expectedSeq)
+    }
+
+    // MARK: Fast path: the exact layout `log --format ndjson` writes
+
+    private struct Cursor {
+        let b: UnsafeBufferPointer<UInt8>
+        var i = 0
+
+        mutating func expect(_ s: StaticString) -> Bool {
+            let n = s.utf8CodeUnitCount
+            guard i + n <= b.count else { return false }
+            let p = s.utf8Start
+            for k in 0..<n where b[i + k] != p[k] { return false }
+            i += n
+            return true
+        }
+
+        /// The bytes up to the next quote, which must not be escaped (ids, types, timestamps).
+        mutating func plainString() -> String? {
+            let start = i
+            while i < b.count {
+                let c = b[i]
+                if c == UInt8(ascii: "\"") {
+                    let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                    i += 1
+                    return s
+                }
+                if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { return nil }
+                i += 1
+            }
+            return nil
+        }
+
+        mutating func integer() -> Int64? {
+            var v: Int64 = 0
+            let start = i
+            while i < b.count, b[i] >= 0x30, b[i] <= 0x39, i - start < 18 {
+                v = v * 10 + Int64(b[i] - 0x30)
+                i += 1
+            }
+            return i > start ? v : nil
+        }
+
+        /// Skips one JSON object (strings and nesting aware) and returns its extent.
+        mutating func object() -> Range<Int>? {
+            guard i < b.count, b[i] == UInt8(ascii: "{") else { return nil }
+            let start = i
+            var depth = 0
+            var inString = false
+            while i < b.count {
+                let c = b[i]
+                if inString {
+                    if c == UInt8(ascii: "\\") { i += 2; continue }
+                    if c == UInt8(ascii: "\"") { inString = false }
+                } else if c == UInt8(ascii: "\"") {
+                    inString = true
+                } else if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") {
+                    depth += 1
+                } else if c == UInt8(ascii: "}") || c == UInt8(ascii: "]") {
+                    depth -= 1
+                    if depth == 0 { i += 1; return start..<i }
+                }
+                i += 1
+            }
+            return nil
+        }
+
+        mutating func hash() -> [UInt8]? {
+            guard i + 64 <= b.count else { return nil }
+            var out = [UInt8](repeating: 0, count: 32)
+            for k in 0..<32 {
+                guard let hi = Self.nibble(b[i + 2 * k]), let lo = Self.nibble(b[i + 2 * k + 1]) else { return nil }
+                out[k] = hi << 4 | lo
+            }
+            i += 64
+            return out
+        }
+
+        static func nibble(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: return c - 0x30
+            case 0x61...0x66: return c - 0x61 + 10
+            default: return nil
+            }
+        }
+    }
+
+    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> ArchivedEvent? {
+        var c = Cursor(b: line)
+        guard c.expect("{") else { return nil }
+        var actor: String?
+        if c.expect("\"actor\":\"") {
+            // Free text: may hold escapes, so the JSON parser reads this one string.
+            let start = c.i - 1
+            var k = c.i
+            while k < line.count, line[k] != UInt8(ascii: "\"") { k += line[k] == UInt8(ascii: "\\") ? 2 : 1 }
+            guard k < line.count, case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: line[start...k])) else { return nil }
+            actor = s
+            c.i = k + 1
+            guard c.expect(",") else { return nil }
+        }
+        guard c.expect("\"data\":"), let data = c.object(),
+              c.expect(",\"hash\":\""), let hash = c.hash(),
+              c.expect("\",\"id\":\""), let id = c.plainString(),
+              c.expect(",\"occurred_at\":\""), let occurred = c.plainString(),
+              c.expect(",\"recorded_at\":\""), let recorded = c.plainString(),
+              c.expect(",\"seq\":"), let seq = c.integer(),
+              c.expect(",\"type\":\""), let type = c.plainString(),
+              c.expect(",\"v\":"), let v = c.integer(),
+              c.expect("}"), c.i == line.count
+        else { return nil }
+        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
+                             dataText: Array(UnsafeBufferPointer(rebasing: line[data])), hash: hash, line: number)
+    }
+
+    // MARK: General path: any JSON object with these fields
+
+    private static func general(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
+        let value: JSONValue
+        do { value = try JSONParser.parse(line) } catch {
+            throw .broken(seq: expectedSeq, why: "line \(number) is not valid JSON (\(error.message) at byte \(error.offset + 1))")
+        }
+        guard case .object(let o) = value else { throw .broken(seq: expectedSeq, why: "line \(number) is not a JSON object") }
+        let seq = o.int("seq") ?? expectedSeq
+        func need(_ key: String, _ what: String) -> ArchiveError { .broken(seq: seq, why: "line \(number): \(key) is missing or not \(what)") }
+        for key in o.keys where !eventKeys.contains(key) {
+            throw .broken(seq: seq, why: "line \(number): unexpected field \(JSONValue.string(key).described)")
+        }
+        guard o.int("seq") != nil else { throw need("seq", "an integer") }
+        guard let id = o.string("id") else { throw need("id", "text") }
+        guard let type = o.string("type") else { throw need("type", "text") }
+        guard let v = o.int("v") else { throw need("v", "an integer") }
+        guard let occurred = o.string("occurred_at") else { throw need("occurred_at", "text") }
+        guard let recorded = o.string("recorded_at") else { throw need("recorded_at", "text") }
+        var actor: String?
+        if let a = o["actor"] {
+            guard let s = a.string else { throw need("actor", "text") }
+            actor = s
+        }
+        guard let data = o["data"]?.object else { throw need("data", "an object") }
+        guard let hex = o.string("hash"), hex.utf8.count == 64, let hash = Hex.decode(hex) else { throw need("hash", "64 hex digits") }
+        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded,
+                             actor: actor, data: data, hash: hash, line: number)
+    }
+}

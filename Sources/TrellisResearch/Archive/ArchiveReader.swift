@@ -1,0 +1,176 @@
+import TrellisLedger
+
+/// Reads an archive and checks it on the fly: the manifest first, then every event line
+/// through the hash chain (``ArchiveChain``), then that the counts, the last seq and the head
+/// hash are what the manifest announced. Memory stays flat: lines stream from the LZ4 frame.
+///
+/// Decompressing, parsing and chaining run on a worker thread; `body` gets the checked events
+/// in order on the calling thread (which, for an import, holds the write transaction).
+///
+/// ## Topics
+/// - ``init(path:)``
+/// - ``read(_:)``
+/// - ``verify(path:)``
+public final class ArchiveReader {
+    public let path: String
+    private let frame: LZ4FrameReader
+
+    /// Opens the file and checks that it is an LZ4 frame; nothing is read yet.
+    public init(path: String) throws(ArchiveError) {
+        self.path = path
+        frame = try LZ4FrameReader(path: path)
+    }
+
+    /// Size of the archive file, when known.
+    public var size: Int64? { frame.size }
+    /// Compressed bytes read so far.
+    public var bytesRead: Int64 { frame.bytesRead }
+    /// NDJSON bytes decompressed so far.
+    public var ndjsonBytes: Int64 { frame.bytesOut }
+
+    static let chunkSize = 1024
+
+    /// Streams every event to `body` and returns the manifest once the whole archive checks out.
+    /// Throws ``ArchiveError`` when it does not, and whatever `body` throws.
+    /// Without `pipelined`, everything runs on the calling thread (for a check with nothing
+    /// else to do, handing events across threads costs more than it saves).
+    public func read(pipelined: Bool = true, _ body: (ChainedEvent) throws -> Void) throws -> ArchiveManifest {
+        if !pipelined {
+            return try Self.check(frame: frame, path: path) { chunk in
+                for e in chunk { try body(e) }
+                return true
+            }
+        }
+        let channel = Pipeline.Channel<[ChainedEvent]>(capacity: 8)
+        let frame = Pipeline.Handoff(self.frame)
+        let path = self.path
+        final class Box: @unchecked Sendable { var manifest: ArchiveManifest? }
+        let box = Box()
+        let worker = try Pipeline.Worker {
+            do {
+                box.manifest = try Self.check(frame: frame.value, path: path) { chunk in
+                    channel.put(chunk)
+                    return !channel.isCancelled
+                }
+                channel.finish(nil)
+            } catch {
+                channel.finish(error)
+            }
+        }
+        defer { worker.join() }
+        do {
+            while let chunk = channel.take() {
+                for e in chunk { try body(e) }
+            }
+        } catch {
+            channel.cancel()
+            worker.join()
+            throw error
+        }
+        worker.join()
+        if let failure = channel.failure { throw failure }
+        guard let manifest = box.manifest else { throw ArchiveError.broken(seq: nil, why: "the archive ended before its manifest was read") }
+        return manifest
+    }
+
+    /// Only the manifest line (the rest of the archive is not read, nor checked).
+    public static func manifest(path: String) throws -> ArchiveManifest {
+        let frame = try LZ4FrameReader(path: path)
+        var manifest: ArchiveManifest?
+        try frame.forEachLine { line, _ in
+            manifest = try ArchiveManifest.parse(line, path: path)
+            return false
+        }
+        guard let manifest else { throw ArchiveError.notAnArchive(path: path, reason: "the LZ4 frame is empty (no manifest line)") }
+        return manifest
+    }
+
+    /// Checks an archive on its own (`trellis verify --archive`): the manifest and its counts,
+    /// the chain, the head hash, first and last seq.
+    public static func verify(path: String, progress: ((Int64, Int64?) -> Void)? = nil) throws -> ArchiveManifest {
+        let reader = try ArchiveReader(path: path)
+        var n: Int64 = 0
+        return try reader.read(pipelined: false) { _ in
+            n += 1
+            if n & 0xFFFF == 0 { progress?(reader.bytesRead, reader.size) }
+        }
+    }
+
+    /// The worker's side: manifest, lines, chain, totals. `deliver` gets chunks of checked
+    /// events and returns false to stop.
+    static func check(frame: LZ4FrameReader, path: String, deliver: ([ChainedEvent]) throws -> Bool) throws -> ArchiveManifest {
+        var manifest: ArchiveManifest?
+        var chain = ArchiveChain()
+        var chunk: [ChainedEvent] = []
+        chunk.reserveCapacity(chunkSize)
+        var stopped = false
+        try frame.forEachLine { line, number in
+            guard let m = manifest else {
+                manifest = try ArchiveManifest.parse(line, path: path)
+                return true
+            }
+            if isBlank(line) { return true }
+            let seq = chain.lastSeq + 1
+            if seq > m.events {
+                throw ArchiveError.broken(seq: seq, why: "the manifest announces \(m.events) events, but the archive holds more")
+            }
+            let event = try ArchiveLine.parse(line, number: number, expectedSeq: seq)
+            if let versions = m.schemaVersions[event.type], !versions.contains(event.v) {
+                throw ArchiveError.broken(seq: event.seq, why: "\(event.type) v\(event.v) is not among the manifest's schema_versions")
+            }
+            do {
+                chunk.append(try chain.admit(event))
+            } catch let error as ArchiveEventError {
+                throw ArchiveError.broken(seq: error.seq, why: error.why)
+            }
+            if chunk.count == chunkSize {
+                if try !deliver(chunk) { stopped = true; return false }
+                chunk.removeAll(keepingCapacity: true)
+            }
+            return true
+        }
+        if stopped { throw ArchiveError.broken(seq: nil, why: "reading stopped") }
+        guard let m = manifest else { throw ArchiveError.notAnArchive(path: path, reason: "the LZ4 frame is empty (no manifest line)") }
+        if !chunk.isEmpty, try !deliver(chunk) { throw ArchiveError.broken(seq: nil, why: "reading stopped") }
+        let count = chain.lastSeq
+        if count < m.events {
+            throw ArchiveError.broken(seq: nil, why: "the manifest announces \(m.events) events, the archive holds \(count) (events were removed or the archive was cut and re-compressed)")
+        }
+        if Hex.encode(chain.previousHash) != m.headHash {
+            throw ArchiveError.broken(seq: nil, why: "the chain's head \(Hex.encode(chain.previousHash)) is not the manifest's head_hash \(m.headHash)")
+        }
+        if m.events > 0, let lastRecorded = m.lastRecordedAt, chain.lastRecordedAt != lastRecorded {
+            throw ArchiveError.broken(seq: nil, why: "the last event's recorded_at is not the manifest's last_recorded_at")
+        }
+        return m
+    }
+
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        for c in line where c != 0x20 && c != 0x09 { return false }
+        return true
+    }
+}
+
+/// `trellis import ARCHIVE`: the archive's events into a ledger, checked on the fly, all or nothing.
+///
+/// ## Topics
+/// - ``run(path:into:progress:)``
+public enum ArchiveImporter {
+    /// Appends the archive to `ledger`, which must be empty or hold a prefix of it (events it
+    /// already holds are skipped). Returns the outcome and the manifest.
+    public static func run(path: String, into ledger: Ledger,
+                           progress: ((Int64, Int64?) -> Void)? = nil) throws -> (outcome: AppendOutcome, manifest: ArchiveManifest) {
+        let reader = try ArchiveReader(path: path)
+        var manifest: ArchiveManifest?
+        var n: Int64 = 0
+        let outcome = try ledger.appendArchived { visit in
+            manifest = try reader.read { e in
+                try visit(e)
+                n += 1
+                if n & 0x3FFF == 0 { progress?(reader.bytesRead, reader.size) }
+            }
+        }
+        guard let manifest else { throw ArchiveError.broken(seq: nil, why: "no manifest") }
+        return (outcome, manifest)
+    }
+}

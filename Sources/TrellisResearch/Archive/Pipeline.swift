@@ -1,0 +1,101 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two stages on two cores, joined by a bounded queue: archives stream through without
+/// ever being whole in memory. Export scans and writes lines on the caller's thread while a
+/// worker compresses; import decompresses, parses and chains on a worker while the caller
+/// (which holds the write transaction) checks rules and inserts.
+enum Pipeline {
+    /// A bounded FIFO between one producer and one consumer thread.
+    final class Channel<Item>: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var queue: [Item] = []
+        private var done = false
+        private var cancelled = false
+        private let capacity: Int
+        private(set) var failure: (any Error)?
+
+        init(capacity: Int) { self.capacity = capacity }
+
+        var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
+
+        /// Blocks while the queue is full; drops the item once the consumer has cancelled.
+        func put(_ item: Item) {
+            condition.lock()
+            while queue.count >= capacity && !cancelled { condition.wait() }
+            if !cancelled { queue.append(item) }
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The next item, or nil once the producer has finished and the queue is empty.
+        func take() -> Item? {
+            condition.lock()
+            defer { condition.unlock() }
+            while queue.isEmpty && !done && !cancelled { condition.wait() }
+            guard !queue.isEmpty, !cancelled else { return nil }
+            let item = queue.removeFirst()
+            condition.broadcast()
+            return item
+        }
+
+        /// The producer is done (with `error` when it failed).
+        func finish(_ error: (any Error)?) {
+            condition.lock()
+            if failure == nil { failure = error }
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// The consumer gives up: the producer's next `put` returns at once.
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            queue.removeAll()
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// A POSIX thread that is always joined before the work it was given goes out of scope.
+    final class Worker {
+        private var thread = pthread_t()
+        private var joined = false
+
+        final class Body {
+            let run: () -> Void
+            init(_ run: @escaping () -> Void) { self.run = run }
+        }
+
+        init(_ body: @escaping () -> Void) throws {
+            let context = Unmanaged.passRetained(Body(body)).toOpaque()
+            let rc = pthread_create(&thread, nil, { raw in
+                guard let raw else { return nil }
+                Unmanaged<Body>.fromOpaque(raw).takeRetainedValue().run()
+                return nil
+            }, context)
+            if rc != 0 {
+                Unmanaged<Body>.fromOpaque(context).release()
+                throw ArchiveError.compression("cannot start a worker thread (error \(rc))")
+            }
+        }
+
+        func join() {
+            guard !joined else { return }
+            joined = true
+            pthread_join(thread, nil)
+        }
+
+        deinit { join() }
+    }
+
+    /// Carries a value to the worker thread; the caller blocks until the worker is done with
+    /// it, so it is never used by two threads at once.
+    struct Handoff<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
+    }
+}

@@ -1,0 +1,198 @@
+import Crypto
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The secret that pseudonyms are keyed with: the bytes of a file the study keeps to itself.
+/// The same key gives the same pseudonyms, so two exports for one study join up; another key
+/// gives unrelated ones.
+///
+/// ## Topics
+/// - ``init(path:)``
+/// - ``fingerprint``
+public struct PseudonymKey: Sendable {
+    /// Shorter keys are refused: identifiers are guessable, so a short key could be found by
+    /// trying every key against a known organisation id.
+    public static let minimumBytes = 16
+    public let bytes: [UInt8]
+
+    public enum Failure: Error, CustomStringConvertible, Sendable {
+        case missing(String)
+        case unreadable(String, String)
+        case tooShort(String, Int)
+        public var description: String {
+            switch self {
+            case .missing(let p): return "no key file at \(p) (make one with: head -c 32 /dev/urandom > \(p), and keep it secret)"
+            case .unreadable(let p, let why): return "cannot read the key file \(p): \(why)"
+            case .tooShort(let p, let n):
+                return "the key file \(p) holds \(n) byte\(n == 1 ? "" : "s"); a pseudonymisation key needs at least \(PseudonymKey.minimumBytes) (make one with: head -c 32 /dev/urandom > \(p))"
+            }
+        }
+        /// 66 for a missing or unreadable file, 64 for an unusable key.
+        public var exitCode: Int32 {
+            if case .tooShort = self { return 64 }
+            return 66
+        }
+    }
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Reads the whole file: its bytes are the key, exactly (a trailing newline included).
+    public init(path: String) throws(Failure) {
+        let fd = open(path, O_RDONLY)
+        if fd < 0 {
+            if errno == ENOENT { throw .missing(path) }
+            throw .unreadable(path, String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path, "it is a directory") }
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while out.count < 1 << 20 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw .unreadable(path, String(cString: strerror(errno))) }
+            if n == 0 { break }
+            out.append(contentsOf: buffer[0..<n])
+        }
+        guard out.count >= Self.minimumBytes else { throw .tooShort(path, out.count) }
+        bytes = out
+    }
+
+    /// Names the key without revealing it: equal fingerprints mean the same key.
+    public var fingerprint: String {
+        var h = SHA256()
+        h.update(data: Array("trellis pseudonym key fingerprint v1\u{0}".utf8))
+        h.update(data: bytes)
+        return String(Hex.encode(Array(h.finalize())).prefix(16))
+    }
+}
+
+/// Replaces what identifies organisations and people in an event by keyed pseudonyms, and
+/// withholds free text that can name them. ARCHITECTURE.md ("Pseudonymised archives") lists
+/// every field's fate.
+///
+/// A pseudonym is `<prefix>-` and the first 16 hex digits of HMAC-SHA-256(key, kind ‖ ":" ‖ id):
+/// `org-3f2a9c0d1e2b4a5c`. The kind keeps the spaces apart (an organisation and a network
+/// sharing an id get different pseudonyms). 64 bits: for a million ids the chance that any
+/// two collide is about 3 in 100 million.
+///
+/// ## Topics
+/// - ``pseudonym(_:_:)``
+/// - ``transform(type:id:data:)``
+public struct Pseudonymiser: Sendable {
+    /// The identifier spaces, with the prefix their pseudonyms carry.
+    public enum Kind: String, Sendable, CaseIterable {
+        case network = "net", organisation = "org", person = "person", meeting = "meeting"
+        case document = "doc", review = "review", event = "evt", region = "region"
+
+        var label: String {
+            switch self {
+            case .network: return "network"
+            case .organisation: return "organisation"
+            case .person: return "person"
+            case .meeting: return "meeting"
+            case .document: return "document"
+            case .review: return "review"
+            case .event: return "event"
+            case .region: return "region"
+            }
+        }
+    }
+
+    /// What happens to one `data` field.
+    enum Rule: Sendable {
+        case keep
+        /// Removed (optional free text).
+        case drop
+        /// Replaced by ``withheldText`` (required free text).
+        case withhold
+        case id(Kind)
+        case ids(Kind)
+        /// Replaced by the pseudonym of the entity named in another field (an organisation's name).
+        case nameOf(Kind, field: String)
+        /// The text itself pseudonymised: equal texts stay equal (regions group organisations).
+        case text(Kind)
+    }
+
+    /// What required free text becomes.
+    public static let withheldText = "(withheld)"
+
+    static let rules: [EventType: [String: Rule]] = [
+        .networkFormed: ["network_id": .id(.network), "name": .nameOf(.network, field: "network_id"), "region": .text(.region),
+                         "convenor_org_id": .id(.organisation), "partners": .drop],
+        .organisationRegistered: ["org_id": .id(.organisation), "name": .nameOf(.organisation, field: "org_id"), "kind": .keep,
+                                  "schools": .keep, "region": .text(.region)],
+        .organisationUpdated: ["org_id": .id(.organisation), "name": .nameOf(.organisation, field: "org_id"), "schools": .keep,
+                               "region": .text(.region)],
+        .personRegistered: ["person_id": .id(.person), "org_id": .id(.organisation), "role": .drop, "name": .withhold, "email": .drop],
+        .memberJoined: ["network_id": .id(.network), "org_id": .id(.organisation)],
+        .memberLeft: ["network_id": .id(.network), "org_id": .id(.organisation), "reason": .drop],
+        .meetingHeld: ["meeting_id": .id(.meeting), "network_id": .id(.network), "title": .withhold, "format": .keep, "elements": .keep],
+        .attendanceRecorded: ["meeting_id": .id(.meeting), "org_id": .id(.organisation), "person_id": .id(.person), "status": .keep],
+        .documentShared: ["document_id": .id(.document), "org_id": .id(.organisation), "network_id": .id(.network),
+                          "title": .withhold, "kind": .keep],
+        .documentAdopted: ["document_id": .id(.document), "org_id": .id(.organisation)],
+        .reviewCommitted: ["review_id": .id(.review), "network_id": .id(.network), "reviewer_org_ids": .ids(.organisation),
+                           "reviewee_org_id": .id(.organisation), "areas": .keep, "due_by": .keep, "moderator": .drop],
+        .reviewCompleted: ["review_id": .id(.review), "outcomes": .keep],
+        .reviewOutcomeShared: ["review_id": .id(.review), "audience": .keep],
+        .reviewWithdrawn: ["review_id": .id(.review), "reason": .drop],
+        .eventRetracted: ["event_id": .id(.event), "reason": .withhold],
+        .personErased: ["person_id": .id(.person), "reason": .drop],
+    ]
+
+    /// Fields that leave the archive or lose their text, for the manifest.
+    public static var withheldFields: [String] {
+        var out = ["actor"]
+        for type in EventType.allCases {
+            for (field, rule) in (rules[type] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                switch rule {
+                case .drop: out.append("\(type.rawValue).\(field) (dropped)")
+                case .withhold: out.append("\(type.rawValue).\(field) (replaced by \(withheldText))")
+                case .nameOf(let kind, _): out.append("\(type.rawValue).\(field) (replaced by the \(kind.label)'s pseudonym)")
+                case .text: out.append("\(type.rawValue).\(field) (replaced by a keyed pseudonym of the text)")
+                default: break
+                }
+            }
+        }
+        return out
+    }
+
+    private let key: SymmetricKey
+    public let fingerprint: String
+
+    public init(key: PseudonymKey) {
+        self.key = SymmetricKey(data: key.bytes)
+        fingerprint = key.fingerprint
+    }
+
+    public func pseudonym(_ kind: Kind, _ id: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array((kind.label + ":" + id).utf8), using: key)
+        return kind.rawValue + "-" + String(Hex.encode(Array(mac)).prefix(16))
+    }
+
+    /// The pseudonymised event id and `data`. The actor is always withheld. Fields the rules
+    /// do not name are dropped: whatever a later version adds stays out until decided.
+    public func transform(type: EventType, id: String, data: JSONObject) -> (id: String, data: JSONObject) {
+        let rules = Self.rules[type] ?? [:]
+        var out = JSONObject()
+        for (field, value) in zip(data.keys, data.values) {
+            switch rules[field] ?? .drop {
+            case .keep: out[field] = value
+            case .drop: continue
+            case .withhold: out[field] = .string(Self.withheldText)
+            case .id(let kind):
+                out[field] = value.string.map { .string(pseudonym(kind, $0)) } ?? value
+            case .ids(let kind):
+                out[field] = .array((value.array ?? []).map { v in v.string.map { .string(pseudonym(kind, $0)) } ?? v })
+            case .nameOf(let kind, let idField):
+                out[field] = .string(pseudonym(kind, data.string(idField) ?? ""))
+            case .text(let kind):
+                out[field] = value.string.map { .string(pseudonym(kind, $0)) } ?? value
+            }
+        }
+        return (pseudonym(.event, id), out)
+    }
+}

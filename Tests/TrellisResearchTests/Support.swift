@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import TrellisLedger
+
+// Helpers for the research tests: a scratch directory per test, the real `trellis` binary
+// (built by `swift build`), other tools (lz4, python3, sqlite3), and a generated region.
+
+struct Scratch: Sendable {
+    let path: String
+
+    init(_ label: String = "trellis-research") throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
+
+struct Outcome: Sendable, CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+}
+
+enum Paths {
+    /// This file is Tests/TrellisResearchTests/Support.swift.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let trellis = root.appendingPathComponent(".build/debug/trellis").path
+    static let verifyProof = root.appendingPathComponent("tools/verify_proof.py").path
+}
+
+/// Runs a program to completion, output to files (never blocks on a full pipe).
+func run(_ executable: String, _ args: [String], stdinFile: String? = nil) throws -> Outcome {
+    let io = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-research-io-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: io) }
+    let out = io.appendingPathComponent("out"), err = io.appendingPathComponent("err")
+    FileManager.default.createFile(atPath: out.path, contents: nil)
+    FileManager.default.createFile(atPath: err.path, contents: nil)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = args
+    var env = ProcessInfo.processInfo.environment
+    env["TRELLIS_DB"] = nil
+    p.environment = env
+    p.standardOutput = try FileHandle(forWritingTo: out)
+    p.standardError = try FileHandle(forWritingTo: err)
+    p.standardInput = stdinFile.flatMap { FileHandle(forReadingAtPath: $0) } ?? FileHandle.nullDevice
+    try p.run()
+    p.waitUntilExit()
+    return Outcome(status: p.terminationStatus,
+                   stdout: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
+                   stderr: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
+}
+
+func trellis(_ args: String...) throws -> Outcome {
+    guard FileManager.default.isExecutableFile(atPath: Paths.trellis) else {
+        throw SupportFailure("no trellis binary at \(Paths.trellis): run `swift build` first")
+    }
+    return try run(Paths.trellis, args)
+}
+
+/// A tool on PATH (lz4, python3, sqlite3).
+func tool(_ name: String, _ args: [String], stdinFile: String? = nil) throws -> Outcome {
+    try run("/usr/bin/env", [name] + args, stdinFile: stdinFile)
+}
+
+/// `lz4 -dc FILE` into `to`, returning the text.
+@discardableResult
+func decompress(_ archive: String, to: String) throws -> String {
+    let r = try tool("lz4", ["-d", "-q", "-f", archive, to])
+    guard r.status == 0 else { throw SupportFailure("lz4 -d failed: \(r)") }
+    return try String(contentsOfFile: to, encoding: .utf8)
+}
+
+func compress(_ plain: String, to: String) throws {
+    let r = try tool("lz4", ["-q", "-f", plain, to])
+    guard r.status == 0 else { throw SupportFailure("lz4 failed: \(r)") }
+}
+
+struct SupportFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func jsonObject(_ text: String) throws -> [String: Any] {
+    guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw SupportFailure("not a JSON object: \(text)") }
+    return o
+}
+
+/// A ledger holding a generated region (retractions, erasures, reviews included).
+func regionLedger(in dir: Scratch, name: String = "source.db", seed: Int = 5, orgs: Int = 30) throws -> String {
+    let ndjson = dir.file("region-\(seed).ndjson")
+    let db = dir.file(name)
+    let gen = try run(Paths.trellis, ["generate", "--seed", String(seed), "--orgs", String(orgs), "--years", "2"])
+    guard gen.status == 0 else { throw SupportFailure("generate failed: \(gen)") }
+    try gen.stdout.write(toFile: ndjson, atomically: true, encoding: .utf8)
+    let imp = try trellis("import", "--db", db, ndjson)
+    guard imp.status == 0 else { throw SupportFailure("import failed: \(imp)") }
+    return db
+}
+
+/// `trellis projections digest --format json` without the head_seq, as name → digest.
+func digests(_ db: String, _ extra: String...) throws -> [String: String] {
+    let r = try run(Paths.trellis, ["projections", "digest", "--db", db, "--format", "json"] + extra)
+    guard r.status == 0 else { throw SupportFailure("digest failed: \(r)") }
+    let o = try jsonObject(r.stdout)
+    var out: [String: String] = [:]
+    for p in o["projections"] as? [[String: Any]] ?? [] { out[p["name"] as? String ?? ""] = p["digest"] as? String }
+    return out
+}
+
+func sqliteRows(_ db: String, _ sql: String) throws -> String {
+    let r = try tool("sqlite3", [db, sql])
+    guard r.status == 0 else { throw SupportFailure("sqlite3 failed: \(r)") }
+    return r.stdout
+}
