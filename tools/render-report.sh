@@ -3,6 +3,7 @@
 # at A4 width (210 mm = 794 CSS px), with headless Chromium (Debian: apt-get install chromium).
 #
 #   tools/render-report.sh demo/report.html demo/report.png [width-px] [scale]
+#   MEDIA=print tools/render-report.sh …     applies the print style sheet (A4 page CSS)
 #
 # Drives Chromium over its DevTools pipe (no network port, no extra Python packages):
 # load the file, measure the full page, capture it. Nothing is fetched: the report is
@@ -28,10 +29,10 @@ if [ -z "$browser" ]; then
   exit 69
 fi
 
-exec python3 - "$browser" "$(realpath "$html")" "$png" "$width" "$scale" <<'PY'
+exec python3 - "$browser" "$(realpath "$html")" "$png" "$width" "$scale" "${MEDIA:-screen}" <<'PY'
 import base64, json, os, subprocess, sys, tempfile, time
 
-browser, html, png, width, scale = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
+browser, html, png, width, scale, media = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
 profile = tempfile.mkdtemp(prefix="trellis-render-")
 # Chromium talks CDP over fds 3 (it reads) and 4 (it writes), messages separated by NUL.
 to_browser_r, to_browser_w = os.pipe()
@@ -102,7 +103,7 @@ try:
     call("Page.enable", session=session)
     call("Emulation.setDeviceMetricsOverride",
          {"width": width, "height": 1000, "deviceScaleFactor": scale, "mobile": False}, session=session)
-    call("Emulation.setEmulatedMedia", {"media": "screen"}, session=session)
+    call("Emulation.setEmulatedMedia", {"media": media}, session=session)
     call("Page.navigate", {"url": "file://" + html}, session=session)
     wait_event("Page.loadEventFired", session)
     metrics = call("Page.getLayoutMetrics", session=session)
