@@ -32,12 +32,15 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / ".build/debug/trellis"))
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=20000, help="events per import")
+    ap.add_argument("--max-delay", type=float, default=0.8, help="kill within this many seconds of the start")
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
     work = Path(tempfile.mkdtemp(prefix="trellis-crash-"))
     db = work / "crash.db"
-    region = subprocess.run([args.bin, "generate", "--networks", "4", "--orgs", "400", "--years", "6", "--seed", str(args.seed)],
+    # Enough events for every run to have a batch (about 42 events per organisation and year).
+    orgs = max(400, args.runs * args.batch // (6 * 40))
+    region = subprocess.run([args.bin, "generate", "--networks", "4", "--orgs", str(orgs), "--years", "6", "--seed", str(args.seed)],
                             check=True, capture_output=True).stdout.splitlines()
     batches = [region[i:i + args.batch] for i in range(0, len(region), args.batch)]
     files = []
@@ -55,7 +58,7 @@ def main() -> int:
             break
         proc = subprocess.Popen([args.bin, "import", "--db", str(db), str(files[k])],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        delay = rng.uniform(0.0, 0.8)
+        delay = rng.uniform(0.0, args.max_delay)
         time.sleep(delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
