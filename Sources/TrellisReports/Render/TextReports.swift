@@ -34,7 +34,7 @@ public enum TextReports {
     public static func markdown(_ sections: [Section], heading: String) -> String {
         var out = "# \(heading)\n"
         for s in sections {
-            out += "\n## \(s.title)\n"
+            if s.title != heading { out += "\n## \(s.title)\n" }
             if !s.notes.isEmpty { out += "\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
             if let t = s.table { out += "\n" + (t.rows.isEmpty ? "(none)" : t.markdown()) + "\n" }
         }
@@ -147,7 +147,9 @@ public enum TextReports {
             Show.period(g.period),
             "ties: " + g.kinds.map(\.rawValue).joined(separator: ", "),
             "\(g.nodes.count) organisations, \(g.edges.count) ties, density \(Show.decimal(g.density, places: 4)), \(g.components) components",
-            "isolates (\(g.isolates.count)): " + (g.isolates.isEmpty ? "none" : g.isolates.joined(separator: ", ")),
+            "isolates (\(g.isolates.count)): " + (g.isolates.isEmpty ? "none" : g.isolates.map { id in
+                "\(g.nodes.first { $0.id == id }?.name ?? id) (\(id))"
+            }.joined(separator: ", ")),
             "reciprocity of review ties \(Show.percent(g.reciprocity)); E-I index across networks \(Show.decimal(g.eiIndexNetwork)), across regions \(Show.decimal(g.eiIndexRegion))",
         ], table: t)
     }
