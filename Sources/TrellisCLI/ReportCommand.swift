@@ -13,7 +13,9 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Every figure is the one ../shared/DOMAIN.md defines, computed from the read models.
 
-            Which networks: --network ID (repeatable); default every network.
+            Which networks: --network ID (repeatable); default every network. An unknown id
+            exits 64 and lists the known ones. --org ID (repeatable) narrows the rows of
+            participation and documents to some organisations.
             Which period (closed-open, by the day things occurred):
               --year 2025/26            1 September 2025 to 31 August 2026
               --from D --to D           [D, D); --from alone runs to the end of that
@@ -29,8 +31,11 @@ struct ReportCommand: ParsableCommand {
             Examples:
               trellis report participation --network n01 --year 2024/25
               trellis report coverage --on 2025-07-31 --format json
-              trellis report graph --ties review,document --format gexf --slice term --out graph.gexf
+              trellis report graph --slice term --format gexf --out waves.gexf
               trellis report summary --format html --out board-report.html
+
+            Exit codes: 64 usage (unknown network or organisation, bad or backward dates,
+            --known-at before the first event), 66 no ledger or --out cannot be written.
             """,
         subcommands: [Participation.self, Coverage.self, Graph.self, Outcomes.self, Documents.self, Summary.self])
 
@@ -65,8 +70,9 @@ struct ReportCommand: ParsableCommand {
             discussion: """
                 On day d with a window of W days: of the members on d, the share reviewed
                 (reviewee of a review of the network completed in (d − W, d]) and the share
-                that reviewed; overdue commitments (due before d, neither completed nor
-                withdrawn by d); completed reviews in the window whose outcome was shared by d.
+                that reviewed; overdue commitments (committed by d, due before d, neither
+                completed nor withdrawn by d); completed reviews in the window whose outcome
+                was shared by d. "By d" means on or before day d.
                 Default d: the last day of the period, or, if earlier, the latest day with a
                 meeting, a join or leave, or a review step in the chosen networks (so a
                 report of the current year is "as of the latest news", not of a future day).
@@ -113,7 +119,7 @@ struct ReportCommand: ParsableCommand {
                 md, graphml, gexf (1.3), pajek (.net, labels are organisation ids), dot.
                 Examples:
                   trellis report graph --format graphml --out region.graphml
-                  trellis report graph --ties co_attendance --format csv --nodes nodes.csv --out edges.csv
+                  trellis report graph --ties review --format csv --nodes n.csv --out e.csv
                   trellis report graph --slice term --format gexf --out waves.gexf
                 """)
         @OptionGroup var options: ReportOptions
@@ -283,7 +289,7 @@ struct ReportOptions: ParsableArguments {
     @Option(name: .customLong("org"), help: ArgumentHelp("Show only this organisation (repeatable; participation and documents). The network's own figures stay those of all its members.", valueName: "id"))
     var organisations: [String] = []
     @Option(help: "First day of the period (inclusive).") var from: DateArgument?
-    @Option(help: "Day after the period (exclusive).") var to: DateArgument?
+    @Option(help: "The day after the period (exclusive): --to 2026-09-01 ends on 31 August.") var to: DateArgument?
     @Option(help: ArgumentHelp("An academic year: 2025/26 is 1 September 2025 to 31 August 2026.", valueName: "YYYY/YY"))
     var year: AcademicYearArgument?
     @OptionGroup var time: TimeTravelOptions
