@@ -7,6 +7,13 @@ import Glibc
 
 @main
 struct Trellis: ParsableCommand {
+    static func main() {
+        // A file-size limit (ulimit -f) must surface as "disk full", not kill the process:
+        // SQLite then rolls the transaction back and nothing is half-written.
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "An append-only, verifiable record of who takes part in a network of school trusts.",
@@ -18,7 +25,7 @@ struct Trellis: ParsableCommand {
             The ledger is ./trellis.db unless --db PATH or $TRELLIS_DB says otherwise.
             """,
         subcommands: [
-            InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self,
+            InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self, EraseCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
             ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self, ReportCommand.self,
             ExportCommand.self, ReplayCommand.self, ProofCommand.self,

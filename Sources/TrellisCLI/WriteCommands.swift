@@ -171,3 +171,47 @@ extension String {
         return String(scalars[a...b])
     }
 }
+
+struct EraseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erase",
+        abstract: "Erase a person's personal data (name, e-mail) for good, keeping the log verifiable.",
+        discussion: """
+            Appends PersonErased and destroys the person's encryption key. The sealed name and
+            e-mail stay in the log (so every hash still verifies) but can never be read again:
+            every output shows the person as (erased). This cannot be undone.
+            Example: trellis erase p-jane --reason "right to erasure request 2026-04"
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Argument(help: ArgumentHelp("The person id.", valueName: "person-id"))
+    var personID: String
+
+    @Option(help: "Why (kept in the log; do not put personal data here).")
+    var reason: String
+
+    @Option(help: "Who is recording the erasure.")
+    var actor: String?
+
+    @Option(help: "Output: table (a sentence) or json.")
+    var format: OutputFormat = .table
+
+    func run() throws {
+        let l = try ledger.open()
+        var data = JSONObject()
+        data["person_id"] = .string(personID)
+        data["reason"] = .string(reason)
+        var env = JSONObject()
+        env["type"] = .string("PersonErased")
+        env["occurred_at"] = .string(Timestamp.recordedText(micros: Timestamp.nowMicros()).prefix(19) + "Z")
+        if let actor { env["actor"] = .string(actor) }
+        env["data"] = .object(data)
+        let outcome = try Failure.guarded { try l.append(json: JSONValue.object(env).rendered()) }
+        if format == .json {
+            printOutcome(outcome, format: format)
+        } else {
+            Console.out("erased \(personID): key destroyed; the log still verifies (head seq \(outcome.head.seq))")
+        }
+    }
+}
