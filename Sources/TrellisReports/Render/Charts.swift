@@ -211,17 +211,31 @@ public enum Charts {
         s += "</g>\n<g class=\"names\">\n"
         // Isolates first (they must be named), then the others in the order given; a label
         // that would overlap one already placed is left out (the node keeps its tooltip).
+        // Isolates sit in rows with labels alternately above and below: each label gets
+        // the width of two gaps to its neighbours in the row.
+        var isolateRoom: [String: Double] = [:]
+        let rows = Dictionary(grouping: g.isolates.compactMap { id in positions[id].map { (id: id, x: $0.x, y: $0.y) } }) { Int($0.y.rounded()) }
+        for (_, row) in rows {
+            let sorted = row.sorted { $0.x < $1.x }
+            for (k, p) in sorted.enumerated() {
+                var gap = width
+                if k > 0 { gap = min(gap, p.x - sorted[k - 1].x) }
+                if k + 1 < sorted.count { gap = min(gap, sorted[k + 1].x - p.x) }
+                isolateRoom[p.id] = 2 * gap - 6
+            }
+        }
         var placed: [(x0: Double, y0: Double, x1: Double, y1: Double)] = []
         let order = g.nodes.filter { isolates.contains($0.id) } + g.nodes.filter { labelled.contains($0.id) && !isolates.contains($0.id) }
         for node in order {
             guard let p = positions[node.id] else { continue }
             let iso = isolates.contains(node.id)
-            let text = Show.clipped(node.name, 26)
+            let room = iso ? Int((isolateRoom[node.id] ?? width) / 4.9) : 26
+            guard room >= 4 else { continue }
+            let text = Show.clipped(node.name, min(26, room))
             let r = iso ? 4.5 : radius(node)
             let w = Double(text.count) * 4.9 + 4
             let anchor = p.x > width - w / 2 - 4 ? "end" : (p.x < w / 2 + 4 ? "start" : "middle")
             let x0 = anchor == "end" ? p.x - w : (anchor == "start" ? p.x : p.x - w / 2)
-            // Isolates sit in rows: alternate their labels above and below to keep them apart.
             var candidates = iso ? [p.y - r - 3, p.y + r + 10] : [p.y + r + 10, p.y - r - 3]
             if iso, let k = g.isolates.firstIndex(of: node.id), k % 2 == 1 { candidates.reverse() }
             var chosen: Double?

@@ -259,7 +259,9 @@ public enum HTMLSummary {
         table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 1mm 0 2mm; }
         th, td { text-align: left; padding: 0.9mm 1.6mm; border-bottom: 1px solid var(--rule); vertical-align: top; }
         thead th { color: var(--muted); font-weight: 600; border-bottom: 1.5px solid var(--muted); }
-        .n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        tbody td:first-child { min-width: 28mm; }
+        .n { text-align: right; font-variant-numeric: tabular-nums; }
+        td.n { white-space: nowrap; }
         table.figures th { color: var(--muted); font-weight: 600; width: 28%; }
         figure { margin: 1mm 0 3mm; break-inside: avoid; }
         svg.chart, svg.graph { width: 100%; height: auto; display: block; }
