@@ -27,6 +27,8 @@ public final class ArchiveReader {
     public var bytesRead: Int64 { frame.bytesRead }
     /// NDJSON bytes decompressed so far.
     public var ndjsonBytes: Int64 { frame.bytesOut }
+    /// CPU seconds the worker thread spent decompressing, parsing and chaining (last `read`).
+    public private(set) var workerCPUSeconds = 0.0
 
     static let chunkSize = 1024
 
@@ -44,9 +46,12 @@ public final class ArchiveReader {
         let channel = Pipeline.Channel<[ChainedEvent]>(capacity: 8)
         let frame = Pipeline.Handoff(self.frame)
         let path = self.path
-        final class Box: @unchecked Sendable { var manifest: ArchiveManifest? }
+        final class Box: @unchecked Sendable { var manifest: ArchiveManifest?; var seconds = 0.0 }
         let box = Box()
+        defer { workerCPUSeconds = box.seconds }
         let worker = try Pipeline.Worker {
+            let start = threadCPUSeconds()
+            defer { box.seconds = threadCPUSeconds() - start }
             do {
                 box.manifest = try Self.check(frame: frame.value, path: path) { chunk in
                     channel.put(chunk)
@@ -159,7 +164,7 @@ public enum ArchiveImporter {
     /// Appends the archive to `ledger`, which must be empty or hold a prefix of it (events it
     /// already holds are skipped). Returns the outcome and the manifest.
     public static func run(path: String, into ledger: Ledger,
-                           progress: ((Int64, Int64?) -> Void)? = nil) throws -> (outcome: AppendOutcome, manifest: ArchiveManifest) {
+                           progress: ((Int64, Int64?) -> Void)? = nil) throws -> (outcome: AppendOutcome, manifest: ArchiveManifest, checkCPUSeconds: Double) {
         let reader = try ArchiveReader(path: path)
         var manifest: ArchiveManifest?
         var n: Int64 = 0
@@ -171,6 +176,6 @@ public enum ArchiveImporter {
             }
         }
         guard let manifest else { throw ArchiveError.broken(seq: nil, why: "no manifest") }
-        return (outcome, manifest)
+        return (outcome, manifest, reader.workerCPUSeconds)
     }
 }
