@@ -19,6 +19,8 @@ CREATE TABLE adoptions (
     seq         INTEGER PRIMARY KEY
 );
 
+CREATE INDEX adoptions_by_day ON adoptions (adopted_on);
+
 -- on DocumentShared
 INSERT INTO documents (document_id, org_id, network_id, title, kind, shared_on, seq)
 VALUES (:document_id, :org_id, :network_id, :title, :kind, :day, :seq);

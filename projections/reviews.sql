@@ -42,6 +42,8 @@ CREATE TABLE review_shares (
     seq       INTEGER PRIMARY KEY
 );
 
+CREATE INDEX reviews_by_network ON reviews (network_id, committed_on);
+
 -- on ReviewCommitted
 INSERT INTO reviews (review_id, network_id, reviewee_org_id, due_by, moderator, committed_on, seq)
 VALUES (:review_id, :network_id, :reviewee_org_id, :due_by, :moderator, :day, :seq);

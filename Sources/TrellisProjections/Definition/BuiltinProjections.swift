@@ -199,6 +199,8 @@ CREATE TABLE adoptions (
     seq         INTEGER PRIMARY KEY
 );
 
+CREATE INDEX adoptions_by_day ON adoptions (adopted_on);
+
 -- on DocumentShared
 INSERT INTO documents (document_id, org_id, network_id, title, kind, shared_on, seq)
 VALUES (:document_id, :org_id, :network_id, :title, :kind, :day, :seq);
@@ -252,6 +254,8 @@ CREATE TABLE review_shares (
     shared_on TEXT NOT NULL,
     seq       INTEGER PRIMARY KEY
 );
+
+CREATE INDEX reviews_by_network ON reviews (network_id, committed_on);
 
 -- on ReviewCommitted
 INSERT INTO reviews (review_id, network_id, reviewee_org_id, due_by, moderator, committed_on, seq)
