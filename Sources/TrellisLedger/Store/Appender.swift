@@ -43,8 +43,8 @@ extension Ledger {
                 var erased = false
                 try db.inTransaction(.immediate) {
                     let batch = try Batch(db: db, options: options)
-                    try DecodePipeline.run(feed: feed) { number, source, decoded in
-                        try batch.process(decoded, number: number, source: source)
+                    try DecodePipeline.run(feed: feed) { item in
+                        try batch.process(item.decoded, prepared: item.prepared, number: item.number, source: item.source)
                     }
                     if !batch.errors.isEmpty {
                         rejected = AppendRejected(errors: batch.errors, truncated: batch.truncated)
@@ -83,6 +83,20 @@ extension Ledger {
         return try append { visit in
             _ = try text.withUTF8 { try visit($0, 0, nil) }
         }
+    }
+}
+
+/// What appending an event stores that needs no ledger state: its `data` in canonical form,
+/// personal fields sealed under a fresh key. Prepared on the decoding thread.
+struct PreparedData: Sendable {
+    var bytes: [UInt8]
+    var key: [UInt8]?
+
+    static func of(_ event: DecodedEvent) throws -> PreparedData {
+        guard event.type == .personRegistered else { return PreparedData(bytes: CanonicalJSON.bytes(.object(event.data)), key: nil) }
+        let key = PersonalData.newKey()
+        let sealed = try PersonalData.sealing(event.data, of: event.type, key: key)
+        return PreparedData(bytes: CanonicalJSON.bytes(.object(sealed)), key: key)
     }
 }
 
@@ -159,7 +173,7 @@ final class Batch: LedgerFacts {
 
     /// Takes one decoded line (decoding runs ahead on another thread, see ``DecodePipeline``).
     /// Returns false to stop reading (too many errors).
-    func process(_ decoded: DecodeResult, number: Int, source: String?) throws -> Bool {
+    func process(_ decoded: DecodeResult, prepared: PreparedData? = nil, number: Int, source: String?) throws -> Bool {
         linesSeen += 1
         switch decoded {
         case .failure(let errs):
@@ -175,7 +189,7 @@ final class Batch: LedgerFacts {
                     report(ruleErrors, source: source)
                 }
             } else {
-                try appendChecked(event, line: number, source: source)
+                try appendChecked(event, prepared: prepared, line: number, source: source)
             }
         }
         return !truncated
@@ -190,16 +204,11 @@ final class Batch: LedgerFacts {
         }
     }
 
-    private func appendChecked(_ event: DecodedEvent, line: Int, source: String?) throws {
+    private func appendChecked(_ event: DecodedEvent, prepared: PreparedData?, line: Int, source: String?) throws {
         let effects = try Rules.effects(of: event, against: self)
-        var data = event.data
-        var key: [UInt8]?
-        if event.type == .personRegistered {
-            let k = PersonalData.newKey()
-            data = try PersonalData.sealing(data, of: event.type, key: k)
-            key = k
-        }
-        let dataBytes = CanonicalJSON.bytes(.object(data))
+        let stored = try prepared ?? PreparedData.of(event)
+        let dataBytes = stored.bytes
+        let key = stored.key
         let id = event.id ?? Identifier.uuidV7()
         let seq = headSeq + 1
         var canonical: [UInt8] = []

@@ -14,11 +14,17 @@ enum DecodePipeline {
     static let maxQueuedChunks = 8
 
     typealias Feed = (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void
-    struct Item: Sendable { var number: Int; var source: String?; var decoded: DecodeResult }
+    struct Item: Sendable {
+        var number: Int
+        var source: String?
+        var decoded: DecodeResult
+        /// For a decoded event, its stored data, prepared here to take work off the writer.
+        var prepared: PreparedData?
+    }
 
     /// Runs `feed` on a worker thread, decoding each non-blank line, and hands the results to
     /// `consume` on this thread in order. `consume` returns false to stop reading early.
-    static func run(feed: Feed, consume: (Int, String?, DecodeResult) throws -> Bool) throws {
+    static func run(feed: Feed, consume: (Item) throws -> Bool) throws {
         let channel = Channel()
         try withoutActuallyEscaping(feed) { feed in
             let box = UncheckedBox(feed)
@@ -29,7 +35,10 @@ enum DecodePipeline {
                     try box.value { line, number, source in
                         if channel.isCancelled { return false }
                         if isBlank(line) { return true }
-                        chunk.append(Item(number: number, source: source, decoded: EventDecoder.decode(line: line, number: number)))
+                        let decoded = EventDecoder.decode(line: line, number: number)
+                        var prepared: PreparedData?
+                        if case .success(let event) = decoded { prepared = try? PreparedData.of(event) }
+                        chunk.append(Item(number: number, source: source, decoded: decoded, prepared: prepared))
                         if chunk.count == chunkSize {
                             channel.put(chunk)
                             chunk.removeAll(keepingCapacity: true)
@@ -49,7 +58,7 @@ enum DecodePipeline {
                 guard consumerError == nil, !channel.isCancelled else { continue }
                 do {
                     for item in chunk where !channel.isCancelled {
-                        if try !consume(item.number, item.source, item.decoded) { channel.cancel() }
+                        if try !consume(item) { channel.cancel() }
                     }
                 } catch {
                     consumerError = error
