@@ -150,17 +150,19 @@ struct RetractCommand: ParsableCommand {
 
     func run() throws {
         let l = try ledger.open()
-        var data = JSONObject()
-        data["event_id"] = .string(eventID)
-        data["reason"] = .string(reason)
-        var env = JSONObject()
-        env["type"] = .string("EventRetracted")
-        env["occurred_at"] = .string(Timestamp.recordedText(micros: Timestamp.nowMicros()).prefix(19) + "Z")
-        if let actor { env["actor"] = .string(actor) }
-        env["data"] = .object(data)
-        let outcome = try Failure.guarded { try l.append(json: JSONValue.object(env).rendered()) }
+        let outcome = try appendNow(.eventRetracted, ["event_id": eventID, "reason": reason], actor: actor, to: l)
         printOutcome(outcome, format: format)
     }
+}
+
+/// Appends an event that happens now (a retraction, an erasure), through the same rules as any import.
+func appendNow(_ type: EventType, _ fields: KeyValuePairs<String, String>, actor: String?, to ledger: Ledger) throws -> AppendOutcome {
+    var env = JSONObject()
+    env["type"] = .string(type.rawValue)
+    env["occurred_at"] = .string(Timestamp.recordedText(micros: Timestamp.nowMicros()).prefix(19) + "Z")
+    if let actor { env["actor"] = .string(actor) }
+    env["data"] = .object(JSONObject(fields.map { ($0.key, JSONValue.string($0.value)) }))
+    return try Failure.guarded { try ledger.append(json: JSONValue.object(env).rendered()) }
 }
 
 extension String {
@@ -199,15 +201,7 @@ struct EraseCommand: ParsableCommand {
 
     func run() throws {
         let l = try ledger.open()
-        var data = JSONObject()
-        data["person_id"] = .string(personID)
-        data["reason"] = .string(reason)
-        var env = JSONObject()
-        env["type"] = .string("PersonErased")
-        env["occurred_at"] = .string(Timestamp.recordedText(micros: Timestamp.nowMicros()).prefix(19) + "Z")
-        if let actor { env["actor"] = .string(actor) }
-        env["data"] = .object(data)
-        let outcome = try Failure.guarded { try l.append(json: JSONValue.object(env).rendered()) }
+        let outcome = try appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor, to: l)
         if format == .json {
             printOutcome(outcome, format: format)
         } else {

@@ -107,7 +107,7 @@ struct PseudonymTests {
         let out = dir.file("p.lz4")
         let missing = try trellis("export", "--db", source, "--out", out, "--pseudonymise", "--key", dir.file("no.key"))
         #expect(missing.status == 66 && missing.stderr.contains("no key file"), "\(missing)")
-        FileManager.default.createFile(atPath: dir.file("empty.key"), contents: Data())
+        _ = FileManager.default.createFile(atPath: dir.file("empty.key"), contents: Data())
         let empty = try trellis("export", "--db", source, "--out", out, "--pseudonymise", "--key", dir.file("empty.key"))
         #expect(empty.status == 64 && empty.stderr.contains("holds 0 bytes"), "\(empty)")
         #expect(try trellis("export", "--db", source, "--out", out, "--pseudonymise").status == 64)

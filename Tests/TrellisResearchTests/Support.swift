@@ -38,8 +38,8 @@ func run(_ executable: String, _ args: [String], stdinFile: String? = nil) throw
     try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: io) }
     let out = io.appendingPathComponent("out"), err = io.appendingPathComponent("err")
-    FileManager.default.createFile(atPath: out.path, contents: nil)
-    FileManager.default.createFile(atPath: err.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args

@@ -3,26 +3,26 @@ import Foundation
 import Glibc
 #endif
 
-/// Two stages on two cores, joined by a bounded queue: archives stream through without
-/// ever being whole in memory. Export scans and writes lines on the caller's thread while a
-/// worker compresses; import decompresses, parses and chains on a worker while the caller
-/// (which holds the write transaction) checks rules and inserts.
-enum Pipeline {
+/// Two stages on two cores, joined by a bounded queue, so that long inputs stream through
+/// without ever being whole in memory. NDJSON import decodes on a worker while the caller
+/// (which holds the write transaction) checks rules and inserts; archive export scans on the
+/// caller while a worker compresses; archive import decompresses and chains on a worker.
+public enum Pipeline {
     /// A bounded FIFO between one producer and one consumer thread.
-    final class Channel<Item>: @unchecked Sendable {
+    public final class Channel<Item>: @unchecked Sendable {
         private let condition = NSCondition()
         private var queue: [Item] = []
         private var done = false
         private var cancelled = false
         private let capacity: Int
-        private(set) var failure: (any Error)?
+        public private(set) var failure: (any Error)?
 
-        init(capacity: Int) { self.capacity = capacity }
+        public init(capacity: Int) { self.capacity = capacity }
 
-        var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
+        public var isCancelled: Bool { condition.lock(); defer { condition.unlock() }; return cancelled }
 
         /// Blocks while the queue is full; drops the item once the consumer has cancelled.
-        func put(_ item: Item) {
+        public func put(_ item: Item) {
             condition.lock()
             while queue.count >= capacity && !cancelled { condition.wait() }
             if !cancelled { queue.append(item) }
@@ -31,7 +31,7 @@ enum Pipeline {
         }
 
         /// The next item, or nil once the producer has finished and the queue is empty.
-        func take() -> Item? {
+        public func take() -> Item? {
             condition.lock()
             defer { condition.unlock() }
             while queue.isEmpty && !done && !cancelled { condition.wait() }
@@ -42,7 +42,7 @@ enum Pipeline {
         }
 
         /// The producer is done (with `error` when it failed).
-        func finish(_ error: (any Error)?) {
+        public func finish(_ error: (any Error)?) {
             condition.lock()
             if failure == nil { failure = error }
             done = true
@@ -51,7 +51,7 @@ enum Pipeline {
         }
 
         /// The consumer gives up: the producer's next `put` returns at once.
-        func cancel() {
+        public func cancel() {
             condition.lock()
             cancelled = true
             queue.removeAll()
@@ -60,8 +60,10 @@ enum Pipeline {
         }
     }
 
-    /// A POSIX thread that is always joined before the work it was given goes out of scope.
-    final class Worker {
+    /// A POSIX thread that is always joined before the work it was given goes out of scope:
+    /// Foundation's Thread may release its block later, which `withoutActuallyEscaping`
+    /// rightly traps on.
+    public final class Worker {
         private var thread = pthread_t()
         private var joined = false
 
@@ -70,7 +72,7 @@ enum Pipeline {
             init(_ run: @escaping () -> Void) { self.run = run }
         }
 
-        init(_ body: @escaping () -> Void) throws {
+        public init(_ body: @escaping () -> Void) throws {
             let context = Unmanaged.passRetained(Body(body)).toOpaque()
             let rc = pthread_create(&thread, nil, { raw in
                 guard let raw else { return nil }
@@ -79,11 +81,11 @@ enum Pipeline {
             }, context)
             if rc != 0 {
                 Unmanaged<Body>.fromOpaque(context).release()
-                throw ArchiveError.compression("cannot start a worker thread (error \(rc))")
+                throw LedgerError.database("cannot start a worker thread (error \(rc))")
             }
         }
 
-        func join() {
+        public func join() {
             guard !joined else { return }
             joined = true
             pthread_join(thread, nil)
@@ -94,8 +96,8 @@ enum Pipeline {
 
     /// Carries a value to the worker thread; the caller blocks until the worker is done with
     /// it, so it is never used by two threads at once.
-    struct Handoff<T>: @unchecked Sendable {
-        let value: T
-        init(_ value: T) { self.value = value }
+    public struct Handoff<T>: @unchecked Sendable {
+        public let value: T
+        public init(_ value: T) { self.value = value }
     }
 }
