@@ -96,19 +96,21 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write the log (or a prefix of it) to a verifiable archive for researchers.",
         discussion: """
-            An archive is one LZ4 frame (read it with: lz4 -dc FILE | head) of NDJSON: a manifest
-            line, then every event exactly as 'trellis log --format ndjson' prints it, with seq,
-            recorded_at and hash. Anyone can check it with 'trellis verify --archive FILE', and
-            'trellis import FILE' rebuilds a ledger with the same head hash.
+            An archive is one LZ4 frame (read it with: lz4 -dc FILE | head) of NDJSON: a
+            manifest line, then every event exactly as 'trellis log --format ndjson'
+            prints it, with seq, recorded_at and hash. Anyone can check it with 'trellis
+            verify --archive FILE', and 'trellis import FILE' rebuilds a ledger with the
+            same head hash.
 
-            Personal fields stay sealed and no keys are exported, so people show as (erased)
-            wherever the archive is imported.
+            Personal fields stay sealed and no keys are exported, so people show as
+            (erased) wherever the archive is imported.
 
             --pseudonymise replaces every organisation, person, network, meeting, document,
-            review and event id by a keyed pseudonym (org-3f2a…), drops personal fields and
-            withholds free text that can name people or organisations (actor, titles, reasons,
-            names, roles, partners, moderators). The same key file gives the same pseudonyms,
-            so two exports for one study join up. Make a key once and keep it secret:
+            review and event id by a keyed pseudonym (org-3f2a…), drops personal fields
+            and withholds free text that can name people or organisations (actor, titles,
+            reasons, names, roles, partners, moderators). The same key file gives the same
+            pseudonyms, so two exports for one study join up. Make a key once and keep it
+            secret:
               head -c 32 /dev/urandom > study.key
 
             Examples:
@@ -193,14 +195,16 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Build a study database from an archive: the events and every read model, in one SQLite file.",
         discussion: """
-            Checks the archive, then writes a new SQLite file holding its events (table events),
-            every built-in read model (attendance, membership, ties, reviews, …), the read models
-            of your own definitions (--projection, format in projections/README.md) and
-            study_meta (where it came from: archive head, pseudonymised or not, min_count).
-            Open it with sqlite3, R (RSQLite) or Python (sqlite3); event fields are in
-            events.data as JSON: json_extract(data, '$.org_id').
+            Checks the archive, then writes a new SQLite file holding its events (table
+            events), every built-in read model (attendance, membership, ties, reviews, …),
+            the read models of your own definitions (--projection, format in
+            projections/README.md) and study_meta (where it came from: archive head,
+            pseudonymised or not, min_count). Open it with sqlite3, R (RSQLite) or Python
+            (sqlite3); event fields are in events.data as JSON: json_extract(data,
+            '$.org_id').
 
-            The file is itself a Trellis ledger: 'trellis verify --db STUDY.db' re-checks it.
+            The file is itself a Trellis ledger: 'trellis verify --db STUDY.db' re-checks
+            it.
 
             Examples:
               trellis replay region.lz4 --out study.db
@@ -258,11 +262,12 @@ struct ProofCommand: ParsableCommand {
         commandName: "proof",
         abstract: "Merkle proofs over the event hashes (RFC 9162, as in Certificate Transparency).",
         discussion: """
-            The events' hashes, in seq order, are the leaves of an RFC 9162 Merkle tree. Publish
-            its root (say, in a board paper); later anyone can be shown, with a few hashes and
-            without the log, that an event is in that tree (inclusion) or that today's tree
-            extends the published one (consistency). Proofs are JSON; 'trellis proof check' and
-            tools/verify_proof.py (Python, standard library only) verify them.
+            The events' hashes, in seq order, are the leaves of an RFC 9162 Merkle tree.
+            Publish its root (say, in a board paper); later anyone can be shown, with a
+            few hashes and without the log, that an event is in that tree (inclusion) or
+            that today's tree extends the published one (consistency). Proofs are JSON;
+            'trellis proof check' and tools/verify_proof.py (Python, standard library
+            only) verify them.
 
             Examples:
               trellis proof root > root-2026-07.json
