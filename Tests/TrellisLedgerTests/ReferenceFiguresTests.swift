@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+/// `trellis report participation|coverage` against an independent implementation of
+/// DOMAIN.md written straight from the events (tools/reference/figures.py), on generated
+/// regions with joins and leaves, late registers, corrections and retractions.
+@Suite struct ReferenceFiguresTests {
+    static let reference = TestPaths.packageRoot.appendingPathComponent("tools/reference/figures.py").path
+
+    func region(seed: Int) throws -> (ScratchDir, String) {
+        let dir = try ScratchDir("reference")
+        let gen = try runTrellis(["generate", "--networks", "2", "--orgs", "40", "--years", "2", "--seed", String(seed)])
+        try #require(gen.status == 0)
+        let file = try dir.write("region.ndjson", gen.stdout)
+        let imp = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        try #require(imp.status == 0, "\(imp)")
+        return (dir, file)
+    }
+
+    func compare(_ ref: Any?, _ ours: Any?, _ path: String, into issues: inout [String]) {
+        switch (ref, ours) {
+        case (let a as [String: Any], let b as [String: Any]):
+            for (k, v) in a { compare(v, b[k], path + "." + k, into: &issues) }
+        case (let a as [Any], let b as [Any]):
+            if a.count != b.count { issues.append("\(path): \(a.count) vs \(b.count) items"); return }
+            for (i, pair) in zip(a, b).enumerated() { compare(pair.0, pair.1, "\(path)[\(i)]", into: &issues) }
+        case (let a as NSNumber, let b as NSNumber):
+            if abs(a.doubleValue - b.doubleValue) > 1e-12 { issues.append("\(path): \(a) vs \(b)") }
+        case (is NSNull, is NSNull): break
+        case (let a as String, let b as String): if a != b { issues.append("\(path): \(a) vs \(b)") }
+        default: issues.append("\(path): \(String(describing: ref)) vs \(String(describing: ours))")
+        }
+    }
+
+    /// Members keyed by org, networks by id, so order does not matter; only the reference's keys are compared.
+    func normalised(_ json: [String: Any]) -> [String: Any] {
+        var out = json
+        if let networks = json["networks"] as? [[String: Any]] {
+            var byID: [String: Any] = [:]
+            for var n in networks {
+                if let overdue = n["overdue"] as? [String] { n["overdue"] = overdue.sorted() }  // a set: order is not part of the figure
+                if let members = n["members"] as? [[String: Any]] {
+                    n["members"] = Dictionary(uniqueKeysWithValues: members.map { ($0["org_id"] as? String ?? "", $0 as Any) })
+                }
+                byID[n["network_id"] as? String ?? ""] = n
+            }
+            out["networks"] = byID
+        }
+        return out
+    }
+
+    @Test(arguments: [1, 2])
+    func participationAgreesWithTheReference(seed: Int) throws {
+        let (dir, file) = try region(seed: seed)
+        defer { dir.remove() }
+        for year in ["2022/23", "2023/24"] {
+            let from = String(year.prefix(4)) + "-09-01", to = String(Int(year.prefix(4))! + 1) + "-09-01"
+            let ours = try runTrellis(["report", "participation", "--db", dir.ledgerPath, "--year", year, "--format", "json"])
+            try #require(ours.status == 0, "\(ours)")
+            let ref = try runTool("python3", [Self.reference, "participation", file, from, to])
+            try #require(ref.status == 0, "\(ref)")
+            var issues: [String] = []
+            compare(normalised(try parseJSONObject(ref.stdout)), normalised(try parseJSONObject(ours.stdout)), year, into: &issues)
+            #expect(issues.isEmpty, "\(issues.prefix(10))")
+        }
+    }
+
+    @Test(arguments: [1, 2])
+    func coverageAgreesWithTheReference(seed: Int) throws {
+        let (dir, file) = try region(seed: seed)
+        defer { dir.remove() }
+        for (on, window) in [("2023-03-31", 365), ("2023-12-15", 180), ("2024-08-31", 365)] {
+            let ours = try runTrellis(["report", "coverage", "--db", dir.ledgerPath, "--on", on, "--window-days", String(window), "--format", "json"])
+            try #require(ours.status == 0, "\(ours)")
+            let ref = try runTool("python3", [Self.reference, "coverage", file, on, String(window)])
+            try #require(ref.status == 0, "\(ref)")
+            var issues: [String] = []
+            compare(normalised(try parseJSONObject(ref.stdout)), normalised(try parseJSONObject(ours.stdout)), on, into: &issues)
+            #expect(issues.isEmpty, "\(issues.prefix(10))")
+        }
+    }
+}
