@@ -79,4 +79,25 @@ import Testing
             #expect(issues.isEmpty, "\(issues.prefix(10))")
         }
     }
+
+    @Test(arguments: [1, 2])
+    func collaborationGraphAgreesWithTheReference(seed: Int) throws {
+        let (dir, file) = try region(seed: seed)
+        defer { dir.remove() }
+        let ours = try runTrellis(["report", "graph", "--db", dir.ledgerPath, "--year", "2023/24", "--format", "json"])
+        try #require(ours.status == 0, "\(ours)")
+        let ref = try runTool("python3", [Self.reference, "graph", file, "2023-09-01", "2024-09-01"])
+        try #require(ref.status == 0, "\(ref)")
+        let a = try parseJSONObject(ref.stdout), b = try parseJSONObject(ours.stdout)
+        var issues: [String] = []
+        for k in ["node_count", "edge_count", "isolates", "density", "reciprocity"] { compare(a[k], b[k], k, into: &issues) }
+        func byPair(_ edges: Any?) -> [String: Any] {
+            Dictionary(uniqueKeysWithValues: ((edges as? [[String: Any]]) ?? []).map { e in
+                let pair = [e["source"] as? String ?? "", e["target"] as? String ?? ""].sorted().joined(separator: "|")
+                return (pair, e.filter { ["weight", "co_attendance", "document", "review"].contains($0.key) } as Any)
+            })
+        }
+        compare(byPair(a["edges"]), byPair(b["edges"]), "edges", into: &issues)
+        #expect(issues.isEmpty, "\(issues.prefix(10))")
+    }
 }

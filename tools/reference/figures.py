@@ -4,6 +4,7 @@ from the NDJSON events (no Trellis code, no read models), to hold `trellis repor
 
     python3 tools/reference/figures.py participation EVENTS.ndjson FROM TO
     python3 tools/reference/figures.py coverage EVENTS.ndjson ON [WINDOW_DAYS]
+    python3 tools/reference/figures.py graph EVENTS.ndjson FROM TO
 
 Prints JSON shaped like `trellis report participation|coverage --format json` (networks,
 members, rates). Events are taken in file order as log order; retractions are applied first.
@@ -124,10 +125,62 @@ def coverage(events, on, window):
     return {"on": on, "window_days": window, "networks": out}
 
 
+def graph(events, start, end):
+    """Nodes, weighted undirected edges per kind, isolates, density and review reciprocity."""
+    mem = membership(events)
+    nodes = sorted({o for (n, o), h in mem.items() if member_during(h, start, end)})
+    node_set = set(nodes)
+    meetings = {e["data"]["meeting_id"]: e["day"] for e in events if e["type"] == "MeetingHeld"}
+    records = {}
+    for e in events:
+        if e["type"] == "AttendanceRecorded":
+            d = e["data"]
+            records[(d["meeting_id"], d["org_id"], d.get("person_id", ""))] = d["status"]
+    present = {}
+    for (m, o, _), st in records.items():
+        if st == "present" and m in meetings and start <= meetings[m] < end:
+            present.setdefault(m, set()).add(o)
+    w = {}
+    def add(a, b, kind, n=1):
+        if a == b or a not in node_set or b not in node_set:
+            return
+        key = (min(a, b), max(a, b))
+        w.setdefault(key, {"co_attendance": 0, "document": 0, "review": 0})[kind] += n
+    for m, orgs in present.items():
+        orgs = sorted(orgs)
+        for i, a in enumerate(orgs):
+            for b in orgs[i + 1:]:
+                add(a, b, "co_attendance")
+    docs = {e["data"]["document_id"]: e["data"]["org_id"] for e in events if e["type"] == "DocumentShared"}
+    for e in events:
+        if e["type"] == "DocumentAdopted" and e["data"]["document_id"] in docs and start <= e["day"] < end:
+            add(e["data"]["org_id"], docs[e["data"]["document_id"]], "document")
+    reviews = {e["data"]["review_id"]: e["data"] for e in events if e["type"] == "ReviewCommitted"}
+    directed = set()
+    for e in events:
+        if e["type"] == "ReviewCompleted" and e["data"]["review_id"] in reviews and start <= e["day"] < end:
+            r = reviews[e["data"]["review_id"]]
+            for rv in r["reviewer_org_ids"]:
+                add(rv, r["reviewee_org_id"], "review")
+                if rv in node_set and r["reviewee_org_id"] in node_set and rv != r["reviewee_org_id"]:
+                    directed.add((rv, r["reviewee_org_id"]))
+    edges = [{"source": a, "target": b, "weight": sum(k.values()), **k} for (a, b), k in sorted(w.items())]
+    touched = {x for e in edges for x in (e["source"], e["target"])}
+    n = len(nodes)
+    pairs = {(min(a, b), max(a, b)) for a, b in directed}
+    both = {(min(a, b), max(a, b)) for a, b in directed if (b, a) in directed}
+    return {"node_count": n, "edge_count": len(edges), "edges": edges,
+            "isolates": [o for o in nodes if o not in touched],
+            "density": 2 * len(edges) / (n * (n - 1)) if n > 1 else None,
+            "reciprocity": len(both) / len(pairs) if pairs else None}
+
+
 if __name__ == "__main__":
     what, path = sys.argv[1], sys.argv[2]
     ev = load(path)
     if what == "participation":
         print(json.dumps(participation(ev, sys.argv[3], sys.argv[4]), indent=1))
+    elif what == "graph":
+        print(json.dumps(graph(ev, sys.argv[3], sys.argv[4]), indent=1))
     else:
         print(json.dumps(coverage(ev, sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else 365), indent=1))
