@@ -59,10 +59,25 @@ enum ArchiveCommands {
         guard readers.count == 1 else {
             throw Failure.usage("\(archive.name) is an archive: import it on its own, not together with other files")
         }
+        // An archive on standard input is spooled to a temporary file: the reader checks the
+        // frame and the manifest before anything is appended, so it needs the whole archive.
+        var path = archive.name
+        var spooled: String?
+        if archive.size == nil {
+            var template = Array(((getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp") + "/trellis-archive-XXXXXX").utf8CString)
+            let fd = mkstemp(&template)
+            guard fd >= 0 else { throw Failure.usage("cannot spool the archive from standard input: \(String(cString: strerror(errno)))") }
+            path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            spooled = path
+            defer { close(fd) }
+            try Failure.guarded { try archive.drain(to: fd) }
+        }
+        defer { if let spooled { unlink(spooled) } }
         let l = try ledger.open(create: true)
         let bar = ProgressBar("importing")
+        let source = path
         let result = try ResearchFailure.guarded(subject: archive.name, nothing: "imported") {
-            try ArchiveImporter.run(path: archive.name, into: l) { done, total in bar.update(done, of: total, unit: "bytes") }
+            try ArchiveImporter.run(path: source, into: l) { done, total in bar.update(done, of: total, unit: "bytes") }
         }
         bar.finish()
         printOutcome(result.outcome, format: format)

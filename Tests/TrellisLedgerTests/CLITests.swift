@@ -523,4 +523,20 @@ import Glibc
         #expect(try runTrellis(["import", file], cwd: dir.url).status == 0)
         #expect(FileManager.default.fileExists(atPath: dir.file("trellis.db")))
     }
+
+    @Test func anArchiveOnStandardInputIsImportedLikeAFile() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let archive = dir.file("a.trellis.lz4")
+        let export = try runTrellis(["export", "--db", dir.ledgerPath, "--out", archive])
+        #expect(export.status == 0, "\(export)")
+        let copy = dir.file("copy.db")
+        let imported = try runTrellis(["import", "--db", copy, "-"], stdinFile: archive)
+        #expect(imported.status == 0, "\(imported)")
+        #expect(imported.stdout.contains("appended \(Fixture.count), skipped 0"), "\(imported)")
+        #expect(try status(copy)["head_hash"] as? String == (try status(dir.ledgerPath)["head_hash"] as? String))
+        // NDJSON on standard input still works after the sniffing.
+        let ndjson = try runTrellis(["import", "--db", dir.file("n.db"), "-"], stdin: Fixture.ndjson)
+        #expect(ndjson.status == 0, "\(ndjson)")
+    }
 }

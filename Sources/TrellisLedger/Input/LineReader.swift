@@ -13,6 +13,10 @@ public struct LineReader {
     let ownsFD: Bool
     /// Bytes in the file, when known (for progress).
     public let size: Int64?
+    /// Bytes already read from a pipe by ``peek(_:)``, handed out first by ``forEachLine(_:)``.
+    private let peeked = Peeked()
+
+    final class Peeked: @unchecked Sendable { var bytes: [UInt8]? }
 
     public enum Failure: Error, CustomStringConvertible {
         case missing(String)
@@ -48,12 +52,46 @@ public struct LineReader {
 
     public func close() { if ownsFD { _ = Glibc.close(fd) } }
 
-    /// Reads the first bytes without consuming them from a regular file (magic-number sniffing).
+    /// The first `n` bytes, without consuming them (magic-number sniffing): read with `pread`
+    /// from a file; from a pipe, read once and kept for ``forEachLine(_:)`` and ``drain(to:)``.
     public func peek(_ n: Int) -> [UInt8] {
-        guard ownsFD else { return [] }
+        if ownsFD {
+            var buf = [UInt8](repeating: 0, count: n)
+            let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, 0) }
+            return got > 0 ? Array(buf[0..<got]) : []
+        }
+        if let bytes = peeked.bytes { return Array(bytes.prefix(n)) }
         var buf = [UInt8](repeating: 0, count: n)
-        let got = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, n, 0) }
-        return got > 0 ? Array(buf[0..<got]) : []
+        var got = 0
+        while got < n {
+            let r = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, n - got) }
+            if r < 0 && errno == EINTR { continue }
+            if r <= 0 { break }
+            got += r
+        }
+        peeked.bytes = Array(buf[0..<got])
+        return peeked.bytes ?? []
+    }
+
+    /// Copies everything (peeked bytes first) to `out`, a file descriptor: to spool a pipe.
+    public func drain(to out: Int32) throws {
+        var pending = peeked.bytes ?? []
+        peeked.bytes = []
+        var buf = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            var off = 0
+            while off < pending.count {
+                let w = pending.withUnsafeBytes { write(out, $0.baseAddress! + off, pending.count - off) }
+                if w < 0 && errno == EINTR { continue }
+                if w <= 0 { throw Failure.unreadable(name, "cannot write a temporary copy: \(String(cString: strerror(errno)))") }
+                off += w
+            }
+            let r = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if r < 0 && errno == EINTR { pending = []; continue }
+            if r < 0 { throw Failure.unreadable(name, String(cString: strerror(errno))) }
+            if r == 0 { return }
+            pending = Array(buf[0..<r])
+        }
     }
 
     /// Calls `body(line, number, bytesReadSoFar)` for each line; `body` returns false to stop.
@@ -61,6 +99,11 @@ public struct LineReader {
         let chunk = 4 << 20
         var buffer = [UInt8](repeating: 0, count: chunk)
         var filled = 0          // bytes in buffer
+        if let first = peeked.bytes, !first.isEmpty {
+            buffer.replaceSubrange(0..<first.count, with: first)
+            filled = first.count
+            peeked.bytes = []
+        }
         var number = 0
         var consumed: Int64 = 0
         var eof = false
