@@ -78,7 +78,9 @@ public final class Ledger: Sendable {
                 attempt += 1
                 let racing: Bool
                 if case .busy = translated { racing = true } else {
-                    racing = (error as? DatabaseError)?.message?.contains("already exists") ?? false
+                    // Another process ran the same migration first: its table or column is there.
+                    let message = (error as? DatabaseError)?.message ?? ""
+                    racing = message.contains("already exists") || message.contains("duplicate column")
                 }
                 guard racing, Timestamp.nowMicros() < deadline else { throw translated }
                 usleep(UInt32(min(200_000, 5_000 * attempt)) + UInt32.random(in: 0..<5_000))

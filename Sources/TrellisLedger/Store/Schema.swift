@@ -15,6 +15,9 @@ enum Schema {
         m.registerMigration("v2: projection checkpoints") { db in
             try db.execute(sql: v2)
         }
+        m.registerMigration("v3: cached read-model digests") { db in
+            try db.execute(sql: v3)
+        }
         return m
     }
 
@@ -88,5 +91,13 @@ enum Schema {
             person_id TEXT PRIMARY KEY,
             key       BLOB NOT NULL
         ) WITHOUT ROWID;
+        """
+
+    static let v3 = """
+        -- The digest of a read model's tables as computed at digest_seq (NULL once the model
+        -- moves on), so that a report's provenance footer does not rehash a million rows.
+        ALTER TABLE projection_state ADD COLUMN tables_digest TEXT;
+        ALTER TABLE projection_state ADD COLUMN tables_rows INTEGER;
+        ALTER TABLE projection_state ADD COLUMN digest_seq INTEGER;
         """
 }

@@ -173,6 +173,7 @@ public final class ProjectionEngine {
                 INSERT INTO projection_state (name, definition_digest, checkpoint_seq, built_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (name) DO UPDATE SET definition_digest = excluded.definition_digest,
                     checkpoint_seq = excluded.checkpoint_seq,
+                    tables_digest = NULL, tables_rows = NULL, digest_seq = NULL,
                     built_at = CASE WHEN projection_state.definition_digest = excluded.definition_digest AND ? = 0
                                     THEN projection_state.built_at ELSE excluded.built_at END
                 """, arguments: [d.name, d.digest, head, now, rebuilt.contains(d.name) ? 1 : 0])
@@ -223,14 +224,39 @@ public final class ProjectionEngine {
     }
 
     /// SHA-256 of each read model's canonical dump (catch up first for current figures).
-    public func digests() throws -> [Digest] {
-        try ledger.database.read { db in
+    ///
+    /// - Parameter recompute: hash the tables again (`trellis projections digest` does, to
+    ///   show the truth); otherwise a digest cached at the current checkpoint is reused (a
+    ///   report's provenance footer). Either way a freshly computed digest is cached.
+    public func digests(recompute: Bool = true) throws -> [Digest] {
+        let (head, computed): (Int64, [(Digest, fresh: Bool)]) = try ledger.database.read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
-            return try self.definitions.map { d in
+            var cached: [String: (digest: String, rows: Int64)] = [:]
+            if !recompute {
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT name, tables_digest, tables_rows FROM projection_state
+                    WHERE tables_digest IS NOT NULL AND digest_seq = checkpoint_seq AND checkpoint_seq = ?
+                    """, arguments: [head]) {
+                    cached[row[0]] = (row[1], row[2])
+                }
+            }
+            let out = try self.definitions.map { d -> (Digest, fresh: Bool) in
+                if let c = cached[d.name] { return (Digest(name: d.name, digest: c.digest, headSeq: head, rows: c.rows), false) }
                 let (digest, rows) = try Self.digest(of: d, db: db)
-                return Digest(name: d.name, digest: digest, headSeq: head, rows: rows)
+                return (Digest(name: d.name, digest: digest, headSeq: head, rows: rows), true)
+            }
+            return (head, out)
+        }
+        // Cache what was computed; a read-only ledger simply does not cache.
+        try? ledger.database.write { db in
+            for (d, fresh) in computed where fresh {
+                try db.execute(sql: """
+                    UPDATE projection_state SET tables_digest = ?, tables_rows = ?, digest_seq = checkpoint_seq
+                    WHERE name = ? AND checkpoint_seq = ?
+                    """, arguments: [d.digest, d.rows, d.name, head])
             }
         }
+        return computed.map(\.0)
     }
 
     /// Tables (not views: they are functions of the tables) sorted by name; each as its name, its column names, then its rows

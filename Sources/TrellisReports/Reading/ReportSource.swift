@@ -66,7 +66,7 @@ public final class ReportSource {
     /// Every section, with the read models' digests in the provenance.
     public func summary(_ query: ReportQuery, on: Int? = nil, windowDays: Int = CoverageFigures.defaultWindowDays,
                         kinds: [TieKind] = TieKind.allCases, commandLine: String) throws -> Summary {
-        let digests = try (snapshot.map { try engine.digests(of: $0) } ?? engine.digests())
+        let digests = try (snapshot.map { try engine.digests(of: $0) } ?? engine.digests(recompute: false))
             .map { Provenance.Digest(name: $0.name, digest: $0.digest) }
         return try read(query, fallbackDay: on) { db, scope in
             var p = try self.provenance(db)
