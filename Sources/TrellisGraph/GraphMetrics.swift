@@ -1,3 +1,4 @@
+import Dispatch
 // Graph figures of DOMAIN.md ("Collaboration ties"), as pure functions.
 //
 // Agreement with networkx 3.x (checked by tools/graph-check/compare.py to 1e-9):
@@ -165,12 +166,9 @@ public enum GraphMetrics {
         return out
     }
 
-    /// Brandes' algorithm, one BFS per source; predecessors are not stored: in the
-    /// accumulation a node's successors are its neighbours one level further out.
-    static func betweennessScores(_ c: IndexedGraph, normalized: Bool) -> [Double] {
+    /// The Brandes sums of the sources `firstSource, firstSource + step, …` into `bc`.
+    static func accumulate(_ c: IndexedGraph, firstSource: Int, step: Int, into bc: UnsafeMutableBufferPointer<Double>) {
         let n = c.count
-        var bc = [Double](repeating: 0, count: n)
-        guard n >= 3 else { return bc }
         var sigma = [Double](repeating: 0, count: n)
         var dist = [Int32](repeating: -1, count: n)
         var delta = [Double](repeating: 0, count: n)
@@ -178,12 +176,11 @@ public enum GraphMetrics {
 
         c.offsets.withUnsafeBufferPointer { off in
         c.adj.withUnsafeBufferPointer { adj in
-        bc.withUnsafeMutableBufferPointer { bc in
         sigma.withUnsafeMutableBufferPointer { sigma in
         dist.withUnsafeMutableBufferPointer { dist in
         delta.withUnsafeMutableBufferPointer { delta in
         order.withUnsafeMutableBufferPointer { order in
-            for s in 0..<n where off[s + 1] > off[s] {
+            for s in Swift.stride(from: firstSource, to: n, by: step) where off[s + 1] > off[s] {
                 var head = 0
                 var tail = 1
                 order[0] = Int32(s)
@@ -231,7 +228,28 @@ public enum GraphMetrics {
                     delta[v] = 0
                 }
             }
-        }}}}}}}
+        }}}}}}
+    }
+
+    /// Brandes' algorithm, one BFS per source; predecessors are not stored: in the
+    /// accumulation a node's successors are its neighbours one level further out. Sources
+    /// are shared out over two workers (every other source), each with its own buffers; the
+    /// partial sums are added in a fixed order, so the result is the same on every run.
+    static func betweennessScores(_ c: IndexedGraph, normalized: Bool) -> [Double] {
+        let n = c.count
+        var bc = [Double](repeating: 0, count: n)
+        guard n >= 3 else { return bc }
+        // Two workers whatever the machine: the partition, and so every bit of the result,
+        // must not depend on the core count (a report is reproduced byte for byte elsewhere).
+        let workers = n >= 256 ? 2 : 1
+        let partials = UnsafeMutableBufferPointer<Double>.allocate(capacity: n * workers)
+        partials.initialize(repeating: 0)
+        defer { partials.deallocate() }
+        let shared = SharedBuffer(partials)
+        DispatchQueue.concurrentPerform(iterations: workers) { k in
+            accumulate(c, firstSource: k, step: workers, into: UnsafeMutableBufferPointer(rebasing: shared.buffer[(k * n)..<((k + 1) * n)]))
+        }
+        for k in 0..<workers { for i in 0..<n { bc[i] += partials[k * n + i] } }
 
         // networkx `_rescale` with endpoints=False: N = n − 1 (here ≥ 2).
         let scale = normalized ? 1 / (Double(n - 1) * Double(n - 2)) : 0.5
@@ -261,4 +279,11 @@ public enum GraphMetrics {
         }}}
         return out
     }
+}
+
+/// A buffer whose disjoint slices are written by different workers of one
+/// `concurrentPerform`, which returns only when all of them are done.
+struct SharedBuffer: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Double>
+    init(_ buffer: UnsafeMutableBufferPointer<Double>) { self.buffer = buffer }
 }
