@@ -160,6 +160,7 @@ struct ReportCommand: ParsableCommand {
             let slicing = slice.flatMap(Period.Slicing.init(rawValue:))
             let (report, provenance) = try ReportRun.guarded { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
             let f = options.format(format)
+            try options.refuseUnlessJSON(f)
             switch f {
             case .graphml: try options.write(GraphExports.graphML(report.whole))
             case .gexf: try options.write(GraphExports.gexf(report))
@@ -245,6 +246,7 @@ struct ReportCommand: ParsableCommand {
                 try source.summary(options.query, on: on?.days, windowDays: windowDays, commandLine: ReportRun.commandLine())
             }
             let f = options.format(format)
+            try options.refuseUnlessJSON(f)
             if f == .html {
                 try options.write(HTMLSummary.render(summary))
             } else {
@@ -295,6 +297,8 @@ struct ReportOptions: ParsableArguments {
     @OptionGroup var time: TimeTravelOptions
     @OptionGroup var projections: ProjectionOptions
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Suppress counts below K (and rates computed from them) in the JSON output; a study file built from an archive exported with --min-count applies its own K, which this cannot lower.", valueName: "K"))
+    var minCount: Int64?
 
     func validate() throws {
         if year != nil && (from != nil || to != nil) { throw ValidationError("give either --year or --from/--to, not both") }
@@ -336,9 +340,38 @@ struct ReportOptions: ParsableArguments {
         }
     }
 
+    /// K when small cells must be suppressed: the larger of `--min-count` and the study
+    /// file's own `study_meta.min_count`.
+    func smallCellThreshold() throws -> Int64? {
+        let path = ledger.path
+        let studyK: Int64? = Ledger.exists(at: path) ? try Failure.guarded {
+            try Ledger.open(at: path).database.read { db -> Int64? in
+                guard try db.tableExists("study_meta") else { return nil }
+                return try Int64.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'min_count'")
+            }
+        } : nil
+        switch (minCount, studyK) {
+        case let (a?, b?): return max(a, b)
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        default: return nil
+        }
+    }
+
+    /// Under suppression only JSON is written (see ``SmallCells``).
+    func refuseUnlessJSON(_ format: ReportFormat) throws {
+        if format != .json, let k = try smallCellThreshold(), k > 1 {
+            throw Failure.usage("counts below \(k) must be suppressed here (--min-count or the study file's min_count): use --format json, where they are null")
+        }
+    }
+
     func emit(_ format: ReportFormat, json: () -> JSONValue, sections: () -> [Section], heading: String, csv: () -> Table) throws {
+        try refuseUnlessJSON(format)
         switch format {
-        case .json: try write(json().rendered(pretty: true) + "\n")
+        case .json:
+            var document = json()
+            if let k = try smallCellThreshold(), k > 1 { document = SmallCells.suppress(document, below: k) }
+            try write(document.rendered(pretty: true) + "\n")
         case .csv: try write(csv().csv())
         case .md: try write(TextReports.markdown(sections(), heading: heading))
         default: try write(TextReports.text(sections(), width: 80))

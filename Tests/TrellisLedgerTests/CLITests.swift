@@ -539,4 +539,34 @@ import Glibc
         let ndjson = try runTrellis(["import", "--db", dir.file("n.db"), "-"], stdin: Fixture.ndjson)
         #expect(ndjson.status == 0, "\(ndjson)")
     }
+
+    @Test func reportsFromAStudyWithMinCountSuppressSmallCells() throws {
+        let dir = try ScratchDir("mincount")
+        defer { dir.remove() }
+        let gen = try runTrellis(["generate", "--networks", "2", "--orgs", "30", "--years", "1", "--seed", "4"])
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, try dir.write("r.ndjson", gen.stdout)]).status == 0)
+        let key = try dir.write("study.key", String(repeating: "k", count: 32))
+        let archive = dir.file("s.lz4")
+        #expect(try runTrellis(["export", "--db", dir.ledgerPath, "--out", archive, "--pseudonymise", "--key", key, "--min-count", "5"]).status == 0)
+        let study = dir.file("study.db")
+        #expect(try runTrellis(["replay", archive, "--out", study]).status == 0)
+        let table = try runTrellis(["report", "participation", "--db", study, "--format", "table"])
+        #expect(table.status == 64 && table.stderr.contains("suppressed"), "\(table)")
+        let json = try runTrellis(["report", "participation", "--db", study, "--format", "json"])
+        #expect(json.status == 0, "\(json)")
+        let doc = try parseJSONObject(json.stdout)
+        #expect((doc["suppression"] as? [String: Any])?["min_count"] as? Int == 5)
+        for n in (doc["networks"] as? [[String: Any]]) ?? [] {
+            for m in (n["members"] as? [[String: Any]]) ?? [] {
+                for k in ["expected", "present", "apologies", "absent"] {
+                    if let c = m[k] as? Int { #expect(c == 0 || c >= 5, "\(k) = \(c) shown") }
+                }
+            }
+        }
+        // The same ledger without a study file's K is not suppressed unless asked.
+        let plain = try runTrellis(["report", "participation", "--db", dir.ledgerPath, "--format", "json"])
+        #expect(try parseJSONObject(plain.stdout)["suppression"] == nil)
+        let asked = try runTrellis(["report", "outcomes", "--db", dir.ledgerPath, "--format", "json", "--min-count", "3"])
+        #expect(((try parseJSONObject(asked.stdout))["suppression"] as? [String: Any])?["min_count"] as? Int == 3)
+    }
 }
