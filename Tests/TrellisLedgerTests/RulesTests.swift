@@ -245,6 +245,13 @@ import TrellisLedger
         }
     }
 
+    /// DOMAIN.md asks only that the document exists and that the adopter is not the sharer.
+    @Test func documentAdoptedByAnOrganisationNotRegisteredIsAccepted() throws {
+        try withFixture { ledger in
+            try expectAccepted(ledger, [Self.share("d1"), Self.adopt("d1", org: "guest-trust")])
+        }
+    }
+
     @Test func documentAdoptedRefusesTheSharerAsAdopter() throws {
         try withFixture { ledger in
             try expectAccepted(ledger, [Self.share("d1"), Self.adopt("d1", org: "ash"), Self.adopt("d1", org: "elm")])

@@ -126,8 +126,9 @@ public enum Rules {
             try existing(.organisation, "org_id")
             try existing(.network, "network_id")
         case .documentAdopted:
-            let document = try existing(.document, "document_id")
-            if try existing(.organisation, "org_id") != nil, let document, let orgID = d.string("org_id"), document.parent == orgID {
+            // DOMAIN.md: the document exists and the adopter is not the sharer. The adopter need
+            // not be registered (a guest trust may adopt); figures only count members anyway.
+            if let document = try existing(.document, "document_id"), let orgID = d.string("org_id"), document.parent == orgID {
                 fail("org_id", "an organisation other than the one that shared the document", quoted(orgID) + " (the sharer)")
             }
         case .reviewCommitted:
@@ -161,8 +162,6 @@ public enum Rules {
             }
             if target.type == .eventRetracted {
                 fail("event_id", "an event that is not itself a retraction", quoted(targetID) + " (a retraction, seq \(target.seq))")
-            } else if target.type == .personErased {
-                fail("event_id", "an event that can be undone", quoted(targetID) + " (an erasure: the key is destroyed and cannot be restored)")
             } else if try facts.isRetracted(seq: target.seq) {
                 fail("event_id", "an event not already retracted", quoted(targetID) + " (seq \(target.seq), already retracted)")
             }
@@ -211,7 +210,10 @@ public enum Rules {
         case .memberJoined, .memberLeft: return [.undoMembership(network: s("network_id"), org: s("org_id"), seq: target.seq)]
         case .reviewCompleted: return [.setState(.review, key: s("review_id"), .completed, on: false)]
         case .reviewWithdrawn: return [.setState(.review, key: s("review_id"), .withdrawn, on: false)]
-        case .organisationUpdated, .attendanceRecorded, .documentAdopted, .reviewOutcomeShared, .eventRetracted, .personErased: return []
+        // A retracted erasure lets the person be erased again, but nothing brings the key
+        // back: the personal fields stay unreadable ("(erased)") for good.
+        case .personErased: return [.setState(.person, key: s("person_id"), .erased, on: false)]
+        case .organisationUpdated, .attendanceRecorded, .documentAdopted, .reviewOutcomeShared, .eventRetracted: return []
         }
     }
 }
