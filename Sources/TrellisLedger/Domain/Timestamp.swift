@@ -77,28 +77,41 @@ public enum Timestamp {
 
     /// `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`; nil when not a real UTC instant.
     public static func parseOccurredAt(_ s: String) -> Instant? {
-        let u = Array(s.utf8)
-        if u.count == 10 {
-            guard let day = parseDate(u[0..<10]) else { return nil }
-            return Instant(text: s + "T00:00:00Z", day: day)
+        var text = s
+        return text.withUTF8 { parseOccurredAt(utf8: $0, original: s) }
+    }
+
+    private static func digits(_ p: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Int? {
+        var v = 0
+        for i in from..<to {
+            let c = p[i]
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
         }
-        guard u.count >= 20, u[10] == UInt8(ascii: "T"), u[u.count - 1] == UInt8(ascii: "Z"),
-              let day = parseDate(u[0..<10]),
+        return v
+    }
+
+    private static func parseOccurredAt(utf8 u: UnsafeBufferPointer<UInt8>, original: String) -> Instant? {
+        let n = u.count
+        guard n >= 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+              let y = digits(u, 0, 4), let m = digits(u, 5, 7), let d = digits(u, 8, 10),
+              y >= 1000, (1...12).contains(m), d >= 1, d <= daysIn(month: m, year: y)
+        else { return nil }
+        let day = days(year: y, month: m, day: d)
+        if n == 10 { return Instant(text: original + "T00:00:00Z", day: day) }
+        guard n >= 20, u[10] == UInt8(ascii: "T"), u[n - 1] == UInt8(ascii: "Z"),
               u[13] == UInt8(ascii: ":"), u[16] == UInt8(ascii: ":"),
-              let hh = digits(u[11..<13]), let mm = digits(u[14..<16]), let ss = digits(u[17..<19]),
+              let hh = digits(u, 11, 13), let mm = digits(u, 14, 16), let ss = digits(u, 17, 19),
               hh < 24, mm < 60, ss < 60
         else { return nil }
-        var text = String(decoding: u[0..<19], as: UTF8.self)
-        if u.count > 20 {
-            guard u[19] == UInt8(ascii: "."), u.count - 21 >= 1, u.count - 21 <= 9,
-                  digits(u[20..<(u.count - 1)]) != nil else { return nil }
-            var frac = Array(u[20..<(u.count - 1)])
-            while frac.last == 0x30 { frac.removeLast() }
-            if !frac.isEmpty { text += "." + String(decoding: frac, as: UTF8.self) }
-        } else if u.count != 20 {
-            return nil
-        }
-        return Instant(text: text + "Z", day: day)
+        if n == 20 { return Instant(text: original, day: day) }
+        // A fraction: 1–9 digits, trailing zeros dropped (…00.500Z is …00.5Z; …00.000Z is …00Z).
+        guard u[19] == UInt8(ascii: "."), n - 21 >= 1, n - 21 <= 9, digits(u, 20, n - 1) != nil else { return nil }
+        var end = n - 1
+        while end > 20, u[end - 1] == 0x30 { end -= 1 }
+        var bytes = Array(UnsafeBufferPointer(rebasing: u[0..<(end > 20 ? end : 19)]))
+        bytes.append(UInt8(ascii: "Z"))
+        return Instant(text: String(decoding: bytes, as: UTF8.self), day: day)
     }
 
     /// The canonical text of a date: `YYYY-MM-DD`.

@@ -22,11 +22,11 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            for (k, field) in o.sortedFields.enumerated() {
+            for (k, index) in o.sortedIndices.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(field.key, into: &out)
+                writeString(o.keys[index], into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(field.value, into: &out)
+                write(o.values[index], into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

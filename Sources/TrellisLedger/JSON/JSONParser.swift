@@ -46,7 +46,7 @@ public struct JSONParser {
         case UInt8(ascii: "{"):
             guard depth < 32 else { throw fail("nested deeper than 32 levels") }
             i += 1
-            var obj = JSONObject()
+            var obj = JSONObject(reservingCapacity: 8)
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
             while true {
@@ -69,6 +69,7 @@ public struct JSONParser {
             guard depth < 32 else { throw fail("nested deeper than 32 levels") }
             i += 1
             var arr: [JSONValue] = []
+            arr.reserveCapacity(4)
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array(arr) }
             while true {

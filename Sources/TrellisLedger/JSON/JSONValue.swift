@@ -54,6 +54,13 @@ public struct JSONObject: Equatable, Sendable {
 
     public init() { keys = []; values = [] }
 
+    init(reservingCapacity n: Int) {
+        keys = []
+        values = []
+        keys.reserveCapacity(n)
+        values.reserveCapacity(n)
+    }
+
     public init(_ pairs: [(String, JSONValue)]) {
         keys = pairs.map(\.0)
         values = pairs.map(\.1)
@@ -86,6 +93,23 @@ public struct JSONObject: Equatable, Sendable {
 
     /// Fields sorted by key in byte order: the canonical order.
     public var sortedFields: [(key: String, value: JSONValue)] {
-        zip(keys, values).map { (key: $0, value: $1) }.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        sortedIndices.map { (key: keys[$0], value: values[$0]) }
+    }
+
+    /// Field positions in canonical (byte) order of their keys: an insertion sort, since
+    /// objects here have a dozen fields at most.
+    var sortedIndices: [Int] {
+        var order = Array(keys.indices)
+        if order.count < 2 { return order }
+        for i in 1..<order.count {
+            let x = order[i]
+            var j = i
+            while j > 0 && keys[x].utf8.lexicographicallyPrecedes(keys[order[j - 1]].utf8) {
+                order[j] = order[j - 1]
+                j -= 1
+            }
+            order[j] = x
+        }
+        return order
     }
 }
