@@ -41,7 +41,7 @@ extension Ledger {
                     let subject = Ledger.subject(type: e.type, data: data)
                     if data.string("network_id") == network {
                         if let subject { networkSubjects.insert(subject) }
-                    } else if subject == nil || !networkSubjects.contains(subject!) {
+                    } else if !(subject.map(networkSubjects.contains) ?? false) {
                         return true
                     }
                 }

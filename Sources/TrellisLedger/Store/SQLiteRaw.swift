@@ -11,7 +11,10 @@ public enum Raw {
 
     public static func bind(_ s: SQLiteStatement, _ i: Int32, _ v: String?) {
         guard var v else { sqlite3_bind_null(s, i); return }
-        v.withUTF8 { p in _ = sqlite3_bind_text(s, i, UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(p.count), transient) }
+        v.withUTF8 { p in
+            guard let base = p.baseAddress else { _ = sqlite3_bind_text(s, i, "", 0, transient); return }
+            _ = sqlite3_bind_text(s, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(p.count), transient)
+        }
     }
 
     public static func bind(_ s: SQLiteStatement, _ i: Int32, bytes v: [UInt8], asText: Bool) {
