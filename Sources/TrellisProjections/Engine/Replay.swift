@@ -38,18 +38,16 @@ enum Replay {
             let typeName = String(decoding: typeBytes, as: UTF8.self)
             guard handled.contains(typeName) else { continue }
             if window.retracted.contains(seq) { continue }
-            let occurredAt = Raw.string(s, 4) ?? ""
-            if let limit = window.occurredBy, (Timestamp.micros(occurredAt) ?? .max) > limit { continue }
+            if let limit = window.occurredBy, (Timestamp.micros(Raw.string(s, 4) ?? "") ?? .max) > limit { continue }
             let type: EventType
             if let t = typeCache[typeName] { type = t } else {
                 guard let t = EventType(rawValue: typeName) else { continue }
                 typeCache[typeName] = t
                 type = t
             }
-            let dataText = Raw.string(s, 7) ?? "{}"
-            let data = (try? JSONParser.parse(dataText))?.object ?? JSONObject()
-            let envelope = Envelope(seq: seq, id: Raw.string(s, 1) ?? "", type: typeName, v: Raw.int(s, 3),
-                                    occurredAt: occurredAt, recordedAt: Raw.string(s, 5) ?? "", actor: Raw.string(s, 6), dataText: dataText)
+            let data = Raw.column(s, 7).flatMap { try? JSONParser.parse($0) }?.object ?? JSONObject()
+            // Envelope fields are bound straight from the scan's columns, only when a handler asks.
+            let envelope = Envelope(row: s, seq: seq)
             for target in targets where seq > target.after {
                 guard let statements = target.projection.handlers[type] else { continue }
                 for h in statements {
@@ -64,15 +62,18 @@ enum Replay {
         }
     }
 
+    /// The current row of the scan (`seq, id, type, v, occurred_at, recorded_at, actor, data`):
+    /// its columns stay valid until the next step, which comes after every handler has run.
     struct Envelope {
+        var row: SQLiteStatement
         var seq: Int64
-        var id: String
-        var type: String
-        var v: Int64
-        var occurredAt: String
-        var recordedAt: String
-        var actor: String?
-        var dataText: String
+
+        func bindColumn(_ column: Int32, to s: SQLiteStatement, at i: Int32, prefix: Int? = nil) {
+            guard let bytes = Raw.column(row, column) else { sqlite3_bind_null(s, i); return }
+            let n = min(bytes.count, prefix ?? bytes.count)
+            guard let base = bytes.baseAddress, n > 0 else { sqlite3_bind_text(s, i, "", 0, Raw.transient); return }
+            sqlite3_bind_text(s, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(n), Raw.transient)
+        }
     }
 
     static func execute(_ statement: Statement, plan: [Parameter], envelope e: Envelope, data: JSONObject, db: Database) throws {
@@ -82,14 +83,14 @@ enum Replay {
             let i = Int32(k + 1)
             switch p {
             case .seq: Raw.bind(s, i, e.seq)
-            case .id: Raw.bind(s, i, e.id)
-            case .type: Raw.bind(s, i, e.type)
-            case .v: Raw.bind(s, i, e.v)
-            case .occurredAt: Raw.bind(s, i, e.occurredAt)
-            case .recordedAt: Raw.bind(s, i, e.recordedAt)
-            case .actor: Raw.bind(s, i, e.actor)
-            case .day: Raw.bind(s, i, String(e.occurredAt.prefix(10)))
-            case .data: Raw.bind(s, i, e.dataText)
+            case .id: e.bindColumn(1, to: s, at: i)
+            case .type: e.bindColumn(2, to: s, at: i)
+            case .v: Raw.bind(s, i, Raw.int(e.row, 3))
+            case .occurredAt: e.bindColumn(4, to: s, at: i)
+            case .recordedAt: e.bindColumn(5, to: s, at: i)
+            case .actor: e.bindColumn(6, to: s, at: i)
+            case .day: e.bindColumn(4, to: s, at: i, prefix: 10)
+            case .data: e.bindColumn(7, to: s, at: i)
             case .field(let name):
                 guard let value = data[name] else { sqlite3_bind_null(s, i); continue }
                 switch value {
