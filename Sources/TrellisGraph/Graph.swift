@@ -30,9 +30,7 @@ public struct GraphEdge: Sendable, Hashable {
 ///   used by `weightedDegree` and `eiIndexWeighted`. Callers should not add ties of
 ///   weight 0.
 public struct WeightedGraph: Sendable {
-    /// Node ids in insertion order.
-    public private(set) var nodes: [String] = []
-    private var position: [String: Int] = [:]
+    private var table = NodeTable()
     private var edgeSlot: [PairKey: Int] = [:]
     private var edgeEnds: [PairKey] = []      // (first-added source, target) as indices
     private var edgeWeights: [Double] = []
@@ -50,7 +48,7 @@ public struct WeightedGraph: Sendable {
     /// Node ids sorted by their UTF-8 bytes.
     public var sortedNodes: [String] { nodes.sorted(by: utf8Less) }
 
-    public func contains(_ id: String) -> Bool { position[id] != nil }
+    public func contains(_ id: String) -> Bool { table.position[id] != nil }
 
     public mutating func addNode(_ id: String) {
         _ = index(for: id)
@@ -86,14 +84,14 @@ public struct WeightedGraph: Sendable {
 
     /// The summed weight of {u, v}, or nil when there is no such edge.
     public func weight(_ u: String, _ v: String) -> Double? {
-        guard let a = position[u], let b = position[v], a != b,
+        guard let a = table.position[u], let b = table.position[v], a != b,
               let slot = edgeSlot[PairKey(min(a, b), max(a, b))] else { return nil }
         return edgeWeights[slot]
     }
 
     /// Neighbours of `id`, sorted; empty for an unknown id.
     public func neighbors(of id: String) -> [String] {
-        guard let p = position[id] else { return [] }
+        guard let p = table.position[id] else { return [] }
         var out: [String] = []
         for e in edgeEnds {
             if e.a == p { out.append(nodes[e.b]) } else if e.b == p { out.append(nodes[e.a]) }
@@ -101,13 +99,10 @@ public struct WeightedGraph: Sendable {
         return out.sorted(by: utf8Less)
     }
 
-    private mutating func index(for id: String) -> Int {
-        if let p = position[id] { return p }
-        let p = nodes.count
-        nodes.append(id)
-        position[id] = p
-        return p
-    }
+    private mutating func index(for id: String) -> Int { table.index(for: id) }
+
+    /// Node ids in insertion order.
+    public var nodes: [String] { table.ids }
 
     /// Compressed adjacency over the nodes in sorted order, each node's neighbours sorted.
     func indexed() -> IndexedGraph {
@@ -157,25 +152,15 @@ public struct WeightedGraph: Sendable {
     }
 }
 
-/// One directed tie of `DirectedTies`, weight summed over every time it was added.
-public struct DirectedTie: Sendable, Hashable {
-    public let source: String
-    public let target: String
-    public let weight: Double
-
-    public init(source: String, target: String, weight: Double = 1) {
-        self.source = source
-        self.target = target
-        self.weight = weight
-    }
-}
+/// One directed tie of `DirectedTies` (source → target), weight summed over every time it
+/// was added: the same shape as an undirected `GraphEdge`.
+public typealias DirectedTie = GraphEdge
 
 /// Directed ties (e.g. review: reviewer → reviewee; document: adopter → sharer).
 /// Same conventions as `WeightedGraph`: insertion-ordered nodes, self-loops ignored,
 /// a repeated (source, target) sums into one tie; (a → b) and (b → a) are two ties.
 public struct DirectedTies: Sendable {
-    public private(set) var nodes: [String] = []
-    private var position: [String: Int] = [:]
+    private var table = NodeTable()
     private var tieSlot: [PairKey: Int] = [:]
     private var tieEnds: [PairKey] = []
     private var tieWeights: [Double] = []
@@ -191,7 +176,7 @@ public struct DirectedTies: Sendable {
     public var tieCount: Int { tieEnds.count }
     public var sortedNodes: [String] { nodes.sorted(by: utf8Less) }
 
-    public func contains(_ id: String) -> Bool { position[id] != nil }
+    public func contains(_ id: String) -> Bool { table.position[id] != nil }
 
     public mutating func addNode(_ id: String) {
         _ = index(for: id)
@@ -226,7 +211,7 @@ public struct DirectedTies: Sendable {
     }
 
     public func weight(from source: String, to target: String) -> Double? {
-        guard let a = position[source], let b = position[target],
+        guard let a = table.position[source], let b = table.position[target],
               let slot = tieSlot[PairKey(a, b)] else { return nil }
         return tieWeights[slot]
     }
@@ -256,16 +241,27 @@ public struct DirectedTies: Sendable {
         return (pairs, mutual)
     }
 
-    private mutating func index(for id: String) -> Int {
+    private mutating func index(for id: String) -> Int { table.index(for: id) }
+
+    /// Node ids in insertion order.
+    public var nodes: [String] { table.ids }
+}
+
+// MARK: - Internals
+
+/// Node ids in insertion order, and each id's position: shared by both kinds of graph.
+struct NodeTable: Sendable {
+    private(set) var ids: [String] = []
+    private(set) var position: [String: Int] = [:]
+
+    mutating func index(for id: String) -> Int {
         if let p = position[id] { return p }
-        let p = nodes.count
-        nodes.append(id)
+        let p = ids.count
+        ids.append(id)
         position[id] = p
         return p
     }
 }
-
-// MARK: - Internals
 
 struct PairKey: Hashable, Sendable {
     let a: Int
