@@ -171,7 +171,7 @@ struct AuditCommand: ParsableCommand {
     func run() throws {
         let l = try ledger.open()
         let entries = try Failure.guarded { () throws -> [LogEntry] in
-            guard try l.log({ var f = LogFilter(); f.types = ["OrganisationRegistered"]; f.org = orgID; return f }()).isEmpty == false else {
+            guard try l.knows(.organisation, orgID) else {
                 Console.err("trellis: no organisation \(orgID) in \(l.path) (see 'trellis log --type OrganisationRegistered')")
                 throw ExitCode(66)
             }

@@ -91,11 +91,6 @@ public struct JSONObject: Equatable, Sendable {
     public func int(_ key: String) -> Int64? { self[key]?.int }
     public func strings(_ key: String) -> [String] { self[key]?.array?.compactMap(\.string) ?? [] }
 
-    /// Fields sorted by key in byte order: the canonical order.
-    public var sortedFields: [(key: String, value: JSONValue)] {
-        sortedIndices.map { (key: keys[$0], value: values[$0]) }
-    }
-
     /// Field positions in canonical (byte) order of their keys: an insertion sort, since
     /// objects here have a dozen fields at most.
     var sortedIndices: [Int] {

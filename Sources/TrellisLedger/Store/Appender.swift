@@ -18,16 +18,11 @@ public struct AppendRejected: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// One input line to append: its bytes, its number, and the file it came from.
-public typealias LineVisitor = (UnsafeBufferPointer<UInt8>, Int) throws -> Bool
-
 extension Ledger {
     public struct AppendOptions: Sendable {
-        /// Name the input file in error messages (when an import reads several).
-        public var source: String?
         /// Stop after this many errors.
         public var maxErrors = 100
-        public init(source: String? = nil) { self.source = source }
+        public init() {}
     }
 
     /// Appends every line that `feed` produces, all or nothing, in one `BEGIN IMMEDIATE`
@@ -51,7 +46,7 @@ extension Ledger {
                         return .rollback
                     }
                     if batch.appended == 0 && batch.skipped == 0 && batch.linesSeen == 0 {
-                        rejected = AppendRejected(errors: [InputError(line: 0, path: "", expected: "at least one event", found: "no lines (the input is empty)", source: options.source)], truncated: false)
+                        rejected = AppendRejected(errors: [InputError(line: 0, path: "", expected: "at least one event", found: "no lines (the input is empty)")], truncated: false)
                         return .rollback
                     }
                     erased = batch.erasedSomeone
@@ -183,10 +178,10 @@ final class Batch: LedgerFacts {
             if !ruleErrors.isEmpty {
                 // A rule fails for a re-sent event too (its network already exists...): an
                 // identical event under a known id is a skip, not an error.
-                if let id = event.id, let verdict = try compareWithRecorded(id: id, event: event, line: number) {
-                    if let error = verdict { report([error], source: source) } else { skipped += 1 }
-                } else {
-                    report(ruleErrors, source: source)
+                switch try event.id.map({ try compareWithRecorded(id: $0, event: event, line: number) }) ?? .unknown {
+                case .same: skipped += 1
+                case .different(let error): report([error], source: source)
+                case .unknown: report(ruleErrors, source: source)
                 }
             } else {
                 try appendChecked(event, prepared: prepared, line: number, source: source)
@@ -243,8 +238,10 @@ final class Batch: LedgerFacts {
         if sqlite3_changes(db.sqliteConnection) == 0 {
             // The id is taken: the same event again is skipped, anything else is an error.
             sqlite3_reset(s)
-            if let verdict = try compareWithRecorded(id: id, event: event, line: line) {
-                if let error = verdict { report([error], source: source) } else { skipped += 1 }
+            switch try compareWithRecorded(id: id, event: event, line: line) {
+            case .same: skipped += 1
+            case .different(let error): report([error], source: source)
+            case .unknown: break
             }
             return
         }
@@ -258,12 +255,14 @@ final class Batch: LedgerFacts {
         for effect in effects { try apply(effect, seq: seq) }
     }
 
-    /// nil when the id is unknown; `.some(nil)` when the recorded event is the same; `.some(error)` otherwise.
-    private func compareWithRecorded(id: String, event: DecodedEvent, line: Int) throws -> InputError?? {
+    /// How an incoming event compares with the one already recorded under its id.
+    enum Recorded { case unknown, same, different(InputError) }
+
+    private func compareWithRecorded(id: String, event: DecodedEvent, line: Int) throws -> Recorded {
         let s = findEvent.sqliteStatement
         defer { sqlite3_reset(s) }
         Raw.bind(s, 1, id)
-        guard try Raw.step(s, db) else { return nil }
+        guard try Raw.step(s, db) else { return .unknown }
         let seq = Raw.int(s, 0)
         let recordedType = Raw.string(s, 1) ?? ""
         let v = Raw.int(s, 2)
@@ -286,8 +285,8 @@ final class Batch: LedgerFacts {
         } else {
             same = false
         }
-        if same { return .some(nil) }
-        return .some(InputError(line: line, path: event.type.rawValue + ".id",
+        if same { return .same }
+        return .different(InputError(line: line, path: event.type.rawValue + ".id",
                                 expected: "a new id, or the same content as the event already recorded under it",
                                 found: JSONValue.string(id).described + " (recorded at seq \(seq) with different content)"))
     }

@@ -34,6 +34,14 @@ extension Ledger {
         return found
     }
 
+    /// Whether the id was ever used for an entity of that kind (retracted or not), from the
+    /// rule tables: no scan of the log.
+    public func knows(_ kind: EntityKind, _ key: String) throws(LedgerError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM rule_entities WHERE kind = ? AND key = ?", arguments: [kind.rawValue, key]) ?? false
+        }
+    }
+
     /// Retracted seq → the seq of the retraction.
     public func retractions() throws(LedgerError) -> [Int64: Int64] {
         try read { db in
