@@ -91,6 +91,8 @@ let package = Package(
             dependencies: [
                 "TrellisLedger",
                 "TrellisProjections",
+                "TrellisReports",
+                "TrellisGraph",
                 "TrellisResearch",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
