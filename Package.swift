@@ -114,6 +114,7 @@ let package = Package(
         .testTarget(
             name: "TrellisResearchTests",
             dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger"],
+            exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

@@ -289,6 +289,10 @@ struct ProofCommand: ParsableCommand {
               trellis proof inclusion 1234 --size 5000 > proof.json
               trellis proof consistency 5000 > consistency.json
               trellis proof check proof.json --root <hex from the board paper>
+              trellis proof check consistency.json --old-root <root published at 5000>
+
+            For a signed, self-describing anchor, see 'trellis checkpoint' and
+            'trellis verify --checkpoint'.
             """,
         subcommands: [Root.self, Inclusion.self, Consistency.self, Check.self])
 
@@ -356,6 +360,7 @@ struct ProofCommand: ParsableCommand {
             let (head, leaves) = try source.open()
             let n = newSize ?? head
             if n > head { throw Failure.usage("tree size \(n) is beyond \(source.what) (seq \(head))") }
+            if oldSize == 0 { throw Failure.usage("there is no consistency proof from size 0 (RFC 9162): every tree extends the empty tree") }
             if oldSize < 1 || oldSize > n { throw Failure.usage("the old size must be from 1 to the new size (\(n)), got \(oldSize)") }
             let proof = try ResearchFailure.guarded { try MerkleTree.consistencyProof(oldSize: oldSize, newSize: n, leaves: leaves) }
             ProofCommand.print(.consistency(proof))
@@ -365,12 +370,23 @@ struct ProofCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify a proof JSON: exit 0 if it holds, 1 if not.",
-            discussion: "With --root, the proof must also lead to that root (the one you were given or published).")
+            discussion: """
+                A proof only shows that its hashes fit together; the roots you hold from elsewhere
+                anchor it. --root: the root the proof must lead to (an inclusion proof's root, a
+                consistency proof's new root). --old-root: a consistency proof's old root, e.g.
+                the one published at the old size:
+                  trellis proof consistency 5000 > c.json
+                  trellis proof check c.json --old-root <root published at 5000>
+                Inclusion proofs in RFC 9162's own form (leaf_hash, no event_hash) from any log
+                are accepted.
+                """)
         @Argument(help: ArgumentHelp("The proof JSON; - reads standard input.", valueName: "file")) var file: String
-        @Option(help: ArgumentHelp("The root it must lead to (64 hex digits).", valueName: "hex")) var root: String?
+        @Option(help: ArgumentHelp("The root it must lead to (64 hex digits): an inclusion proof's root, a consistency proof's new root.", valueName: "hex")) var root: String?
+        @Option(help: ArgumentHelp("A consistency proof's old root, e.g. the one published at its old size (64 hex digits).", valueName: "hex")) var oldRoot: String?
 
         func validate() throws {
             if let root, root.utf8.count != 64 || Hex.decode(root) == nil { throw ValidationError("--root must be 64 hex digits") }
+            if let oldRoot, oldRoot.utf8.count != 64 || Hex.decode(oldRoot) == nil { throw ValidationError("--old-root must be 64 hex digits") }
         }
 
         func run() throws {
@@ -386,12 +402,16 @@ struct ProofCommand: ParsableCommand {
                 Console.err("trellis: \(file) is not a proof: \(error)")
                 throw ExitCode(65)
             }
-            if let why = doc.check(expectedRoot: root.flatMap(Hex.decode)) {
+            switch doc {
+            case .consistency: break
+            default: if oldRoot != nil { throw Failure.usage("--old-root applies to consistency proofs; \(file) is another kind of proof") }
+            }
+            if let why = doc.check(expectedRoot: root.flatMap(Hex.decode), expectedOldRoot: oldRoot.flatMap(Hex.decode)) {
                 Console.out("invalid: \(why)")
                 throw ExitCode(1)
             }
             switch doc {
-            case .inclusion(let p):
+            case .inclusion(let p, _):
                 Console.out("ok: seq \(p.leafIndex + 1) (leaf \(p.leafIndex)) is in the tree of \(p.treeSize) events with root \(Hex.encode(p.root))")
             case .consistency(let p):
                 Console.out("ok: the tree of \(p.newSize) events (root \(Hex.encode(p.newRoot))) extends the tree of \(p.oldSize) (root \(Hex.encode(p.oldRoot)))")

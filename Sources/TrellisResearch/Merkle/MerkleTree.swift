@@ -160,7 +160,8 @@ public enum MerkleTree {
     public struct InclusionProof: Sendable, Equatable {
         public var leafIndex: Int
         public var treeSize: Int
-        public var eventHash: [UInt8]
+        /// The Trellis event hash whose leaf this is; nil for RFC 9162's own form (a leaf hash only).
+        public var eventHash: [UInt8]?
         public var leafHash: [UInt8]
         public var root: [UInt8]
         public var auditPath: [[UInt8]]
@@ -211,7 +212,7 @@ public enum MerkleTree {
 
     /// The root an inclusion proof leads to, or nil when the path has the wrong length.
     public static func rootFromInclusion(leafIndex: Int, treeSize: Int, leafHash: [UInt8], path: [[UInt8]]) -> [UInt8]? {
-        guard leafIndex >= 0, leafIndex < treeSize else { return nil }
+        guard leafIndex >= 0, leafIndex < treeSize, leafHash.count == 32, path.allSatisfy({ $0.count == 32 }) else { return nil }
         var fn = leafIndex
         var sn = treeSize - 1
         var r = leafHash
@@ -235,7 +236,7 @@ public enum MerkleTree {
     /// Both roots a consistency path (with the old root prepended when the old size is a power
     /// of two) leads to; nil when it is malformed.
     static func rootsFromConsistency(oldSize: Int, newSize: Int, path: [[UInt8]]) -> (old: [UInt8], new: [UInt8])? {
-        guard let start = path.first else { return nil }
+        guard let start = path.first, path.allSatisfy({ $0.count == 32 }) else { return nil }
         var fn = oldSize - 1
         var sn = newSize - 1
         while fn & 1 == 1 { fn >>= 1; sn >>= 1 }
@@ -259,7 +260,9 @@ public enum MerkleTree {
     }
 
     /// RFC 9162 §2.1.4.2; a tree is consistent with itself when the path is empty and the roots equal.
+    /// From size 0 there is no proof (RFC 9162): false.
     public static func verifyConsistency(oldSize: Int, newSize: Int, oldRoot: [UInt8], newRoot: [UInt8], path: [[UInt8]]) -> Bool {
+        guard oldSize >= 1 else { return false }
         if oldSize == newSize { return path.isEmpty && oldRoot == newRoot }
         guard oldSize >= 1, oldSize < newSize, !path.isEmpty else { return false }
         let full = oldSize & (oldSize - 1) == 0 ? [oldRoot] + path : path

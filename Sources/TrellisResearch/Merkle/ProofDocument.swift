@@ -7,6 +7,8 @@ import TrellisLedger
 ///
 ///     {"proof": "inclusion", "tree": "...", "seq": 5, "leaf_index": 4, "tree_size": 9,
 ///      "event_hash": "…", "leaf_hash": "…", "root": "…", "audit_path": ["…", …]}
+///     {"proof": "inclusion", "leaf_index": 4, "tree_size": 9, "leaf_hash": "…", "root": "…",
+///      "audit_path": [...]}                                     (RFC 9162's own form, any log)
 ///     {"proof": "consistency", "tree": "...", "old_size": 4, "new_size": 9,
 ///      "old_root": "…", "new_root": "…", "path": ["…", …]}
 ///     {"proof": "root", "tree": "...", "tree_size": 9, "root": "…"}
@@ -14,9 +16,10 @@ import TrellisLedger
 /// ## Topics
 /// - ``json``
 /// - ``parse(_:)``
-/// - ``check(expectedRoot:)``
+/// - ``check(expectedRoot:expectedOldRoot:)``
 public enum ProofDocument: Sendable, Equatable {
-    case inclusion(MerkleTree.InclusionProof)
+    /// `seq`, when the document states one, must be leaf_index + 1.
+    case inclusion(MerkleTree.InclusionProof, seq: Int? = nil)
     case consistency(MerkleTree.ConsistencyProof)
     case root(size: Int, root: [UInt8])
 
@@ -25,12 +28,12 @@ public enum ProofDocument: Sendable, Equatable {
     public var json: JSONValue {
         func hex(_ b: [UInt8]) -> JSONValue { .string(Hex.encode(b)) }
         switch self {
-        case .inclusion(let p):
+        case .inclusion(let p, _):
             return .object(JSONObject([
                 ("proof", .string("inclusion")), ("tree", .string(Self.treeDescription)),
                 ("seq", .int(Int64(p.leafIndex + 1))), ("leaf_index", .int(Int64(p.leafIndex))), ("tree_size", .int(Int64(p.treeSize))),
-                ("event_hash", hex(p.eventHash)), ("leaf_hash", hex(p.leafHash)), ("root", hex(p.root)),
-                ("audit_path", .array(p.auditPath.map(hex))),
+            ] + (p.eventHash.map { [("event_hash", hex($0))] } ?? []) + [
+                ("leaf_hash", hex(p.leafHash)), ("root", hex(p.root)), ("audit_path", .array(p.auditPath.map(hex))),
             ]))
         case .consistency(let p):
             return .object(JSONObject([
@@ -73,10 +76,16 @@ public enum ProofDocument: Sendable, Equatable {
         }
         switch o.string("proof") {
         case "inclusion":
-            let eventHash = try hash("event_hash")
-            let leaf = o["leaf_hash"] != nil ? try hash("leaf_hash") : Array(MerkleTree.leafHash(eventHash))
-            return .inclusion(.init(leafIndex: try int("leaf_index"), treeSize: try int("tree_size"), eventHash: eventHash,
-                                    leafHash: leaf, root: try hash("root"), auditPath: try hashes("audit_path")))
+            // Trellis proofs carry the event hash; RFC 9162's own form (any log's) only the leaf hash.
+            let eventHash = o["event_hash"] != nil ? try hash("event_hash") : nil
+            guard eventHash != nil || o["leaf_hash"] != nil else { throw Malformed(description: "an inclusion proof needs leaf_hash or event_hash") }
+            let leaf = o["leaf_hash"] != nil ? try hash("leaf_hash") : eventHash.map { Array(MerkleTree.leafHash($0)) } ?? []
+            // A seq that agrees with leaf_index says nothing more; one that does not is kept, and refused by check().
+            let leafIndex = try int("leaf_index")
+            let seq = o["seq"] != nil ? try int("seq") : nil
+            return .inclusion(.init(leafIndex: leafIndex, treeSize: try int("tree_size"), eventHash: eventHash,
+                                    leafHash: leaf, root: try hash("root"), auditPath: try hashes("audit_path")),
+                              seq: seq == leafIndex + 1 ? nil : seq)
         case "consistency":
             return .consistency(.init(oldSize: try int("old_size"), newSize: try int("new_size"), oldRoot: try hash("old_root"),
                                       newRoot: try hash("new_root"), path: try hashes("path")))
@@ -87,23 +96,38 @@ public enum ProofDocument: Sendable, Equatable {
         }
     }
 
-    /// nil when the proof holds (and its root is `expectedRoot`, when given); else why not.
-    public func check(expectedRoot: [UInt8]? = nil) -> String? {
+    /// nil when the proof holds (and leads to `expectedRoot`, and for a consistency proof starts
+    /// from `expectedOldRoot`, when given); else why not. A consistency proof's two roots are
+    /// what it claims: only the roots you hold from elsewhere (`--old-root`, `--root`) anchor it.
+    public func check(expectedRoot: [UInt8]? = nil, expectedOldRoot: [UInt8]? = nil) -> String? {
         switch self {
-        case .inclusion(let p):
-            if p.treeSize == 0 || p.leafIndex >= p.treeSize { return "leaf_index \(p.leafIndex) is not in a tree of size \(p.treeSize)" }
-            if Array(MerkleTree.leafHash(p.eventHash)) != p.leafHash { return "leaf_hash is not SHA-256(0x00 ‖ event_hash)" }
+        case .inclusion(let p, let seq):
+            if p.treeSize == 0 { return "a tree of size 0 is empty: no leaf is in it" }
+            if p.leafIndex >= p.treeSize { return "leaf_index \(p.leafIndex) is not in a tree of size \(p.treeSize)" }
+            if let seq, seq != p.leafIndex + 1 { return "seq \(seq) is not leaf_index + 1 (leaf_index is \(p.leafIndex))" }
+            if let e = p.eventHash, Array(MerkleTree.leafHash(e)) != p.leafHash { return "leaf_hash is not SHA-256(0x00 ‖ event_hash)" }
             guard let root = MerkleTree.rootFromInclusion(leafIndex: p.leafIndex, treeSize: p.treeSize, leafHash: p.leafHash, path: p.auditPath) else {
                 return "the audit path has the wrong length for leaf \(p.leafIndex) of \(p.treeSize)"
             }
             if root != p.root { return "the audit path leads to root \(Hex.encode(root)), not \(Hex.encode(p.root))" }
             if let expectedRoot, expectedRoot != p.root { return "the proof's root \(Hex.encode(p.root)) is not the expected \(Hex.encode(expectedRoot))" }
         case .consistency(let p):
+            if p.oldSize == 0 {
+                return "a consistency proof from size 0 proves nothing (RFC 9162 defines none: every tree extends the empty tree)"
+            }
+            if p.oldSize > p.newSize { return "old_size \(p.oldSize) is larger than new_size \(p.newSize)" }
             if !MerkleTree.verifyConsistency(oldSize: p.oldSize, newSize: p.newSize, oldRoot: p.oldRoot, newRoot: p.newRoot, path: p.path) {
                 return "the path does not prove that the tree of \(p.newSize) (root \(Hex.encode(p.newRoot).prefix(16))…) extends the tree of \(p.oldSize) (root \(Hex.encode(p.oldRoot).prefix(16))…)"
             }
-            if let expectedRoot, expectedRoot != p.newRoot { return "the proof's new root \(Hex.encode(p.newRoot)) is not the expected \(Hex.encode(expectedRoot))" }
-        case .root(_, let root):
+            if let expectedOldRoot, expectedOldRoot != p.oldRoot {
+                return "the proof's old root \(Hex.encode(p.oldRoot)) (size \(p.oldSize)) is not the expected \(Hex.encode(expectedOldRoot))"
+            }
+            if let expectedRoot, expectedRoot != p.newRoot {
+                let hint = expectedRoot == p.oldRoot && p.oldRoot != p.newRoot ? " (that is the proof's old root, of size \(p.oldSize): give it as --old-root)" : ""
+                return "the proof's new root \(Hex.encode(p.newRoot)) (size \(p.newSize)) is not the expected \(Hex.encode(expectedRoot))\(hint)"
+            }
+        case .root(let size, let root):
+            if size == 0 && root != Array(MerkleTree.emptyRoot) { return "the root of the empty tree is SHA-256 of no bytes (\(Hex.encode(Array(MerkleTree.emptyRoot)))), not \(Hex.encode(root))" }
             if let expectedRoot, expectedRoot != root { return "the root \(Hex.encode(root)) is not the expected \(Hex.encode(expectedRoot))" }
         }
         return nil
