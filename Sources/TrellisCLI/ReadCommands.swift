@@ -47,8 +47,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Check an archive written by 'trellis export' instead of the ledger.", valueName: "file"))
     var archive: String?
 
+    @OptionGroup var anchor: CheckpointOptions
+
     func run() throws {
-        if let archive { try ArchiveCommands.verify(path: archive); return }
+        if let archive { try ArchiveCommands.verify(path: archive); try anchor.verify(archive: archive, ledger: ledger); return }
         let l = try ledger.open()
         let bar = ProgressBar("verifying")
         let report = try Failure.guarded { try l.verify { done, total in bar.update(done, of: total, unit: "events") } }
@@ -63,6 +65,7 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
+        try anchor.verify(archive: nil, ledger: ledger)
     }
 }
 

@@ -234,9 +234,12 @@ struct ReportCommand: ParsableCommand {
         @Option(help: "The day of the review figures (default: as report coverage).") var on: DateArgument?
         @Option(help: "The review window in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
         @Option(help: "html, table, json, md or csv.") var format: ReportFormat?
+        @Option(help: ArgumentHelp("With --format html: sign a checkpoint of the tree at the report's head with this key (from 'trellis checkpoint keygen') and print it in the footer.", valueName: "NAME.key"))
+        var checkpointKey: String?
 
         func validate() throws {
             try options.check(format, allowed: [.html, .table, .json, .md, .csv])
+            if checkpointKey != nil && options.format(format) != .html { throw ValidationError("--checkpoint-key is used with --format html") }
             if windowDays < 1 { throw ValidationError("--window-days must be at least 1") }
         }
 
@@ -248,7 +251,8 @@ struct ReportCommand: ParsableCommand {
             let f = options.format(format)
             try options.refuseUnlessJSON(f)
             if f == .html {
-                try options.write(HTMLSummary.render(summary))
+                let checkpoint = try checkpointKey.map { try Anchors.summaryCheckpoint(keyPath: $0, ledger: options.ledger, size: summary.provenance.headSeq) }
+                try options.write(HTMLSummary.render(summary, checkpoint: checkpoint))
             } else {
                 try options.emit(f, json: { JSONReports.summary(summary) }, sections: { TextReports.summary(summary) },
                                  heading: "Network summary", csv: { TextReports.summaryCSV(summary) })

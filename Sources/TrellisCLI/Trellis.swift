@@ -28,7 +28,7 @@ struct Trellis: ParsableCommand {
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self, EraseCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
             ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self, ReportCommand.self,
-            ExportCommand.self, ReplayCommand.self, ProofCommand.self,
+            ExportCommand.self, ReplayCommand.self, ProofCommand.self, CheckpointCommand.self,
         ])
 }
 

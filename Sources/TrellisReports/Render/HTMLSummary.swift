@@ -6,7 +6,8 @@ import TrellisLedger
 /// bytes (a report reproduced with `--known-at` is identical).
 public enum HTMLSummary {
 
-    public static func render(_ s: Summary) -> String {
+    /// `checkpoint`: a signed checkpoint of the tree at the report's head (`trellis checkpoint`), shown in the footer.
+    public static func render(_ s: Summary, checkpoint: String? = nil) -> String {
         var h = "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
         h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
         h += "<title>\(e(title(s)))</title>\n<style>\n\(css)</style>\n</head>\n<body>\n"
@@ -18,7 +19,7 @@ public enum HTMLSummary {
         h += outcomes(s)
         h += documents(s)
         h += graph(s)
-        h += footer(s)
+        h += footer(s, checkpoint: checkpoint)
         h += "</body>\n</html>\n"
         return h
     }
@@ -221,7 +222,7 @@ public enum HTMLSummary {
         return h + "</section>\n"
     }
 
-    static func footer(_ s: Summary) -> String {
+    static func footer(_ s: Summary, checkpoint: String? = nil) -> String {
         let p = s.provenance
         var h = "<footer>\n<h2>Provenance</h2>\n"
         h += "<p>Every figure is computed from the ledger's event log as DOMAIN.md defines it; anyone holding the ledger can recompute it. "
@@ -234,6 +235,10 @@ public enum HTMLSummary {
             h += "<table class=\"digests\">\n<thead><tr><th>Read model</th><th>SHA-256 of its canonical dump</th></tr></thead>\n<tbody>\n"
             for d in p.digests { h += "<tr><td>\(e(d.name))</td><td><code>\(e(d.digest))</code></td></tr>\n" }
             h += "</tbody>\n</table>\n"
+        }
+        if let checkpoint {
+            h += "<p>Signed checkpoint of the log's Merkle tree at seq \(p.headSeq); save it as a file and check it with <code>trellis verify --checkpoint FILE --public-key KEY.pub</code>:</p>\n"
+            h += "<pre class=\"checkpoint\">\(e(checkpoint))</pre>\n"
         }
         return h + "</footer>\n"
     }
@@ -287,6 +292,7 @@ public enum HTMLSummary {
         code { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 8pt; word-break: break-all; }
         footer { margin-top: 8mm; font-size: 8.5pt; color: var(--muted); break-inside: avoid; }
         footer h2 { color: var(--ink); }
+        footer pre.checkpoint { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; }
         table.digests td { padding: 0.4mm 1.6mm; }
         @media print { body { padding: 0; max-width: none; } section.graphsection { break-before: page; } }
 
