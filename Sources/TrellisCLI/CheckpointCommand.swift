@@ -106,11 +106,22 @@ struct CheckpointOptions: ParsableArguments {
         if publicKey != nil && checkpoint == nil { throw ValidationError("--public-key is used with --checkpoint FILE") }
     }
 
+    /// Reads the checkpoint and the key before the (long) chain check: a malformed file fails first.
+    func load() throws -> Anchor? {
+        guard let checkpoint else { return nil }
+        return Anchor(checkpoint: try Anchors.guarded { try Checkpoint.read(path: checkpoint) },
+                      verifier: try Anchors.guarded { try publicKey.map { try NoteKeyFile.verifierKey($0) } })
+    }
+}
+
+/// A checkpoint to verify a log against, with the key for its signature when one was given.
+struct Anchor {
+    var checkpoint: Checkpoint
+    var verifier: NoteVerifierKey?
+
     /// Runs after the chain check passed: exit 1 (saying why) unless the log extends the checkpoint.
     func verify(archive: String?, ledger: LedgerOptions) throws {
-        guard let checkpoint else { return }
-        let cp = try Anchors.guarded { try Checkpoint.read(path: checkpoint) }
-        let verifier = try Anchors.guarded { try publicKey.map { try NoteKeyFile.verifierKey($0) } }
+        let cp = checkpoint
         var signed = "signature not checked (give --public-key)"
         if let verifier {
             switch cp.signature(by: verifier) {
@@ -142,7 +153,7 @@ struct CheckpointOptions: ParsableArguments {
             Console.out("broken: the \(what) is shorter than the checkpoint (truncated?): the checkpoint has \(cp.size) events (root \(cpRoot)), the \(what) \(check.head)")
             throw ExitCode(1)
         case .diverges:
-            Console.out("broken: the \(what) does not extend the checkpoint: at size \(cp.size) the checkpoint's root is \(cpRoot), the \(what)'s root is \(Hex.encode(check.rootAtSize ?? [])) (events 1–\(cp.size) were changed since it was signed)")
+            Console.out("broken: the \(what) does not extend the checkpoint: at size \(cp.size) the checkpoint's root is \(cpRoot), the \(what)'s root is \(Hex.encode(check.rootAtSize ?? [])) (its history up to seq \(cp.size) is not the one checkpointed)")
             throw ExitCode(1)
         }
     }

@@ -50,7 +50,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var anchor: CheckpointOptions
 
     func run() throws {
-        if let archive { try ArchiveCommands.verify(path: archive); try anchor.verify(archive: archive, ledger: ledger); return }
+        let anchor = try self.anchor.load()
+        if let archive { try ArchiveCommands.verify(path: archive); try anchor?.verify(archive: archive, ledger: ledger); return }
         let l = try ledger.open()
         let bar = ProgressBar("verifying")
         let report = try Failure.guarded { try l.verify { done, total in bar.update(done, of: total, unit: "events") } }
@@ -65,7 +66,7 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
-        try anchor.verify(archive: nil, ledger: ledger)
+        try anchor?.verify(archive: nil, ledger: ledger)
     }
 }
 

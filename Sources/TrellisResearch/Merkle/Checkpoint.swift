@@ -136,8 +136,11 @@ public struct Checkpoint: Sendable, Equatable {
     public static func read(path: String) throws -> Checkpoint {
         let bytes: [UInt8]
         do { bytes = try NoteKeyFile.readBounded(path, limit: maximumFileBytes) } catch {
-            if case .badFile(let p, let why) = error { throw Malformed(source: p, line: nil, why: why) }
-            throw error
+            switch error {
+            case .badFile(let p, let why): throw Malformed(source: p, line: nil, why: why)
+            case .missing(let p): throw NoteKeyError.unreadable(p, "no such file")
+            default: throw error
+            }
         }
         return try parse(bytes, source: path)
     }
