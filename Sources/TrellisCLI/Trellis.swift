@@ -66,7 +66,7 @@ enum Failure {
             throw ExitCode(65)
         } catch let e as LineReader.Failure {
             Console.err("trellis: \(e)")
-            throw ExitCode(66)
+            throw ExitCode(e.exitCode)
         } catch let e as ValidationError {
             throw e
         } catch let e as DefinitionError {

@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TrellisLedger
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Input that cannot hurt: lines too long to hold, control characters on the terminal, key
+/// files that are not keys, temporary files left by an interrupted command. Through the real
+/// binary, with real files, pipes and signals.
+@Suite struct InputHardeningTests {
+    // MARK: Long lines
+
+    /// A 1 GiB line without a newline, streamed through a pipe by `head | tr` (never in this
+    /// process's memory), into the real binary: refused at once, naming line 1, in bounded
+    /// memory. Before, it was read whole (3.1 GB RSS, over two minutes).
+    @Test func aGibibyteLineOnAPipeIsRefusedAtOnceInBoundedMemory() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let r = try measuredPipeline(producer: "head -c 1073741824 /dev/zero | tr '\\000' a",
+                                     trellis: ["import", "--db", dir.ledgerPath, "-"], dir: dir)
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("stdin: line 1: longer than 1 MiB"), "\(r)")
+        #expect(r.maxRSSBytes < 100 << 20, "peak RSS \(r.maxRSSBytes >> 20) MiB")
+        #expect(r.seconds < 20, "took \(r.seconds) s")
+        #expect(try eventCount(dir.ledgerPath) == 0)
+    }
+
+    @Test func aGibibyteLineGivenToAppendOnStdinIsRefusedAtOnceInBoundedMemory() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let r = try measuredPipeline(producer: "head -c 1073741824 /dev/zero | tr '\\000' a",
+                                     trellis: ["append", "--db", dir.ledgerPath], dir: dir)
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("stdin: line 1: longer than 1 MiB"), "\(r)")
+        #expect(r.maxRSSBytes < 100 << 20, "peak RSS \(r.maxRSSBytes >> 20) MiB")
+        #expect(r.seconds < 20, "took \(r.seconds) s")
+    }
+
+    /// The same from a file: a sparse 1 GiB file (no disk used) is one line of zero bytes.
+    @Test func aGibibyteLineInAFileIsRefusedAtOnceInBoundedMemory() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let big = dir.file("big.ndjson")
+        let fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        #expect(fd >= 0)
+        #expect(ftruncate(fd, 1 << 30) == 0)
+        close(fd)
+        let r = try measuredPipeline(producer: nil, trellis: ["import", "--db", dir.ledgerPath, big], dir: dir)
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("\(big): line 1: longer than 1 MiB"), "\(r)")
+        #expect(r.maxRSSBytes < 100 << 20, "peak RSS \(r.maxRSSBytes >> 20) MiB")
+        #expect(r.seconds < 20, "took \(r.seconds) s")
+    }
+
+    /// A long line after good ones is named by its number, and nothing is appended.
+    @Test func aLongLineAfterGoodOnesIsNamedAndNothingIsAppended() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let long = #"{"type":"OrganisationRegistered","occurred_at":"2025-08-02","data":{"org_id":"x","name":""# + String(repeating: "x", count: 3 << 20) + "\"}}"
+        let file = try dir.writeLines("long.ndjson", Array(Fixture.lines.prefix(3)) + [long] + Array(Fixture.lines.dropFirst(3)))
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("line 4: longer than 1 MiB"), "\(r)")
+        #expect(try eventCount(dir.ledgerPath) == 0)
+        // A line just under the limit is read (and refused by the decoder as an event, not as a line).
+        let reader = try LineReader(path: try dir.write("edge.txt", String(repeating: "y", count: 1 << 20) + "\r\nz\n"))
+        defer { reader.close() }
+        var lengths: [Int] = []
+        try reader.forEachLine { line, _, _ in lengths.append(line.count); return true }
+        #expect(lengths == [1 << 20, 1])
+    }
+
+    // MARK: Support
+
+    struct Measured: CustomStringConvertible {
+        var status: Int32
+        var maxRSSBytes: Int
+        var seconds: Double
+        var stderr: String
+        var description: String { "exit \(status), peak RSS \(maxRSSBytes >> 20) MiB, \(seconds) s\n--- stderr\n\(stderr)" }
+    }
+
+    /// Runs `producer | trellis ARGS` (or `trellis ARGS` alone) in `sh`, in its own process
+    /// group, and measures it with `wait4`: the peak RSS is the largest of the shell and every
+    /// process it waited for (the trellis binary among them). Killed after two minutes.
+    func measuredPipeline(producer: String?, trellis args: [String], dir: ScratchDir) throws -> Measured {
+        let quoted = ([TestPaths.trellis] + args).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let errPath = dir.file("measured.stderr")
+        let script = (producer.map { $0 + " | " } ?? "") + quoted + " 2>'\(errPath)' >/dev/null"
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", script].map { (s: String) in strdup(s) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = childEnvironment([:]).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let started = Date()
+        let rc = posix_spawn(&pid, "/bin/sh", nil, &attributes, argv, envp)
+        guard rc == 0 else { throw SupportError("posix_spawn: \(rc)") }
+        var status: Int32 = 0
+        var usage = rusage()
+        while true {
+            let r = wait4(pid, &status, WNOHANG, &usage)
+            if r == pid { break }
+            if r < 0 && errno != EINTR { throw SupportError("wait4: \(errno)") }
+            if Date().timeIntervalSince(started) > 120 {
+                kill(-pid, SIGKILL)
+                _ = wait4(pid, &status, 0, &usage)
+                break
+            }
+            usleep(20_000)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let exit = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let stderr = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        return Measured(status: exit, maxRSSBytes: Int(usage.ru_maxrss) * 1024, seconds: seconds, stderr: stderr)
+    }
+
+    /// A generated region big enough that an export with `--hc` or a snapshot takes a while.
+    func generatedLedger(_ dir: ScratchDir) throws {
+        let g = try runTrellis(["generate", "--networks", "6", "--orgs", "400", "--years", "3", "--seed", "9"])
+        #expect(g.status == 0, "\(g)")
+        let gen = try dir.write("region.ndjson", g.stdout)
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, gen])
+        #expect(r.status == 0, "\(r)")
+    }
+
+    func waitFor(seconds: Double = 60, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(2_000)
+        }
+        return false
+    }
+
+    func eventCount(_ db: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: db) else { return 0 }
+        let r = try runTrellis(["status", "--db", db, "--format", "json"])
+        return try parseJSONObject(r.stdout)["events"] as? Int ?? -1
+    }
+}
