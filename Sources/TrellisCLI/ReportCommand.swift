@@ -332,10 +332,12 @@ struct ReportOptions: ParsableArguments {
         return out == nil && Console.stdoutIsTTY ? .table : .json
     }
 
-    func write(_ text: String) throws {
+    /// `humanText` (table, Markdown): control characters neutralised on a terminal; other
+    /// formats are written exactly (JSON escapes them itself).
+    func write(_ text: String, humanText: Bool = false) throws {
         if let out { try Output.write(text, to: out) } else {
             var sink = Sink(fd: 1)
-            sink.write(text)
+            if humanText { sink.write(text) } else { sink.write(raw: text) }
             sink.flush()
         }
     }
@@ -373,8 +375,8 @@ struct ReportOptions: ParsableArguments {
             if let k = try smallCellThreshold(), k > 1 { document = SmallCells.suppress(document, below: k) }
             try write(document.rendered(pretty: true) + "\n")
         case .csv: try write(csv().csv())
-        case .md: try write(TextReports.markdown(sections(), heading: heading))
-        default: try write(TextReports.text(sections(), width: 80))
+        case .md: try write(TextReports.markdown(sections(), heading: heading), humanText: true)
+        default: try write(TextReports.text(sections(), width: 80), humanText: true)
         }
     }
 }

@@ -71,6 +71,71 @@ import Glibc
         #expect(lengths == [1 << 20, 1])
     }
 
+    // MARK: Control characters on the terminal
+
+    /// Names, actors and reasons holding ESC, BEL, CR, C1 CSI, a right-to-left override and a
+    /// line separator are shown escaped by `log`, `audit` and error messages; JSON keeps them exact.
+    @Test func controlCharactersAreNeutralisedInTextAndExactInJSON() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let evil = "Evil\u{1B}[2J\u{07}\rTrust\u{9B}31m\u{202E}gpj.exe\u{2028}x"
+        let lines = Fixture.lines + [
+            envelope("OrganisationUpdated", id: "evil-name", at: "2025-09-20", actor: "clerk\u{1B}]0;pwned\u{07}", ["org_id": "oak", "name": .string(evil)]),
+            envelope("MemberLeft", id: "evil-leave", at: "2025-09-21", ["network_id": "npn", "org_id": "oak", "reason": .string("moved\u{1B}[31m\nseq 99 forged")]),
+        ]
+        let file = try dir.writeLines("evil.ndjson", lines)
+        let imported = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(imported.status == 0, "\(imported)")
+
+        func assertNeutral(_ text: String, _ what: String) {
+            for bad: Unicode.Scalar in ["\u{1B}", "\u{07}", "\r", "\u{9B}", "\u{202E}", "\u{2028}"] {
+                #expect(!text.unicodeScalars.contains(bad), "\(what) holds U+\(String(bad.value, radix: 16))")
+            }
+        }
+        let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "table"])
+        #expect(log.status == 0, "\(log)")
+        assertNeutral(log.stdout, "log")
+        #expect(log.stdout.contains(#"Evil\x1b[2J\x07\x0dTrust\x9b31m\u202egpj.exe\u2028x"#), "\(log.stdout)")
+        #expect(!log.stdout.contains("\nseq 99 forged"), "a reason's line break must not start a row")
+
+        for format in ["table", "md"] {
+            let audit = try runTrellis(["audit", "--db", dir.ledgerPath, "oak", "--format", format])
+            #expect(audit.status == 0, "\(audit)")
+            assertNeutral(audit.stdout, "audit --format \(format)")
+            #expect(audit.stdout.contains(#"clerk\x1b]0;pwned\x07"#), "\(audit.stdout)")
+        }
+
+        // JSON keeps the exact text (escaped), NDJSON the recorded bytes.
+        let json = try runTrellis(["audit", "--db", dir.ledgerPath, "oak", "--format", "json"])
+        #expect(json.status == 0, "\(json)")
+        assertNeutral(json.stdout, "audit --format json")
+        let events = try #require(try parseJSONObject(json.stdout)["events"] as? [[String: Any]])
+        #expect(events.contains { $0["actor"] as? String == "clerk\u{1B}]0;pwned\u{07}" })
+        let ndjson = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "ndjson"])
+        let names = try parseNDJSON(ndjson.stdout).compactMap { ($0["data"] as? [String: Any])?["name"] as? String }
+        #expect(names.contains(evil))
+
+        // An error message echoing the input: the type is shown escaped.
+        let bad = try dir.writeLines("bad.ndjson", [envelope("Evil\u{1B}[31mType\u{202E}", ["org_id": "x"])])
+        let refused = try runTrellis(["import", "--db", dir.ledgerPath, bad])
+        #expect(refused.status == 65, "\(refused)")
+        assertNeutral(refused.stderr, "the error message")
+        #expect(refused.stderr.contains(#"Evil\x1b[31mType\u202e"#), "\(refused)")
+    }
+
+    @Test func terminalTextEscapesExactlyTheControls() {
+        #expect(TerminalText.neutralised("plain café – ok") == "plain café – ok")
+        #expect(TerminalText.neutralised("a\u{1B}[0m\u{7F}\u{85}b") == #"a\x1b[0m\x7f\x85b"#)
+        #expect(TerminalText.neutralised("l1\nl2\tx") == #"l1\x0al2\x09x"#)
+        #expect(TerminalText.neutralised("l1\nl2\tx\r", keepingLineBreaks: true) == "l1\nl2\tx\\x0d")
+        #expect(TerminalText.neutralised("\u{202A}\u{202E}\u{2066}\u{2069}\u{200F}\u{061C}\u{2029}")
+                == #"\u202a\u202e\u2066\u2069\u200f\u061c\u2029"#)
+        // The JSON renderer escapes the same characters, so its output is terminal-safe and exact.
+        let value = JSONValue.string("x\u{1B}\u{9B}\u{202E}\u{2028}é")
+        #expect(value.rendered() == #""x\u001b\u009b\u202e\u2028é""#)
+        #expect((try? JSONParser.parse(value.rendered())) == value)
+    }
+
     // MARK: Support
 
     struct Measured: CustomStringConvertible {
