@@ -151,7 +151,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace identifiers by keyed pseudonyms and withhold personal data and free text (needs --key).")
     var pseudonymise = false
 
-    @Option(help: ArgumentHelp("The secret key file for --pseudonymise (at least 16 bytes).", valueName: "file"))
+    @Option(help: ArgumentHelp("The secret key file for --pseudonymise: 32 random bytes, or 64 hex digits.", valueName: "file"))
     var key: String?
 
     @Option(help: ArgumentHelp("Recorded in the manifest: reports computed from the archive suppress cells counting fewer than K.", valueName: "K"))

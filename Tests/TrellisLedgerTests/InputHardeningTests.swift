@@ -136,6 +136,57 @@ import Glibc
         #expect((try? JSONParser.parse(value.rendered())) == value)
     }
 
+    // MARK: Key files
+
+    @Test func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        let ledger = try fixtureLedger(in: dir)
+        _ = ledger
+        func export(_ key: String) throws -> ProcessResult {
+            try runTrellis(["export", "--db", dir.ledgerPath, "--out", dir.file("p.lz4"), "--pseudonymise", "--key", key, "--force"])
+        }
+        // /dev/zero used to be read for ever; a FIFO used to block on open.
+        let started = Date()
+        let zero = try export("/dev/zero")
+        #expect(zero.status == 64 && zero.stderr.contains("is a character device, not a regular file"), "\(zero)")
+        let fifo = dir.file("key.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let piped = try export(fifo)
+        #expect(piped.status == 64 && piped.stderr.contains("a FIFO"), "\(piped)")
+        #expect(Date().timeIntervalSince(started) < 30)
+
+        let cases: [(String, [UInt8], String)] = [
+            ("short.key", Array(repeating: 0x61, count: 16), "holds 16 bytes; a key is exactly 32 bytes"),
+            ("same.key", Array(repeating: 0x61, count: 32), "weak key: every byte is the same"),
+            ("pattern.key", (0..<32).map { UInt8($0 % 4) }, "only 4 different byte values"),
+            ("text.key", Array("correct horse battery staple 123".utf8), "32 characters of text"),
+            ("newline.key", (0..<32).map { UInt8($0 * 7 + 1) } + [0x0A], "holds 33 bytes"),
+            ("huge.key", Array(repeating: 0x41, count: 5000), "more than 4096 bytes"),
+            ("badhex.key", Array((String(repeating: "0f", count: 31) + "zz\n").utf8), "holds 65 bytes"),
+        ]
+        for (name, bytes, message) in cases {
+            let r = try export(try dir.write(name, Data(bytes)))
+            #expect(r.status == 64 && r.stderr.contains(message), "\(name): \(r)")
+        }
+        #expect(try export(dir.file("absent.key")).status == 66)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("p.lz4")))
+
+        // Raw 32 bytes and the same key as 64 hex digits and a newline: one key, one fingerprint.
+        let raw: [UInt8] = (0..<32).map { UInt8(($0 * 37 + 11) % 256) }
+        let hex = raw.map { String(format: "%02x", $0) }.joined()
+        #expect(try KeyFile.read(path: try dir.write("raw.key", Data(raw))) == raw)
+        #expect(try KeyFile.read(path: try dir.write("hex.key", hex + "\n")) == raw)
+        #expect(try KeyFile.read(path: try dir.write("HEX.key", hex.uppercased())) == raw)
+        let a = try export(dir.file("raw.key"))
+        #expect(a.status == 0, "\(a)")
+        let b = try export(dir.file("hex.key"))
+        #expect(b.status == 0, "\(b)")
+        let urandom = try runTool("sh", ["-c", "head -c 32 /dev/urandom > '\(dir.file("random.key"))'"])
+        #expect(urandom.status == 0)
+        #expect(try export(dir.file("random.key")).status == 0)
+    }
+
     // MARK: Support
 
     struct Measured: CustomStringConvertible {
