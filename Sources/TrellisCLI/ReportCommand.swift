@@ -395,6 +395,8 @@ struct AcademicYearArgument: ExpressibleByArgument {
 enum Output {
     static func write(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
+        TemporaryFiles.register(tmp)  // removed on SIGINT/SIGTERM
+        defer { TemporaryFiles.release(tmp) }
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             let why = String(cString: strerror(errno))

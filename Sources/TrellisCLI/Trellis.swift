@@ -11,6 +11,7 @@ struct Trellis: ParsableCommand {
         // A file-size limit (ulimit -f) must surface as "disk full", not kill the process:
         // SQLite then rolls the transaction back and nothing is half-written.
         signal(SIGXFSZ, SIG_IGN)
+        Interruption.install()
         main(nil)
     }
 

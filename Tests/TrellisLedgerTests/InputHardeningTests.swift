@@ -187,6 +187,81 @@ import Glibc
         #expect(try export(dir.file("random.key")).status == 0)
     }
 
+    // MARK: Temporary files
+
+    /// SIGTERM (and SIGINT) in the middle of an export: the `.partial-<pid>` file is removed,
+    /// no archive appears, and the process ends by the signal.
+    @Test(arguments: [SIGTERM, SIGINT])
+    func anInterruptedExportLeavesNoPartialFile(signal: Int32) throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        try generatedLedger(dir)
+        let out = dir.file("region.lz4")
+        let p = try launchTrellis(["export", "--db", dir.ledgerPath, "--out", out, "--hc"])
+        let partial = out + ".partial-\(p.process.processIdentifier)"
+        #expect(waitFor { FileManager.default.fileExists(atPath: partial) || !p.process.isRunning },
+                "no partial file appeared")
+        #expect(p.process.isRunning, "the export ended before it could be interrupted: make the region bigger")
+        kill(p.process.processIdentifier, signal)
+        let r = p.finish()
+        #expect(p.process.terminationReason == .uncaughtSignal && r.status == signal, "\(r)")
+        #expect(!FileManager.default.fileExists(atPath: partial))
+        #expect(!FileManager.default.fileExists(atPath: out))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") } == [])
+    }
+
+    /// A `.partial-<pid>` of a process that is gone is removed by the next export of the same
+    /// file; one of a live process is left alone.
+    @Test func aStalePartialFileIsRemovedByTheNextExport() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        _ = try fixtureLedger(in: dir)
+        let out = dir.file("fixture.lz4")
+        try dir.write("fixture.lz4.partial-99999999", "left by a killed export")
+        try dir.write("fixture.lz4.partial-99999999-journal", "and its journal")
+        try dir.write("fixture.lz4.partial-1", "pid 1 is alive")
+        try dir.write("other.lz4.partial-99999999", "another output's")
+        let r = try runTrellis(["export", "--db", dir.ledgerPath, "--out", out])
+        #expect(r.status == 0, "\(r)")
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") })
+        #expect(left == ["fixture.lz4.partial-1", "other.lz4.partial-99999999"])
+    }
+
+    /// SIGINT while a time-travel report builds its snapshot: no `trellis-snapshot-*` remains;
+    /// and a stale snapshot of a dead process, older than an hour, is removed by the next one.
+    @Test func anInterruptedTimeTravelReportLeavesNoSnapshotAndStaleOnesAreRemoved() throws {
+        let dir = try ScratchDir("hardening")
+        defer { dir.remove() }
+        try generatedLedger(dir)
+        let tmp = dir.file("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        func snapshots() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix("trellis-snapshot-") }.sorted()
+        }
+        let p = try launchTrellis(["report", "participation", "--db", dir.ledgerPath, "--known-at", "2100-01-01", "--format", "json"],
+                                  env: ["TMPDIR": tmp])
+        #expect(waitFor { !snapshots().isEmpty || !p.process.isRunning }, "no snapshot appeared")
+        #expect(p.process.isRunning, "the report ended before it could be interrupted: make the region bigger")
+        kill(p.process.processIdentifier, SIGINT)
+        let r = p.finish()
+        #expect(p.process.terminationReason == .uncaughtSignal && r.status == SIGINT, "\(r)")
+        #expect(snapshots() == [])
+
+        // Stale: dead pid and two hours old. Kept: a live pid (ours), or a dead one that is recent.
+        let old = Date().addingTimeInterval(-7200)
+        for name in ["trellis-snapshot-99999999-abcdef", "trellis-snapshot-99999999-abcdef-journal",
+                     "trellis-snapshot-\(getpid())-ghijkl", "trellis-snapshot-99999998-mnopqr"] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: tmp + "/" + name))
+            if name != "trellis-snapshot-99999998-mnopqr" {
+                try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: tmp + "/" + name)
+            }
+        }
+        let again = try runTrellis(["report", "participation", "--db", dir.ledgerPath, "--known-at", "2100-01-01", "--format", "json"],
+                                   env: ["TMPDIR": tmp])
+        #expect(again.status == 0, "\(again)")
+        #expect(snapshots() == ["trellis-snapshot-\(getpid())-ghijkl", "trellis-snapshot-99999998-mnopqr"])
+    }
+
     // MARK: Support
 
     struct Measured: CustomStringConvertible {
