@@ -213,8 +213,8 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") } == [])
     }
 
-    /// A `.partial-<pid>` of a process that is gone is removed by the next export of the same
-    /// file; one of a live process is left alone.
+    /// A `.partial-<pid>` of a process that is gone is removed by the next export (or replay)
+    /// of the same file; one of a live process is left alone.
     @Test func aStalePartialFileIsRemovedByTheNextExport() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
@@ -228,6 +228,13 @@ import Glibc
         #expect(r.status == 0, "\(r)")
         let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".partial-") })
         #expect(left == ["fixture.lz4.partial-1", "other.lz4.partial-99999999"])
+
+        // The same for a study file and its SQLite companions.
+        try dir.write("study.db.partial-99999999", "left by a killed replay")
+        try dir.write("study.db.partial-99999999-wal", "and its WAL")
+        let replay = try runTrellis(["replay", out, "--out", dir.file("study.db")])
+        #expect(replay.status == 0, "\(replay)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("study.db.partial-") } == [])
     }
 
     /// SIGINT while a time-travel report builds its snapshot: no `trellis-snapshot-*` remains;
