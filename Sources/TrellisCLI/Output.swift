@@ -4,6 +4,11 @@ import Glibc
 
 /// Buffered writes to a file descriptor, without Foundation and without the global `stdout`
 /// (which Swift 6 strict concurrency rejects).
+///
+/// The one place human text reaches the terminal: ``write(_:)`` shows control characters
+/// (ESC, BEL, CR, C1, bidi overrides, …) as visible escapes (``TerminalText``), keeping line
+/// breaks; so does every `Console` message. Machine formats whose bytes must stay exact
+/// (NDJSON, CSV, GraphML, HTML) go through ``write(bytes:)`` / ``write(raw:)``.
 struct Sink {
     let fd: Int32
     private var buffer: [UInt8] = []
@@ -13,7 +18,13 @@ struct Sink {
         buffer.reserveCapacity(1 << 20)
     }
 
+    /// Human text: control characters neutralised.
     mutating func write(_ s: String) {
+        write(raw: TerminalText.neutralised(s, keepingLineBreaks: true))
+    }
+
+    /// Text written exactly as given (a machine format).
+    mutating func write(raw s: String) {
         buffer.append(contentsOf: s.utf8)
         if buffer.count >= 1 << 20 { flush() }
     }
@@ -86,7 +97,7 @@ final class ProgressBar {
             text += "\(done) \(unit)"
         }
         var sink = Sink(fd: 2)
-        sink.write(text + "\u{1B}[K")
+        sink.write(raw: text + "\u{1B}[K")  // our own label and figures
         sink.flush()
         drawn = true
     }
@@ -94,7 +105,7 @@ final class ProgressBar {
     func finish() {
         guard drawn else { return }
         var sink = Sink(fd: 2)
-        sink.write("\r\u{1B}[K")
+        sink.write(raw: "\r\u{1B}[K")
         sink.flush()
     }
 }
@@ -109,13 +120,15 @@ extension Timestamp {
     }
 }
 
-/// A plain-text table aligned to its widest cells; numeric columns right-aligned.
+/// A plain-text table aligned to its widest cells; numeric columns right-aligned. Cells are
+/// neutralised (``TerminalText``), line breaks included, so a value cannot forge a row.
 struct TextTable {
     var headers: [String]
     var rows: [[String]] = []
     var rightAligned: Set<Int> = []
 
     func render() -> String {
+        let rows = self.rows.map { $0.map { TerminalText.neutralised($0) } }
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func fmt(_ cells: [String]) -> String {
@@ -131,7 +144,7 @@ struct TextTable {
 
     /// GitHub-flavoured Markdown.
     func markdown() -> String {
-        func esc(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+        func esc(_ s: String) -> String { TerminalText.neutralised(s).replacingOccurrences(of: "|", with: "\\|") }
         var lines = ["| " + headers.map(esc).joined(separator: " | ") + " |"]
         lines.append("|" + headers.indices.map { rightAligned.contains($0) ? "---:|" : "---|" }.joined())
         lines += rows.map { "| " + $0.map(esc).joined(separator: " | ") + " |" }

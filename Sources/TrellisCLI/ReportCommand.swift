@@ -336,10 +336,12 @@ struct ReportOptions: ParsableArguments {
         return out == nil && Console.stdoutIsTTY ? .table : .json
     }
 
-    func write(_ text: String) throws {
+    /// `humanText` (table, Markdown): control characters neutralised on a terminal; other
+    /// formats are written exactly (JSON escapes them itself).
+    func write(_ text: String, humanText: Bool = false) throws {
         if let out { try Output.write(text, to: out) } else {
             var sink = Sink(fd: 1)
-            sink.write(text)
+            if humanText { sink.write(text) } else { sink.write(raw: text) }
             sink.flush()
         }
     }
@@ -377,8 +379,8 @@ struct ReportOptions: ParsableArguments {
             if let k = try smallCellThreshold(), k > 1 { document = SmallCells.suppress(document, below: k) }
             try write(document.rendered(pretty: true) + "\n")
         case .csv: try write(csv().csv())
-        case .md: try write(TextReports.markdown(sections(), heading: heading))
-        default: try write(TextReports.text(sections(), width: 80))
+        case .md: try write(TextReports.markdown(sections(), heading: heading), humanText: true)
+        default: try write(TextReports.text(sections(), width: 80), humanText: true)
         }
     }
 }
@@ -397,6 +399,8 @@ struct AcademicYearArgument: ExpressibleByArgument {
 enum Output {
     static func write(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
+        TemporaryFiles.register(tmp)  // removed on SIGINT/SIGTERM
+        defer { TemporaryFiles.release(tmp) }
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else {
             let why = String(cString: strerror(errno))

@@ -69,10 +69,14 @@ enum ArchiveCommands {
             guard fd >= 0 else { throw Failure.usage("cannot spool the archive from standard input: \(String(cString: strerror(errno)))") }
             path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             spooled = path
+            TemporaryFiles.register(path)  // removed on SIGINT/SIGTERM
             defer { close(fd) }
-            try Failure.guarded { try archive.drain(to: fd) }
+            do { try Failure.guarded { try archive.drain(to: fd) } } catch {
+                TemporaryFiles.remove(path)
+                throw error
+            }
         }
-        defer { if let spooled { unlink(spooled) } }
+        defer { if let spooled { TemporaryFiles.remove(spooled) } }
         let l = try ledger.open(create: true)
         let bar = ProgressBar("importing")
         let source = path
@@ -151,7 +155,7 @@ struct ExportCommand: ParsableCommand {
     @Flag(help: "Replace identifiers by keyed pseudonyms and withhold personal data and free text (needs --key).")
     var pseudonymise = false
 
-    @Option(help: ArgumentHelp("The secret key file for --pseudonymise (at least 16 bytes).", valueName: "file"))
+    @Option(help: ArgumentHelp("The secret key file for --pseudonymise: 32 random bytes, or 64 hex digits.", valueName: "file"))
     var key: String?
 
     @Option(help: ArgumentHelp("Recorded in the manifest: reports computed from the archive suppress cells counting fewer than K.", valueName: "K"))

@@ -11,6 +11,7 @@ struct Trellis: ParsableCommand {
         // A file-size limit (ulimit -f) must surface as "disk full", not kill the process:
         // SQLite then rolls the transaction back and nothing is half-written.
         signal(SIGXFSZ, SIG_IGN)
+        Interruption.install()
         main(nil)
     }
 
@@ -66,7 +67,7 @@ enum Failure {
             throw ExitCode(65)
         } catch let e as LineReader.Failure {
             Console.err("trellis: \(e)")
-            throw ExitCode(66)
+            throw ExitCode(e.exitCode)
         } catch let e as ValidationError {
             throw e
         } catch let e as DefinitionError {

@@ -110,9 +110,18 @@ struct AppendCommand: ParsableCommand {
     func run() throws {
         let text: String
         if let json { text = json } else {
+            // Through the line reader: a line longer than 1 MiB is refused after its first
+            // MiB instead of being read whole, and reading stops at a second line.
             var lines: [String] = []
-            while let l = readLine(strippingNewline: true) { lines.append(l) }
-            text = lines.joined(separator: "\n").trimmingWhitespace()
+            try Failure.guarded {
+                let reader = try LineReader(path: "-")
+                try reader.forEachLine { line, _, _ in
+                    let l = String(decoding: line, as: UTF8.self).trimmingWhitespace()
+                    if !l.isEmpty { lines.append(l) }
+                    return lines.count < 2
+                }
+            }
+            text = lines.joined(separator: "\n")
         }
         if text.isEmpty { throw Failure.usage("give the event as an argument or on standard input") }
         if text.contains("\n") {

@@ -7,8 +7,15 @@ import Darwin
 /// Streams the lines of a file (or stdin) in 4 MiB reads, without holding the file in memory.
 /// Lines are numbered from 1; a trailing `\r` is dropped; the bytes handed out are valid only
 /// during the call.
+///
+/// A line longer than ``maxLineBytes`` is refused as soon as that many bytes of it have been
+/// read, without reading the rest: memory stays at one read buffer and the time at one
+/// buffer's worth, however long the line (a 1 GiB line without a newline is refused after
+/// its first 4 MiB).
 public struct LineReader {
     public let name: String
+    /// The longest line handed out (the `\r` of a CRLF not counted): no event comes near it.
+    public var maxLineBytes = EventDecoder.maxLineBytes
     let fd: Int32
     let ownsFD: Bool
     /// Bytes in the file, when known (for progress).
@@ -21,11 +28,21 @@ public struct LineReader {
     public enum Failure: Error, CustomStringConvertible {
         case missing(String)
         case unreadable(String, String)
+        /// The source's name, the line's number, the limit in bytes.
+        case lineTooLong(String, line: Int, limit: Int)
         public var description: String {
             switch self {
             case .missing(let n): return "no such file: \(n)"
             case .unreadable(let n, let why): return "cannot read \(n): \(why)"
+            case .lineTooLong(let n, let line, let limit):
+                let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+                return "\(n): line \(line): longer than \(size) (no event is that long; is this NDJSON?)"
             }
+        }
+        /// CLI.md's exit code: 66 for a file that cannot be read, 65 for input that is not acceptable.
+        public var exitCode: Int32 {
+            if case .lineTooLong = self { return 65 }
+            return 66
         }
     }
 
@@ -133,12 +150,16 @@ public struct LineReader {
                     let next = end + 1
                     if end > start, all[end - 1] == 0x0D { end -= 1 }
                     number += 1
+                    if end - start > maxLineBytes { throw Failure.lineTooLong(name, line: number, limit: maxLineBytes) }
                     if try !body(UnsafeBufferPointer(rebasing: all[start..<end]), number, consumed) { stop = true; return }
                     start = next
                 }
             }
             let used = min(start, filled)
             if stop { return }
+            // The unfinished line is already too long (one byte allowed for a CRLF's \r):
+            // refuse it now rather than read on to its end.
+            if filled - used > maxLineBytes + 1 { throw Failure.lineTooLong(name, line: number + 1, limit: maxLineBytes) }
             if used > 0 {
                 buffer.withUnsafeMutableBytes { p in
                     _ = memmove(p.baseAddress!, p.baseAddress! + used, filled - used)

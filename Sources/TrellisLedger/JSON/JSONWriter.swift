@@ -1,5 +1,7 @@
 /// Renders a ``JSONValue`` for people and scripts: fields in the order given (CLI.md's
 /// order), compact or indented. Not the canonical form: that one is ``CanonicalJSON``.
+/// Strings are escaped as there, and also DEL, the C1 controls, U+2028/2029 and the bidi
+/// controls as `\uXXXX` (``TerminalText``): the same text, safe to print on a terminal.
 extension JSONValue {
     public func rendered(pretty: Bool = false) -> String {
         var out: [UInt8] = []
@@ -37,16 +39,42 @@ extension JSONValue {
             for k in 0..<o.count {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 newline(indent + 1)
-                CanonicalJSON.writeString(o.keys[k], into: &out)
+                Self.writeDisplayString(o.keys[k], into: &out)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(0x20) }
                 o.values[k].render(into: &out, pretty: pretty, indent: indent + 1)
             }
             newline(indent)
             out.append(UInt8(ascii: "}"))
+        case .string(let s):
+            Self.writeDisplayString(s, into: &out)
         default:
             CanonicalJSON.write(self, into: &out)
         }
+    }
+
+    static func writeDisplayString(_ s: String, into out: inout [UInt8]) {
+        guard s.utf8.contains(where: { $0 >= 0x7F }),
+              s.unicodeScalars.contains(where: { $0.value >= 0x7F && TerminalText.isNeutralised($0) }) else {
+            CanonicalJSON.writeString(s, into: &out)
+            return
+        }
+        var run = ""
+        func flush() {
+            var quoted: [UInt8] = []
+            CanonicalJSON.writeString(run, into: &quoted)
+            out.append(contentsOf: quoted.dropFirst().dropLast())
+            run = ""
+        }
+        out.append(0x22)
+        for scalar in s.unicodeScalars {
+            guard scalar.value >= 0x7F, TerminalText.isNeutralised(scalar) else { run.unicodeScalars.append(scalar); continue }
+            flush()
+            let hex = String(scalar.value, radix: 16)
+            out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).utf8)
+        }
+        flush()
+        out.append(0x22)
     }
 }
 

@@ -24,7 +24,7 @@ public final class Snapshot {
 
     deinit {
         try? database.close()
-        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        TemporaryFiles.remove(path)
     }
 }
 
@@ -42,17 +42,22 @@ extension ProjectionEngine {
             guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("bad --as-of \(t)") }
             return m
         }
-        var template = Array(((getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp") + "/trellis-snapshot-XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw ProjectionError.internalError("cannot create a temporary file: \(String(cString: strerror(errno)))") }
-        close(fd)
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // `$TMPDIR/trellis-snapshot-<pid>-XXXXXX`, removed on SIGINT/SIGTERM too; stale ones of
+        // dead processes are removed here.
+        let path: String
+        do { path = try TemporaryFiles.makeSnapshotFile(prefix: "trellis-snapshot") } catch {
+            throw ProjectionError.internalError(error.description)
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing here.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
         }
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
+            TemporaryFiles.remove(path)
+            throw error
+        }
         let snapshot = Snapshot(path: path, database: queue, throughSeq: through)
         let ledgerPath = ledger.path
         let definitions = self.definitions

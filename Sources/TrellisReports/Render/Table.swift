@@ -1,3 +1,5 @@
+import TrellisLedger
+
 /// A table of text cells, rendered for a terminal (aligned, within a width), as GitHub
 /// Markdown, or as RFC 4180 CSV.
 ///
@@ -23,6 +25,9 @@ public struct Table: Sendable, Hashable {
     /// Aligned columns two spaces apart, a rule under the headers; at most `width`
     /// characters a line when the flexible column can absorb the excess.
     public func text(width: Int = 80) -> String {
+        // Control characters shown as escapes, line breaks too: a cell cannot forge a row.
+        let headers = self.headers.map { TerminalText.neutralised($0) }
+        let rows = self.rows.map { $0.map { TerminalText.neutralised($0) } }
         var widths = headers.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         let total = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
@@ -45,7 +50,8 @@ public struct Table: Sendable, Hashable {
         return out.joined(separator: "\n")
     }
 
-    /// GitHub-flavoured Markdown; `|` in cells escaped, line breaks flattened.
+    /// GitHub-flavoured Markdown; `|` in cells escaped, line breaks flattened, other control
+    /// characters shown as escapes (``TerminalText``).
     public func markdown() -> String {
         func cell(_ s: String) -> String {
             var out = ""
@@ -56,7 +62,7 @@ public struct Table: Sendable, Hashable {
                 default: out.append(ch)
                 }
             }
-            return out
+            return TerminalText.neutralised(out)
         }
         var lines = ["| " + headers.map(cell).joined(separator: " | ") + " |"]
         lines.append("|" + headers.indices.map { rightAligned.contains($0) ? " ---: |" : " --- |" }.joined())
@@ -66,8 +72,40 @@ public struct Table: Sendable, Hashable {
 
     /// RFC 4180: a header row, CRLF line ends, fields quoted when they hold a comma, a
     /// quote or a line break (quotes doubled). UTF-8, no byte-order mark.
+    ///
+    /// Written for spreadsheets, so a text cell that a spreadsheet would run as a formula
+    /// (it starts with `=`, `+`, `-`, `@`, TAB or CR) gets a leading `'`, as OWASP's CSV
+    /// injection guidance says (``spreadsheetSafe(_:)``). Numbers are left alone: `-0.5` is
+    /// a number, not a formula.
     public func csv() -> String {
-        ([headers] + rows).map { $0.map(Self.csvField).joined(separator: ",") + "\r\n" }.joined()
+        ([headers] + rows).map { $0.map { Self.csvField(Self.spreadsheetSafe($0)) }.joined(separator: ",") + "\r\n" }.joined()
+    }
+
+    /// `cell`, or `'` + `cell` when a spreadsheet would take it for a formula: it starts with
+    /// `=`, `+`, `-`, `@`, TAB or CR and is not a plain decimal number (`-3`, `-0.25`, `-1e-05`:
+    /// what this module writes for counts and rates, and nothing a spreadsheet can run).
+    public static func spreadsheetSafe(_ cell: String) -> String {
+        guard let first = cell.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first) else { return cell }
+        return isPlainNumber(cell) ? cell : "'" + cell
+    }
+
+    /// `-?digits(.digits)?([eE][-+]?digits)?`, as Swift prints an `Int` or a `Double`.
+    static func isPlainNumber(_ s: String) -> Bool {
+        var b = Array(s.utf8)[...]
+        func digits() -> Bool {
+            let n = b.prefix { $0 >= 0x30 && $0 <= 0x39 }.count
+            b = b.dropFirst(n)
+            return n > 0
+        }
+        if b.first == 0x2D { b = b.dropFirst() }
+        guard digits() else { return false }
+        if b.first == 0x2E { b = b.dropFirst(); guard digits() else { return false } }
+        if b.first == 0x65 || b.first == 0x45 {
+            b = b.dropFirst()
+            if b.first == 0x2D || b.first == 0x2B { b = b.dropFirst() }
+            guard digits() else { return false }
+        }
+        return b.isEmpty
     }
 
     public static func csvField(_ s: String) -> String {

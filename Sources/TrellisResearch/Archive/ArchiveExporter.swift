@@ -109,14 +109,15 @@ public enum ArchiveExporter {
                       keyFingerprint: $0.fingerprint, withheld: Pseudonymiser.withheldFields)
             })
 
-        let temporary = path + ".partial-\(getpid())"
+        // Registered: removed on SIGINT/SIGTERM; a stale one of a dead process is removed here.
+        let temporary = TemporaryFiles.partialPath(for: path)
         unlink(temporary)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         var closed = false
         defer {
             if !closed { close(fd) }
-            unlink(temporary)
+            TemporaryFiles.remove(temporary)
         }
         let writer = try LZ4FrameWriter(fd: fd, path: path, level: options.highCompression ? 9 : 0)
         var ndjson: Int64 = 0

@@ -4,60 +4,24 @@ import TrellisLedger
 import Glibc
 #endif
 
-/// The secret that pseudonyms are keyed with: the bytes of a file the study keeps to itself.
-/// The same key gives the same pseudonyms, so two exports for one study join up; another key
-/// gives unrelated ones.
+/// The secret that pseudonyms are keyed with: 32 bytes from a key file the study keeps to
+/// itself (``KeyFile``: raw or hex, bounded read, weak keys refused). The same key gives the
+/// same pseudonyms, so two exports for one study join up; another key gives unrelated ones.
 ///
 /// ## Topics
 /// - ``init(path:)``
 /// - ``fingerprint``
 public struct PseudonymKey: Sendable {
-    /// Shorter keys are refused: identifiers are guessable, so a short key could be found by
-    /// trying every key against a known organisation id.
-    public static let minimumBytes = 16
     public let bytes: [UInt8]
 
-    public enum Failure: Error, CustomStringConvertible, Sendable {
-        case missing(String)
-        case unreadable(String, String)
-        case tooShort(String, Int)
-        public var description: String {
-            switch self {
-            case .missing(let p): return "no key file at \(p) (make one with: head -c 32 /dev/urandom > \(p), and keep it secret)"
-            case .unreadable(let p, let why): return "cannot read the key file \(p): \(why)"
-            case .tooShort(let p, let n):
-                return "the key file \(p) holds \(n) byte\(n == 1 ? "" : "s"); a pseudonymisation key needs at least \(PseudonymKey.minimumBytes) (make one with: head -c 32 /dev/urandom > \(p))"
-            }
-        }
-        /// 66 for a missing or unreadable file, 64 for an unusable key.
-        public var exitCode: Int32 {
-            if case .tooShort = self { return 64 }
-            return 66
-        }
-    }
+    /// A missing key file is exit 66; a file that is not a usable key, exit 64.
+    public typealias Failure = KeyFile.Failure
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
-    /// Reads the whole file: its bytes are the key, exactly (a trailing newline included).
+    /// The key material of the file at `path` (see ``KeyFile``).
     public init(path: String) throws(Failure) {
-        let fd = open(path, O_RDONLY)
-        if fd < 0 {
-            if errno == ENOENT { throw .missing(path) }
-            throw .unreadable(path, String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR { throw .unreadable(path, "it is a directory") }
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while out.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; throw .unreadable(path, String(cString: strerror(errno))) }
-            if n == 0 { break }
-            out.append(contentsOf: buffer[0..<n])
-        }
-        guard out.count >= Self.minimumBytes else { throw .tooShort(path, out.count) }
-        bytes = out
+        bytes = try KeyFile.read(path: path)
     }
 
     /// Names the key without revealing it: equal fingerprints mean the same key.

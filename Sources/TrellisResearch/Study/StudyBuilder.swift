@@ -55,10 +55,10 @@ public enum StudyBuilder {
         }
         if let t = options.asOf, Timestamp.micros(t) == nil { throw ExportUsageError(description: "--as-of \(t) is not a date or date-time") }
 
-        let temporary = out + ".partial-\(getpid())"
-        func removeTemporary() { for s in ["", "-wal", "-shm", "-journal"] { unlink(temporary + s) } }
-        removeTemporary()
-        defer { removeTemporary() }
+        // Registered: removed on SIGINT/SIGTERM; stale ones of dead processes are removed here.
+        let temporary = TemporaryFiles.partialPath(for: out)
+        for s in TemporaryFiles.companions { unlink(temporary + s) }
+        defer { TemporaryFiles.remove(temporary) }
 
         let summary: StudySummary
         do {
