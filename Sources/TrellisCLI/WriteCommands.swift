@@ -87,6 +87,7 @@ func printOutcome(_ o: AppendOutcome, format: OutputFormat, ledger: String, sent
             ("appended", .int(Int64(o.appended))), ("skipped", .int(Int64(o.skipped))),
             ("head_seq", .int(o.head.seq)), ("head_hash", .string(o.head.hashHex)),
         ]
+        // Only when there are such lines: the keys above are CLI.md's contract.
         if o.notComparedErased > 0 { fields.append(("not_compared_erased", .int(Int64(o.notComparedErased)))) }
         if o.erasureResidue != nil { fields.append(("erasure_complete", .bool(false))) }
         Console.out(JSONValue.object(JSONObject(fields)).rendered())
