@@ -199,15 +199,16 @@ struct EraseCommand: ParsableCommand {
         commandName: "erase",
         abstract: "Erase a person's personal data (name, e-mail) for good, keeping the log verifiable.",
         discussion: """
-            Appends PersonErased and destroys the person's encryption key. The sealed name and
-            e-mail stay in the log (so every hash still verifies) but can never be read again:
-            every output shows the person as (erased). This cannot be undone. A person whose
-            registration was retracted can (and should) still be erased.
+            Appends PersonErased and destroys the person's encryption key. The
+            sealed name and e-mail stay in the log (so every hash still verifies)
+            but can never be read again: every output shows the person as
+            (erased). This cannot be undone. A person whose registration was
+            retracted can (and should) still be erased.
 
-            In WAL mode the old page holding the key stays on disk until a checkpoint, which
-            cannot complete while another process reads the ledger. Then erase exits 75: the
-            erasure is recorded, and 'trellis erase --finish' completes it once the reader is
-            gone (it checkpoints, truncates the WAL and says whether anything remains).
+            The old page holding the key stays on disk until SQLite checkpoints
+            its WAL, which cannot happen while another process reads the ledger.
+            Then erase exits 75: the erasure is recorded, and 'trellis erase
+            --finish' completes it once that reader is gone.
 
             Examples:
               trellis erase p-jane --reason "right to erasure request 2026-04"
@@ -248,7 +249,11 @@ struct EraseCommand: ParsableCommand {
                 Console.err("trellis: the erasure is still not complete: \(residue); try again when no other process has the ledger open")
                 throw ExitCode(75)
             }
-            Console.out("erasure complete: the WAL is checkpointed and truncated; no earlier copy of a destroyed key remains in \(l.path) or its -wal")
+            if format == .json {
+                Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
+            } else {
+                Console.out("erasure complete: the WAL is checkpointed and truncated; no earlier copy of a destroyed key remains in \(l.path) or its -wal")
+            }
             return
         }
         guard let personID, let reason else { throw Failure.usage("name the person to erase and give --reason (or --finish)") }

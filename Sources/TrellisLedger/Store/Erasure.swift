@@ -16,6 +16,8 @@ import Glibc
 public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
     /// The checkpoint could not complete: another connection holds a read transaction.
     public var checkpointBusy: Bool
+    /// The checkpoint failed outright (a read-only file, an I/O error): SQLite's message.
+    public var checkpointError: String?
     /// Bytes left in the -wal file after the checkpoint (0 once truncated).
     public var walBytes: Int64
     /// Files in which a destroyed key's 32 bytes were still found.
@@ -23,7 +25,9 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         var what: [String] = []
-        if checkpointBusy {
+        if let checkpointError {
+            what.append("the checkpoint failed (\(checkpointError)): the old page with the key may still be in the file or its -wal")
+        } else if checkpointBusy {
             what.append("another process is reading the ledger (a report, a sqlite3 shell, a backup), so the checkpoint could not copy the erased page into the database file: the old page with the key is still in the file or its -wal")
         }
         if walBytes > 0 { what.append("the -wal file still holds \(walBytes) bytes of earlier pages") }
@@ -52,11 +56,17 @@ extension Ledger {
         sqlite3_busy_timeout(handle, perAttempt)
         defer { sqlite3_busy_timeout(handle, totalMillis) }
         var busy = true
+        var failure: String?
         for attempt in 0..<erasureCheckpointAttempts {
             if attempt > 0 { usleep(100_000) }
-            // Row: busy (1 when blocked by a reader or writer), WAL frames, frames checkpointed.
-            let row = try? Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-            if let row, (row[0] as Int64?) == 0 { busy = false; break }
+            do {
+                // Row: busy (1 when blocked by a reader or writer), WAL frames, frames checkpointed.
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                failure = nil
+                if let row, (row[0] as Int64?) == 0 { busy = false; break }
+            } catch {
+                failure = (error as? DatabaseError)?.message ?? String(describing: error)
+            }
         }
         let walBytes = fileSize(path + "-wal")
         var holding: [String] = []
@@ -66,7 +76,7 @@ extension Ledger {
             }
         }
         if !busy && walBytes == 0 && holding.isEmpty { return nil }
-        return ErasureResidue(checkpointBusy: busy, walBytes: walBytes, filesHoldingKey: holding)
+        return ErasureResidue(checkpointBusy: busy, checkpointError: failure, walBytes: walBytes, filesHoldingKey: holding)
     }
 
     static func fileSize(_ path: String) -> Int64 {
