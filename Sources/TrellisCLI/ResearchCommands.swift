@@ -23,6 +23,8 @@ enum ResearchFailure {
         } catch let e as ArchiveError {
             if case .broken = e, let subject {
                 Console.err("trellis: the archive \(subject) is \(e)\(tail)")
+            } else if case .refused = e, let subject {
+                Console.err("trellis: the archive \(subject) is \(e)\(tail)")
             } else {
                 Console.err("trellis: \(e)")
             }
@@ -84,7 +86,7 @@ enum ArchiveCommands {
             try ArchiveImporter.run(path: source, into: l) { done, total in bar.update(done, of: total, unit: "bytes") }
         }
         bar.finish()
-        printOutcome(result.outcome, format: format)
+        try printOutcome(result.outcome, format: format, ledger: l.path)
         return true
     }
 
@@ -102,6 +104,11 @@ enum ArchiveCommands {
             if case .broken = e {
                 Console.out(e.description)
                 throw ExitCode(1)
+            }
+            if case .refused = e {
+                // The chain holds, but a line must not enter a ledger: a problem, exit 65.
+                Console.out(e.description)
+                throw ExitCode(65)
             }
             try ResearchFailure.guarded { throw e }
         }
@@ -189,6 +196,9 @@ struct ExportCommand: ParsableCommand {
         bar.finish()
         let seconds = Timestamp.monotonic() - started
         let m = summary.manifest
+        if let k = summary.uniqueness {
+            Console.err("k-anonymity: \(k.unique) of \(k.organisations) organisations are unique by (kind, schools band, region)")
+        }
         if format == .json {
             Console.out(JSONValue.object(JSONObject([
                 ("out", .string(out)), ("events", .int(m.events)), ("first_seq", m.firstSeq.map(JSONValue.int) ?? .null),

@@ -75,18 +75,38 @@ struct ImportCommand: ParsableCommand {
             }
         }
         bar.finish()
-        printOutcome(outcome, format: format)
+        try printOutcome(outcome, format: format, ledger: l.path)
     }
 }
 
-func printOutcome(_ o: AppendOutcome, format: OutputFormat) {
+/// Prints what a batch did; then warns about a head ahead of the clock, and exits 75 when an
+/// erasure in the batch left a copy of a key behind (the batch itself is committed).
+func printOutcome(_ o: AppendOutcome, format: OutputFormat, ledger: String, sentence: String? = nil) throws {
     if format == .json {
-        Console.out(JSONValue.object(JSONObject([
+        var fields: [(String, JSONValue)] = [
             ("appended", .int(Int64(o.appended))), ("skipped", .int(Int64(o.skipped))),
             ("head_seq", .int(o.head.seq)), ("head_hash", .string(o.head.hashHex)),
-        ])).rendered())
+        ]
+        // Only when there are such lines: the keys above are CLI.md's contract.
+        if o.notComparedErased > 0 { fields.append(("not_compared_erased", .int(Int64(o.notComparedErased)))) }
+        if o.erasureResidue != nil { fields.append(("erasure_complete", .bool(false))) }
+        Console.out(JSONValue.object(JSONObject(fields)).rendered())
+    } else if let sentence {
+        Console.out(sentence)
     } else {
-        Console.out("appended \(o.appended), skipped \(o.skipped) (already recorded)")
+        let erased = o.notComparedErased > 0 ? ", \(o.notComparedErased) could not be compared (person erased)" : ""
+        Console.out("appended \(o.appended), skipped \(o.skipped) (already recorded)\(erased)")
+    }
+    if o.notComparedErased > 0, format != .json {
+        Console.err("trellis: \(o.notComparedErased) PersonRegistered line\(o.notComparedErased == 1 ? " matches" : "s match") an erased person's event in everything but the name and e-mail, which can no longer be compared (the key is destroyed): whether they differ is unknown; nothing was appended for them")
+    }
+    if let ahead = o.headAheadOfClock {
+        Console.err("trellis: warning: the ledger's head was recorded at \(ahead), ahead of this machine's clock; recorded_at never goes backwards, so these events were recorded at \(o.head.recordedAt ?? ahead) too. Check the clock, and how an event from the future got into the ledger")
+    }
+    if let residue = o.erasureResidue {
+        Console.err("trellis: the erasure is recorded (PersonErased is committed, head seq \(o.head.seq)), but not complete: \(residue)")
+        Console.err("trellis: when that process has finished, run: trellis erase --finish --db \(ledger)")
+        throw ExitCode(75)
     }
 }
 
@@ -130,7 +150,7 @@ struct AppendCommand: ParsableCommand {
         }
         let l = try ledger.open(create: true)
         let outcome = try Failure.guarded { try l.append(json: text) }
-        printOutcome(outcome, format: format)
+        try printOutcome(outcome, format: format, ledger: l.path)
     }
 }
 
@@ -160,7 +180,7 @@ struct RetractCommand: ParsableCommand {
     func run() throws {
         let l = try ledger.open()
         let outcome = try appendNow(.eventRetracted, ["event_id": eventID, "reason": reason], actor: actor, to: l)
-        printOutcome(outcome, format: format)
+        try printOutcome(outcome, format: format, ledger: l.path)
     }
 }
 
@@ -188,19 +208,32 @@ struct EraseCommand: ParsableCommand {
         commandName: "erase",
         abstract: "Erase a person's personal data (name, e-mail) for good, keeping the log verifiable.",
         discussion: """
-            Appends PersonErased and destroys the person's encryption key. The sealed name and
-            e-mail stay in the log (so every hash still verifies) but can never be read again:
-            every output shows the person as (erased). This cannot be undone.
-            Example: trellis erase p-jane --reason "right to erasure request 2026-04"
+            Appends PersonErased and destroys the person's encryption key. The
+            sealed name and e-mail stay in the log (so every hash still verifies)
+            but can never be read again: every output shows the person as
+            (erased). This cannot be undone. A person whose registration was
+            retracted can (and should) still be erased.
+
+            The old page holding the key stays on disk until SQLite checkpoints
+            its WAL, which cannot happen while another process reads the ledger.
+            Then erase exits 75: the erasure is recorded, and 'trellis erase
+            --finish' completes it once that reader is gone.
+
+            Examples:
+              trellis erase p-jane --reason "right to erasure request 2026-04"
+              trellis erase --finish
             """)
 
     @OptionGroup var ledger: LedgerOptions
 
     @Argument(help: ArgumentHelp("The person id.", valueName: "person-id"))
-    var personID: String
+    var personID: String?
 
     @Option(help: "Why (kept in the log; do not put personal data here).")
-    var reason: String
+    var reason: String?
+
+    @Flag(help: "Complete earlier erasures: checkpoint and truncate the WAL so that no copy of a destroyed key remains.")
+    var finish = false
 
     @Option(help: "Who is recording the erasure.")
     var actor: String?
@@ -208,13 +241,34 @@ struct EraseCommand: ParsableCommand {
     @Option(help: "Output: table (a sentence) or json.")
     var format: OutputFormat = .table
 
+    func validate() throws {
+        if finish {
+            if personID != nil || reason != nil { throw ValidationError("--finish takes no person id or --reason: it completes earlier erasures") }
+        } else {
+            if personID == nil { throw ValidationError("name the person to erase (or give --finish)") }
+            if reason == nil { throw ValidationError("give --reason (kept in the log; no personal data)") }
+        }
+    }
+
     func run() throws {
         let l = try ledger.open()
-        let outcome = try appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor, to: l)
-        if format == .json {
-            printOutcome(outcome, format: format)
-        } else {
-            Console.out("erased \(personID): key destroyed; the log still verifies (head seq \(outcome.head.seq))")
+        if finish {
+            let residue = l.finishErasure()
+            if let residue {
+                Console.err("trellis: the erasure is still not complete: \(residue); try again when no other process has the ledger open")
+                throw ExitCode(75)
+            }
+            if format == .json {
+                Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
+            } else {
+                Console.out("erasure complete: the WAL is checkpointed and truncated; no earlier copy of a destroyed key remains in \(l.path) or its -wal")
+            }
+            return
         }
+        guard let personID, let reason else { throw Failure.usage("name the person to erase and give --reason (or --finish)") }
+        let outcome = try appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor, to: l)
+        try printOutcome(outcome, format: format, ledger: l.path, sentence: outcome.erasureResidue == nil
+            ? "erased \(personID): key destroyed, no copy left in the database or its WAL; the log still verifies (head seq \(outcome.head.seq))"
+            : "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted")
     }
 }

@@ -74,7 +74,9 @@ import TrellisLedger
         #expect(try runTrellis(["erase", "--db", dir.ledgerPath, "p-z", "--reason", "request"]).status == 0)
         let again = try runTrellis(["import", "--db", dir.ledgerPath, file])
         #expect(again.status == 0, "\(again)")
-        #expect(again.stdout.contains("appended 0, skipped 6"))
+        // The erased person's line matches in everything but the name and e-mail, which can no
+        // longer be compared: reported as such, not as "already recorded".
+        #expect(again.stdout.contains("appended 0, skipped 5 (already recorded), 1 could not be compared (person erased)"), "\(again)")
     }
 
     @Test func anErasureCannotBeRepeatedAndARetractedOneRestoresNothing() throws {

@@ -39,6 +39,36 @@ public enum PersonalData {
         return String(decoding: plain, as: UTF8.self)
     }
 
+    /// What a pseudonymised archive carries in place of a name (see TrellisResearch's Pseudonymiser).
+    public static let withheld = "(withheld)"
+    /// Nonce (12 bytes) and tag (16 bytes): the shortest sealed field, for an empty plaintext.
+    static let minimumSealedBytes = 28
+
+    /// Whether `text` is in the sealed form: the prefix, then valid base64 of at least 28 bytes.
+    public static func isSealed(_ text: String) -> Bool {
+        guard text.hasPrefix(prefix), let combined = Data(base64Encoded: String(text.dropFirst(prefix.count))) else { return false }
+        return combined.count >= minimumSealedBytes
+    }
+
+    /// Why a personal field as an archive carries it is not acceptable, or nil: the sealed form,
+    /// or for `name` exactly ``withheld`` (what a pseudonymised archive writes). Anything else
+    /// would bring personal data into the ledger in clear, beyond the reach of erasure.
+    public static func archivedFieldProblem(_ field: String, _ value: String) -> String? {
+        if isSealed(value) || (field == "name" && value == withheld) { return nil }
+        let shown = value.hasPrefix(prefix) ? "text that starts like a sealed field but is not valid ciphertext" : "text in clear"
+        return "sealed ciphertext (\(prefix)<base64 of at least \(minimumSealedBytes) bytes>)" + (field == "name" ? " or \(withheld)" : "") + ", got " + shown
+    }
+
+    /// What is wrong with a personal field given for sealing (an NDJSON import), or nil. A
+    /// value that already looks sealed (copied from `log --format ndjson`) would be sealed
+    /// again and shown as gibberish; `(erased)` or `(withheld)` would pass for an erased or
+    /// withheld person while the key still exists.
+    public static func clearFieldProblem(_ value: String) -> String? {
+        if value.hasPrefix(prefix) { return "text that is already sealed (\(prefix)…)" }
+        if value == erased || value == withheld { return "\"\(value)\" (what outputs show for an erased or withheld person)" }
+        return nil
+    }
+
     /// Personal field names of a type (empty for all but PersonRegistered).
     public static func fields(of type: EventType) -> [String] {
         type.fields.filter(\.personal).map(\.name)

@@ -166,8 +166,15 @@ public enum Rules {
                 fail("event_id", "an event not already retracted", quoted(targetID) + " (seq \(target.seq), already retracted)")
             }
         case .personErased:
-            if let person = try existing(.person, "person_id"), person.state.contains(.erased) {
-                fail("person_id", "a person not already erased", quoted(d.string("person_id") ?? "") + " (already erased)")
+            // Erasure is a legal duty: a person whose registration was retracted still has a
+            // sealed name in the log, so "exists" here means "was registered", retracted or not.
+            guard let key = d.string("person_id") else { break }
+            guard let person = try facts.entity(.person, key) else {
+                fail("person_id", "a person recorded in the ledger", quoted(key) + " (unknown)")
+                break
+            }
+            if person.state.contains(.erased) {
+                fail("person_id", "a person not already erased", quoted(key) + " (already erased)")
             }
         }
         return errors

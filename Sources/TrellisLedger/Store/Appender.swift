@@ -4,8 +4,24 @@ import GRDBSQLite
 /// The result of an accepted batch.
 public struct AppendOutcome: Sendable, Equatable {
     public var appended: Int
+    /// Events already recorded with the same content.
     public var skipped: Int
     public var head: Ledger.Head
+    /// `PersonRegistered` lines under a known id whose person is erased: everything but the
+    /// name and e-mail matched, and those can no longer be compared (the key is gone). Not appended.
+    public var notComparedErased = 0
+    /// Set when the batch erased someone but a copy of a destroyed key may remain on disk:
+    /// the erasure is committed, `trellis erase --finish` completes it.
+    public var erasureResidue: ErasureResidue?
+    /// The head's recorded_at when it was ahead of this machine's clock by more than
+    /// ``ArchiveChain/clockTolerance``: the batch was recorded at that time, not now.
+    public var headAheadOfClock: String?
+
+    public init(appended: Int, skipped: Int, head: Ledger.Head, notComparedErased: Int = 0,
+                erasureResidue: ErasureResidue? = nil, headAheadOfClock: String? = nil) {
+        self.appended = appended; self.skipped = skipped; self.head = head; self.notComparedErased = notComparedErased
+        self.erasureResidue = erasureResidue; self.headAheadOfClock = headAheadOfClock
+    }
 }
 
 /// A batch was refused: nothing was appended.
@@ -35,7 +51,7 @@ extension Ledger {
         var rejected: AppendRejected?
         do {
             try queue.writeWithoutTransaction { db in
-                var erased = false
+                var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
                     let batch = try Batch(db: db, options: options)
                     try DecodePipeline.run(feed: feed) { item in
@@ -49,15 +65,15 @@ extension Ledger {
                         rejected = AppendRejected(errors: [InputError(line: 0, path: "", expected: "at least one event", found: "no lines (the input is empty)")], truncated: false)
                         return .rollback
                     }
-                    erased = batch.erasedSomeone
+                    if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
                     outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
-                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
+                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt),
+                                            notComparedErased: batch.notComparedErased, headAheadOfClock: batch.headAheadOfClock)
                     return .commit
                 }
-                if erased {
-                    // Erasure: move the WAL into the main file and truncate it, so the destroyed
-                    // key's bytes do not linger in the WAL (secure_delete zeroes the page itself).
-                    _ = try? db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                if let destroyedKeys {
+                    // Committed: now make sure no earlier copy of a destroyed key survives on disk.
+                    outcome?.erasureResidue = Ledger.purgeDestroyedKeys(db, path: path, keys: destroyedKeys)
                 }
             }
         } catch let e as AppendRejected {
@@ -106,12 +122,17 @@ final class Batch: LedgerFacts {
     var appended = 0
     var skipped = 0
     var linesSeen = 0
+    var notComparedErased = 0
     var erasedSomeone = false
+    /// The keys this batch deleted, held only until the files have been checked for them.
+    var destroyedKeys: [[UInt8]] = []
     var headSeq: Int64
     var headHash: [UInt8]
     /// The head's recorded_at: the batch's once it appends anything.
     var headRecordedAt: String?
     let recordedAt: String
+    /// The head's recorded_at, when it is ahead of the clock (beyond the tolerance).
+    var headAheadOfClock: String?
 
     private var entities: [EntityKind: [String: EntityFact?]] = [:]
     private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
@@ -144,8 +165,12 @@ final class Batch: LedgerFacts {
         headHash = head.hash
         headRecordedAt = head.recordedAt
         // recorded_at never goes backwards, so `--known-at` always selects a prefix of the log.
-        let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
+        let nowMicros = Timestamp.nowMicros()
+        let now = Timestamp.recordedText(micros: nowMicros)
         recordedAt = max(now, head.recordedAt ?? now)
+        // A head far in the future (a wrong clock, an archive from before archives were checked
+        // for it) would be inherited silently by every new event: say so instead.
+        if let h = head.recordedAt, h > Timestamp.recordedText(micros: nowMicros + ArchiveChain.clockTolerance) { headAheadOfClock = h }
         insertEvent = try db.makeStatement(sql: """
             INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
@@ -174,12 +199,22 @@ final class Batch: LedgerFacts {
         case .failure(let errs):
             report(errs, source: source)
         case .success(let event):
+            if event.type == .personRegistered {
+                let personal = PersonalData.fields(of: event.type).compactMap { field in
+                    event.data.string(field).flatMap(PersonalData.clearFieldProblem).map {
+                        InputError(line: number, path: event.type.rawValue + "." + field,
+                                   expected: "the \(field == "email" ? "e-mail address" : "name") itself (the ledger seals it)", found: $0)
+                    }
+                }
+                if !personal.isEmpty { report(personal, source: source); return !truncated }
+            }
             let ruleErrors = try Rules.check(event, against: self, line: number)
             if !ruleErrors.isEmpty {
                 // A rule fails for a re-sent event too (its network already exists...): an
                 // identical event under a known id is a skip, not an error.
                 switch try event.id.map({ try compareWithRecorded(id: $0, event: event, line: number) }) ?? .unknown {
                 case .same: skipped += 1
+                case .personErased: notComparedErased += 1
                 case .different(let error): report([error], source: source)
                 case .unknown: report(ruleErrors, source: source)
                 }
@@ -240,6 +275,7 @@ final class Batch: LedgerFacts {
             sqlite3_reset(s)
             switch try compareWithRecorded(id: id, event: event, line: line) {
             case .same: skipped += 1
+            case .personErased: notComparedErased += 1
             case .different(let error): report([error], source: source)
             case .unknown: break
             }
@@ -256,7 +292,9 @@ final class Batch: LedgerFacts {
     }
 
     /// How an incoming event compares with the one already recorded under its id.
-    enum Recorded { case unknown, same, different(InputError) }
+    /// `personErased`: everything but the personal fields matches, and those cannot be
+    /// compared because the person's key is destroyed.
+    enum Recorded { case unknown, same, personErased, different(InputError) }
 
     private func compareWithRecorded(id: String, event: DecodedEvent, line: Int) throws -> Recorded {
         let s = findEvent.sqliteStatement
@@ -270,6 +308,7 @@ final class Batch: LedgerFacts {
         let actor = Raw.string(s, 4)
         let dataText = Raw.string(s, 5) ?? "{}"
         var same = recordedType == event.type.rawValue && v == event.v && occurred == event.occurredAt && actor == event.actor
+        var uncomparable = false
         if same, case .object(var recorded) = (try? JSONParser.parse(dataText)) ?? .null {
             var incoming = event.data
             if event.type == .personRegistered {
@@ -277,15 +316,18 @@ final class Batch: LedgerFacts {
                 if let key = try personKey(person) {
                     recorded = PersonalData.opening(recorded, of: event.type, key: key)
                 } else {
-                    // Erased: the personal fields can no longer be compared; the rest must match.
-                    for f in PersonalData.fields(of: event.type) { recorded[f] = nil; incoming[f] = nil }
+                    // Erased: the personal fields can no longer be compared; the rest must match,
+                    // and the line is reported as not compared rather than as the same.
+                    let fields = PersonalData.fields(of: event.type)
+                    uncomparable = fields.contains { recorded[$0] != nil || incoming[$0] != nil }
+                    for f in fields { recorded[f] = nil; incoming[f] = nil }
                 }
             }
             same = CanonicalJSON.bytes(.object(recorded)) == CanonicalJSON.bytes(.object(incoming))
         } else {
             same = false
         }
-        if same { return .same }
+        if same { return uncomparable ? .personErased : .same }
         return .different(InputError(line: line, path: event.type.rawValue + ".id",
                                 expected: "a new id, or the same content as the event already recorded under it",
                                 found: JSONValue.string(id).described + " (recorded at seq \(seq) with different content)"))
@@ -333,6 +375,7 @@ final class Batch: LedgerFacts {
             try exec(insertRetraction) { s in Raw.bind(s, 1, target); Raw.bind(s, 2, seq) }
         case .erase(let person):
             try apply(.setState(.person, key: person, .erased, on: true), seq: seq)
+            if let key = try personKey(person) { destroyedKeys.append(key) }
             try exec(deleteKey) { s in Raw.bind(s, 1, person) }
             erasedSomeone = true
         }

@@ -62,12 +62,16 @@ public struct ChainedEvent: Sendable {
     let decoded: DecodedEvent
 }
 
-/// Why an archived event fails on its own (the archive is broken at `seq`).
+/// Why an archived event fails on its own: the archive is broken at `seq` (its chain or form
+/// is wrong), or `refused` (it verifies, but carries what a ledger must not take in: personal
+/// fields in clear, a recorded_at in the future).
 public struct ArchiveEventError: Error, Sendable, CustomStringConvertible {
     public var seq: Int64
     public var line: Int
     public var why: String
-    public var description: String { "broken at seq \(seq): \(why)" }
+    /// Bad content rather than a broken chain (exit 65 rather than 1).
+    public var refused = false
+    public var description: String { refused ? "line \(line) (seq \(seq)): \(why)" : "broken at seq \(seq): \(why)" }
 }
 
 /// The ledger already holds a different event at `seq`: it is not a prefix of the archive.
@@ -83,14 +87,24 @@ public struct ArchiveDivergence: Error, Sendable, CustomStringConvertible {
 
 /// Recomputes an archive's hash chain event by event, from seq 1 and the zero hash.
 public struct ArchiveChain: Sendable {
+    /// How far a recorded_at may be ahead of this machine's clock (5 minutes): clocks differ a
+    /// little between machines; a time beyond that would be inherited by every later append
+    /// (recorded_at never goes backwards) and make `--known-at` meaningless.
+    public static let clockTolerance: Int64 = 5 * 60 * 1_000_000
+
     public private(set) var previousHash: [UInt8] = CanonicalEnvelope.genesis
     public private(set) var lastSeq: Int64 = 0
     public private(set) var lastRecordedAt: String?
     /// The last occurred_at checked, and its day: events of one meeting share it.
     private var lastOccurred: (text: String, day: Int)?
     private var canonical: [UInt8] = []
+    /// recorded_at texts above this are in the future.
+    private let latestAcceptable: String
 
-    public init() {}
+    /// `now` (microseconds since 1970) is the clock recorded_at is checked against.
+    public init(now: Int64 = Timestamp.nowMicros()) {
+        latestAcceptable = Timestamp.recordedText(micros: now + Self.clockTolerance)
+    }
 
     /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
     public mutating func admit(_ e: ArchivedEvent) throws(ArchiveEventError) -> ChainedEvent {
@@ -121,6 +135,12 @@ public struct ArchiveChain: Sendable {
             if let last = lastRecordedAt, e.recordedAt < last {
                 throw broken("recorded_at \(e.recordedAt) is before the previous event's \(last): the log's recorded_at never goes backwards")
             }
+            if e.recordedAt > latestAcceptable {
+                var refusal = broken("recorded_at \(e.recordedAt) is in the future (this machine's clock allows up to \(latestAcceptable), 5 minutes ahead): "
+                                     + "every later append would inherit it and --known-at would stop meaning anything")
+                refusal.refused = true
+                throw refusal
+            }
         }
         if let actor = e.actor, let problem = EventDecoder.textProblem(actor, min: 0, max: 200) {
             throw broken("actor: \(problem)")
@@ -140,13 +160,19 @@ public struct ArchiveChain: Sendable {
         guard case .object(let data) = parsed else { throw broken("data is not an object") }
         let dataBytes = CanonicalForm.isCanonical(e.dataText) ? e.dataText : CanonicalJSON.bytes(parsed)
 
-        // The decoder's checks of `data`, with personal fields standing in as valid text: they
-        // are ciphertext (or withheld), so only "non-empty text without NUL" can be asked of them.
+        // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
+        // clear would put personal data in the ledger beyond the reach of erasure, however
+        // valid its chain. The decoder then checks the rest, with them standing in as valid text.
         var checked = data
         if type == .personRegistered {
             for field in PersonalData.fields(of: type) {
                 guard let s = checked.string(field) else { continue }
-                if !s.isEmpty, !s.unicodeScalars.contains("\u{0}") { checked[field] = .string(field == "email" ? "x@x" : "x") }
+                if let problem = PersonalData.archivedFieldProblem(field, s) {
+                    var refusal = broken("\(e.type).\(field): personal data must be \(problem)")
+                    refusal.refused = true
+                    throw refusal
+                }
+                checked[field] = .string(field == "email" ? "x@x" : "x")
             }
         }
         var errors: [InputError] = []
@@ -320,17 +346,17 @@ extension Ledger {
         var outcome: AppendOutcome?
         do {
             try queue.writeWithoutTransaction { db in
-                var erased = false
+                var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
                     let batch = try Batch(db: db, options: AppendOptions())
                     let archive = try ArchiveBatch(batch: batch, db: db)
                     try feed { try archive.append($0) }
-                    erased = batch.erasedSomeone
+                    if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
                     outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
                                             head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
                     return .commit
                 }
-                if erased { _ = try? db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+                if let destroyedKeys { outcome?.erasureResidue = Ledger.purgeDestroyedKeys(db, path: path, keys: destroyedKeys) }
             }
         } catch let e as DatabaseError {
             throw Ledger.translate(e, path: path)

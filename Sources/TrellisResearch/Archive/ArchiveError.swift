@@ -13,6 +13,9 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     case newerFormat(path: String, version: Int64)
     /// The archive fails verification: at an event (`seq`), or as a whole (exit 1).
     case broken(seq: Int64?, why: String)
+    /// The archive verifies, but a line carries what a ledger must not take in (personal
+    /// fields in clear, a recorded_at in the future): exit 65, naming the line.
+    case refused(line: Int, seq: Int64, why: String)
     /// The output file exists and `--force` was not given (exit 64).
     case exists(path: String)
     /// Nothing to export in the chosen range (exit 66).
@@ -30,6 +33,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
         case .newerFormat(let p, let v):
             return "\(p) is an archive of format version \(v), written by a newer Trellis; this build reads format version \(ArchiveManifest.currentFormatVersion). Upgrade trellis."
         case .broken(let seq, let why): return seq.map { "broken at seq \($0): \(why)" } ?? "broken: \(why)"
+        case .refused(let line, let seq, let why): return "refused at line \(line) (seq \(seq)): \(why)"
         case .exists(let p): return "\(p) already exists; choose another name or give --force to replace it"
         case .nothingToExport(let why): return "nothing to export: \(why)"
         case .cannotWrite(let p, let r): return "cannot write \(p): \(r)"
@@ -40,7 +44,7 @@ public enum ArchiveError: Error, CustomStringConvertible, Sendable {
     public var exitCode: Int32 {
         switch self {
         case .missing, .unreadable, .nothingToExport: return 66
-        case .notAnArchive, .newerFormat: return 65
+        case .notAnArchive, .newerFormat, .refused: return 65
         case .broken: return 1
         case .exists: return 64
         case .cannotWrite: return 74

@@ -38,6 +38,8 @@ public struct ExportSummary: Sendable {
     /// free cores the export takes about the larger of the two.
     public var scanCPUSeconds: Double = 0
     public var compressCPUSeconds: Double = 0
+    /// For a pseudonymised archive: how many organisations remain unique by its quasi-identifiers.
+    public var uniqueness: OrganisationUniqueness?
 }
 
 /// CPU time of the calling thread.
@@ -94,7 +96,8 @@ public enum ArchiveExporter {
         var headHash = Hex.encode(bounds.hash)
         if let p = options.pseudonymiser {
             // The pseudonymised chain is new: a first pass finds its head for the manifest.
-            headHash = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p) { _ in }
+            var firstPass = OrganisationUniqueness()
+            headHash = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p, tally: &firstPass) { _ in }
         }
         let manifest = ArchiveManifest(
             events: last, firstSeq: 1, lastSeq: last, headHash: headHash,
@@ -121,6 +124,7 @@ public enum ArchiveExporter {
         }
         let writer = try LZ4FrameWriter(fd: fd, path: path, level: options.highCompression ? 9 : 0)
         var ndjson: Int64 = 0
+        var uniqueness: OrganisationUniqueness?
         let scanStart = threadCPUSeconds()
         let compressSeconds = try compressing(with: writer) { emit in
             var buffer: [UInt8] = []
@@ -135,11 +139,13 @@ public enum ArchiveExporter {
                 b.reserveCapacity(bufferBytes + 64 << 10)
             }
             if let p = options.pseudonymiser {
-                _ = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p) { line in
+                var tally = OrganisationUniqueness()
+                _ = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p, tally: &tally) { line in
                     buffer.append(contentsOf: line)
                     buffer.append(0x0A)
                     flushIfFull(&buffer)
                 }
+                uniqueness = tally
             } else {
                 try plainLines(ledger: ledger, through: last, progress: progress, buffer: &buffer, flush: flushIfFull)
             }
@@ -151,7 +157,7 @@ public enum ArchiveExporter {
         closed = true
         if rename(temporary, path) != 0 { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         return ExportSummary(manifest: manifest, ndjsonBytes: ndjson, archiveBytes: writer.bytesOut,
-                             scanCPUSeconds: scanSeconds, compressCPUSeconds: compressSeconds)
+                             scanCPUSeconds: scanSeconds, compressCPUSeconds: compressSeconds, uniqueness: uniqueness)
     }
 
     /// Runs `produce` on this thread and the compression on a worker, buffers passing between
@@ -213,6 +219,7 @@ public enum ArchiveExporter {
     /// Pseudonymises events 1…`through` in seq order, chains them anew from the zero hash
     /// (seq and recorded_at kept), hands each line to `line` and returns the new head (hex).
     static func pseudonymisedChain(ledger: Ledger, through: Int64, pseudonymiser: Pseudonymiser,
+                                   tally: inout OrganisationUniqueness,
                                    _ line: ([UInt8]) throws -> Void) throws -> String {
         var previous = CanonicalEnvelope.genesis
         try ledger.scan(through: through) { e in
@@ -221,6 +228,7 @@ public enum ArchiveExporter {
             }
             let data = (try? JSONParser.parse(e.data))?.object ?? JSONObject()
             let (id, pseudoData) = pseudonymiser.transform(type: type, id: e.id, data: data)
+            tally.observe(type: type, data: pseudoData)
             var event = e
             event.id = id
             event.actor = nil

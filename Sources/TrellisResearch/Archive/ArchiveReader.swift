@@ -123,9 +123,13 @@ public final class ArchiveReader {
             if let versions = m.schemaVersions[event.type], !versions.contains(event.v) {
                 throw ArchiveError.broken(seq: event.seq, why: "\(event.type) v\(event.v) is not among the manifest's schema_versions")
             }
+            if m.options.pseudonymised, let why = pseudonymisedLineProblem(event) {
+                throw ArchiveError.broken(seq: event.seq, why: why)
+            }
             do {
                 chunk.append(try chain.admit(event))
             } catch let error as ArchiveEventError {
+                if error.refused { throw ArchiveError.refused(line: error.line, seq: error.seq, why: error.why) }
                 throw ArchiveError.broken(seq: error.seq, why: error.why)
             }
             if chunk.count == chunkSize {
@@ -147,7 +151,50 @@ public final class ArchiveReader {
         if m.events > 0, let lastRecorded = m.lastRecordedAt, chain.lastRecordedAt != lastRecorded {
             throw ArchiveError.broken(seq: nil, why: "the last event's recorded_at is not the manifest's last_recorded_at")
         }
+        if let why = sourceProblem(m) { throw ArchiveError.broken(seq: nil, why: why) }
         return m
+    }
+
+    /// What the manifest's `source` claims that the lines contradict, or nil. `study_meta`
+    /// copies these fields, so a forged provenance must not pass. For a plain archive the
+    /// lines are the source's own events: its hash at `last_seq` is the archive's head, and a
+    /// source head at `last_seq` is that hash too. A pseudonymised archive is chained anew, so
+    /// the source's hashes are not in it: only their form and `head_seq` can be checked.
+    static func sourceProblem(_ m: ArchiveManifest) -> String? {
+        let last = m.lastSeq ?? 0
+        let s = m.source
+        func isHash(_ h: String) -> Bool { h.utf8.count == 64 && h == h.lowercased() && Hex.decode(h) != nil }
+        guard isHash(s.headHash) else { return "the manifest's source.head_hash is not 64 lowercase hex digits" }
+        guard isHash(s.lastSeqHash) else { return "the manifest's source.last_seq_hash is not 64 lowercase hex digits" }
+        guard s.headSeq >= last else {
+            return "the manifest's source.head_seq (\(s.headSeq)) is before its last_seq (\(last)): the source cannot have exported events it did not hold"
+        }
+        if s.headSeq == last && s.headHash != s.lastSeqHash {
+            return "the manifest's source.head_hash is not its source.last_seq_hash, though source.head_seq is the last_seq (\(last))"
+        }
+        if !m.options.pseudonymised {
+            guard s.lastSeqHash == m.headHash else {
+                return "the manifest's source.last_seq_hash (\(s.lastSeqHash.prefix(16))…) is not the hash of event \(last) (\(m.headHash.prefix(16))…): the provenance does not match the events"
+            }
+        } else {
+            guard let p = m.pseudonyms, p.keyFingerprint.utf8.count == 16, Hex.decode(p.keyFingerprint) != nil else {
+                return "the manifest says pseudonymised, but pseudonyms.key_fingerprint is not 16 hex digits"
+            }
+        }
+        return nil
+    }
+
+    /// A pseudonymised archive's lines have pseudonymous event ids and no actor; a line that
+    /// does not is not from such an archive (a plain archive must not pass as one to escape
+    /// the provenance check above).
+    static func pseudonymisedLineProblem(_ e: ArchivedEvent) -> String? {
+        if e.actor != nil { return "the manifest says pseudonymised, but the line names an actor" }
+        let u = Array(e.id.utf8)
+        let hex = u.dropFirst(4).allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+        if u.count != 20 || !e.id.hasPrefix("evt-") || !hex {
+            return "the manifest says pseudonymised, but the event id \(JSONValue.string(e.id).described) is not a pseudonym (evt-<16 hex digits>)"
+        }
+        return nil
     }
 
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {

@@ -78,6 +78,19 @@ public struct Pseudonymiser: Sendable {
         case nameOf(Kind, field: String)
         /// The text itself pseudonymised: equal texts stay equal (regions group organisations).
         case text(Kind)
+        /// A count coarsened to the lower bound of its band (``schoolsBands``).
+        case band
+    }
+
+    /// The bands `schools` is coarsened to, by lower bound: 0, 1, 2–5, 6–10, 11–20, 21+. A
+    /// pseudonymised archive carries the band's lower bound, still an integer ≥ 0, so it stays
+    /// a valid archive that imports and replays; the exact count of a trust's schools, with its
+    /// kind and region, would single many trusts out.
+    public static let schoolsBands: [Int64] = [0, 1, 2, 6, 11, 21]
+
+    /// The lower bound of the band `schools` falls in.
+    public static func schoolsBand(_ schools: Int64) -> Int64 {
+        schoolsBands.last { $0 <= schools } ?? 0
     }
 
     /// What required free text becomes.
@@ -87,8 +100,8 @@ public struct Pseudonymiser: Sendable {
         .networkFormed: ["network_id": .id(.network), "name": .nameOf(.network, field: "network_id"), "region": .text(.region),
                          "convenor_org_id": .id(.organisation), "partners": .drop],
         .organisationRegistered: ["org_id": .id(.organisation), "name": .nameOf(.organisation, field: "org_id"), "kind": .keep,
-                                  "schools": .keep, "region": .text(.region)],
-        .organisationUpdated: ["org_id": .id(.organisation), "name": .nameOf(.organisation, field: "org_id"), "schools": .keep,
+                                  "schools": .band, "region": .text(.region)],
+        .organisationUpdated: ["org_id": .id(.organisation), "name": .nameOf(.organisation, field: "org_id"), "schools": .band,
                                "region": .text(.region)],
         .personRegistered: ["person_id": .id(.person), "org_id": .id(.organisation), "role": .drop, "name": .withhold, "email": .drop],
         .memberJoined: ["network_id": .id(.network), "org_id": .id(.organisation)],
@@ -117,6 +130,7 @@ public struct Pseudonymiser: Sendable {
                 case .withhold: out.append("\(type.rawValue).\(field) (replaced by \(withheldText))")
                 case .nameOf(let kind, _): out.append("\(type.rawValue).\(field) (replaced by the \(kind.label)'s pseudonym)")
                 case .text: out.append("\(type.rawValue).\(field) (replaced by a keyed pseudonym of the text)")
+                case .band: out.append("\(type.rawValue).\(field) (coarsened to the lower bound of its band: 0, 1, 2-5, 6-10, 11-20, 21+)")
                 default: break
                 }
             }
@@ -155,8 +169,45 @@ public struct Pseudonymiser: Sendable {
                 out[field] = .string(pseudonym(kind, data.string(idField) ?? ""))
             case .text(let kind):
                 out[field] = value.string.map { .string(pseudonym(kind, $0)) } ?? value
+            case .band:
+                out[field] = value.int.map { .int(Self.schoolsBand($0)) } ?? value
             }
         }
         return (pseudonym(.event, id), out)
+    }
+}
+
+/// How many organisations of a pseudonymised archive stand alone by what it still says about
+/// them: (kind, schools band, region pseudonym). An organisation unique by those can be picked
+/// out by anyone who knows which trust in a region has that many schools. Each organisation is
+/// taken as its events leave it (updates applied in log order), retracted or not.
+///
+/// ## Topics
+/// - ``observe(type:data:)``
+/// - ``organisations``
+/// - ``unique``
+public struct OrganisationUniqueness: Sendable, Equatable {
+    private struct Traits: Hashable, Sendable { var kind: String?; var schools: Int64?; var region: String? }
+    private var traits: [String: Traits] = [:]
+
+    public init() {}
+
+    /// Takes one pseudonymised event's `data`.
+    public mutating func observe(type: EventType, data: JSONObject) {
+        guard type == .organisationRegistered || type == .organisationUpdated, let org = data.string("org_id") else { return }
+        var t = traits[org] ?? Traits()
+        if type == .organisationRegistered { t.kind = data.string("kind") }
+        if let n = data.int("schools") { t.schools = n }
+        if let r = data.string("region") { t.region = r }
+        traits[org] = t
+    }
+
+    public var organisations: Int { traits.count }
+
+    /// Organisations alone in their (kind, schools band, region) class.
+    public var unique: Int {
+        var sizes: [Traits: Int] = [:]
+        for t in traits.values { sizes[t, default: 0] += 1 }
+        return sizes.values.filter { $0 == 1 }.count
     }
 }

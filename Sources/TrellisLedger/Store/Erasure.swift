@@ -1,0 +1,125 @@
+import GRDB
+import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Erasure destroys a person's key by deleting its `person_keys` row (secure_delete on, so the
+// page is zeroed). That is not enough on its own: in WAL mode the page that still holds the
+// key stays in the database file until a checkpoint copies the new page over it, and older
+// frames holding it stay in the -wal file until the WAL is truncated. A checkpoint cannot
+// finish while another connection reads an older snapshot, so erasure checks the outcome and
+// says what remains, instead of claiming success.
+
+/// What an erasure left on disk: the `PersonErased` event is committed, but a copy of a
+/// destroyed key may remain until `trellis erase --finish` succeeds.
+public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
+    /// The checkpoint could not complete: another connection holds a read transaction.
+    public var checkpointBusy: Bool
+    /// The checkpoint failed outright (a read-only file, an I/O error): SQLite's message.
+    public var checkpointError: String?
+    /// Bytes left in the -wal file after the checkpoint (0 once truncated).
+    public var walBytes: Int64
+    /// Files in which a destroyed key's 32 bytes were still found.
+    public var filesHoldingKey: [String]
+
+    public var description: String {
+        var what: [String] = []
+        if let checkpointError {
+            what.append("the checkpoint failed (\(checkpointError)): the old page with the key may still be in the file or its -wal")
+        } else if checkpointBusy {
+            what.append("another process is reading the ledger (a report, a sqlite3 shell, a backup), so the checkpoint could not copy the erased page into the database file: the old page with the key is still in the file or its -wal")
+        }
+        if walBytes > 0 { what.append("the -wal file still holds \(walBytes) bytes of earlier pages") }
+        if !filesHoldingKey.isEmpty { what.append("the key's bytes are still in \(filesHoldingKey.joined(separator: ", "))") }
+        return what.joined(separator: "; ")
+    }
+}
+
+extension Ledger {
+    /// Checkpoint attempts after an erasure; together they wait about the busy timeout.
+    static let erasureCheckpointAttempts = 3
+
+    /// Completes earlier erasures (`trellis erase --finish`): checkpoints every committed page
+    /// into the database file and truncates the WAL. Returns nil when done, else what remains.
+    public func finishErasure() -> ErasureResidue? {
+        queue.writeWithoutTransaction { db in Ledger.purgeDestroyedKeys(db, path: path, keys: []) }
+    }
+
+    /// After a committed erasure: `PRAGMA wal_checkpoint(TRUNCATE)`, tried a few times within
+    /// the busy timeout; then, when it completed, the database and WAL files are searched for
+    /// the destroyed keys' bytes. Nil when no copy remains.
+    static func purgeDestroyedKeys(_ db: Database, path: String, keys: [[UInt8]]) -> ErasureResidue? {
+        let handle = db.sqliteConnection
+        let totalMillis = Int32(max(0, min(busyTimeout * 1000, Double(Int32.max))))
+        let perAttempt = max(1, totalMillis / Int32(erasureCheckpointAttempts))
+        sqlite3_busy_timeout(handle, perAttempt)
+        defer { sqlite3_busy_timeout(handle, totalMillis) }
+        var busy = true
+        var failure: String?
+        for attempt in 0..<erasureCheckpointAttempts {
+            if attempt > 0 { usleep(100_000) }
+            do {
+                // Row: busy (1 when blocked by a reader or writer), WAL frames, frames checkpointed.
+                let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                failure = nil
+                if let row, (row[0] as Int64?) == 0 { busy = false; break }
+            } catch {
+                failure = (error as? DatabaseError)?.message ?? String(describing: error)
+            }
+        }
+        let walBytes = fileSize(path + "-wal")
+        var holding: [String] = []
+        if !busy {
+            for file in [path, path + "-wal"] where keys.contains(where: { fileContains(file, $0) }) {
+                holding.append(file)
+            }
+        }
+        if !busy && walBytes == 0 && holding.isEmpty { return nil }
+        return ErasureResidue(checkpointBusy: busy, checkpointError: failure, walBytes: walBytes, filesHoldingKey: holding)
+    }
+
+    static func fileSize(_ path: String) -> Int64 {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    /// Whether `needle` occurs in `haystack`: memchr for its first byte, then memcmp.
+    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let h = haystack.baseAddress, let n = needle.baseAddress, needle.count > 0, haystack.count >= needle.count else { return false }
+        var i = 0
+        let lastStart = haystack.count - needle.count
+        while i <= lastStart {
+            guard let hit = memchr(h + i, Int32(n[0]), lastStart - i + 1) else { return false }
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - h
+            if memcmp(h + at, n, needle.count) == 0 { return true }
+            i = at + 1
+        }
+        return false
+    }
+
+    /// Whether `needle` occurs in the file, read in 4 MiB pieces that overlap by the needle's length.
+    static func fileContains(_ path: String, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return false }
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let chunk = 4 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk + needle.count)
+        var carried = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress! + carried, chunk) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            if n == 0 { return false }
+            let filled = carried + n
+            let found = buffer.withUnsafeBufferPointer { b in
+                needle.withUnsafeBufferPointer { nb in contains(UnsafeBufferPointer(rebasing: b[0..<filled]), nb) }
+            }
+            if found { return true }
+            carried = min(needle.count - 1, filled)
+            buffer.withUnsafeMutableBytes { b in
+                _ = memmove(b.baseAddress!, b.baseAddress! + (filled - carried), carried)
+            }
+        }
+    }
+}
