@@ -2,7 +2,8 @@
 #   make demo   generate a realistic region, import it, print a summary
 #   make test   build and run every test
 SHELL := /bin/bash
-APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4
+# chromium + poppler-utils: the board report is rendered and printed headless in the tests (tools/check-report.py).
+APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium poppler-utils
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Renders an HTML report (trellis report summary --format html) to a PNG of the whole page
-# at A4 width (210 mm = 794 CSS px), with headless Chromium (Debian: apt-get install chromium).
+# at A4 width (210 mm = 794 CSS px), or any width (390 for a phone), with headless Chromium
+# (Debian: apt-get install chromium); or prints it to an A4 PDF when OUT ends in .pdf.
 #
 #   tools/render-report.sh demo/report.html demo/report.png [width-px] [scale]
-#   MEDIA=print tools/render-report.sh …     applies the print style sheet (A4 page CSS)
+#   tools/render-report.sh demo/report.html demo/phone.png 390 2
+#   tools/render-report.sh demo/report.html demo/report.pdf      page numbers, log position, print date
+#   MEDIA=print tools/render-report.sh …     applies the print style sheet (A4 page CSS) to a PNG
+#
+# tools/check-report.py checks such renderings (page width, chart names, text size, contrast, pages).
 #
 # Drives Chromium over its DevTools pipe (no network port, no extra Python packages):
 # load the file, measure the full page, capture it. Nothing is fetched: the report is
@@ -47,7 +52,7 @@ def child_fds():
     os.set_inheritable(4, True)
 
 proc = subprocess.Popen(
-    [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
+    [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
      "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
      "--disable-component-update", "--disable-sync", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
      f"--user-data-dir={profile}", "--remote-debugging-pipe", f"--window-size={width},1000", "about:blank"],
@@ -103,9 +108,22 @@ try:
     call("Page.enable", session=session)
     call("Emulation.setDeviceMetricsOverride",
          {"width": width, "height": 1000, "deviceScaleFactor": scale, "mobile": False}, session=session)
-    call("Emulation.setEmulatedMedia", {"media": media}, session=session)
+    pdf = png.endswith(".pdf")
+    call("Emulation.setEmulatedMedia", {"media": "print" if pdf else media}, session=session)
     call("Page.navigate", {"url": "file://" + html}, session=session)
     wait_event("Page.loadEventFired", session)
+    if pdf:
+        # The page's @page rules give A4, page numbers and the log position; Chromium's own
+        # header adds the print date (the report itself never prints the clock).
+        out = call("Page.printToPDF", {
+            "preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": True,
+            "headerTemplate": "<div style='font-size:8px;color:#5a6776;width:100%;text-align:right;margin:0 13mm'>"
+                              "Printed <span class='date'></span></div>",
+            "footerTemplate": "<span></span>"}, session=session, timeout=120)
+        with open(png, "wb") as f:
+            f.write(base64.b64decode(out["data"]))
+        print(f"{png}: A4 PDF")
+        raise SystemExit(0)
     metrics = call("Page.getLayoutMetrics", session=session)
     size = metrics.get("cssContentSize") or metrics["contentSize"]
     height = int(size["height"] + 0.999)

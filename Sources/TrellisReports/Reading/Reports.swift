@@ -84,7 +84,8 @@ public enum Reports {
             documents: DocumentFigures.compute(networks: scope.networks, period: scope.period, membership: membership,
                                                documents: try rows.documents(), adoptions: try rows.adoptions(),
                                                organisations: try rows.organisations()),
-            provenance: provenance)
+            provenance: provenance,
+            organisationNames: try rows.organisations().mapValues(\.name))
     }
 
     static func graph(_ rows: RowCache, label: String?, period: Period, kinds: [TieKind]) throws -> CollaborationGraph {
@@ -198,4 +199,10 @@ public struct Summary: Sendable {
     public var outcomes: OutcomesReport
     public var documents: DocumentsReport
     public var provenance: Provenance
+    /// Every organisation's name by id, so that a person reads names (an overdue reviewer
+    /// outside the period's members included), never ids.
+    public var organisationNames: [String: String] = [:]
+
+    /// The organisation's name, or its id when the ledger has none.
+    public func name(of org: String) -> String { organisationNames[org] ?? org }
 }
