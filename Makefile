@@ -2,7 +2,7 @@
 #   make demo   generate a realistic region, import it, print a summary
 #   make test   build and run every test
 SHELL := /bin/bash
-APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4
+APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 graphviz libxml2-utils
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
@@ -24,6 +24,8 @@ deps:
 	  fi; \
 	fi
 	@python3 -c 'import jsonschema, referencing' 2>/dev/null || python3 -m pip install -q jsonschema referencing
+	@# The researcher-format tests load every export with networkx, python-igraph and pandas.
+	@python3 -c 'import networkx, igraph, pandas' 2>/dev/null || python3 -m pip install -q networkx igraph pandas
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)
