@@ -83,6 +83,8 @@ import Testing
                 let r = try run(bin, ["report", c[0]] + scope + c.dropFirst())
                 guard r.status == 0 else { throw SupportFailure("report \(c.joined(separator: " ")): \(r)") }
             }
+            // Only the exports are needed from here on (the directory stays for the suite).
+            for f in ["region.ndjson", "t.db", "t.db-wal", "t.db-shm"] { try? FileManager.default.removeItem(atPath: e.file(f)) }
             return .success(e)
         } catch let f as SupportFailure {
             return .failure(f)
