@@ -24,8 +24,8 @@ deps:
 	  fi; \
 	fi
 	@python3 -c 'import jsonschema, referencing' 2>/dev/null || python3 -m pip install -q jsonschema referencing
-	@# The researcher-format tests load every export with networkx, python-igraph and pandas.
-	@python3 -c 'import networkx, igraph, pandas' 2>/dev/null || python3 -m pip install -q networkx igraph pandas
+	@# The researcher-format tests load every export with networkx, python-igraph, pandas and pydot.
+	@python3 -c 'import networkx, igraph, pandas, pydot' 2>/dev/null || python3 -m pip install -q networkx igraph pandas pydot
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -17,7 +17,8 @@ DIR holds the outputs of one ledger and one period:
 Checks, each naming the file and what differs:
   - networkx reads GraphML, GEXF (static and sliced) and the CSVs; python-igraph reads the
     GraphML and builds a graph from the CSVs with Graph.DataFrame (vertex names = org ids);
-    Graphviz `dot -Tjson` lays out the DOT file (its own `layout`) without error.
+    Graphviz `dot -Tjson` lays out the DOT file (its own `layout`) without error, and
+    pydot reads it for networkx (`nx.nx_pydot.read_dot`).
   - node and edge counts, node ids, labels (display names), and per node degree,
     weighted_degree, component and betweenness equal the JSON report's; integer attributes
     are read as integers (networkx, pandas) and the degree igraph computes matches.
@@ -136,6 +137,18 @@ def main(d: Path) -> int:
                                                   or objs[i]["label"] != want[i]["name"])]
         check(not bad, "Graphviz: label, degree and betweenness equal the JSON's")
         check(gv.get("layout") == "sfdp", f"Graphviz: layout hint {gv.get('layout')!r}")
+
+    # DOT through pydot into networkx (pydot keeps the quotes of quoted values).
+    try:
+        gp = nx.nx_pydot.read_dot(d / "graph.dot")
+    except Exception as exc:  # noqa: BLE001 - what pydot says is the finding
+        check(False, f"pydot/networkx read_dot refuses the DOT file: {type(exc).__name__}: {exc}")
+    else:
+        unq = lambda v: v[1:-1] if isinstance(v, str) and len(v) >= 2 and v[0] == v[-1] == '"' else v  # noqa: E731
+        check(sorted(gp.nodes) == sorted(want) and gp.number_of_edges() == len(edges), "pydot/networkx read_dot: node ids and edge count")
+        bad = [i for i in want if int(unq(gp.nodes[i].get("degree"))) != want[i]["degree"]
+               or float(unq(gp.nodes[i].get("betweenness"))) != want[i]["betweenness"] or unq(gp.nodes[i].get("label")) != want[i]["name"]]
+        check(not bad, "pydot/networkx read_dot: label, degree and betweenness equal the JSON's")
 
     # CSV: pandas, igraph's Graph.DataFrame, networkx.
     import pandas as pd

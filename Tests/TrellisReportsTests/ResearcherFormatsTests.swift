@@ -109,10 +109,10 @@ import Testing
         #expect(nodes.allSatisfy { $0["label"] as? String == $0["name"] as? String })
     }
 
-    /// networkx (GraphML, GEXF, CSV), python-igraph (GraphML, Graph.DataFrame of the CSVs),
+    /// networkx (GraphML, GEXF, CSV, DOT through pydot), python-igraph (GraphML, Graph.DataFrame of the CSVs),
     /// pandas and Graphviz read what the JSON report says: counts, ids, labels, integer
     /// types, degree, weighted degree, component and betweenness per node, sliced weights.
-    @Test func everyExportLoadsInNetworkxIgraphPandasAndGraphviz() throws {
+    @Test func everyExportLoadsInNetworkxIgraphPandasPydotAndGraphviz() throws {
         let e = try Self.exports.get()
         let r = try Self.run("python3", [Self.root.appendingPathComponent("tools/check_research_formats.py").path, e.dir])
         #expect(r.status == 0, "\(r)")
