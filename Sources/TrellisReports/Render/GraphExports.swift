@@ -218,8 +218,9 @@ public enum GraphExports {
     /// Graphviz DOT, undirected. Every attribute value is a quoted string (DOT's grammar
     /// has no exponent form, so `9.002e-05` unquoted is a syntax error); node labels are
     /// names, the node id is the organisation id. The graph asks for `layout="sfdp"`
-    /// (force-directed, scales to thousands of nodes; `dot`'s hierarchical layout takes
-    /// minutes on a region's graph): `dot -Tsvg` uses it, `-K` overrides it.
+    /// (force-directed, which suits an undirected collaboration graph and scales to
+    /// thousands of nodes, where `dot`'s hierarchical layout does not): `dot -Tsvg` uses it,
+    /// `-K` overrides it.
     public static func dot(_ g: CollaborationGraph, networks: [String] = []) -> String {
         func q(_ s: String) -> String { Markup.dot(s) }
         var out = "graph collaboration {\n"
