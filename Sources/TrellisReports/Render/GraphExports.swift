@@ -8,9 +8,11 @@
 ///
 /// ## Topics
 /// - ``graphML(_:)``
+/// - ``graphML(_:networks:)``
 /// - ``gexf(_:)``
 /// - ``pajek(_:)``
 /// - ``dot(_:)``
+/// - ``dot(_:networks:)``
 /// - ``edgesCSV(_:)``
 /// - ``nodesCSV(_:)``
 public enum GraphExports {
@@ -249,7 +251,7 @@ public enum GraphExports {
 
     /// The edge list: `source` and `target` first (what igraph's `Graph.DataFrame` and
     /// R's `graph_from_data_frame` expect), then the weights, then the scope columns; with
-    /// slices, one block of rows per slice with its label in `slice`.
+    /// slices, one block of rows per slice with its label in `slice_label`.
     public static func edgesCSV(_ r: GraphReport) -> Table {
         var t = Table(headers: ["source", "target", "weight", "co_attendance", "document", "review"] + scopeHeaders)
         for g in r.slicing != nil ? r.slices : [r.whole] {
