@@ -3,7 +3,8 @@
 #   make test   build and run every test
 SHELL := /bin/bash
 # chromium + poppler-utils: the board report is rendered and printed headless in the tests (tools/check-report.py).
-APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium poppler-utils
+# graphviz + libxml2-utils: researcher exports are read back with dot and validated with xmllint.
+APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium poppler-utils graphviz libxml2-utils
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
@@ -25,6 +26,8 @@ deps:
 	  fi; \
 	fi
 	@python3 -c 'import jsonschema, referencing' 2>/dev/null || python3 -m pip install -q jsonschema referencing
+	@# The researcher-format tests load every export with networkx, python-igraph, pandas and pydot.
+	@python3 -c 'import networkx, igraph, pandas, pydot' 2>/dev/null || python3 -m pip install -q networkx igraph pandas pydot
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

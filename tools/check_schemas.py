@@ -15,6 +15,11 @@
         one JSON value (including an empty line, duplicate keys, lone surrogates) is an
         error at path $. Exit status 0 if every line is ok, 1 otherwise.
 
+    python3 tools/check_schemas.py --report NAME FILE.json ...
+        Check whole report documents (`trellis report NAME --format json`) against
+        schemas/reports/NAME.schema.json: "FILE<TAB>ok" or "FILE<TAB>error<TAB><path>: <message>"
+        per error. Exit status 0 if every file is valid, 1 otherwise.
+
     python3 tools/check_schemas.py
         Check the example corpus Tests/TrellisLedgerTests/Examples/*.{valid,invalid}.ndjson:
         exit 1 if any .valid line is rejected, any .invalid line is accepted, or the corpus
@@ -339,6 +344,36 @@ def self_test_recorded(rec: Draft202012Validator) -> list[str]:
             out.append(f"recorded-event self-test {i}: expected {'valid' if ok else 'invalid'}, got the opposite")
     return out
 
+# --------------------------------------------------------------------------- reports
+
+
+def check_reports(schemas: dict[str, dict], argv: list[str]) -> int:
+    """Whole report documents against schemas/reports/NAME.schema.json."""
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 64
+    sid = BASE + f"reports/{argv[0]}.schema.json"
+    if sid not in schemas:
+        print(f"no schema {sid}", file=sys.stderr)
+        return 64
+    validator = Draft202012Validator(schemas[sid], registry=make_registry(schemas), format_checker=format_checker())
+    bad = 0
+    for name in argv[1:]:
+        try:
+            with open(name, "rb") as f:
+                doc = json.loads(f.read(), object_pairs_hook=_no_duplicates)
+        except (OSError, ValueError, LineError) as exc:
+            print(f"{name}\terror\t$: {short(str(exc))}")
+            bad += 1
+            continue
+        errors = sorted(validator.iter_errors(doc), key=lambda e: e.json_path)
+        for e in errors:
+            print(f"{name}\terror\t{e.json_path}: {short(e.message)}")
+        if not errors:
+            print(f"{name}\tok")
+        bad += 1 if errors else 0
+    return 0 if bad == 0 else 1
+
 # --------------------------------------------------------------------------- main
 
 
@@ -349,6 +384,8 @@ def main(argv: list[str]) -> int:
         return 0
     if argv == ["--meta"]:
         return check_meta(schemas)
+    if argv[:1] == ["--report"]:
+        return check_reports(schemas, argv[1:])
     env, rec = validators(schemas)
     if not argv:
         return check_corpus(env, rec, schemas)

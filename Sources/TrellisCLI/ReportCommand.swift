@@ -162,10 +162,10 @@ struct ReportCommand: ParsableCommand {
             let f = options.format(format)
             try options.refuseUnlessJSON(f)
             switch f {
-            case .graphml: try options.write(GraphExports.graphML(report.whole))
+            case .graphml: try options.write(GraphExports.graphML(report))
             case .gexf: try options.write(GraphExports.gexf(report))
             case .pajek: try options.write(GraphExports.pajek(report.whole))
-            case .dot: try options.write(GraphExports.dot(report.whole))
+            case .dot: try options.write(GraphExports.dot(report))
             case .csv:
                 if let nodes { try Output.write(GraphExports.nodesCSV(report).csv(), to: nodes) }
                 try options.write(GraphExports.edgesCSV(report).csv())

@@ -119,8 +119,8 @@ import TrellisLedger
         }
         let nodes = s.file("nodes.csv")
         let csv = try trellis(["report", "graph", "--db", s.path, "--network", "g1", "--year", "2025/26", "--format", "csv", "--nodes", nodes])
-        #expect(csv.status == 0 && csv.out.hasPrefix("source,target,weight,co_attendance,document,review\r\n"), "\(csv.err)")
-        #expect(try String(contentsOfFile: nodes, encoding: .utf8).hasPrefix("id,name,"))
+        #expect(csv.status == 0 && csv.out.hasPrefix("source,target,weight,co_attendance,document,review,slice_label,period_from,period_to,ties,scope_networks\r\n"), "\(csv.err)")
+        #expect(try String(contentsOfFile: nodes, encoding: .utf8).hasPrefix("id,label,"))
         let html = s.file("board.html")
         let h = try trellis(["report", "summary", "--db", s.path, "--network", "g1", "--year", "2025/26", "--format", "html", "--out", html])
         #expect(h.status == 0, "\(h.err)")

@@ -18,6 +18,12 @@ public struct GraphNode: Sendable, Hashable {
     public var clustering: Double
     /// Index of its connected component (0 = the largest).
     public var component: Int
+
+    /// `weightedDegree` as the integer it is (a sum of integer tie weights): the type every
+    /// export declares for `weighted_degree`.
+    public var weightedDegreeCount: Int {
+        weightedDegree.isFinite && abs(weightedDegree) < 9e15 ? Int(weightedDegree.rounded()) : 0
+    }
 }
 
 /// One undirected edge {source, target} (source < target): the weight of each kind summed
@@ -73,6 +79,8 @@ public struct GraphReport: Sendable {
     public var whole: CollaborationGraph
     /// One graph per slice (empty when not sliced).
     public var slices: [CollaborationGraph]
+    /// The chosen networks (ids, sorted): what the exports name as `scope_networks`.
+    public var networks: [String] = []
 }
 
 /// The graph figures of DOMAIN.md, from tie counts, computed with TrellisGraph (checked

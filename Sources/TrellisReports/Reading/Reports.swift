@@ -45,7 +45,8 @@ public enum Reports {
         let slices = try slicing.map { s in
             try scope.period.slices(by: s).map { try graph(rows, label: $0.label, period: $0.period, kinds: kinds) }
         } ?? []
-        return GraphReport(period: scope.period, kinds: kinds.sorted(), slicing: slicing, whole: whole, slices: slices)
+        return GraphReport(period: scope.period, kinds: kinds.sorted(), slicing: slicing, whole: whole, slices: slices,
+                           networks: scope.networkIDs.sorted())
     }
 
     public static func outcomes(_ db: Database, _ scope: ReportScope) throws -> OutcomesReport {

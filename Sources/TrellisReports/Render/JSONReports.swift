@@ -18,6 +18,7 @@ public enum JSONReports {
             ("attendance_rate", .rate(n.attendanceRate)),
             ("participation_rate", .rate(n.participationRate)),
             ("member_count", int(n.memberCount)),
+            ("meeting_count", int(n.meetings.count)),
             ("expected", int(n.expected)),
             ("present", int(n.present)),
             ("members", .array(n.members.map { m in
@@ -49,11 +50,13 @@ public enum JSONReports {
                     ("network_id", .string(n.network.id)),
                     ("name", .string(n.network.name)),
                     ("members", int(n.members.count)),
+                    ("member_count", int(n.members.count)),
                     ("reviewed", int(n.reviewed.count)),
                     ("reviewer", int(n.reviewers.count)),
                     ("coverage", .rate(n.coverage)),
                     ("reviewer_coverage", .rate(n.reviewerCoverage)),
                     ("overdue", .array(n.overdue.map { .string($0.id) })),
+                    ("overdue_count", int(n.overdue.count)),
                     ("outcome_sharing_rate", .rate(n.outcomeSharingRate)),
                     ("completed_in_window", int(n.completedInWindow.count)),
                     ("shared_in_window", int(n.sharedInWindow)),
@@ -73,6 +76,7 @@ public enum JSONReports {
 
     public static func graph(_ r: GraphReport, provenance: Provenance? = nil) -> JSONValue {
         var fields = graphFields(r.whole)
+        fields.insert(("networks", .array(r.networks.map(JSONValue.string))), at: 2)
         if let s = r.slicing {
             fields.append(("slice", .string(s.rawValue)))
             fields.append(("slices", .array(r.slices.map { g in object([("label", .string(g.label ?? ""))] + graphFields(g)) })))
@@ -89,8 +93,8 @@ public enum JSONReports {
             ("edge_count", int(g.edges.count)),
             ("nodes", .array(g.nodes.map { n in
                 object([
-                    ("id", .string(n.id)), ("name", .string(n.name)),
-                    ("degree", int(n.degree)), ("weighted_degree", .double(n.weightedDegree)),
+                    ("id", .string(n.id)), ("name", .string(n.name)), ("label", .string(n.name)),
+                    ("degree", int(n.degree)), ("weighted_degree", int(n.weightedDegreeCount)),
                     ("betweenness", .double(n.betweenness)), ("clustering", .double(n.clustering)),
                     ("component", int(n.component)),
                     ("region", .optional(n.region)), ("networks", .array(n.networks.map(JSONValue.string))),

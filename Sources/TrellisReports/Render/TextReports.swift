@@ -58,6 +58,12 @@ public enum TextReports {
 
     static func csvRate(_ r: Double?) -> String { r.map { String($0) } ?? "" }
 
+    /// Every CSV says what it covers in its own columns, trailing so the leading ones stay
+    /// what tools expect (a `#` comment line is not CSV and breaks pandas): `period_from`
+    /// and `period_to` (exclusive), as the JSON's `from` and `to`.
+    static let periodHeaders = ["period_from", "period_to"]
+    static func periodCells(_ p: Period) -> [String] { [p.fromText, p.toText] }
+
     // MARK: - Participation
 
     public static func participation(_ r: ParticipationReport) -> [Section] {
@@ -76,10 +82,11 @@ public enum TextReports {
     }
 
     public static func participationCSV(_ r: ParticipationReport) -> Table {
-        var t = Table(headers: ["network_id", "org_id", "name", "expected", "present", "apologies", "absent", "rate"])
+        var t = Table(headers: ["network_id", "org_id", "name", "expected", "present", "apologies", "absent", "rate"] + periodHeaders)
         for n in r.networks {
             for m in n.members {
-                t.rows.append([n.network.id, m.org, m.name, String(m.expected), String(m.present), String(m.apologies), String(m.absent), csvRate(m.rate)])
+                t.rows.append([n.network.id, m.org, m.name, String(m.expected), String(m.present), String(m.apologies), String(m.absent), csvRate(m.rate)]
+                              + periodCells(r.period))
             }
         }
         return t
@@ -109,12 +116,15 @@ public enum TextReports {
     }
 
     public static func coverageCSV(_ r: CoverageReport) -> Table {
-        var t = Table(headers: ["on", "window_days", "network_id", "members", "reviewed", "reviewer", "coverage", "reviewer_coverage",
-                                "overdue", "completed_in_window", "shared_in_window", "outcome_sharing_rate"])
+        // Counts are `*_count`; the overdue reviews' ids are one space-separated cell.
+        var t = Table(headers: ["on", "window_days", "window_from", "network_id", "member_count", "reviewed", "reviewer", "coverage",
+                                "reviewer_coverage", "overdue_count", "overdue_review_ids", "completed_in_window", "shared_in_window",
+                                "outcome_sharing_rate"])
         t.rows = r.networks.map { n in
-            [r.onText, String(r.windowDays), n.network.id, String(n.members.count), String(n.reviewed.count), String(n.reviewers.count),
-             csvRate(n.coverage), csvRate(n.reviewerCoverage), n.overdue.map(\.id).joined(separator: " "),
-             String(n.completedInWindow.count), String(n.sharedInWindow), csvRate(n.outcomeSharingRate)]
+            [r.onText, String(r.windowDays), r.windowStartText, n.network.id, String(n.members.count), String(n.reviewed.count),
+             String(n.reviewers.count), csvRate(n.coverage), csvRate(n.reviewerCoverage), String(n.overdue.count),
+             n.overdue.map(\.id).joined(separator: " "), String(n.completedInWindow.count), String(n.sharedInWindow),
+             csvRate(n.outcomeSharingRate)]
         }
         return t
     }
@@ -175,9 +185,11 @@ public enum TextReports {
     }
 
     public static func outcomesCSV(_ r: OutcomesReport) -> Table {
-        var t = Table(headers: ["network_id", "area"] + OutcomeFigures.judgements + ["total", "actions"])
+        var t = Table(headers: ["network_id", "area"] + OutcomeFigures.judgements + ["total", "actions"] + periodHeaders)
         for n in r.networks {
-            for a in n.areas { t.rows.append([n.network?.id ?? "", a.area] + a.counts.map(String.init) + [String(a.total), String(a.actions)]) }
+            for a in n.areas {
+                t.rows.append([n.network?.id ?? "", a.area] + a.counts.map(String.init) + [String(a.total), String(a.actions)] + periodCells(r.period))
+            }
         }
         return t
     }
@@ -202,12 +214,15 @@ public enum TextReports {
     }
 
     public static func documentsCSV(_ r: DocumentsReport) -> Table {
-        var t = Table(headers: ["network_id", "org_id", "name", "member", "kind", "shared", "adopted", "adoptions_received"])
+        // `member` is a boolean as in the JSON: `true`/`false` (pandas reads them as bool).
+        var t = Table(headers: ["network_id", "org_id", "name", "member", "kind", "shared", "adopted", "adoptions_received"] + periodHeaders)
+        let period = periodCells(r.period)
         for n in r.networks {
             for o in n.organisations {
-                if o.byKind.isEmpty { t.rows.append([n.network.id, o.org, o.name, o.member ? "1" : "0", "", "0", "0", "0"]) }
+                let member = o.member ? "true" : "false"
+                if o.byKind.isEmpty { t.rows.append([n.network.id, o.org, o.name, member, "", "0", "0", "0"] + period) }
                 for c in o.byKind {
-                    t.rows.append([n.network.id, o.org, o.name, o.member ? "1" : "0", c.kind, String(c.shared), String(c.adopted), String(c.adoptionsReceived)])
+                    t.rows.append([n.network.id, o.org, o.name, member, c.kind, String(c.shared), String(c.adopted), String(c.adoptionsReceived)] + period)
                 }
             }
         }
@@ -243,13 +258,13 @@ public enum TextReports {
     }
 
     public static func summaryCSV(_ s: Summary) -> Table {
-        var t = Table(headers: ["network_id", "name", "members", "meetings", "attendance_rate", "participation_rate", "coverage",
-                                "reviewer_coverage", "overdue", "outcome_sharing_rate"])
+        var t = Table(headers: ["network_id", "name", "member_count", "meeting_count", "attendance_rate", "participation_rate", "coverage",
+                                "reviewer_coverage", "overdue_count", "outcome_sharing_rate", "on"] + periodHeaders)
         for (i, n) in s.participation.networks.enumerated() {
             let c = s.coverage.networks[i]
             t.rows.append([n.network.id, n.network.name, String(n.memberCount), String(n.meetings.count), csvRate(n.attendanceRate),
                            csvRate(n.participationRate), csvRate(c.coverage), csvRate(c.reviewerCoverage), String(c.overdue.count),
-                           csvRate(c.outcomeSharingRate)])
+                           csvRate(c.outcomeSharingRate), s.coverage.onText] + periodCells(s.scope.period))
         }
         return t
     }
