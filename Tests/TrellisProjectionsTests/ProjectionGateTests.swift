@@ -141,6 +141,10 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         Forbidden("a foreign key that would block an erasure", setup: "CREATE TABLE holds (p TEXT REFERENCES person_keys (person_id));",
                   says: "may not reference person_keys from holds", line: 4),
         Forbidden("commit the engine's transaction", setup: "COMMIT;", says: "may not begin, commit or roll back", line: 4),
+        Forbidden("list a ledger table's columns", setup: "CREATE TABLE cols AS SELECT name FROM pragma_table_info('person_keys');",
+                  says: "may not run PRAGMA table_info(person_keys)", line: 4),
+        Forbidden("make SQLite's sqlite_sequence", setup: "CREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT);",
+                  says: "may not create sqlite_sequence (AUTOINCREMENT)", line: 4),
         Forbidden("create an undeclared table from a handler", setup: "", handler: "CREATE TABLE IF NOT EXISTS sneaky (x);",
                   says: "may not create sneaky", line: 6),
     ]
@@ -226,6 +230,9 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
             """, in: s, budget: 0.2)
         #expect(refused?.line == 3)
         #expect(refused?.message.contains("ran longer than 0.2 s") == true, "\(refused?.message ?? "none")")
+        // The built-ins are trusted to finish: no budget stops them.
+        try ProjectionEngine(ledger: s.ledger, budget: 0.000_001).rebuild()
+        #expect(try s.rows("SELECT count(*) FROM attendance") == [["1"]])
     }
 
     @Test func builtInsAndHonestDefinitionsStillWork() throws {

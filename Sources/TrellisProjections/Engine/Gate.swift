@@ -18,8 +18,9 @@ import Glibc
 /// A definition may create, write and drop only the tables, views and indexes it declares,
 /// and read only `events`' public columns, the other read models and its own objects. No
 /// triggers, temporary or virtual tables, `ATTACH`, transactions, `PRAGMA` beyond a read-only
-/// few, or functions outside SQLite's core set. Each confined definition also has a budget of
-/// run time per session; past it the progress handler interrupts the statement.
+/// few, or functions outside SQLite's core set. Each user definition also has a budget of run
+/// time per session (built-ins are trusted to finish); past it the progress handler interrupts
+/// the statement and the engine's transaction is rolled back.
 ///
 /// The gate replaces GRDB's own authorizer on the connection (GRDB uses it only for
 /// transaction observation, which Trellis does not use, and for its schema cache, which the
@@ -39,11 +40,13 @@ final class Gate {
         let tables: Set<String>
         let views: Set<String>
         let indexes: Set<String>
-        /// Nanoseconds spent confined in this session.
+        /// Nanoseconds spent confined in this session, and how many it may spend.
         fileprivate(set) var spent: UInt64 = 0
+        let budget: UInt64
 
-        init(_ definition: ProjectionDefinition, tables: Set<String>, views: Set<String>, indexes: Set<String>) {
+        init(_ definition: ProjectionDefinition, tables: Set<String>, views: Set<String>, indexes: Set<String>, budget: UInt64) {
             self.definition = definition
+            self.budget = budget
             self.tables = tables
             self.views = views
             self.indexes = indexes
@@ -92,7 +95,6 @@ final class Gate {
     private let objects: Set<String>
     /// Seconds of run time each definition may use per session.
     let budget: Double
-    private let budgetNanos: UInt64
     private var scopes: [String: Scope] = [:]
     private var current: Scope?
     private var enteredAt: UInt64 = 0
@@ -133,7 +135,10 @@ final class Gate {
         self.connection = connection
         self.logSchema = logSchema
         self.budget = budget
-        budgetNanos = budget >= 1e9 ? .max : UInt64(max(0, budget) * 1e9)
+        let budgetNanos = budget >= 1e9 ? UInt64.max : UInt64(max(0, budget) * 1e9)
+        // The budget stops runaway user SQL; the built-ins (the same text as shipped) are
+        // trusted to finish, however large the ledger.
+        let builtIns = Set(ProjectionEngine.builtIns.map { "\($0.name) \($0.digest)" })
         reserved = try Self.reservedNames(db: db, logSchema: logSchema)
         var objects = Set(try String.fetchAll(db, sql: "SELECT lower(name) FROM main.sqlite_master"))
         objects.formUnion(try String.fetchAll(db, sql: "SELECT lower(name) FROM \"\(logSchema)\".sqlite_master"))
@@ -155,7 +160,8 @@ final class Gate {
                 default: indexes.insert(name)
                 }
             }
-            scopes[d.name] = Scope(d, tables: tables, views: views, indexes: indexes)
+            scopes[d.name] = Scope(d, tables: tables, views: views, indexes: indexes,
+                                   budget: builtIns.contains("\(d.name) \(d.digest)") ? .max : budgetNanos)
             readModels.formUnion(tables.union(views))
             objects.formUnion(tables.union(views).union(indexes))
         }
@@ -253,7 +259,7 @@ final class Gate {
 
     private func tick() -> Int32 {
         guard let scope = current else { return 0 }
-        if scope.spent &+ (Self.now() &- enteredAt) > budgetNanos {
+        if scope.budget != .max, scope.spent &+ (Self.now() &- enteredAt) > scope.budget {
             overran = scope
             return 1
         }

@@ -40,8 +40,8 @@ public struct ProjectionStatus: Sendable, Equatable {
 public final class ProjectionEngine {
     public let ledger: Ledger
     public let definitions: [ProjectionDefinition]
-    /// Seconds of run time each definition may use per catch-up or rebuild (the gate stops it
-    /// past that): ``defaultBudget`` unless given.
+    /// Seconds of run time each user definition may use per catch-up or rebuild (the gate
+    /// stops it past that; built-ins are exempt): ``defaultBudget`` unless given.
     public let budget: Double
 
     /// 60 s, or `$TRELLIS_PROJECTION_BUDGET` seconds.
