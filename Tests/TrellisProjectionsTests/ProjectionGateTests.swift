@@ -141,6 +141,8 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         Forbidden("a foreign key that would block an erasure", setup: "CREATE TABLE holds (p TEXT REFERENCES person_keys (person_id));",
                   says: "may not reference person_keys from holds", line: 4),
         Forbidden("commit the engine's transaction", setup: "COMMIT;", says: "may not begin, commit or roll back", line: 4),
+        Forbidden("take over a built-in's table by another spelling", setup: "CREATE TABLE Attendance (x);",
+                  says: "may not declare Attendance: it belongs to projection attendance", line: 4),
         Forbidden("list a ledger table's columns", setup: "CREATE TABLE cols AS SELECT name FROM pragma_table_info('person_keys');",
                   says: "may not run PRAGMA table_info(person_keys)", line: 4),
         Forbidden("make SQLite's sqlite_sequence", setup: "CREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT);",

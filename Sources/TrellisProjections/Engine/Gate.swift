@@ -143,6 +143,7 @@ final class Gate {
         var objects = Set(try String.fetchAll(db, sql: "SELECT lower(name) FROM main.sqlite_master"))
         objects.formUnion(try String.fetchAll(db, sql: "SELECT lower(name) FROM \"\(logSchema)\".sqlite_master"))
         var readModels = Set<String>()
+        var owners: [String: String] = [:]
         for d in definitions {
             var tables = Set<String>(), views = Set<String>(), indexes = Set<String>()
             for (stmt, object) in CompiledProjection.declarations(of: d) {
@@ -154,6 +155,11 @@ final class Gate {
                 if reserved.contains(name) || name.hasPrefix("sqlite_") {
                     throw refuse("may not declare \(object.name): it is one of the ledger's own objects")
                 }
+                // SQLite's names ignore case: Attendance is attendance.
+                if let owner = owners[name], owner != d.name {
+                    throw refuse("may not declare \(object.name): it belongs to projection \(owner)")
+                }
+                owners[name] = d.name
                 switch object.kind {
                 case "TABLE": tables.insert(name)
                 case "VIEW": views.insert(name)
