@@ -105,6 +105,10 @@ final class Gate {
     /// Set by an allowed DROP: SQLite's own follow-up reads of `sqlite_master` are allowed
     /// until the statement's next SELECT.
     private var dropping = false
+    /// True while a `-- tables` section (or the engine's drops before it) runs: only then may
+    /// a definition create or drop its objects, so a handler cannot swap a validated view
+    /// for one that reads what it may not.
+    private var shaping = false
 
     /// Installs a gate on `db` for the duration of `body`: the engine's statements run open,
     /// definitions' run confined. Call it outside any transaction (installing an authorizer
@@ -196,15 +200,18 @@ final class Gate {
     }
 
     /// Runs `body` with the gate closed to all but what `scope` allows, and its time charged
-    /// to `scope`'s budget.
-    func confined<T>(_ scope: Scope, _ body: () throws -> T) rethrows -> T {
+    /// to `scope`'s budget. `shaping`: it is the definition's setup, which alone may create
+    /// and drop its objects.
+    func confined<T>(_ scope: Scope, shaping: Bool = false, _ body: () throws -> T) rethrows -> T {
         current = scope
+        self.shaping = shaping
         refusal = nil
         dropping = false
         enteredAt = Self.now()
         defer {
             scope.spent &+= Self.now() &- enteredAt
             current = nil
+            self.shaping = false
         }
         return try body()
     }
@@ -217,7 +224,7 @@ final class Gate {
         let scope = try scope(for: definition)
         for stmt in definition.setup {
             do {
-                try confined(scope) {
+                try confined(scope, shaping: true) {
                     let statements = try db.allStatements(sql: stmt.sql)
                     while let s = try statements.next() {
                         try s.execute()
@@ -290,6 +297,10 @@ final class Gate {
         let inMain = schema == nil || schema == "main"
         if schema == "temp" {
             return "may not create or use temporary objects" + (name == "sqlite_temp_master" ? "" : " (\(first ?? ""))")
+        }
+        if !shaping, [SQLITE_CREATE_TABLE, SQLITE_CREATE_VIEW, SQLITE_CREATE_INDEX, SQLITE_DROP_TABLE, SQLITE_DROP_VIEW, SQLITE_DROP_INDEX].contains(code) {
+            let verb = [SQLITE_CREATE_TABLE, SQLITE_CREATE_VIEW, SQLITE_CREATE_INDEX].contains(code) ? "create" : "drop"
+            return "may not \(verb) \(first ?? "") from a handler: a definition's objects are made by its -- tables section"
         }
         switch code {
         case SQLITE_SELECT:

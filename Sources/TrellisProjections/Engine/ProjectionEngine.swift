@@ -201,7 +201,7 @@ public final class ProjectionEngine {
         for (stmt, o) in CompiledProjection.declarations(of: d).reversed() {
             // Drop what is there under that name, whatever an earlier definition made it.
             if let kind = try String.fetchOne(db, sql: "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view', 'index', 'trigger')", arguments: [o.name]) {
-                do { try gate.confined(scope) { try db.execute(sql: "DROP \(kind) IF EXISTS main.\"\(o.name)\"") } } catch {
+                do { try gate.confined(scope, shaping: true) { try db.execute(sql: "DROP \(kind) IF EXISTS main.\"\(o.name)\"") } } catch {
                     throw gate.failure(error, in: scope, line: stmt.line, statement: stmt.sql)
                 }
             }
