@@ -11,7 +11,7 @@ import Glibc
 /// For a whole projection session the gate is that connection's authorizer
 /// (`sqlite3_set_authorizer`) and progress handler. The engine's own statements run with the
 /// gate open; a definition's statements are prepared *and stepped* inside
-/// ``confined(_:_:)``, where every action SQLite reports is checked against the definition's
+/// ``confined(_:shaping:_:)``, where every action SQLite reports is checked against the definition's
 /// ``Scope``. SQLite authorizes when it prepares, and re-prepares an expired statement inside
 /// `sqlite3_step`, which also runs confined: a re-prepare cannot escape.
 ///
@@ -29,7 +29,7 @@ import Glibc
 /// ## Topics
 /// - ``session(db:definitions:logSchema:budget:_:)``
 /// - ``Scope``
-/// - ``confined(_:_:)``
+/// - ``confined(_:shaping:_:)``
 /// - ``setUp(_:db:)``
 /// - ``failure(_:in:line:statement:during:)``
 final class Gate {
@@ -98,7 +98,7 @@ final class Gate {
     private var scopes: [String: Scope] = [:]
     private var current: Scope?
     private var enteredAt: UInt64 = 0
-    /// The first action refused since the last ``confined(_:_:)`` began.
+    /// The first action refused since the last ``confined(_:shaping:_:)`` began.
     private(set) var refusal: String?
     /// The scope whose budget ran out.
     private var overran: Scope?
