@@ -147,6 +147,7 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
                   setup: "CREATE VIEW shadow AS SELECT 1 AS key;",
                   handler: "DROP VIEW IF EXISTS shadow;\nCREATE VIEW shadow AS SELECT key FROM person_keys;\nINSERT INTO loot SELECT key FROM shadow;",
                   says: "may not drop shadow from a handler", line: 6),
+        Forbidden("copy the whole file elsewhere", setup: "VACUUM INTO 'stolen.db';", says: "VACUUM", line: 4),
         Forbidden("list a ledger table's columns", setup: "CREATE TABLE cols AS SELECT name FROM pragma_table_info('person_keys');",
                   says: "may not run PRAGMA table_info(person_keys)", line: 4),
         Forbidden("make SQLite's sqlite_sequence", setup: "CREATE TABLE counted (n INTEGER PRIMARY KEY AUTOINCREMENT);",
