@@ -101,3 +101,20 @@ enum Schema {
         ALTER TABLE projection_state ADD COLUMN digest_seq INTEGER;
         """
 }
+
+extension Ledger {
+    /// Every table, index and trigger the migrations create, read back from an empty ledger
+    /// migrated in memory: the objects no read model may own (the projection engine's gate
+    /// reserves them, with whatever else the file holds on those tables).
+    public static let schemaObjects: [(type: String, name: String, table: String)] = {
+        do {
+            let queue = try DatabaseQueue()
+            try Schema.migrator.migrate(queue)
+            return try queue.read { db in
+                try Row.fetchAll(db, sql: "SELECT type, name, tbl_name FROM sqlite_master").map { ($0[0], $0[1], $0[2]) }
+            }
+        } catch {
+            return []
+        }
+    }()
+}

@@ -28,18 +28,24 @@ enum Parameter: Equatable {
 final class CompiledProjection {
     let definition: ProjectionDefinition
     let handlers: [EventType: [(statement: Statement, plan: [Parameter], line: Int)]]
+    /// The session's gate and this definition's place in it: handlers are prepared and run confined.
+    let gate: Gate
+    let scope: Gate.Scope
 
     var name: String { definition.name }
 
-    init(_ definition: ProjectionDefinition, db: Database) throws(DefinitionError) {
+    init(_ definition: ProjectionDefinition, db: Database, gate: Gate) throws {
         self.definition = definition
+        self.gate = gate
+        let scope = try gate.scope(for: definition)
+        self.scope = scope
         var handlers: [EventType: [(statement: Statement, plan: [Parameter], line: Int)]] = [:]
         for (type, statements) in definition.handlers {
             let fields = Set(type.fields.map(\.name))
             for stmt in statements {
                 let prepared: Statement
-                do { prepared = try db.makeStatement(sql: stmt.sql) } catch {
-                    throw DefinitionError(file: definition.source, line: stmt.line, statement: stmt.sql, message: Self.message(error))
+                do { prepared = try gate.confined(scope) { try db.makeStatement(sql: stmt.sql) } } catch {
+                    throw gate.failure(error, in: scope, line: stmt.line, statement: stmt.sql)
                 }
                 let s = prepared.sqliteStatement
                 var plan: [Parameter] = []
@@ -73,7 +79,12 @@ final class CompiledProjection {
 
     /// Names of the tables, views, indexes and triggers the setup creates, in order.
     static func objects(of definition: ProjectionDefinition) -> [(kind: String, name: String)] {
-        definition.setup.compactMap { stmt in
+        declarations(of: definition).map(\.object)
+    }
+
+    /// Each object the setup declares, with the statement that declares it.
+    static func declarations(of definition: ProjectionDefinition) -> [(statement: ProjectionDefinition.Statement, object: (kind: String, name: String))] {
+        definition.setup.compactMap { stmt -> (statement: ProjectionDefinition.Statement, object: (kind: String, name: String))? in
             var words = stmt.sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "(" }).map { $0.uppercased() == $0.lowercased() ? String($0) : String($0) }
             guard words.first?.uppercased() == "CREATE" else { return nil }
             words.removeFirst()
@@ -84,7 +95,7 @@ final class CompiledProjection {
             guard var name = words.first else { return nil }
             name = name.trimmingCharacters()
             if let q = name.first, q == "\"" || q == "`" || q == "[" { name = String(name.dropFirst().dropLast()) }
-            return (kind, name)
+            return (stmt, (kind, name))
         }
     }
 }

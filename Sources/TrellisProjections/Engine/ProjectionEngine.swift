@@ -40,6 +40,15 @@ public struct ProjectionStatus: Sendable, Equatable {
 public final class ProjectionEngine {
     public let ledger: Ledger
     public let definitions: [ProjectionDefinition]
+    /// Seconds of run time each user definition may use per catch-up or rebuild (the gate
+    /// stops it past that; built-ins are exempt): ``defaultBudget`` unless given.
+    public let budget: Double
+
+    /// 60 s, or `$TRELLIS_PROJECTION_BUDGET` seconds.
+    public static var defaultBudget: Double {
+        if let v = getenv("TRELLIS_PROJECTION_BUDGET").flatMap({ String(validatingCString: $0) }).flatMap(Double.init), v > 0 { return v }
+        return 60
+    }
 
     /// Tables of the ledger itself, which no projection may own.
     static let reserved: Set<String> = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys",
@@ -51,8 +60,9 @@ public final class ProjectionEngine {
     }
 
     /// `extra`: the user's own definitions (`--projection FILE.sql`), after the built-ins.
-    public init(ledger: Ledger, extra: [ProjectionDefinition] = []) throws(DefinitionError) {
+    public init(ledger: Ledger, extra: [ProjectionDefinition] = [], budget: Double? = nil) throws(DefinitionError) {
         self.ledger = ledger
+        self.budget = budget ?? Self.defaultBudget
         var all = Self.builtIns
         var owners: [String: String] = [:]
         for d in all { for o in CompiledProjection.objects(of: d) { owners[o.name] = d.name } }
@@ -79,7 +89,7 @@ public final class ProjectionEngine {
     /// Brings every read model up to the head of the log. Returns the names rebuilt.
     @discardableResult
     public func catchUp(progress: ((Int64, Int64) -> Void)? = nil) throws -> [String] {
-        try write { db in try self.catchUp(db: db, force: [], progress: progress) }
+        try write { db, gate in try self.catchUp(db: db, gate: gate, force: [], progress: progress) }
     }
 
     /// Rebuilds the named read models (all when empty) from seq 1.
@@ -88,19 +98,22 @@ public final class ProjectionEngine {
             throw ProjectionError.unknown(n, known: definitions.map(\.name))
         }
         let force = Set(names.isEmpty ? definitions.map(\.name) : names)
-        try write { db in _ = try self.catchUp(db: db, force: force, progress: progress) }
+        try write { db, gate in _ = try self.catchUp(db: db, gate: gate, force: force, progress: progress) }
     }
 
-    private func write<T>(_ body: @escaping (Database) throws -> T) throws -> T {
+    /// One write transaction with the definitions behind the gate (``Gate``).
+    private func write<T>(_ body: @escaping (Database, Gate) throws -> T) throws -> T {
         do {
             var result: T?
             try ledger.database.writeWithoutTransaction { db in
                 // A rebuild touches every page of the read models; a 64 MB page cache keeps it
                 // from spilling dirty pages to the WAL mid-transaction (RSS stays < 150 MB).
                 try db.execute(sql: "PRAGMA cache_size = -65536")
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
+                try Gate.session(db: db, definitions: self.definitions, budget: self.budget) { gate in
+                    try db.inTransaction(.immediate) {
+                        result = try body(db, gate)
+                        return .commit
+                    }
                 }
             }
             guard let result else { throw ProjectionError.internalError("no result") }
@@ -120,7 +133,7 @@ public final class ProjectionEngine {
         return out
     }
 
-    private func catchUp(db: Database, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
+    private func catchUp(db: Database, gate: Gate, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
         let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
         let states = try states(db)
         let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM retractions"))
@@ -157,14 +170,14 @@ public final class ProjectionEngine {
             }
         }
         guard !plan.isEmpty else { return [] }
-        for (d, after) in plan where after == 0 { try recreate(d, db: db) }
+        for (d, after) in plan where after == 0 { try recreate(d, db: db, gate: gate) }
         // Built-ins replay together; each user definition on its own, so a broken one
         // fails alone and names itself.
         let builtInNames = Set(Self.builtIns.map(\.name))
         let window = EventWindow(through: head, retracted: retracted, occurredBy: nil)
         let groups = [plan.filter { builtInNames.contains($0.0.name) }] + plan.filter { !builtInNames.contains($0.0.name) }.map { [$0] }
         for group in groups where !group.isEmpty {
-            let compiled = try group.map { (try CompiledProjection($0.0, db: db), $0.after) }
+            let compiled = try group.map { (try CompiledProjection($0.0, db: db, gate: gate), $0.after) }
             try Replay.run(compiled.map { (projection: $0.0, after: $0.1) }, window: window, db: db) { progress?($0, head) }
         }
         let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
@@ -181,19 +194,19 @@ public final class ProjectionEngine {
         return rebuilt
     }
 
-    /// Drops what the definition owns and runs its setup again.
-    private func recreate(_ d: ProjectionDefinition, db: Database) throws {
-        for o in CompiledProjection.objects(of: d).reversed() {
+    /// Drops what the definition owns and runs its setup again, both behind the gate: the
+    /// engine never drops what is not the definition's own.
+    private func recreate(_ d: ProjectionDefinition, db: Database, gate: Gate) throws {
+        let scope = try gate.scope(for: d)
+        for (stmt, o) in CompiledProjection.declarations(of: d).reversed() {
             // Drop what is there under that name, whatever an earlier definition made it.
-            if let kind = try String.fetchOne(db, sql: "SELECT type FROM sqlite_master WHERE name = ? AND type IN ('table', 'view', 'index', 'trigger')", arguments: [o.name]) {
-                try db.execute(sql: "DROP \(kind) IF EXISTS \"\(o.name)\"")
+            if let kind = try String.fetchOne(db, sql: "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view', 'index', 'trigger')", arguments: [o.name]) {
+                do { try gate.confined(scope, shaping: true) { try db.execute(sql: "DROP \(kind) IF EXISTS main.\"\(o.name)\"") } } catch {
+                    throw gate.failure(error, in: scope, line: stmt.line, statement: stmt.sql)
+                }
             }
         }
-        for stmt in d.setup {
-            do { try db.execute(sql: stmt.sql) } catch {
-                throw DefinitionError(file: d.source, line: stmt.line, statement: stmt.sql, message: CompiledProjection.message(error))
-            }
-        }
+        try gate.setUp(d, db: db)
     }
 
     // MARK: - Status and digests

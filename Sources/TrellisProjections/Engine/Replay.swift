@@ -51,11 +51,12 @@ enum Replay {
             for target in targets where seq > target.after {
                 guard let statements = target.projection.handlers[type] else { continue }
                 for h in statements {
+                    let p = target.projection
                     do {
-                        try execute(h.statement, plan: h.plan, envelope: envelope, data: data, db: db)
+                        try p.gate.confined(p.scope) { try execute(h.statement, plan: h.plan, envelope: envelope, data: data, db: db) }
                     } catch {
-                        throw DefinitionError(file: target.projection.definition.source, line: h.line, statement: h.statement.sql,
-                                              message: "failed on event seq \(seq) (\(typeName)): " + CompiledProjection.message(error))
+                        throw p.gate.failure(error, in: p.scope, line: h.line, statement: h.statement.sql,
+                                             during: "failed on event seq \(seq) (\(typeName)): ")
                     }
                 }
             }

@@ -61,21 +61,20 @@ extension ProjectionEngine {
         let snapshot = Snapshot(path: path, database: queue, throughSeq: through)
         let ledgerPath = ledger.path
         let definitions = self.definitions
+        let budget = self.budget
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS ledger", arguments: [ledgerPath])
-            try db.inTransaction {
-                let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM ledger.retractions WHERE retraction_seq <= ?", arguments: [through]))
-                for d in definitions {
-                    for stmt in d.setup {
-                        do { try db.execute(sql: stmt.sql) } catch {
-                            throw DefinitionError(file: d.source, line: stmt.line, statement: stmt.sql, message: CompiledProjection.message(error))
-                        }
-                    }
+            // The engine attached the ledger; the definitions, behind the gate, read only its
+            // events' public columns and write only their own tables in the snapshot.
+            try Gate.session(db: db, definitions: definitions, logSchema: "ledger", budget: budget) { gate in
+                try db.inTransaction {
+                    let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM ledger.retractions WHERE retraction_seq <= ?", arguments: [through]))
+                    for d in definitions { try gate.setUp(d, db: db) }
+                    let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db, gate: gate), after: Int64(0)) }
+                    let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)
+                    try Replay.run(compiled, window: window, db: db) { progress?($0, through) }
+                    return .commit
                 }
-                let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db), after: Int64(0)) }
-                let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)
-                try Replay.run(compiled, window: window, db: db) { progress?($0, through) }
-                return .commit
             }
             try db.execute(sql: "DETACH DATABASE ledger")
         }
