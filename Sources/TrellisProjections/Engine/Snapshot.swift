@@ -42,6 +42,14 @@ extension ProjectionEngine {
             guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("bad --as-of \(t)") }
             return m
         }
+        return try build(through: through, occurredBy: occurredBy, progress: progress)
+    }
+
+    /// Builds every definition from the log's events through `through` (optionally only those
+    /// that occurred by `occurredBy`), skipping the events retracted by an `EventRetracted` at
+    /// or before `through` — read from the log, not from the `retractions` table. With every
+    /// event through a read model's checkpoint, this is what catch-up must have built there.
+    func build(through: Int64, occurredBy: Int64?, progress: ((Int64, Int64) -> Void)? = nil) throws -> Snapshot {
         var template = Array(((getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp") + "/trellis-snapshot-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
         guard fd >= 0 else { throw ProjectionError.internalError("cannot create a temporary file: \(String(cString: strerror(errno)))") }
@@ -52,14 +60,18 @@ extension ProjectionEngine {
             // A throw-away file: durability buys nothing here.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
         }
-        let queue = try DatabaseQueue(path: path, configuration: config)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
+            unlink(path)
+            throw error
+        }
         let snapshot = Snapshot(path: path, database: queue, throughSeq: through)
         let ledgerPath = ledger.path
         let definitions = self.definitions
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "ATTACH DATABASE ? AS ledger", arguments: [ledgerPath])
             try db.inTransaction {
-                let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM ledger.retractions WHERE retraction_seq <= ?", arguments: [through]))
+                let retracted = Set(try Ledger.retractionsInLog(db, schema: "ledger", through: through).map(\.target))
                 for d in definitions {
                     for stmt in d.setup {
                         do { try db.execute(sql: stmt.sql) } catch {
