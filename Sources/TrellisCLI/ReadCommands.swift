@@ -55,6 +55,8 @@ struct VerifyCommand: ParsableCommand {
     @Flag(help: "Only the hash chain and the append-only triggers (quick): not the derived state.")
     var chainOnly = false
 
+    @OptionGroup var projections: ProjectionOptions
+
     func run() throws {
         if let archive { try ArchiveCommands.verify(path: archive); return }
         let l = try ledger.open()
@@ -70,7 +72,7 @@ struct VerifyCommand: ParsableCommand {
             Console.out("broken: the log's append-only protection was removed (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
             throw ExitCode(1)
         }
-        if !chainOnly { try DerivedStateCheck.run(l, chain: report); return }
+        if !chainOnly { try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l)); return }
         Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
     }
 }

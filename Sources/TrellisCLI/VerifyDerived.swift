@@ -5,12 +5,12 @@ import TrellisProjections
 /// The part of `trellis verify` after the chain: every piece of derived state against the log.
 enum DerivedStateCheck {
     /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
-    static func run(_ ledger: Ledger, chain: VerifyReport) throws {
+    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine) throws {
         let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
         let bar = ProgressBar("checking derived state")
         let (report, models) = try Failure.guarded {
             let report = try ledger.verifyDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-            let models = try ProjectionEngine(ledger: ledger).checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
+            let models = try engine.checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
             return (report, models)
         }
         bar.finish()
@@ -33,6 +33,8 @@ enum DerivedStateCheck {
         var notes: [String] = []
         if notBuilt > 0 { notes.append("\(notBuilt) not built") }
         if other > 0 { notes.append("\(other) built by another definition, rebuilt on the next read") }
+        let unknown = models.filter { $0.state == .definitionNotGiven }.map(\.name)
+        if !unknown.isEmpty { notes.append("not checked: \(unknown.joined(separator: ", ")), whose definition was not given (--projection FILE.sql)") }
         Console.out("ok: \(head)")
         Console.out("derived state: " + checked.joined(separator: ", ") + ": consistent" + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"))
     }

@@ -104,13 +104,18 @@ import TrellisLedger
         let dir = try ledgerDir()
         defer { dir.remove() }
         let honest = try digests(dir.ledgerPath)
-        // seq 9 is MeetingHeld m1: marking it retracted would drop the meeting from every figure.
-        try sql(dir.ledgerPath, "INSERT INTO retractions VALUES (9, 99999999)")
-        expectBroken(try verify(dir.ledgerPath), "retractions: seq 9 marked retracted by 99999999, but no EventRetracted says so")
+        // seq 10 is oak's register at m1: marking it retracted would drop it from every figure.
+        try sql(dir.ledgerPath, "INSERT INTO retractions VALUES (10, 99999999)")
+        expectBroken(try verify(dir.ledgerPath), "retractions: seq 10 marked retracted by 99999999, but no EventRetracted says so")
         #expect(try verify(dir.ledgerPath, "--chain-only").status == 0, "the chain alone cannot see it")
         // Catch-up and rebuilds take retractions from the log: the meeting stays.
         #expect(try runTrellis(["projections", "rebuild", "--db", dir.ledgerPath]).status == 0)
         #expect(try digests(dir.ledgerPath) == honest)
+        // The audit shows retractions as the log has them: the real one, not the forged one.
+        let audit = try runTrellis(["audit", "--db", dir.ledgerPath, "oak", "--format", "json"])
+        #expect(audit.status == 0, "\(audit)")
+        #expect(audit.stdout.replacingOccurrences(of: " ", with: "").contains("\"retracted_by_seq\":14"), "\(audit)")
+        #expect(!audit.stdout.contains("99999999"), "\(audit)")
     }
 
     @Test func aDeletedRuleRowLettingADuplicateInIsARuleViolationInTheLog() throws {
@@ -192,6 +197,31 @@ import TrellisLedger
         #expect(v.status == 0, "\(v)")
         let m = try runTrellis(["log", "--db", dir.ledgerPath, "--type", "MeetingHeld", "--format", "ndjson"])
         #expect(m.stdout.contains("\"m3\""))
+    }
+
+    @Test func aUserReadModelIsCheckedWhenItsDefinitionIsGiven() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        let def = try dir.write("present.sql", """
+            -- projection: present_count
+            -- Present registers per organisation.
+            -- tables
+            CREATE TABLE present_count (org_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
+            -- on AttendanceRecorded
+            INSERT INTO present_count (org_id, n) SELECT :org_id, 0 WHERE :status = 'present' ON CONFLICT (org_id) DO NOTHING;
+            UPDATE present_count SET n = n + 1 WHERE org_id = :org_id AND :status = 'present';
+
+            """)
+        let built = try runTrellis(["projections", "digest", "--db", dir.ledgerPath, "--projection", def])
+        #expect(built.status == 0, "\(built)")
+        let without = try verify(dir.ledgerPath)
+        #expect(without.status == 0, "\(without)")
+        #expect(without.stdout.contains("not checked: present_count"), "\(without)")
+        let with = try verify(dir.ledgerPath, "--projection", def)
+        #expect(with.status == 0, "\(with)")
+        #expect(with.stdout.contains("10 read models: consistent"), "\(with)")
+        try sql(dir.ledgerPath, "UPDATE present_count SET n = n + 1")
+        expectBroken(try verify(dir.ledgerPath, "--projection", def), "read model present_count", "table present_count differs")
     }
 
     @Test func noOpTriggersUnderTheRightNamesAndExtraTriggersAreCaught() throws {

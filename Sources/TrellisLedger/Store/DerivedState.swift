@@ -45,7 +45,7 @@ final class ScratchFile {
         let dir = getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
         var template = Array((dir + "/\(prefix)-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
-        guard fd >= 0 else { throw LedgerError.database("cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw LedgerError.storage(path: dir, reason: "cannot create a temporary file there (\(String(cString: strerror(errno)))); set TMPDIR to a writable directory") }
         close(fd)
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var config = Configuration()
@@ -121,8 +121,8 @@ extension Ledger {
         let scratch: ScratchFile
         do { scratch = try ScratchFile(prefix: "trellis-verify") } catch { throw Ledger.translate(error, path: path) }
         defer { scratch.remove() }
+        do { try Schema.migrator.migrate(scratch.queue) } catch { throw Ledger.translate(error, path: scratch.path) }
         do {
-            try Schema.migrator.migrate(scratch.queue)
             let copy = Ledger(path: scratch.path, queue: scratch.queue)
             return try queue.read { db in
                 let head = try Ledger.head(db).seq

@@ -11,6 +11,8 @@ public struct ReadModelVerdict: Sendable, Equatable {
         case notBuilt
         /// Built by another version of its definition: the next read rebuilds it (not an error).
         case otherDefinition
+        /// Built in this file by a definition this engine was not given (`--projection`): not compared.
+        case definitionNotGiven
         /// Its checkpoint is not within the log (reported with the ledger's derived state).
         case checkpointOutsideLog
         /// Differs from the rebuild: what differs.
@@ -77,7 +79,9 @@ extension ProjectionEngine {
                 }
             }
         }
+        let known = Set(definitions.map(\.name))
         return definitions.compactMap { verdicts[$0.name] }
+            + states.keys.filter { !known.contains($0) }.sorted().map { ReadModelVerdict(name: $0, checkpoint: states[$0]?.checkpoint, state: .definitionNotGiven) }
     }
 
     /// Each owned table's digest, sorted by name; nil for a table that is not there.
