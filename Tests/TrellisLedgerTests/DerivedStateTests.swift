@@ -96,6 +96,13 @@ import TrellisLedger
         let c = try verify(copy)
         #expect(c.status == 0, "\(c)")
         #expect(c.stdout.contains("not built"), "a copy whose read models were never built says so: \(c)")
+        // A study file whose read models show the world as of a past day: compared with such a rebuild.
+        let study = dir.file("study.db")
+        let r = try runTrellis(["replay", archive, "--out", study, "--as-of", "2023-03-01"])
+        #expect(r.status == 0, "\(r)")
+        let s = try verify(study)
+        #expect(s.status == 0, "\(s)")
+        #expect(s.stdout.contains("9 read models: consistent"), "\(s)")
     }
 
     // MARK: Tampered derived state is named

@@ -38,8 +38,11 @@ extension ProjectionEngine {
     /// indexes and triggers (a trigger added to a read-model table would rewrite its rows).
     public func checkReadModels(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
         let definitions = self.definitions
-        let (head, states, seen): (Int64, [String: State], [String: Seen]) = try ledger.database.read { db in
+        let (head, states, seen, asOf): (Int64, [String: State], [String: Seen], String?) = try ledger.database.read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+            // A study file built with `replay --as-of T` holds read models of the events that
+            // occurred by T (recorded in its study_meta): they are compared with such a rebuild.
+            let asOf = try db.tableExists("study_meta") ? String.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'as_of'") : nil
             var states: [String: State] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
                 states[row[0]] = State(digest: row[1], checkpoint: row[2])
@@ -49,7 +52,11 @@ extension ProjectionEngine {
                 guard let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0, s.checkpoint <= head else { continue }
                 seen[d.name] = Seen(checkpoint: s.checkpoint, tables: try Self.tableDigests(of: d, db: db), schema: try Self.schema(of: d, db: db))
             }
-            return (head, states, seen)
+            return (head, states, seen, asOf)
+        }
+        let occurredBy = try asOf.map { t throws -> Int64 in
+            guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("study_meta.as_of \(t) is not a date or date-time") }
+            return m
         }
         var verdicts: [String: ReadModelVerdict] = [:]
         for d in definitions {
@@ -62,7 +69,7 @@ extension ProjectionEngine {
         }
         // One rebuild per distinct checkpoint (usually one: the built-ins catch up together).
         for checkpoint in Set(seen.values.map(\.checkpoint)).sorted() {
-            let snapshot = try build(through: checkpoint, occurredBy: nil, progress: progress)
+            let snapshot = try build(through: checkpoint, occurredBy: occurredBy, progress: progress)
             try snapshot.database.read { sdb in
                 for d in definitions {
                     guard let mine = seen[d.name], mine.checkpoint == checkpoint else { continue }
@@ -70,7 +77,8 @@ extension ProjectionEngine {
                     let expectedSchema = try Self.schema(of: d, db: sdb)
                     var state = ReadModelVerdict.State.consistent
                     if let (e, f) = zip(expected, mine.tables).first(where: { $0.0.digest != $0.1.digest }) {
-                        state = .differs(f.digest == nil ? "its table \(e.name) is missing" : "table \(e.name) differs from a rebuild through seq \(checkpoint)")
+                        state = .differs(f.digest == nil ? "its table \(e.name) is missing"
+                                         : "table \(e.name) differs from a rebuild through seq \(checkpoint)" + (asOf.map { " as of \($0)" } ?? ""))
                     } else if expectedSchema != mine.schema {
                         let extra = mine.schema.first { !expectedSchema.contains($0) }
                         state = .differs("its schema differs from the definition's" + (extra.map { " (not in the definition: \($0.prefix(120)))" } ?? ""))
