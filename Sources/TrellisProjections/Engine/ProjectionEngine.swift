@@ -275,19 +275,36 @@ public final class ProjectionEngine {
         let s = stmt.sqliteStatement
         let columns = (0..<sqlite3_column_count(s)).map { String(cString: sqlite3_column_name(s, $0)) }
         var rows: [[UInt8]] = []
+        let count = Int32(columns.count)
         while try Raw.step(s, db) {
-            var values: [JSONValue] = []
-            for i in 0..<Int32(columns.count) {
+            // The row as a canonical JSON array, written directly (the same bytes as
+            // CanonicalJSON of the values, without building them).
+            var row: [UInt8] = [UInt8(ascii: "[")]
+            for i in 0..<count {
+                if i > 0 { row.append(UInt8(ascii: ",")) }
                 switch sqlite3_column_type(s, i) {
-                case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(s, i)))
+                case SQLITE_INTEGER: CanonicalJSON.writeInt(sqlite3_column_int64(s, i), into: &row)
                 case SQLITE_FLOAT:
-                    values.append(.object(JSONObject([("real", .string(formatReal(sqlite3_column_double(s, i))))])))
-                case SQLITE_TEXT: values.append(.string(Raw.string(s, i) ?? ""))
-                case SQLITE_BLOB: values.append(.object(JSONObject([("hex", .string(Hex.encode(Raw.column(s, i).map { Array($0) } ?? [])))])))
-                default: values.append(.null)
+                    row.append(contentsOf: #"{"real":"#.utf8)
+                    CanonicalJSON.writeString(formatReal(sqlite3_column_double(s, i)), into: &row)
+                    row.append(UInt8(ascii: "}"))
+                case SQLITE_TEXT:
+                    let text = Raw.column(s, i) ?? UnsafeBufferPointer(start: nil, count: 0)
+                    // ASCII as it is; anything else through String, which repairs invalid UTF-8 as before.
+                    if text.allSatisfy({ $0 < 0x80 }) {
+                        CanonicalJSON.writeString(utf8: text, into: &row)
+                    } else {
+                        CanonicalJSON.writeString(String(decoding: text, as: UTF8.self), into: &row)
+                    }
+                case SQLITE_BLOB:
+                    row.append(contentsOf: #"{"hex":"#.utf8)
+                    CanonicalJSON.writeString(Hex.encode(Raw.column(s, i).map { Array($0) } ?? []), into: &row)
+                    row.append(UInt8(ascii: "}"))
+                default: row.append(contentsOf: "null".utf8)
                 }
             }
-            rows.append(CanonicalJSON.bytes(.array(values)))
+            row.append(UInt8(ascii: "]"))
+            rows.append(row)
         }
         sqlite3_reset(s)
         rows.sort { $0.lexicographicallyPrecedes($1) }
