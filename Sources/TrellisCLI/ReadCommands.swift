@@ -41,10 +41,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Recompute the hash chain and every piece of derived state: exit 0 if all agree with the log, 1 naming what differs.",
         discussion: """
-            Publish the head hash it prints (in a board paper, say): anyone can later check that the log still leads to it.
-            Besides the chain, the log is replayed into a scratch file (every event re-checked against the append rules) and
-            the rule tables, retractions, person keys, triggers, checkpoints and read models are compared with what it implies.
-            --chain-only does the quick check: the chain and the triggers.
+            Publish the head hash it prints (in a board paper, say): anyone can later check that the log still leads to it. \
+            Besides the chain, the log is replayed into a scratch file in $TMPDIR (every event re-checked against the append \
+            rules) and the rule tables, retractions, person keys, triggers, checkpoints and read models are compared with \
+            what it implies. --chain-only does the quick check: the chain and the triggers.
             """)
 
     @OptionGroup var ledger: LedgerOptions

@@ -9,9 +9,15 @@ enum DerivedStateCheck {
         let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
         let bar = ProgressBar("checking derived state")
         let (report, models) = try Failure.guarded {
-            let report = try ledger.verifyDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-            let models = try engine.checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
-            return (report, models)
+            do {
+                let report = try ledger.verifyDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+                let models = try engine.checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
+                return (report, models)
+            } catch let e as ScratchFailure {
+                bar.finish()
+                Console.err("trellis: \(e)")
+                throw ExitCode(74)
+            }
         }
         bar.finish()
         var findings = report.findings

@@ -74,6 +74,23 @@ import TrellisLedger
         #expect(try verify(dir.ledgerPath, "--chain-only").stdout.split(separator: "\n").count == 1)
     }
 
+    /// The scratch copies live in $TMPDIR and are gone afterwards, after a difference too;
+    /// without room for them verify says so (exit 74) rather than passing.
+    @Test func scratchFilesAreRemovedAndAMissingTmpdirIsAStorageError() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        let tmp = dir.file("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath], env: ["TMPDIR": tmp]).status == 0)
+        try sql(dir.ledgerPath, "INSERT INTO retractions VALUES (10, 99999999)")
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath], env: ["TMPDIR": tmp]).status == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: tmp).isEmpty)
+        let v = try runTrellis(["verify", "--db", dir.ledgerPath], env: ["TMPDIR": dir.file("no-such-dir")])
+        #expect(v.status == 74, "\(v)")
+        #expect(v.stderr.contains("could not build the scratch copy verify compares with at \(dir.file("no-such-dir"))"), "\(v)")
+        #expect(!v.stdout.contains("ok:"), "\(v)")
+    }
+
     @Test func aGeneratedRegionAndItsArchiveImportVerify() throws {
         let dir = try ScratchDir("derived")
         defer { dir.remove() }

@@ -35,6 +35,16 @@ public struct DerivedStateReport: Sendable, Equatable {
     public var checked: [String]
 }
 
+/// The scratch copy verify builds in `$TMPDIR` could not be made or written (exit 74): the
+/// ledger itself is untouched.
+public struct ScratchFailure: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String {
+        "could not build the scratch copy verify compares with at \(path): \(reason) (set TMPDIR to a directory with room); the ledger was not touched"
+    }
+}
+
 /// A temporary SQLite file for a throw-away build (journal off, synchronous off), deleted by
 /// ``remove()`` — callers `defer` it, so it goes on error too.
 final class ScratchFile {
@@ -45,7 +55,7 @@ final class ScratchFile {
         let dir = getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
         var template = Array((dir + "/\(prefix)-XXXXXX").utf8CString)
         let fd = mkstemp(&template)
-        guard fd >= 0 else { throw LedgerError.storage(path: dir, reason: "cannot create a temporary file there (\(String(cString: strerror(errno)))); set TMPDIR to a writable directory") }
+        guard fd >= 0 else { throw ScratchFailure(path: dir, reason: String(cString: strerror(errno))) }
         close(fd)
         path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         var config = Configuration()
@@ -119,9 +129,19 @@ extension Ledger {
     /// agree with a log the rules do not accept).
     public func verifyDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> DerivedStateReport {
         let scratch: ScratchFile
-        do { scratch = try ScratchFile(prefix: "trellis-verify") } catch { throw Ledger.translate(error, path: path) }
+        do { scratch = try ScratchFile(prefix: "trellis-verify") } catch let e as ScratchFailure { throw e } catch {
+            throw ScratchFailure(path: Ledger.temporaryDirectory(), reason: "\(Ledger.translate(error, path: ""))")
+        }
         defer { scratch.remove() }
-        do { try Schema.migrator.migrate(scratch.queue) } catch { throw Ledger.translate(error, path: scratch.path) }
+        func failed(_ error: any Error) -> ScratchFailure {
+            let reason: String
+            switch Ledger.translate(error, path: scratch.path) {
+            case .storage(_, let r), .cannotOpen(_, let r), .corrupt(_, let r): reason = r
+            case let other: reason = "\(other)"
+            }
+            return ScratchFailure(path: scratch.path, reason: reason)
+        }
+        do { try Schema.migrator.migrate(scratch.queue) } catch { throw failed(error) }
         do {
             let copy = Ledger(path: scratch.path, queue: scratch.queue)
             return try queue.read { db in
@@ -149,10 +169,19 @@ extension Ledger {
                 return DerivedStateReport(headSeq: head, findings: findings, checked: checked)
             }
         } catch let e as LedgerError {
+            // Errors of the scratch copy name its path: they are not the ledger's.
+            switch e {
+            case .storage(let p, _), .cannotOpen(let p, _), .corrupt(let p, _): if p == scratch.path { throw failed(e) }
+            default: break
+            }
             throw e
         } catch {
             throw Ledger.translate(error, path: path)
         }
+    }
+
+    private static func temporaryDirectory() -> String {
+        getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
     }
 
     /// Streams the log through the archive import path into `copy` (rules checked, effects
