@@ -129,6 +129,16 @@ t0 = now()
 try engine.catchUp()
 let catchUpMs = (now() - t0) * 1000
 
+// 5b. Full verify's derived-state check: the log replayed through the rules into a scratch
+//     ledger and the rule tables compared, then every read model against a scratch rebuild.
+t0 = now()
+let derived = try ledger.verifyDerivedState()
+let derivedSeconds = now() - t0
+t0 = now()
+let models = try engine.checkReadModels()
+let modelsSeconds = now() - t0
+let derivedOK = derived.findings.isEmpty && models.allSatisfy { $0.state == .consistent }
+
 let ledgerBytes = fileSize(ledgerPath) + fileSize(ledgerPath + "-wal")
 func rate(_ count: Int, _ s: Double) -> String { String(Int(Double(count) / s / 1000)) + " k/s" }
 func ratio(_ a: Double, _ b: Double) -> String { String(Double(Int(a / b * 100)) / 100) }
@@ -139,6 +149,7 @@ print("""
     verify      trellis \(rate(Int(report.events), verifySeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / verifySeconds, Double(scanned) / scanSeconds))× raw
     rebuild     all read models \(rate(Int(report.events), rebuildSeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / rebuildSeconds, Double(scanned) / scanSeconds))× raw   (target ≥ 1 M/s)
     catch-up    after one appended event: \(format1(catchUpMs)) ms (target < 10 ms)
+    derived     rule tables, keys, checkpoints \(rate(Int(derived.headSeq), derivedSeconds)) (\(format1(derivedSeconds)) s); read models vs a rebuild \(format1(modelsSeconds)) s; full verify ≈ \(format1(verifySeconds + derivedSeconds + modelsSeconds)) s, \(derivedOK ? "consistent" : "DIFFERS")
     peak RSS    \(Int(oursRSS)) MB after import, \(Int(rebuildRSS)) MB after rebuild (target < 150 MB)
     on disk     \(ledgerBytes / Int64(max(n, 1))) B/event (ledger, with rule tables and indexes)   \(fileSize(rawPath) / Int64(max(Int(seq), 1))) B/line (raw table)
     chain       \(report.ok ? "ok" : "BROKEN"), head \(Hex.encode(report.head).prefix(16))…  (\(scanned) raw rows, \(sink / max(scanned, 1)) B each)

@@ -42,12 +42,12 @@ extension Ledger {
         }
     }
 
-    /// Retracted seq → the seq of the retraction.
+    /// Retracted seq → the seq of the retraction, from the log's `EventRetracted` events
+    /// (not the `retractions` table, which is derived state).
     public func retractions() throws(LedgerError) -> [Int64: Int64] {
         try read { db in
             var out: [Int64: Int64] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT target_seq, retraction_seq FROM retractions")
-            while let row = try rows.next() { out[row[0]] = row[1] }
+            for r in try Ledger.retractionsInLog(db, through: Int64.max) { out[r.target] = r.retraction }
             return out
         }
     }

@@ -7,7 +7,8 @@ public struct VerifyReport: Sendable, Equatable {
     public var head: [UInt8]
     /// The first bad position and why, or nil when the log is intact.
     public var broken: (seq: Int64, why: String)?
-    /// Problems not tied to one event (the append-only triggers were dropped).
+    /// Problems not tied to one event (an append-only trigger dropped or replaced, or an extra
+    /// trigger on the ledger's own tables).
     public var warnings: [String]
 
     public var ok: Bool { broken == nil && warnings.isEmpty }
@@ -18,18 +19,13 @@ public struct VerifyReport: Sendable, Equatable {
 }
 
 extension Ledger {
-    static let expectedTriggers = ["events_no_delete", "events_no_update"]
-
     /// Recomputes every hash from seq 1 and checks that seq has no gap. Stops at the first
-    /// bad position. `progress(seq, head)` is called every 64 k events.
+    /// bad position. Also compares the triggers on the ledger's own tables, in full SQL, with
+    /// those the migrations create. `progress(seq, head)` is called every 64 k events.
     public func verify(progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
         try read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
-            var warnings: [String] = []
-            let triggers = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events' ORDER BY name")
-            for t in Ledger.expectedTriggers where !triggers.contains(t) {
-                warnings.append("the append-only trigger \(t) is missing: someone altered the schema behind Trellis's back")
-            }
+            let warnings = try Ledger.triggerProblems(db)
             let stmt = try db.makeStatement(sql: "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
             let s = stmt.sqliteStatement
             var previous = CanonicalEnvelope.genesis

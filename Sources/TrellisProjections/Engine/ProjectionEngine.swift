@@ -36,6 +36,7 @@ public struct ProjectionStatus: Sendable, Equatable {
 /// - ``rebuild(_:progress:)``
 /// - ``status()``
 /// - ``digests()``
+/// - ``checkReadModels(progress:)``
 /// - ``snapshot(knownAt:asOf:)``
 public final class ProjectionEngine {
     public let ledger: Ledger
@@ -136,44 +137,51 @@ public final class ProjectionEngine {
     private func catchUp(db: Database, gate: Gate, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
         let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
         let states = try states(db)
-        let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM retractions"))
         var plan: [(ProjectionDefinition, after: Int64)] = []
         var rebuilt: [String] = []
-        // Retractions recorded after the oldest checkpoint, with their targets' seq and type.
-        let oldest = definitions.compactMap { states[$0.name]?.checkpoint }.min() ?? head
-        var lateRetractions: [(retraction: Int64, target: Int64, type: String)] = []
-        if oldest < head {
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT r.retraction_seq, r.target_seq, (SELECT type FROM events WHERE seq = r.target_seq)
-                FROM retractions r WHERE r.retraction_seq > ?
-                """, arguments: [oldest])
-            lateRetractions = rows.map { ($0[0], $0[1], $0[2]) }
-        }
+        var incremental: [(ProjectionDefinition, checkpoint: Int64)] = []
         for d in definitions {
             let objects = CompiledProjection.objects(of: d)
             let missing = try objects.contains { try !db.tableExists($0.name) && !db.viewExists($0.name) && $0.kind != "INDEX" && $0.kind != "TRIGGER" }
-            if force.contains(d.name) || missing || states[d.name]?.digest != d.digest {
+            // A checkpoint above the head (the log's tail truncated, or set by hand) is not
+            // trusted: catching up from it would leave the events after the head out.
+            if force.contains(d.name) || missing || states[d.name]?.digest != d.digest || (states[d.name].map { $0.checkpoint > head || $0.checkpoint < 0 } ?? true) {
                 plan.append((d, 0))
                 rebuilt.append(d.name)
             } else if let state = states[d.name], state.checkpoint < head {
-                // An event this projection already applied was retracted since: rebuild it.
-                let undone = lateRetractions.contains { r in
-                    r.retraction > state.checkpoint && r.target <= state.checkpoint
-                        && (EventType(rawValue: r.type).map(d.handledTypes.contains) ?? false)
-                }
-                if undone {
-                    plan.append((d, 0))
-                    rebuilt.append(d.name)
-                } else {
-                    plan.append((d, state.checkpoint))
-                }
+                incremental.append((d, state.checkpoint))
+            }
+        }
+        // Retractions come from the log's EventRetracted events, never from the `retractions`
+        // table (derived state, which verify checks but a read does not trust). Those recorded
+        // after the oldest checkpoint are enough to see which models an undone event concerns.
+        let oldest = incremental.map(\.checkpoint).min() ?? head
+        let late = oldest < head ? try Ledger.retractionsInLog(db, after: oldest, through: head) : []
+        for (d, checkpoint) in incremental {
+            // An event this projection already applied was retracted since: rebuild it.
+            let undone = late.contains { r in
+                r.retraction > checkpoint && r.target <= checkpoint
+                    && (EventType(rawValue: r.targetType).map(d.handledTypes.contains) ?? false)
+            }
+            if undone {
+                plan.append((d, 0))
+                rebuilt.append(d.name)
+            } else {
+                plan.append((d, checkpoint))
             }
         }
         guard !plan.isEmpty else { return [] }
+        // In the definitions' (dependency) order.
+        let order = Dictionary(uniqueKeysWithValues: definitions.enumerated().map { ($1.name, $0) })
+        plan.sort { order[$0.0.name, default: 0] < order[$1.0.name, default: 0] }
         for (d, after) in plan where after == 0 { try recreate(d, db: db, gate: gate) }
         // Built-ins replay together; each user definition on its own, so a broken one
         // fails alone and names itself.
         let builtInNames = Set(Self.builtIns.map(\.name))
+        // A replay from seq `start` skips the events after it that are retracted: their
+        // retractions come after them, so those recorded after `start` are all it needs.
+        let start = plan.map(\.after).min() ?? 0
+        let retracted = Set((start == oldest ? late : try Ledger.retractionsInLog(db, after: start, through: head)).map(\.target))
         let window = EventWindow(through: head, retracted: retracted, occurredBy: nil)
         let groups = [plan.filter { builtInNames.contains($0.0.name) }] + plan.filter { !builtInNames.contains($0.0.name) }.map { [$0] }
         for group in groups where !group.isEmpty {
@@ -236,40 +244,22 @@ public final class ProjectionEngine {
         public var rows: Int64
     }
 
-    /// SHA-256 of each read model's canonical dump (catch up first for current figures).
-    ///
-    /// - Parameter recompute: hash the tables again (`trellis projections digest` does, to
-    ///   show the truth); otherwise a digest cached at the current checkpoint is reused (a
-    ///   report's provenance footer). Either way a freshly computed digest is cached.
-    public func digests(recompute: Bool = true) throws -> [Digest] {
-        let (head, computed): (Int64, [(Digest, fresh: Bool)]) = try ledger.database.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
-            var cached: [String: (digest: String, rows: Int64)] = [:]
-            if !recompute {
-                for row in try Row.fetchAll(db, sql: """
-                    SELECT name, tables_digest, tables_rows FROM projection_state
-                    WHERE tables_digest IS NOT NULL AND digest_seq = checkpoint_seq AND checkpoint_seq = ?
-                    """, arguments: [head]) {
-                    cached[row[0]] = (row[1], row[2])
-                }
-            }
-            let out = try self.definitions.map { d -> (Digest, fresh: Bool) in
-                if let c = cached[d.name] { return (Digest(name: d.name, digest: c.digest, headSeq: head, rows: c.rows), false) }
-                let (digest, rows) = try Self.digest(of: d, db: db)
-                return (Digest(name: d.name, digest: digest, headSeq: head, rows: rows), true)
-            }
-            return (head, out)
+    /// SHA-256 of each read model's canonical dump, hashed from the tables as they are now
+    /// (catch up first for current figures). Never a cached value: the v3 migration's
+    /// `tables_digest` columns are no longer read, since a digest that was not computed from
+    /// the tables it vouches for attests to nothing (an edited row would keep the old digest).
+    public func digests() throws -> [Digest] {
+        try ledger.database.read { db in try self.digests(in: db) }
+    }
+
+    /// The digests of the read models in `db` (the ledger or a snapshot), computed in the
+    /// caller's transaction: a report hashes exactly the tables it reads.
+    public func digests(in db: Database, headSeq: Int64? = nil) throws -> [Digest] {
+        let head = try headSeq ?? (Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0)
+        return try definitions.map { d in
+            let (digest, rows) = try Self.digest(of: d, db: db)
+            return Digest(name: d.name, digest: digest, headSeq: head, rows: rows)
         }
-        // Cache what was computed; a read-only ledger simply does not cache.
-        try? ledger.database.write { db in
-            for (d, fresh) in computed where fresh {
-                try db.execute(sql: """
-                    UPDATE projection_state SET tables_digest = ?, tables_rows = ?, digest_seq = checkpoint_seq
-                    WHERE name = ? AND checkpoint_seq = ?
-                    """, arguments: [d.digest, d.rows, d.name, head])
-            }
-        }
-        return computed.map(\.0)
     }
 
     /// Tables (not views: they are functions of the tables) sorted by name; each as its name, its column names, then its rows
@@ -279,34 +269,62 @@ public final class ProjectionEngine {
     static func digest(of d: ProjectionDefinition, db: Database) throws -> (String, Int64) {
         var h = SHA256()
         var total: Int64 = 0
-        let objects = CompiledProjection.objects(of: d).filter { $0.kind == "TABLE" }.map(\.name).sorted()
-        for name in objects {
-            let stmt = try db.makeStatement(sql: "SELECT * FROM \"\(name)\"")
-            let s = stmt.sqliteStatement
-            let columns = (0..<sqlite3_column_count(s)).map { String(cString: sqlite3_column_name(s, $0)) }
-            var rows: [[UInt8]] = []
-            while try Raw.step(s, db) {
-                var values: [JSONValue] = []
-                for i in 0..<Int32(columns.count) {
-                    switch sqlite3_column_type(s, i) {
-                    case SQLITE_INTEGER: values.append(.int(sqlite3_column_int64(s, i)))
-                    case SQLITE_FLOAT:
-                        values.append(.object(JSONObject([("real", .string(formatReal(sqlite3_column_double(s, i))))])))
-                    case SQLITE_TEXT: values.append(.string(Raw.string(s, i) ?? ""))
-                    case SQLITE_BLOB: values.append(.object(JSONObject([("hex", .string(Hex.encode(Raw.column(s, i).map { Array($0) } ?? [])))])))
-                    default: values.append(.null)
+        for name in tableNames(of: d) { total += try hashTable(name, into: &h, db: db) }
+        return (hex(h.finalize()), total)
+    }
+
+    /// The tables a definition owns, sorted by name.
+    static func tableNames(of d: ProjectionDefinition) -> [String] {
+        CompiledProjection.objects(of: d).filter { $0.kind == "TABLE" }.map(\.name).sorted()
+    }
+
+    static func hex(_ digest: SHA256.Digest) -> String {
+        digest.map { String($0, radix: 16).leftPadded(2) }.joined()
+    }
+
+    /// Feeds one table's canonical dump to `h`; returns its row count.
+    static func hashTable(_ name: String, into h: inout SHA256, db: Database) throws -> Int64 {
+        let stmt = try db.makeStatement(sql: "SELECT * FROM \"\(name)\"")
+        let s = stmt.sqliteStatement
+        let columns = (0..<sqlite3_column_count(s)).map { String(cString: sqlite3_column_name(s, $0)) }
+        var rows: [[UInt8]] = []
+        let count = Int32(columns.count)
+        while try Raw.step(s, db) {
+            // The row as a canonical JSON array, written directly (the same bytes as
+            // CanonicalJSON of the values, without building them).
+            var row: [UInt8] = [UInt8(ascii: "[")]
+            for i in 0..<count {
+                if i > 0 { row.append(UInt8(ascii: ",")) }
+                switch sqlite3_column_type(s, i) {
+                case SQLITE_INTEGER: CanonicalJSON.writeInt(sqlite3_column_int64(s, i), into: &row)
+                case SQLITE_FLOAT:
+                    row.append(contentsOf: #"{"real":"#.utf8)
+                    CanonicalJSON.writeString(formatReal(sqlite3_column_double(s, i)), into: &row)
+                    row.append(UInt8(ascii: "}"))
+                case SQLITE_TEXT:
+                    let text = Raw.column(s, i) ?? UnsafeBufferPointer(start: nil, count: 0)
+                    // ASCII as it is; anything else through String, which repairs invalid UTF-8 as before.
+                    if text.allSatisfy({ $0 < 0x80 }) {
+                        CanonicalJSON.writeString(utf8: text, into: &row)
+                    } else {
+                        CanonicalJSON.writeString(String(decoding: text, as: UTF8.self), into: &row)
                     }
+                case SQLITE_BLOB:
+                    row.append(contentsOf: #"{"hex":"#.utf8)
+                    CanonicalJSON.writeString(Hex.encode(Raw.column(s, i).map { Array($0) } ?? []), into: &row)
+                    row.append(UInt8(ascii: "}"))
+                default: row.append(contentsOf: "null".utf8)
                 }
-                rows.append(CanonicalJSON.bytes(.array(values)))
             }
-            sqlite3_reset(s)
-            rows.sort { $0.lexicographicallyPrecedes($1) }
-            total += Int64(rows.count)
-            h.update(data: Array((name + "\n").utf8))
-            h.update(data: CanonicalJSON.bytes(.array(columns.map(JSONValue.string))) + [0x0A])
-            for r in rows { h.update(data: r + [0x0A]) }
+            row.append(UInt8(ascii: "]"))
+            rows.append(row)
         }
-        return (h.finalize().map { String($0, radix: 16).leftPadded(2) }.joined(), total)
+        sqlite3_reset(s)
+        rows.sort { $0.lexicographicallyPrecedes($1) }
+        h.update(data: Array((name + "\n").utf8))
+        h.update(data: CanonicalJSON.bytes(.array(columns.map(JSONValue.string))) + [0x0A])
+        for r in rows { h.update(data: r + [0x0A]) }
+        return Int64(rows.count)
     }
 
     static func formatReal(_ d: Double) -> String {

@@ -42,6 +42,14 @@ extension ProjectionEngine {
             guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("bad --as-of \(t)") }
             return m
         }
+        return try build(through: through, occurredBy: occurredBy, progress: progress)
+    }
+
+    /// Builds every definition from the log's events through `through` (optionally only those
+    /// that occurred by `occurredBy`), skipping the events retracted by an `EventRetracted` at
+    /// or before `through` — read from the log, not from the `retractions` table. With every
+    /// event through a read model's checkpoint, this is what catch-up must have built there.
+    func build(through: Int64, occurredBy: Int64?, progress: ((Int64, Int64) -> Void)? = nil) throws -> Snapshot {
         // `$TMPDIR/trellis-snapshot-<pid>-XXXXXX`, removed on SIGINT/SIGTERM too; stale ones of
         // dead processes are removed here.
         let path: String
@@ -68,7 +76,7 @@ extension ProjectionEngine {
             // events' public columns and write only their own tables in the snapshot.
             try Gate.session(db: db, definitions: definitions, logSchema: "ledger", budget: budget) { gate in
                 try db.inTransaction {
-                    let retracted = Set(try Int64.fetchAll(db, sql: "SELECT target_seq FROM ledger.retractions WHERE retraction_seq <= ?", arguments: [through]))
+                    let retracted = Set(try Ledger.retractionsInLog(db, schema: "ledger", through: through).map(\.target))
                     for d in definitions { try gate.setUp(d, db: db) }
                     let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db, gate: gate), after: Int64(0)) }
                     let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)

@@ -66,12 +66,11 @@ public final class ReportSource {
     /// Every section, with the read models' digests in the provenance.
     public func summary(_ query: ReportQuery, on: Int? = nil, windowDays: Int = CoverageFigures.defaultWindowDays,
                         kinds: [TieKind] = TieKind.allCases, commandLine: String) throws -> Summary {
-        let digests = try (snapshot.map { try engine.digests(of: $0) } ?? engine.digests(recompute: false))
-            .map { Provenance.Digest(name: $0.name, digest: $0.digest) }
         return try read(query, fallbackDay: on) { db, scope in
             var p = try self.provenance(db)
             p.commandLine = commandLine
-            p.digests = digests
+            // Hashed from the tables this report reads, in the same transaction: never a cached digest.
+            p.digests = try self.engine.digests(in: db, headSeq: p.headSeq).map { Provenance.Digest(name: $0.name, digest: $0.digest) }
             return try Reports.summary(db, scope, on: on, windowDays: windowDays, kinds: kinds, provenance: p)
         }.report
     }

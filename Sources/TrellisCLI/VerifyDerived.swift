@@ -1,0 +1,47 @@
+import ArgumentParser
+import TrellisLedger
+import TrellisProjections
+
+/// The part of `trellis verify` after the chain: every piece of derived state against the log.
+enum DerivedStateCheck {
+    /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
+    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine) throws {
+        let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
+        let bar = ProgressBar("checking derived state")
+        let (report, models) = try Failure.guarded {
+            do {
+                let report = try ledger.verifyDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+                let models = try engine.checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
+                return (report, models)
+            } catch let e as ScratchFailure {
+                bar.finish()
+                Console.err("trellis: \(e)")
+                throw ExitCode(74)
+            }
+        }
+        bar.finish()
+        var findings = report.findings
+        for m in models {
+            if case .differs(let what) = m.state { findings.add("read model \(m.name) (checkpoint \(m.checkpoint ?? 0)): \(what)") }
+        }
+        if !findings.isEmpty {
+            Console.out("broken: derived state differs from what the log implies (\(head) chain correctly)")
+            for line in findings.lines { Console.out("derived state: " + line) }
+            if findings.unlisted > 0 { Console.out("derived state: … and \(findings.unlisted) more") }
+            throw ExitCode(1)
+        }
+        let compared = models.filter { $0.state == .consistent }.count
+        let notBuilt = models.filter { $0.state == .notBuilt }.count
+        let other = models.filter { $0.state == .otherDefinition }.count
+        var checked = report.checked
+        checked.insert("triggers", at: 0)
+        checked.append("\(compared) read model\(compared == 1 ? "" : "s")")
+        var notes: [String] = []
+        if notBuilt > 0 { notes.append("\(notBuilt) not built") }
+        if other > 0 { notes.append("\(other) built by another definition, rebuilt on the next read") }
+        let unknown = models.filter { $0.state == .definitionNotGiven }.map(\.name)
+        if !unknown.isEmpty { notes.append("not checked: \(unknown.joined(separator: ", ")), whose definition was not given (--projection FILE.sql)") }
+        Console.out("ok: \(head)")
+        Console.out("derived state: " + checked.joined(separator: ", ") + ": consistent" + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"))
+    }
+}

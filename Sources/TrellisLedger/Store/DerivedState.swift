@@ -1,0 +1,360 @@
+import GRDB
+import GRDBSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// Derived state checked against the log (`trellis verify`): the rule tables and `retractions`
+// are recomputed by replaying the log, in seq order, into a scratch ledger through the archive
+// import path (every event re-checked against the append rules, its effects written with its
+// own seq), then compared row by row with the ledger's; `person_keys` must not hold a key for a
+// person the log erased or never registered; checkpoints must not be above the head. The
+// triggers are compared in full by ``Ledger/verify(progress:)``.
+
+/// Problems found, one line each, capped: the first `limit` are kept and the rest counted.
+public struct Findings: Sendable, Equatable {
+    public var limit: Int
+    public private(set) var lines: [String] = []
+    public private(set) var total = 0
+    public init(limit: Int = 20) { self.limit = limit }
+    public mutating func add(_ line: String) {
+        total += 1
+        if lines.count < limit { lines.append(line) }
+    }
+    public var isEmpty: Bool { total == 0 }
+    /// How many were found beyond those listed.
+    public var unlisted: Int { total - lines.count }
+}
+
+/// What ``Ledger/verifyDerivedState(limit:progress:)`` found.
+public struct DerivedStateReport: Sendable, Equatable {
+    /// The head the check saw (the events it replayed).
+    public var headSeq: Int64
+    public var findings: Findings
+    /// What was compared, for the summary line.
+    public var checked: [String]
+}
+
+/// The scratch copy verify builds in `$TMPDIR` could not be made or written (exit 74): the
+/// ledger itself is untouched.
+public struct ScratchFailure: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var reason: String
+    public var description: String {
+        "could not build the scratch copy verify compares with at \(path): \(reason) (set TMPDIR to a directory with room); the ledger was not touched"
+    }
+}
+
+/// A temporary SQLite file for a throw-away build (journal off, synchronous off), deleted by
+/// ``remove()`` — callers `defer` it, so it goes on error too.
+final class ScratchFile {
+    let path: String
+    let queue: DatabaseQueue
+
+    init(prefix: String) throws {
+        let dir = getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
+        var template = Array((dir + "/\(prefix)-XXXXXX").utf8CString)
+        let fd = mkstemp(&template)
+        guard fd >= 0 else { throw ScratchFailure(path: dir, reason: String(cString: strerror(errno))) }
+        close(fd)
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // A throw-away file: durability buys nothing here.
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        }
+        do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    func remove() {
+        try? queue.close()
+        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+    }
+}
+
+extension Ledger {
+    /// The tables the migrations create: no trigger may be on them but the migrations' own.
+    static let ownTables = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys", "ledger_meta", "projection_state"]
+
+    /// The triggers the migrations create (name → table and full SQL), read from an in-memory
+    /// database migrated by ``Schema``: the text to compare with is the migrations' own.
+    static func migrationTriggers() throws -> [String: (table: String, sql: String)] {
+        let memory = try DatabaseQueue()
+        try Schema.migrator.migrate(memory)
+        return try memory.read { db in
+            var out: [String: (table: String, sql: String)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'") {
+                out[row[0]] = (row[1], row[2])
+            }
+            return out
+        }
+    }
+
+    /// Triggers on the ledger's own tables that differ from the migrations': missing, with
+    /// other SQL (a no-op under the same name), or extra.
+    static func triggerProblems(_ db: Database) throws -> [String] {
+        let expected = try migrationTriggers()
+        let tables = ownTables.map { "'\($0)'" }.joined(separator: ", ")
+        var found: [String: (table: String, sql: String?)] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND (tbl_name IN (\(tables)) OR name IN (\(expected.keys.map { "'\($0)'" }.joined(separator: ", "))))") {
+            found[row[0]] = (row[1], row[2])
+        }
+        var problems: [String] = []
+        for name in expected.keys.sorted() {
+            let e = expected[name]!
+            guard let f = found[name] else {
+                problems.append("the append-only trigger \(name) is missing: someone altered the schema behind Trellis's back")
+                continue
+            }
+            if f.table != e.table || f.sql != e.sql {
+                problems.append("the trigger \(name) is not the one Trellis creates (its SQL was replaced): someone altered the schema behind Trellis's back")
+            }
+        }
+        for name in found.keys.sorted() where expected[name] == nil {
+            problems.append("an extra trigger \(name) on \(found[name]!.table), which Trellis never creates: someone altered the schema behind Trellis's back")
+        }
+        return problems
+    }
+
+    /// Recomputes the rule tables and `retractions` from the log and compares them with the
+    /// ledger's; checks `person_keys` and the read models' checkpoints. Run after
+    /// ``verify(progress:)`` found the chain intact. Everything is read in one read transaction,
+    /// so a concurrent append does not make a difference appear.
+    ///
+    /// A rule violation in the log itself (an event the append rules refuse given the events
+    /// before it) is reported with its seq; the tables are then not compared (they cannot
+    /// agree with a log the rules do not accept).
+    public func verifyDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> DerivedStateReport {
+        let scratch: ScratchFile
+        do { scratch = try ScratchFile(prefix: "trellis-verify") } catch let e as ScratchFailure { throw e } catch {
+            throw ScratchFailure(path: Ledger.temporaryDirectory(), reason: "\(Ledger.translate(error, path: ""))")
+        }
+        defer { scratch.remove() }
+        func failed(_ error: any Error) -> ScratchFailure {
+            let reason: String
+            switch Ledger.translate(error, path: scratch.path) {
+            case .storage(_, let r), .cannotOpen(_, let r), .corrupt(_, let r): reason = r
+            case let other: reason = "\(other)"
+            }
+            return ScratchFailure(path: scratch.path, reason: reason)
+        }
+        do { try Schema.migrator.migrate(scratch.queue) } catch { throw failed(error) }
+        do {
+            let copy = Ledger(path: scratch.path, queue: scratch.queue)
+            return try queue.read { db in
+                let head = try Ledger.head(db).seq
+                var findings = Findings(limit: limit)
+                var checked = ["rule tables", "retractions", "person keys"]
+                let violation = try Ledger.replay(db, into: copy, head: head, progress: progress)
+                if let violation {
+                    findings.add("the log breaks an append rule at " + violation + "; the rule tables were not compared")
+                    checked = []
+                } else {
+                    try scratch.queue.read { sdb in
+                        try Ledger.compareRuleTables(db, sdb, into: &findings)
+                        try Ledger.checkPersonKeys(db, sdb, into: &findings)
+                    }
+                }
+                if try db.tableExists("projection_state") {
+                    for row in try Row.fetchAll(db, sql: "SELECT name, checkpoint_seq FROM projection_state WHERE checkpoint_seq > ? OR checkpoint_seq < 0 ORDER BY name", arguments: [head]) {
+                        let name: String = row[0], seq: Int64 = row[1]
+                        findings.add("projection_state: the checkpoint of \(name) is seq \(seq), "
+                                     + (seq < 0 ? "below 0" : "above the head \(head): events after it would be left out of its figures"))
+                    }
+                    checked.append("checkpoints")
+                }
+                return DerivedStateReport(headSeq: head, findings: findings, checked: checked)
+            }
+        } catch let e as LedgerError {
+            // Errors of the scratch copy name its path: they are not the ledger's.
+            switch e {
+            case .storage(let p, _), .cannotOpen(let p, _), .corrupt(let p, _): if p == scratch.path { throw failed(e) }
+            default: break
+            }
+            throw e
+        } catch {
+            throw Ledger.translate(error, path: path)
+        }
+    }
+
+    private static func temporaryDirectory() -> String {
+        getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
+    }
+
+    /// Streams the log through the archive import path into `copy` (rules checked, effects
+    /// written with each event's own seq). Returns the first rule violation, or nil.
+    private static func replay(_ db: Database, into copy: Ledger, head: Int64, progress: ((Int64, Int64) -> Void)?) throws -> String? {
+        let stmt = try db.makeStatement(sql: "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        var current: (seq: Int64, type: String) = (0, "")
+        do {
+            _ = try copy.appendArchived { visit in
+                var chain = ArchiveChain()
+                while try Raw.step(s, db) {
+                    let seq = Raw.int(s, 0)
+                    let e = ArchivedEvent(seq: seq, id: Raw.string(s, 1) ?? "", type: Raw.string(s, 2) ?? "", v: Raw.int(s, 3),
+                                          occurredAt: Raw.string(s, 4) ?? "", recordedAt: Raw.string(s, 5) ?? "", actor: Raw.string(s, 6),
+                                          dataText: Raw.column(s, 7).map { Array($0) } ?? [], hash: Raw.column(s, 8).map { Array($0) } ?? [],
+                                          line: Int(clamping: seq))
+                    current = (seq, e.type)
+                    try visit(try chain.admit(e))
+                    if seq & 0xFFFF == 0 { progress?(seq, head) }
+                }
+            }
+        } catch let e as AppendRejected {
+            guard let first = e.errors.first else { return "seq \(current.seq) (\(current.type))" }
+            return "seq \(first.line) (\(current.type)): " + (first.path.isEmpty ? "" : first.path + ": ")
+                + first.expected + (first.found.map { ", got " + $0 } ?? "")
+        } catch let e as ArchiveEventError {
+            return "seq \(e.seq) (\(current.type)): \(e.why)"
+        } catch let e as ArchiveDivergence {
+            return "seq \(e.seq) (\(current.type)): \(e.description)"
+        }
+        return nil
+    }
+
+    // MARK: Comparing tables
+
+    /// One derived table: its rows in primary-key order, the first `keys` columns the key.
+    private struct DerivedTable {
+        var name: String
+        var select: String
+        var keys: Int
+        /// A missing row (in the log, not the table), an extra one, or one with other values.
+        var missing: ([DatabaseValue]) -> String
+        var extra: ([DatabaseValue]) -> String
+        var differs: (_ expected: [DatabaseValue], _ found: [DatabaseValue]) -> String
+    }
+
+    private static func text(_ v: DatabaseValue) -> String {
+        switch v.storage {
+        case .null: return "null"
+        case .int64(let i): return String(i)
+        case .double(let d): return String(d)
+        case .string(let s): return s
+        case .blob(let b): return "x'" + Hex.encode(Array(b)) + "'"
+        }
+    }
+
+    private static func stateText(_ v: DatabaseValue) -> String {
+        guard case .int64(let bits) = v.storage else { return text(v) }
+        let names = [(1, "retracted"), (2, "erased"), (4, "completed"), (8, "withdrawn")].filter { bits & Int64($0.0) != 0 }.map(\.1)
+        return "\(bits)" + (names.isEmpty ? "" : " (" + names.joined(separator: ", ") + ")")
+    }
+
+    private static var tables: [DerivedTable] { [
+        DerivedTable(
+            name: "rule_entities", select: "SELECT kind, key, seq, parent, state FROM rule_entities ORDER BY kind, key", keys: 2,
+            missing: { r in "rule_entities: \(text(r[0])) \(text(r[1])), which the log creates at seq \(text(r[2])), is missing" },
+            extra: { r in "rule_entities: \(text(r[0])) \(text(r[1])) (seq \(text(r[2]))) is recorded, but no event in the log creates it" },
+            differs: { e, f in
+                var parts: [String] = []
+                if e[2] != f[2] { parts.append("seq \(text(e[2])) expected, found \(text(f[2]))") }
+                if e[3] != f[3] { parts.append("parent \(text(e[3])) expected, found \(text(f[3]))") }
+                if e[4] != f[4] { parts.append("state \(stateText(e[4])) expected, found \(stateText(f[4]))") }
+                return "rule_entities: \(text(e[0])) \(text(e[1])): " + parts.joined(separator: "; ")
+            }),
+        DerivedTable(
+            name: "rule_memberships", select: "SELECT network_id, org_id, seq, joined FROM rule_memberships ORDER BY network_id, org_id, seq", keys: 3,
+            missing: { r in "rule_memberships: \(text(r[1])) \(text(r[3]) == "1" ? "joining" : "leaving") \(text(r[0])) at seq \(text(r[2])) is missing" },
+            extra: { r in "rule_memberships: \(text(r[1])) \(text(r[3]) == "1" ? "joining" : "leaving") \(text(r[0])) at seq \(text(r[2])) is recorded, but the log has no such event (or it was retracted)" },
+            differs: { e, f in "rule_memberships: \(text(e[1])) in \(text(e[0])) at seq \(text(e[2])): joined \(text(e[3])) expected, found \(text(f[3]))" }),
+        DerivedTable(
+            name: "retractions", select: "SELECT target_seq, retraction_seq FROM retractions ORDER BY target_seq", keys: 1,
+            missing: { r in "retractions: seq \(text(r[0])) is retracted by seq \(text(r[1])), but the table does not say so" },
+            extra: { r in "retractions: seq \(text(r[0])) marked retracted by \(text(r[1])), but no EventRetracted says so" },
+            differs: { e, f in "retractions: seq \(text(e[0])) is retracted by seq \(text(e[1])), but the table says by \(text(f[1]))" }),
+    ] }
+
+    /// SQLite's order of values in a key: NULL, numbers, text (bytewise), blobs.
+    private static func compareKeys(_ a: [DatabaseValue], _ b: [DatabaseValue], count: Int) -> Int {
+        func rank(_ v: DatabaseValue) -> Int {
+            switch v.storage { case .null: 0; case .int64, .double: 1; case .string: 2; case .blob: 3 }
+        }
+        for i in 0..<count {
+            let x = a[i], y = b[i]
+            if rank(x) != rank(y) { return rank(x) < rank(y) ? -1 : 1 }
+            switch (x.storage, y.storage) {
+            case (.int64(let p), .int64(let q)): if p != q { return p < q ? -1 : 1 }
+            case (.string(let p), .string(let q)):
+                let pu = Array(p.utf8), qu = Array(q.utf8)
+                if pu != qu { return pu.lexicographicallyPrecedes(qu) ? -1 : 1 }
+            default:
+                let p = text(x), q = text(y)
+                if p != q { return p < q ? -1 : 1 }
+            }
+        }
+        return 0
+    }
+
+    /// A sorted merge of each table in the ledger (`db`) and the replayed copy (`sdb`).
+    private static func compareRuleTables(_ db: Database, _ sdb: Database, into findings: inout Findings) throws {
+        for t in tables {
+            let found = try Row.fetchCursor(db, sql: t.select)
+            let expected = try Row.fetchCursor(sdb, sql: t.select)
+            var f = try found.next().map { Array($0.databaseValues) }
+            var e = try expected.next().map { Array($0.databaseValues) }
+            while f != nil || e != nil {
+                let order: Int
+                if let fr = f, let er = e { order = compareKeys(er, fr, count: t.keys) } else { order = f == nil ? -1 : 1 }
+                if order < 0, let er = e {
+                    findings.add(t.missing(er))
+                    e = try expected.next().map { Array($0.databaseValues) }
+                } else if order > 0, let fr = f {
+                    findings.add(t.extra(fr))
+                    f = try found.next().map { Array($0.databaseValues) }
+                } else if let er = e, let fr = f {
+                    if er != fr { findings.add(t.differs(er, fr)) }
+                    e = try expected.next().map { Array($0.databaseValues) }
+                    f = try found.next().map { Array($0.databaseValues) }
+                }
+            }
+        }
+    }
+
+    /// No key for a person the log erased or never registered. A missing key is fine: a
+    /// ledger imported from an archive has none.
+    private static func checkPersonKeys(_ db: Database, _ sdb: Database, into findings: inout Findings) throws {
+        let person = try sdb.makeStatement(sql: "SELECT seq, state FROM rule_entities WHERE kind = 'person' AND key = ?")
+        for row in try Row.fetchAll(db, sql: "SELECT person_id, length(key), typeof(key) FROM person_keys ORDER BY person_id") {
+            let id: String = row[0]
+            let length: Int64 = row[1]
+            let type: String = row[2]
+            guard let fact = try Row.fetchOne(person, arguments: [id]) else {
+                findings.add("person_keys: a key for \(id), a person the log never registered")
+                continue
+            }
+            let state: Int64 = fact[1]
+            if state & EntityFact.State.erased.rawValue != 0 {
+                findings.add("person_keys: a key for \(id), whom the log erased (PersonErased): the key should have been destroyed")
+            } else if type != "blob" || length != 32 {
+                findings.add("person_keys: the key for \(id) is not 32 bytes")
+            }
+        }
+    }
+}
+
+/// A retraction as the log says it: the `EventRetracted` at `retraction` names (by id) the event at `target`.
+public struct LoggedRetraction: Sendable, Equatable {
+    public var retraction: Int64
+    public var target: Int64
+    public var targetType: String
+}
+
+extension Ledger {
+    /// The retractions recorded at seq `after` + 1 … `through`, read from the log's
+    /// `EventRetracted` events (their `data.event_id`, joined to the target's seq by the id
+    /// index), never from the `retractions` table: derived state is not trusted on its own.
+    /// `schema` is `main`, or the name a ledger is attached under.
+    public static func retractionsInLog(_ db: Database, schema: String = "main", after: Int64 = 0, through: Int64) throws -> [LoggedRetraction] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT r.seq, t.seq, t.type FROM "\(schema)".events r JOIN "\(schema)".events t ON t.id = json_extract(r.data, '$.event_id')
+            WHERE r.seq > ? AND r.seq <= ? AND r.type = 'EventRetracted' AND t.seq < r.seq
+            """, arguments: [after, through])
+        return rows.map { LoggedRetraction(retraction: $0[0], target: $0[1], targetType: $0[2]) }
+    }
+}

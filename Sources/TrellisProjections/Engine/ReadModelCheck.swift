@@ -1,0 +1,122 @@
+import Crypto
+import GRDB
+import TrellisLedger
+
+/// How one read model compares with a rebuild from the log (`trellis verify`).
+public struct ReadModelVerdict: Sendable, Equatable {
+    public enum State: Sendable, Equatable {
+        /// Equal to a rebuild through its checkpoint: every table's digest and the schema.
+        case consistent
+        /// Never built in this file: nothing to compare (not an error).
+        case notBuilt
+        /// Built by another version of its definition: the next read rebuilds it (not an error).
+        case otherDefinition
+        /// Built in this file by a definition this engine was not given (`--projection`): not compared.
+        case definitionNotGiven
+        /// Its checkpoint is not within the log (reported with the ledger's derived state).
+        case checkpointOutsideLog
+        /// Differs from the rebuild: what differs.
+        case differs(String)
+    }
+    public var name: String
+    public var checkpoint: Int64?
+    public var state: State
+}
+
+extension ProjectionEngine {
+    /// What the ledger's copy of a read model looks like, read in one transaction.
+    private struct Seen {
+        var checkpoint: Int64
+        /// Table name → SHA-256 of its canonical dump (as in ``digest(of:db:)``), nil when missing.
+        var tables: [(name: String, digest: String?)]
+        var schema: [String]
+    }
+
+    /// Compares every read model built in the ledger with a rebuild from the log through its
+    /// checkpoint, in a scratch file (``build(through:occurredBy:progress:)``, deleted
+    /// afterwards): the digest of each table it owns, and the SQL of its tables, views,
+    /// indexes and triggers (a trigger added to a read-model table would rewrite its rows).
+    public func checkReadModels(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
+        let definitions = self.definitions
+        let (head, states, seen, asOf): (Int64, [String: State], [String: Seen], String?) = try ledger.database.read { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+            // A study file built with `replay --as-of T` holds read models of the events that
+            // occurred by T (recorded in its study_meta): they are compared with such a rebuild.
+            let asOf = try db.tableExists("study_meta") ? String.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'as_of'") : nil
+            var states: [String: State] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
+                states[row[0]] = State(digest: row[1], checkpoint: row[2])
+            }
+            var seen: [String: Seen] = [:]
+            for d in definitions {
+                guard let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0, s.checkpoint <= head else { continue }
+                seen[d.name] = Seen(checkpoint: s.checkpoint, tables: try Self.tableDigests(of: d, db: db), schema: try Self.schema(of: d, db: db))
+            }
+            return (head, states, seen, asOf)
+        }
+        let occurredBy = try asOf.map { t throws -> Int64 in
+            guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("study_meta.as_of \(t) is not a date or date-time") }
+            return m
+        }
+        var verdicts: [String: ReadModelVerdict] = [:]
+        for d in definitions {
+            guard let s = states[d.name] else { verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: nil, state: .notBuilt); continue }
+            if s.digest != d.digest {
+                verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .otherDefinition)
+            } else if s.checkpoint < 0 || s.checkpoint > head {
+                verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .checkpointOutsideLog)
+            }
+        }
+        // One rebuild per distinct checkpoint (usually one: the built-ins catch up together).
+        for checkpoint in Set(seen.values.map(\.checkpoint)).sorted() {
+            let snapshot = try build(through: checkpoint, occurredBy: occurredBy, progress: progress)
+            try snapshot.database.read { sdb in
+                for d in definitions {
+                    guard let mine = seen[d.name], mine.checkpoint == checkpoint else { continue }
+                    let expected = try Self.tableDigests(of: d, db: sdb)
+                    let expectedSchema = try Self.schema(of: d, db: sdb)
+                    var state = ReadModelVerdict.State.consistent
+                    if let (e, f) = zip(expected, mine.tables).first(where: { $0.0.digest != $0.1.digest }) {
+                        state = .differs(f.digest == nil ? "its table \(e.name) is missing"
+                                         : "table \(e.name) differs from a rebuild through seq \(checkpoint)" + (asOf.map { " as of \($0)" } ?? ""))
+                    } else if expectedSchema != mine.schema {
+                        let extra = mine.schema.first { !expectedSchema.contains($0) }
+                        state = .differs("its schema differs from the definition's" + (extra.map { " (not in the definition: \($0.prefix(120)))" } ?? ""))
+                    }
+                    verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: checkpoint, state: state)
+                }
+            }
+        }
+        let known = Set(definitions.map(\.name))
+        return definitions.compactMap { verdicts[$0.name] }
+            + states.keys.filter { !known.contains($0) }.sorted().map { ReadModelVerdict(name: $0, checkpoint: states[$0]?.checkpoint, state: .definitionNotGiven) }
+    }
+
+    /// Each owned table's digest, sorted by name; nil for a table that is not there.
+    private static func tableDigests(of d: ProjectionDefinition, db: Database) throws -> [(name: String, digest: String?)] {
+        try tableNames(of: d).map { name in
+            guard try db.tableExists(name) else { return (name, nil) }
+            var h = SHA256()
+            _ = try hashTable(name, into: &h, db: db)
+            return (name, hex(h.finalize()))
+        }
+    }
+
+    /// The SQL of what the definition owns, and of every trigger on its tables, sorted.
+    private static func schema(of d: ProjectionDefinition, db: Database) throws -> [String] {
+        let objects = CompiledProjection.objects(of: d)
+        let names = objects.map(\.name)
+        let tables = objects.filter { $0.kind == "TABLE" }.map(\.name)
+        guard !names.isEmpty else { return [] }
+        let list = { (xs: [String]) in xs.map { _ in "?" }.joined(separator: ", ") }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT type, name, tbl_name, sql FROM main.sqlite_master
+            WHERE name IN (\(list(names))) OR (type = 'trigger' AND tbl_name IN (\(tables.isEmpty ? "NULL" : list(tables))))
+            """, arguments: StatementArguments(names + tables))
+        return rows.map { row -> String in
+            let type: String = row[0], name: String = row[1], table: String = row[2]
+            let sql: String? = row[3]
+            return "\(type) \(name) on \(table): \(sql ?? "")"
+        }.sorted()
+    }
+}
