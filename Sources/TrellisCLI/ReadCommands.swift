@@ -75,12 +75,17 @@ struct VerifyCommand: ParsableCommand {
             Console.out("broken: the log's append-only protection was removed (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
             throw ExitCode(1)
         }
+        // Every check runs, so one verify names every problem; any failure is exit 1.
+        var derivedDiffers = false
         if chainOnly {
             Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
         } else {
-            try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l))
+            do { try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l)) } catch let e as ExitCode where e == ExitCode(1) {
+                derivedDiffers = true
+            }
         }
         try anchor?.verify(archive: nil, ledger: ledger)
+        if derivedDiffers { throw ExitCode(1) }
     }
 }
 
