@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisProjections
+import TrellisReports
 
 /// `--projection FILE.sql`, and opening the engine over a ledger.
 struct ProjectionOptions: ParsableArguments {
@@ -118,9 +119,9 @@ struct ProjectionsCommand: ParsableCommand {
 
 /// `--known-at` and `--as-of`, for every command that reads figures.
 struct TimeTravelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("What the ledger knew at T: only events recorded by then (a date means 00:00Z).", valueName: "T"))
+    @Option(help: ArgumentHelp("What the ledger knew at T: only events recorded by then (a date means 00:00Z).", valueName: "T"), transform: InstantArgument.parse)
     var knownAt: InstantArgument?
-    @Option(help: ArgumentHelp("The world as it was at T, as we know it now: only events that occurred by then.", valueName: "T"))
+    @Option(help: ArgumentHelp("The world as it was at T, as we know it now: only events that occurred by then.", valueName: "T"), transform: InstantArgument.parse)
     var asOf: InstantArgument?
 
     var isSet: Bool { knownAt != nil || asOf != nil }
@@ -130,10 +131,19 @@ struct TimeTravelOptions: ParsableArguments {
 struct InstantArgument: ExpressibleByArgument {
     var text: String
     init?(argument: String) {
-        guard Timestamp.micros(argument) != nil else { return nil }
-        text = argument
+        let text = DayText.iso(argument) ?? argument  // DD/MM/YYYY as YYYY-MM-DD
+        guard Timestamp.micros(text) != nil else { return nil }
+        self.text = text
     }
     static var defaultValueDescription: String { "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ" }
+
+    /// For `@Option(transform:)`: a refusal that names the accepted forms.
+    @Sendable static func parse(_ argument: String) throws -> InstantArgument {
+        guard let t = InstantArgument(argument: argument) else {
+            throw ValidationError("not a moment; use YYYY-MM-DD, DD/MM/YYYY (00:00Z) or YYYY-MM-DDTHH:MM:SSZ")
+        }
+        return t
+    }
 }
 
 func format2(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
