@@ -11,6 +11,7 @@ BIN := .build/debug/trellis
 DEMO_DIR ?= demo
 PREFIX ?= /usr/local
 DESTDIR ?=
+CONFIG ?= release
 MAN_DIR := .build/plugins/GenerateManual/outputs/TrellisCLI
 
 .PHONY: all deps build test demo bench clean embed fuzz release man install
@@ -59,23 +60,23 @@ bench: deps
 	.build/release/trellis-bench $(BENCH_ARGS)
 
 release: deps
-	swift build -c release --product trellis
+	swift build -c $(CONFIG) --product trellis
 
 # One man page per command (trellis.1, trellis.report.1, …), written by swift-argument-parser's
-# generate-manual plugin from the same help text as --help (it builds the package in release).
+# generate-manual plugin from the same help text as --help (it builds the package in $(CONFIG) mode).
 man: deps
-	swift package plugin generate-manual --multi-page --authors "The Trellis authors"
+	swift package plugin generate-manual --configuration $(CONFIG) --multi-page --authors "The Trellis authors"
 
 install: release man
 	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/doc/trellis" \
 	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
 	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
-	install -m 755 .build/release/trellis "$(DESTDIR)$(PREFIX)/bin/trellis"
+	install -m 755 .build/$(CONFIG)/trellis "$(DESTDIR)$(PREFIX)/bin/trellis"
 	install -m 644 $(MAN_DIR)/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
 	install -m 644 docs/figures.md "$(DESTDIR)$(PREFIX)/share/doc/trellis/figures.md"
-	.build/release/trellis --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trellis"
-	.build/release/trellis --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_trellis"
-	.build/release/trellis --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/trellis.fish"
+	.build/$(CONFIG)/trellis --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trellis"
+	.build/$(CONFIG)/trellis --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_trellis"
+	.build/$(CONFIG)/trellis --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/trellis.fish"
 	@echo "installed $$("$(DESTDIR)$(PREFIX)/bin/trellis" --version) in $(DESTDIR)$(PREFIX)"
 
 clean:

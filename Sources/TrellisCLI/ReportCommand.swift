@@ -13,20 +13,22 @@ struct ReportCommand: ParsableCommand {
         discussion: """
             Every figure is computed from the read models; docs/figures.md (installed in
             share/doc/trellis) gives each one's exact definition. In a sentence each:
-              participation rate   present ÷ meetings expected while a member (a network's:
-                                   the mean of its members' rates; attendance rate: total
-                                   present ÷ total expected)
-              review coverage      share of members on day d reviewed in the W days to d
-              reviewer coverage    share of members on day d that reviewed in that window
-              overdue              committed by d, due before d, neither completed nor withdrawn
-              outcome sharing      completed reviews in the window whose outcome was shared by d
-              density, betweenness, clustering, components, reciprocity, E-I index: of the
-                                   collaboration graph of the period (see report graph --help)
-              documents            shared, adopted and received adoptions in the period
+              participation rate  present / meetings expected while a member; a
+                                  network's is the mean of its members' rates, its
+                                  attendance rate total present / total expected
+              review coverage     share of the members on day d reviewed in (d - W, d]
+              reviewer coverage   share of them that reviewed in that window
+              overdue             committed by d, due before d, not completed or
+                                  withdrawn by d
+              outcome sharing     share of the window's completed reviews whose
+                                  outcome was shared by d
+              graph figures       density, betweenness, clustering, components,
+                                  reciprocity, E-I index (see report graph --help)
+              documents           shared, adopted, and adoptions received, in the period
 
             Which networks: --network ID (repeatable); default every network. An unknown id
-            exits 64 and lists the known ones. --org ID (repeatable) narrows the rows of
-            participation and documents to some organisations.
+            exits 64 and lists the known ones. --org ID-or-NAME (repeatable) narrows the
+            rows of participation and documents to some organisations.
             Which period (closed-open, by the day things occurred):
               --year 2025/26            1 September 2025 to 31 August 2026
               --from D --to D           [D, D); --from alone runs to the end of that
