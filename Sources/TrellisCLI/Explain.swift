@@ -167,7 +167,9 @@ enum OrganisationArgument {
         if try Failure.guarded({ try ledger.knows(.organisation, text) }) { return text }
         return try ReportRun.guarded {
             let engine = try ProjectionEngine(ledger: ledger)
-            try engine.catchUp()
+            let bar = ProgressBar("catching up the read models")
+            defer { bar.finish() }
+            try engine.catchUp { bar.update($0, of: $1, unit: "events") }
             let matcher = try ledger.database.read { db in try ReportScope.organisationMatcher(db) }
             return try ReportScope.resolveOrganisation(text, matcher)
         }

@@ -91,13 +91,15 @@ struct ProjectionsCommand: ParsableCommand {
         func run() throws {
             let l = try ledger.open()
             let engine = try projections.engine(l)
+            let bar = ProgressBar(time.isSet ? "building the read models for that moment" : "catching up the read models")
             let digests: [ProjectionEngine.Digest] = try Failure.guarded {
+                defer { bar.finish() }
                 if time.isSet {
-                    let snapshot = try engine.snapshot(knownAt: time.knownAt?.text, asOf: time.asOf?.text)
+                    let snapshot = try engine.snapshot(knownAt: time.knownAt?.text, asOf: time.asOf?.text) { bar.update($0, of: $1, unit: "events") }
                     return try engine.digests(of: snapshot)
                 }
-                try engine.catchUp()
-                return try engine.digests()
+                try engine.catchUp { bar.update($0, of: $1, unit: "events") }
+                return try Ticker.run("computing the digests") { try engine.digests() }
             }
             if format == .json {
                 Console.out(JSONValue.object(JSONObject([

@@ -78,7 +78,9 @@ struct DemoCommand: ParsableCommand {
         let report = try Failure.guarded { try ledger.verify() }
         Console.out(report.ok ? "verified: \(report.events) events, head \(Hex.encode(report.head))" : "verification FAILED")
         let engine = try Failure.guarded { try ProjectionEngine(ledger: ledger) }
-        try Failure.guarded { try engine.catchUp() }
+        let bar = ProgressBar("building the read models")
+        try Failure.guarded { try engine.catchUp { bar.update($0, of: $1, unit: "events") } }
+        bar.finish()
         let summary = try Failure.guarded { try DemoSummary(ledger: ledger) }
         Console.out("\n" + summary.text)
         let reportPath = dir + "/report.html"
