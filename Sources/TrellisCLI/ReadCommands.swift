@@ -173,6 +173,8 @@ struct AuditCommand: ParsableCommand {
         discussion: """
             Lists every event that names the organisation, the follow-ups of its reviews and
             documents, and retractions of any of these, with seq, recorded_at and actor.
+            The organisation is given by id or by name ("St Mary's" = "st marys"); an unknown
+            or ambiguous one exits 64 and lists the closest names with their ids.
             Example: trellis audit oak-trust --from 2025-09-01 --format md > oak-trust.md
             """)
 
