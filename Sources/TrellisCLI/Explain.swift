@@ -208,7 +208,7 @@ final class Ticker: @unchecked Sendable {
             let elapsed = Timestamp.monotonic() - start
             if !stopped, elapsed > 1 {
                 var sink = Sink(fd: 2)
-                sink.write("\r\(label)… \(Int(elapsed)) s\u{1B}[K")
+                sink.write(raw: "\r\(label)… \(Int(elapsed)) s\u{1B}[K")  // our own label
                 sink.flush()
                 drawn = true
             }
@@ -225,7 +225,7 @@ final class Ticker: @unchecked Sendable {
     private func clear() {
         guard drawn else { return }
         var sink = Sink(fd: 2)
-        sink.write("\r\u{1B}[K")
+        sink.write(raw: "\r\u{1B}[K")
         sink.flush()
     }
 }
