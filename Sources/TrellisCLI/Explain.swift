@@ -113,7 +113,8 @@ enum ReportWarnings {
 /// Command lines to suggest to the user that work from where they are.
 enum Here {
     /// This executable, as the shortest working way to type it: `trellis` when that is what
-    /// `$PATH` finds, else its path relative to the working directory, else absolute.
+    /// `$PATH` finds, else the path it was started by, else its path relative to the
+    /// working directory when shorter, else absolute.
     static func executable() -> String {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
@@ -124,6 +125,8 @@ enum Here {
                 if resolved(String(dir) + "/trellis") == exe { return "trellis" }
             }
         }
+        // As the user typed it (`.build/debug/trellis`, through its symlink), when that is this file.
+        if let typed = CommandLine.arguments.first, typed.contains("/"), resolved(typed) == exe { return typed }
         return relative(exe)
     }
 
