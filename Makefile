@@ -1,6 +1,7 @@
 # Trellis: two commands on a fresh machine.
 #   make demo   generate a realistic region, import it, print a summary
 #   make test   build and run every test
+#   make install PREFIX=/usr/local   the release binary, man pages, shell completions, docs
 SHELL := /bin/bash
 # chromium + poppler-utils: the board report is rendered and printed headless in the tests (tools/check-report.py).
 # graphviz + libxml2-utils: researcher exports are read back with dot and validated with xmllint.
@@ -8,8 +9,12 @@ APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium popple
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
+PREFIX ?= /usr/local
+DESTDIR ?=
+CONFIG ?= release
+MAN_DIR := .build/plugins/GenerateManual/outputs/TrellisCLI
 
-.PHONY: all deps build test demo bench clean embed fuzz
+.PHONY: all deps build test demo bench clean embed fuzz release man install
 
 all: build
 
@@ -53,6 +58,26 @@ demo: build
 bench: deps
 	swift build -c release --product trellis-bench
 	.build/release/trellis-bench $(BENCH_ARGS)
+
+release: deps
+	swift build -c $(CONFIG) --product trellis
+
+# One man page per command (trellis.1, trellis.report.1, …), written by swift-argument-parser's
+# generate-manual plugin from the same help text as --help (it builds the package in $(CONFIG) mode).
+man: deps
+	swift package plugin generate-manual --configuration $(CONFIG) --multi-page --authors "The Trellis authors"
+
+install: release man
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/man/man1" "$(DESTDIR)$(PREFIX)/share/doc/trellis" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 755 .build/$(CONFIG)/trellis "$(DESTDIR)$(PREFIX)/bin/trellis"
+	install -m 644 $(MAN_DIR)/*.1 "$(DESTDIR)$(PREFIX)/share/man/man1/"
+	install -m 644 docs/figures.md "$(DESTDIR)$(PREFIX)/share/doc/trellis/figures.md"
+	.build/$(CONFIG)/trellis --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/trellis"
+	.build/$(CONFIG)/trellis --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_trellis"
+	.build/$(CONFIG)/trellis --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/trellis.fish"
+	@echo "installed $$("$(DESTDIR)$(PREFIX)/bin/trellis" --version) in $(DESTDIR)$(PREFIX)"
 
 clean:
 	rm -rf .build $(DEMO_DIR)

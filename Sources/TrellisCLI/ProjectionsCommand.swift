@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisProjections
+import TrellisReports
 
 /// `--projection FILE.sql`, and opening the engine over a ledger.
 struct ProjectionOptions: ParsableArguments {
@@ -90,13 +91,15 @@ struct ProjectionsCommand: ParsableCommand {
         func run() throws {
             let l = try ledger.open()
             let engine = try projections.engine(l)
+            let bar = ProgressBar(time.isSet ? "building the read models for that moment" : "catching up the read models")
             let digests: [ProjectionEngine.Digest] = try Failure.guarded {
+                defer { bar.finish() }
                 if time.isSet {
-                    let snapshot = try engine.snapshot(knownAt: time.knownAt?.text, asOf: time.asOf?.text)
+                    let snapshot = try engine.snapshot(knownAt: time.knownAt?.text, asOf: time.asOf?.text) { bar.update($0, of: $1, unit: "events") }
                     return try engine.digests(of: snapshot)
                 }
-                try engine.catchUp()
-                return try engine.digests()
+                try engine.catchUp { bar.update($0, of: $1, unit: "events") }
+                return try Ticker.run("computing the digests") { try engine.digests() }
             }
             if format == .json {
                 Console.out(JSONValue.object(JSONObject([
@@ -118,9 +121,9 @@ struct ProjectionsCommand: ParsableCommand {
 
 /// `--known-at` and `--as-of`, for every command that reads figures.
 struct TimeTravelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("What the ledger knew at T: only events recorded by then (a date means 00:00Z).", valueName: "T"))
+    @Option(help: ArgumentHelp("What the ledger knew at T: only events recorded by then (a date means 00:00Z).", valueName: "T"), transform: InstantArgument.parse)
     var knownAt: InstantArgument?
-    @Option(help: ArgumentHelp("The world as it was at T, as we know it now: only events that occurred by then.", valueName: "T"))
+    @Option(help: ArgumentHelp("The world as it was at T, as we know it now: only events that occurred by then.", valueName: "T"), transform: InstantArgument.parse)
     var asOf: InstantArgument?
 
     var isSet: Bool { knownAt != nil || asOf != nil }
@@ -130,10 +133,19 @@ struct TimeTravelOptions: ParsableArguments {
 struct InstantArgument: ExpressibleByArgument {
     var text: String
     init?(argument: String) {
-        guard Timestamp.micros(argument) != nil else { return nil }
-        text = argument
+        let text = DayText.iso(argument) ?? argument  // DD/MM/YYYY as YYYY-MM-DD
+        guard Timestamp.micros(text) != nil else { return nil }
+        self.text = text
     }
     static var defaultValueDescription: String { "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ" }
+
+    /// For `@Option(transform:)`: a refusal that names the accepted forms.
+    @Sendable static func parse(_ argument: String) throws -> InstantArgument {
+        guard let t = InstantArgument(argument: argument) else {
+            throw ValidationError("not a moment; use YYYY-MM-DD, DD/MM/YYYY (00:00Z) or YYYY-MM-DDTHH:MM:SSZ")
+        }
+        return t
+    }
 }
 
 func format2(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }

@@ -105,8 +105,8 @@ struct LogCommand: ParsableCommand {
     @Option(help: "Only events of this type (repeatable).") var type: [String] = []
     @Option(help: "Only events that name this organisation.") var org: String?
     @Option(help: "Only events of this network (its meetings, documents, reviews, members).") var network: String?
-    @Option(help: "Only events that occurred on or after this date.") var from: DateArgument?
-    @Option(help: "Only events that occurred before this date.") var to: DateArgument?
+    @Option(help: "Only events that occurred on or after this date.", transform: DateArgument.parse) var from: DateArgument?
+    @Option(help: "Only events that occurred before this date.", transform: DateArgument.parse) var to: DateArgument?
     @Option(help: "Only events after this seq.") var sinceSeq: Int64 = 0
     @Option(help: "At most this many events.") var limit: Int?
     @Option(help: "table or ndjson (default: table on a terminal, ndjson in a pipe).") var format: OutputFormat?
@@ -130,11 +130,12 @@ struct LogCommand: ParsableCommand {
         filter.toDay = to?.days
         filter.sinceSeq = sinceSeq
         filter.limit = limit
-        let entries = try Failure.guarded { try l.log(filter) }
         var sink = Sink(fd: 1)
         if (format ?? (Console.stdoutIsTTY ? .table : .ndjson)) == .ndjson {
-            for e in entries { sink.write(bytes: CanonicalEnvelope.bytes(e.event, withHash: true)); sink.write("\n") }
+            // Streamed: memory stays flat whatever the number of events.
+            try Failure.guarded { try l.log(filter) { e in sink.write(bytes: CanonicalEnvelope.bytes(e.event, withHash: true)); sink.write("\n") } }
         } else {
+            let entries = try Failure.guarded { try l.log(filter) }
             let names = try Failure.guarded { try PersonNames(ledger: l) }
             var table = TextTable(headers: ["seq", "occurred", "type", "what"])
             table.rightAligned = [0]
@@ -177,13 +178,16 @@ struct AuditCommand: ParsableCommand {
         discussion: """
             Lists every event that names the organisation, the follow-ups of its reviews and
             documents, and retractions of any of these, with seq, recorded_at and actor.
+            The organisation is given by id or by name ("St Mary's" = "st marys"); an unknown
+            or ambiguous one exits 64 and lists the closest names with their ids.
             Example: trellis audit oak-trust --from 2025-09-01 --format md > oak-trust.md
             """)
 
     @OptionGroup var ledger: LedgerOptions
-    @Argument(help: ArgumentHelp("The organisation id.", valueName: "org-id")) var orgID: String
-    @Option(help: "From this date (inclusive).") var from: DateArgument?
-    @Option(help: "To this date (exclusive).") var to: DateArgument?
+    @Argument(help: ArgumentHelp("The organisation: its id, or its name (case, spaces and punctuation ignored).", valueName: "org"))
+    var org: String
+    @Option(help: "From this date (inclusive).", transform: DateArgument.parse) var from: DateArgument?
+    @Option(help: "To this date (exclusive).", transform: DateArgument.parse) var to: DateArgument?
     @Option(help: "table, json or md.") var format: OutputFormat = .table
 
     func validate() throws {
@@ -193,13 +197,8 @@ struct AuditCommand: ParsableCommand {
 
     func run() throws {
         let l = try ledger.open()
-        let entries = try Failure.guarded { () throws -> [LogEntry] in
-            guard try l.knows(.organisation, orgID) else {
-                Console.err("trellis: no organisation \(orgID) in \(l.path) (see 'trellis log --type OrganisationRegistered')")
-                throw ExitCode(66)
-            }
-            return try l.audit(org: orgID, fromDay: from?.days, toDay: to?.days)
-        }
+        let orgID = try OrganisationArgument.resolve(org, in: l)
+        let entries = try Failure.guarded { try l.audit(org: orgID, fromDay: from?.days, toDay: to?.days) }
         let names = try Failure.guarded { try PersonNames(ledger: l) }
         var sink = Sink(fd: 1)
         switch format {

@@ -11,11 +11,24 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Participation, review coverage, the collaboration graph, outcomes, documents, and a board summary.",
         discussion: """
-            Every figure is the one ../shared/DOMAIN.md defines, computed from the read models.
+            Every figure is computed from the read models; docs/figures.md (installed in
+            share/doc/trellis) gives each one's exact definition. In a sentence each:
+              participation rate  present / meetings expected while a member; a
+                                  network's is the mean of its members' rates, its
+                                  attendance rate total present / total expected
+              review coverage     share of the members on day d reviewed in (d - W, d]
+              reviewer coverage   share of them that reviewed in that window
+              overdue             committed by d, due before d, not completed or
+                                  withdrawn by d
+              outcome sharing     share of the window's completed reviews whose
+                                  outcome was shared by d
+              graph figures       density, betweenness, clustering, components,
+                                  reciprocity, E-I index (see report graph --help)
+              documents           shared, adopted, and adoptions received, in the period
 
             Which networks: --network ID (repeatable); default every network. An unknown id
-            exits 64 and lists the known ones. --org ID (repeatable) narrows the rows of
-            participation and documents to some organisations.
+            exits 64 and lists the known ones. --org ID-or-NAME (repeatable) narrows the
+            rows of participation and documents to some organisations.
             Which period (closed-open, by the day things occurred):
               --year 2025/26            1 September 2025 to 31 August 2026
               --from D --to D           [D, D); --from alone runs to the end of that
@@ -36,6 +49,9 @@ struct ReportCommand: ParsableCommand {
 
             Exit codes: 64 usage (unknown network or organisation, bad or backward dates,
             --known-at before the first event), 66 no ledger or --out cannot be written.
+            --org takes an id or a name (case, spaces and punctuation ignored); a period or
+            --on day where the ledger has no events still reports (all empty) but warns on
+            stderr and in JSON ("warnings": [...]). Dates: YYYY-MM-DD or DD/MM/YYYY.
             """,
         subcommands: [Participation.self, Coverage.self, Graph.self, Outcomes.self, Documents.self, Summary.self])
 
@@ -57,7 +73,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.guarded { try source.participation(options.query) }.pair
+            let (report, provenance) = try ReportRun.figures { try source.participation(options.query) }.pair
             try options.emit(options.format(format), json: { JSONReports.participation(report, provenance: provenance) },
                              sections: { TextReports.participation(report) }, heading: "Participation",
                              csv: { TextReports.participationCSV(report) })
@@ -79,7 +95,7 @@ struct ReportCommand: ParsableCommand {
                 Example: trellis report coverage --on 2025-07-31 --window-days 365
                 """)
         @OptionGroup var options: ReportOptions
-        @Option(help: "The day d (default: see above).") var on: DateArgument?
+        @Option(help: "The day d (default: see above).", transform: DateArgument.parse) var on: DateArgument?
         @Option(help: "The window W in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
         @Option(help: "table, json, csv or md.") var format: ReportFormat?
 
@@ -90,10 +106,10 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.guarded { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
+            let (report, provenance) = try ReportRun.figures { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
             try options.emit(options.format(format), json: { JSONReports.coverage(report, provenance: provenance) },
                              sections: { TextReports.coverage(report) }, heading: "Review coverage",
-                             csv: { TextReports.coverageCSV(report) })
+                             csv: { TextReports.coverageCSV(report) }, day: on?.days)
         }
     }
 
@@ -158,9 +174,10 @@ struct ReportCommand: ParsableCommand {
             let source = try ReportRun.source(options)
             let kinds = try kinds()
             let slicing = slice.flatMap(Period.Slicing.init(rawValue:))
-            let (report, provenance) = try ReportRun.guarded { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
+            let (report, provenance) = try ReportRun.figures { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
             let f = options.format(format)
             try options.refuseUnlessJSON(f)
+            if ![.table, .json, .md].contains(f) { _ = try options.warnings(day: nil) }
             switch f {
             case .graphml: try options.write(GraphExports.graphML(report))
             case .gexf: try options.write(GraphExports.gexf(report))
@@ -188,7 +205,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.guarded { try source.outcomes(options.query) }.pair
+            let (report, provenance) = try ReportRun.figures { try source.outcomes(options.query) }.pair
             try options.emit(options.format(format), json: { JSONReports.outcomes(report, provenance: provenance) },
                              sections: { TextReports.outcomes(report) }, heading: "Review outcomes",
                              csv: { TextReports.outcomesCSV(report) })
@@ -212,7 +229,7 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.guarded { try source.documents(options.query) }.pair
+            let (report, provenance) = try ReportRun.figures { try source.documents(options.query) }.pair
             try options.emit(options.format(format), json: { JSONReports.documents(report, provenance: provenance) },
                              sections: { TextReports.documents(report) }, heading: "Documents",
                              csv: { TextReports.documentsCSV(report) })
@@ -231,7 +248,7 @@ struct ReportCommand: ParsableCommand {
                 Example: trellis report summary --year 2024/25 --format html --out board-2024-25.html
                 """)
         @OptionGroup var options: ReportOptions
-        @Option(help: "The day of the review figures (default: as report coverage).") var on: DateArgument?
+        @Option(help: "The day of the review figures (default: as report coverage).", transform: DateArgument.parse) var on: DateArgument?
         @Option(help: "The review window in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
         @Option(help: "html, table, json, md or csv.") var format: ReportFormat?
         @Option(help: ArgumentHelp("With --format html: sign a checkpoint of the tree at the report's head with this key (from 'trellis checkpoint keygen') and print it in the footer.", valueName: "NAME.key"))
@@ -245,17 +262,18 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             let source = try ReportRun.source(options)
-            let summary = try ReportRun.guarded {
+            let summary = try ReportRun.figures {
                 try source.summary(options.query, on: on?.days, windowDays: windowDays, commandLine: ReportRun.commandLine())
             }
             let f = options.format(format)
             try options.refuseUnlessJSON(f)
             if f == .html {
+                _ = try options.warnings(day: on?.days)
                 let checkpoint = try checkpointKey.map { try Anchors.summaryCheckpoint(keyPath: $0, ledger: options.ledger, size: summary.provenance.headSeq) }
                 try options.write(HTMLSummary.render(summary, checkpoint: checkpoint))
             } else {
                 try options.emit(f, json: { JSONReports.summary(summary) }, sections: { TextReports.summary(summary) },
-                                 heading: "Network summary", csv: { TextReports.summaryCSV(summary) })
+                                 heading: "Network summary", csv: { TextReports.summaryCSV(summary) }, day: on?.days)
             }
         }
     }
@@ -292,10 +310,10 @@ struct ReportOptions: ParsableArguments {
     @OptionGroup var ledger: LedgerOptions
     @Option(name: .customLong("network"), help: ArgumentHelp("A network id (repeatable; default: every network).", valueName: "id"))
     var networks: [String] = []
-    @Option(name: .customLong("org"), help: ArgumentHelp("Show only this organisation (repeatable; participation and documents). The network's own figures stay those of all its members.", valueName: "id"))
+    @Option(name: .customLong("org"), help: ArgumentHelp("Show only this organisation, by id or name (repeatable; participation and documents). The network's own figures stay those of all its members.", valueName: "id|name"))
     var organisations: [String] = []
-    @Option(help: "First day of the period (inclusive).") var from: DateArgument?
-    @Option(help: "The day after the period (exclusive): --to 2026-09-01 ends on 31 August.") var to: DateArgument?
+    @Option(help: "First day of the period (inclusive).", transform: DateArgument.parse) var from: DateArgument?
+    @Option(help: "The day after the period (exclusive): --to 2026-09-01 ends on 31 August.", transform: DateArgument.parse) var to: DateArgument?
     @Option(help: ArgumentHelp("An academic year: 2025/26 is 1 September 2025 to 31 August 2026.", valueName: "YYYY/YY"))
     var year: AcademicYearArgument?
     @OptionGroup var time: TimeTravelOptions
@@ -371,16 +389,29 @@ struct ReportOptions: ParsableArguments {
         }
     }
 
-    func emit(_ format: ReportFormat, json: () -> JSONValue, sections: () -> [Section], heading: String, csv: () -> Table) throws {
+    /// ``ReportWarnings`` for the period asked for and `day`, printed on stderr.
+    func warnings(day: Int?) throws -> [String] {
+        let found = try ReportWarnings.outside(ledger: ledger.open(), period: period, day: day)
+        for w in found { Console.err("trellis: warning: " + w) }
+        return found
+    }
+
+    func emit(_ format: ReportFormat, json: () -> JSONValue, sections: () -> [Section], heading: String, csv: () -> Table,
+              day: Int? = nil) throws {
         try refuseUnlessJSON(format)
+        let warnings = try self.warnings(day: day)
         switch format {
         case .json:
             var document = json()
+            if !warnings.isEmpty, case .object(var o) = document {
+                o["warnings"] = .array(warnings.map(JSONValue.string))
+                document = .object(o)
+            }
             if let k = try smallCellThreshold(), k > 1 { document = SmallCells.suppress(document, below: k) }
             try write(document.rendered(pretty: true) + "\n")
         case .csv: try write(csv().csv())
         case .md: try write(TextReports.markdown(sections(), heading: heading), humanText: true)
-        default: try write(TextReports.text(sections(), width: 80), humanText: true)
+        default: try write(TextReports.text(sections(), width: out == nil ? Terminal.columns() : 80), humanText: true)
         }
     }
 }
@@ -433,7 +464,18 @@ enum ReportRun {
     static func source(_ options: ReportOptions) throws -> ReportSource {
         let ledger = try options.ledger.open()
         let engine = try options.projections.engine(ledger)
-        return try guarded { try ReportSource(ledger: ledger, engine: engine, knownAt: options.time.knownAt?.text, asOf: options.time.asOf?.text) }
+        let bar = ProgressBar(options.time.knownAt != nil || options.time.asOf != nil ? "building the read models for that moment" : "catching up the read models")
+        defer { bar.finish() }
+        return try guarded {
+            try ReportSource(ledger: ledger, engine: engine, knownAt: options.time.knownAt?.text, asOf: options.time.asOf?.text) { done, total in
+                bar.update(done, of: total, unit: "events")
+            }
+        }
+    }
+
+    /// Computes a report's figures, with a ticker on a terminal when that takes a while.
+    static func figures<T>(_ body: () throws -> T) throws -> T {
+        try Ticker.run("computing the figures") { try guarded(body) }
     }
 
     /// ReportError → its exit code with the message; everything else as every command does.

@@ -78,7 +78,9 @@ struct DemoCommand: ParsableCommand {
         let report = try Failure.guarded { try ledger.verify() }
         Console.out(report.ok ? "verified: \(report.events) events, head \(Hex.encode(report.head))" : "verification FAILED")
         let engine = try Failure.guarded { try ProjectionEngine(ledger: ledger) }
-        try Failure.guarded { try engine.catchUp() }
+        let bar = ProgressBar("building the read models")
+        try Failure.guarded { try engine.catchUp { bar.update($0, of: $1, unit: "events") } }
+        bar.finish()
         let summary = try Failure.guarded { try DemoSummary(ledger: ledger) }
         Console.out("\n" + summary.text)
         let reportPath = dir + "/report.html"
@@ -87,11 +89,16 @@ struct DemoCommand: ParsableCommand {
         }
         try Output.write(HTMLSummary.render(board), to: reportPath)
         Console.out("\nwrote \(reportPath): the board report for \(Show.period(board.scope.period))")
-        Console.out("\nTry:  .build/debug/trellis status --db \(dbPath)")
-        Console.out("      .build/debug/trellis audit --db \(dbPath) org0001")
-        Console.out("      sqlite3 \(dbPath) 'SELECT * FROM ties LIMIT 5'")
-        Console.out("      .build/debug/trellis report participation --db \(dbPath)")
-        Console.out("      tools/render-report.sh \(reportPath) \(dir)/report.png")
+        // Commands that work from here: this binary as the user can type it, the renderer only if present.
+        let me = Provenance.shellLine([Here.executable()])
+        let db = Provenance.shellLine([dbPath])
+        Console.out("\nTry:  \(me) status --db \(db)")
+        Console.out("      \(me) audit --db \(db) org0001")
+        Console.out("      sqlite3 \(db) 'SELECT * FROM ties LIMIT 5'")
+        Console.out("      \(me) report participation --db \(db)")
+        if let renderer = Here.renderer() {
+            Console.out("      " + Provenance.shellLine([renderer, reportPath, dir + "/report.png"]))
+        }
     }
 }
 

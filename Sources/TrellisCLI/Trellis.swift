@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisProjections
+import TrellisReports
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,10 @@ struct Trellis: ParsableCommand {
         // SQLite then rolls the transaction back and nothing is half-written.
         signal(SIGXFSZ, SIG_IGN)
         Interruption.install()
+        if let typo = CommandTypos.check(Array(CommandLine.arguments.dropFirst())) {
+            Console.err("trellis: " + typo)
+            Glibc.exit(64)
+        }
         main(nil)
     }
 
@@ -24,7 +29,9 @@ struct Trellis: ParsableCommand {
 
             Start with:  trellis init   then  trellis import events.ndjson   then  trellis status
             The ledger is ./trellis.db unless --db PATH or $TRELLIS_DB says otherwise.
+            Dates are YYYY-MM-DD or, the UK way, DD/MM/YYYY (03/04/2026 is 3 April 2026).
             """,
+        version: TrellisVersion.line,
         subcommands: [
             InitCommand.self, ImportCommand.self, AppendCommand.self, RetractCommand.self, EraseCommand.self,
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
@@ -95,14 +102,27 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, json, csv, ndjson, md, html
 }
 
-/// Dates given on the command line: `YYYY-MM-DD`.
+/// Dates given on the command line: `YYYY-MM-DD` or the UK `DD/MM/YYYY` (``DayText``);
+/// `text` is always `YYYY-MM-DD`.
 struct DateArgument: ExpressibleByArgument {
     var days: Int
     var text: String
     init?(argument: String) {
-        guard let d = Timestamp.parseDate(argument) else { return nil }
+        guard let d = DayText.parse(argument) else { return nil }
         days = d
-        text = argument
+        text = Timestamp.dateText(days: d)
     }
     static var defaultValueDescription: String { "YYYY-MM-DD" }
+
+    /// For `@Option(transform:)`: a refusal that names the accepted forms.
+    @Sendable static func parse(_ argument: String) throws -> DateArgument {
+        guard let d = DateArgument(argument: argument) else { throw DateFormatError(text: argument) }
+        return d
+    }
+}
+
+/// A date the user typed in neither accepted form.
+struct DateFormatError: Error, CustomStringConvertible {
+    var text: String
+    var description: String { "not a date; use \(DayText.expected)" }
 }

@@ -101,7 +101,7 @@ import TrellisLedger
         let missing = try trellis(["report", "participation", "--db", s.file("missing.db")])
         #expect(missing.status == 66, "\(missing.err)")
         let org = try trellis(["report", "participation", "--db", s.path, "--org", "oakk"])
-        #expect(org.status == 64 && org.err.contains("no organisation oakk") && org.err.contains("oak"), "\(org.err)")
+        #expect(org.status == 64 && org.err.contains("no organisation 'oakk'") && org.err.contains("closest: Trust oak (oak)"), "\(org.err)")
         let format = try trellis(["report", "participation", "--db", s.path, "--format", "gexf"])
         #expect(format.status == 64, "\(format.err)")
         for r in [unknown, backwards, malformed, early, unwritable, missing, org, format] {

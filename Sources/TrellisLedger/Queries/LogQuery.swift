@@ -26,11 +26,19 @@ extension Ledger {
     /// org fields holds it; it belongs to a network when it names the network, or is about a
     /// meeting, document or review of that network.
     public func log(_ filter: LogFilter) throws -> [LogEntry] {
-        let retracted = try retractions()
         var out: [LogEntry] = []
+        try log(filter) { out.append($0) }
+        return out
+    }
+
+    /// The same events as ``log(_:)``, handed to `body` one at a time as they are read:
+    /// memory stays flat whatever the size of the log.
+    public func log(_ filter: LogFilter, _ body: (LogEntry) throws -> Void) throws {
+        let retracted = try retractions()
+        var count = 0
         var networkSubjects = Set<String>()   // "meeting:ID", "document:ID", "review:ID" of the filtered network
         try scan(from: filter.sinceSeq + 1) { e in
-            if let limit = filter.limit, out.count >= limit { return false }
+            if let limit = filter.limit, count >= limit { return false }
             if !filter.types.isEmpty && !filter.types.contains(e.type) { return true }
             if filter.org != nil || filter.network != nil || filter.fromDay != nil || filter.toDay != nil {
                 // Cheap text test before parsing.
@@ -50,14 +58,15 @@ extension Ledger {
                     if let f = filter.fromDay, day < f { return true }
                     if let t = filter.toDay, day >= t { return true }
                 }
-                out.append(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
+                count += 1
+                try body(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
             } else {
                 let data = (try? JSONParser.parse(e.data))?.object ?? JSONObject()
-                out.append(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
+                count += 1
+                try body(LogEntry(event: e, data: data, retractedBy: retracted[e.seq]))
             }
             return true
         }
-        return out
     }
 
     /// "meeting:ID" for events about a meeting, and likewise for documents and reviews.

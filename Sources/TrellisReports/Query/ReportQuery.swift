@@ -25,9 +25,11 @@ public struct ReportQuery: Sendable, Equatable {
 public enum ReportError: Error, CustomStringConvertible, Sendable, Equatable {
     /// A `--network` that no `NetworkFormed` created (usage error: exit 64).
     case unknownNetwork(String, known: [String])
-    /// An `--org` that no `OrganisationRegistered` created (usage error: exit 64); with a
-    /// few known ids that look alike.
+    /// An `--org` that is neither an organisation's id nor its name (usage error: exit 64);
+    /// with the closest names and their ids (see ``OrganisationMatcher``).
     case unknownOrganisation(String, similar: [String], count: Int)
+    /// An `--org` name that several organisations share (usage error: exit 64); each with its id.
+    case ambiguousOrganisation(String, candidates: [String])
     /// No period was given and nothing is recorded to choose one from (exit 66).
     case nothingRecorded
 
@@ -36,9 +38,11 @@ public enum ReportError: Error, CustomStringConvertible, Sendable, Equatable {
         case .unknownNetwork(let id, let known):
             return "no network \(id) in this ledger; known networks: " + (known.isEmpty ? "(none)" : known.joined(separator: ", "))
         case .unknownOrganisation(let id, let similar, let count):
-            var text = "no organisation \(id) in this ledger (it has \(count))"
-            if !similar.isEmpty { text += "; did you mean " + similar.joined(separator: ", ") + "?" }
+            var text = "no organisation '\(id)' in this ledger, by id or name (it has \(count))"
+            if !similar.isEmpty { text += "; closest: " + similar.joined(separator: "; ") }
             return text + "; see trellis log --type OrganisationRegistered"
+        case .ambiguousOrganisation(let name, let candidates):
+            return "'\(name)' names \(candidates.count) organisations: " + candidates.joined(separator: "; ") + "; give the id"
         case .nothingRecorded:
             return "nothing is recorded yet (no meetings, memberships or reviews): there is no period to report on"
         }
@@ -47,7 +51,7 @@ public enum ReportError: Error, CustomStringConvertible, Sendable, Equatable {
     /// CLI.md's exit code: 64 usage, 66 missing input.
     public var exitCode: Int32 {
         switch self {
-        case .unknownNetwork, .unknownOrganisation: return 64
+        case .unknownNetwork, .unknownOrganisation, .ambiguousOrganisation: return 64
         case .nothingRecorded: return 66
         }
     }

@@ -54,16 +54,29 @@ public struct ReportScope: Sendable {
             }
             chosen.sort { $0.id < $1.id }
         }
+        var organisations = Set<String>()
         if !query.organisations.isEmpty {
-            let known = try ReadModel.organisationIDs(db)
-            for o in query.organisations where !known.contains(o) {
-                let similar = known.filter { $0.lowercased().hasPrefix(String(o.lowercased().prefix(3))) }.sorted().prefix(5)
-                throw ReportError.unknownOrganisation(o, similar: Array(similar), count: known.count)
-            }
+            let matcher = try organisationMatcher(db)
+            for o in query.organisations { organisations.insert(try resolveOrganisation(o, matcher)) }
         }
         var scope = try resolvePeriod(query, db, networks: chosen, fallbackDay: fallbackDay)
-        scope.organisations = Array(Set(query.organisations)).sorted()
+        scope.organisations = organisations.sorted()
         return scope
+    }
+
+    /// Every organisation of the read models, by id and name.
+    public static func organisationMatcher(_ db: Database) throws -> OrganisationMatcher {
+        OrganisationMatcher(try ReadModel.organisations(db).values.map { OrganisationMatcher.Candidate(id: $0.id, name: $0.name) })
+    }
+
+    /// The id `text` (an id or a name) stands for.
+    /// - Throws: ``ReportError/unknownOrganisation(_:similar:count:)``, ``ReportError/ambiguousOrganisation(_:candidates:)``.
+    public static func resolveOrganisation(_ text: String, _ matcher: OrganisationMatcher) throws -> String {
+        switch matcher.match(text) {
+        case .found(let id): return id
+        case .ambiguous(let candidates): throw ReportError.ambiguousOrganisation(text, candidates: candidates.map(\.description))
+        case .unknown(let closest): throw ReportError.unknownOrganisation(text, similar: closest.map(\.description), count: matcher.count)
+        }
     }
 
     static func resolvePeriod(_ query: ReportQuery, _ db: Database, networks chosen: [NetworkRow], fallbackDay: Int?) throws -> ReportScope {

@@ -28,15 +28,18 @@ public final class ReportSource {
     public let knownAt: String?
     public let asOf: String?
 
-    public init(ledger: Ledger, engine: ProjectionEngine, knownAt: String? = nil, asOf: String? = nil) throws {
+    /// - Parameter progress: events replayed so far and the last seq to replay, while the
+    ///   read models catch up or the snapshot is built.
+    public init(ledger: Ledger, engine: ProjectionEngine, knownAt: String? = nil, asOf: String? = nil,
+                progress: ((Int64, Int64) -> Void)? = nil) throws {
         self.ledger = ledger
         self.engine = engine
         self.knownAt = knownAt
         self.asOf = asOf
         if knownAt != nil || asOf != nil {
-            snapshot = try engine.snapshot(knownAt: knownAt, asOf: asOf)
+            snapshot = try engine.snapshot(knownAt: knownAt, asOf: asOf, progress: progress)
         } else {
-            try engine.catchUp()
+            try engine.catchUp(progress: progress)
             snapshot = nil
         }
     }
