@@ -10,6 +10,7 @@ mkdir -p "$out" tools/fuzz/findings
 swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
   "$src"/JSON/*.swift "$src"/Domain/EventType.swift "$src"/Domain/EventDecoder.swift \
   "$src"/Domain/InputError.swift "$src"/Domain/Timestamp.swift "$src"/Rules/Rules.swift \
+  "$src"/Queries/TerminalText.swift \
   tools/fuzz/FuzzDecoder.swift -o "$out/fuzz-decoder"
 work=$(mktemp -d)
 cp tools/fuzz/corpus/* "$work/"
