@@ -76,9 +76,6 @@ final class ScratchFile {
 }
 
 extension Ledger {
-    /// The tables the migrations create: no trigger may be on them but the migrations' own.
-    static let ownTables = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys", "ledger_meta", "projection_state"]
-
     /// The triggers the migrations create (name → table and full SQL), read from an in-memory
     /// database migrated by ``Schema``: the text to compare with is the migrations' own.
     static func migrationTriggers() throws -> [String: (table: String, sql: String)] {
@@ -93,13 +90,14 @@ extension Ledger {
         }
     }
 
-    /// Triggers on the ledger's own tables that differ from the migrations': missing, with
-    /// other SQL (a no-op under the same name), or extra.
+    /// Triggers that differ from the migrations': missing, with other SQL (a no-op under the
+    /// same name), or extra. Every trigger in the file counts, on whatever table and however
+    /// its name is spelt (`ON PERSON_KEYS` is `person_keys` to SQLite): nothing but the
+    /// migrations creates one (the projection gate refuses them), so any other is tampering.
     static func triggerProblems(_ db: Database) throws -> [String] {
         let expected = try migrationTriggers()
-        let tables = ownTables.map { "'\($0)'" }.joined(separator: ", ")
         var found: [String: (table: String, sql: String?)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND (tbl_name IN (\(tables)) OR name IN (\(expected.keys.map { "'\($0)'" }.joined(separator: ", "))))") {
+        for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM main.sqlite_master WHERE type = 'trigger'") {
             found[row[0]] = (row[1], row[2])
         }
         var problems: [String] = []
@@ -333,8 +331,29 @@ extension Ledger {
                 findings.add("person_keys: a key for \(id), whom the log erased (PersonErased): the key should have been destroyed")
             } else if type != "blob" || length != 32 {
                 findings.add("person_keys: the key for \(id) is not 32 bytes")
+            } else if let field = try unopenedField(db, person: id, registeredAt: fact[0]) {
+                findings.add("person_keys: the key for \(id) does not open the sealed \(field) of its PersonRegistered (seq \(fact[0] as Int64)): "
+                             + "another person's or a made-up key, which makes every output show the person as erased")
             }
         }
+    }
+
+    /// The first sealed personal field of the person's `PersonRegistered` (at `seq`) that their
+    /// key in `person_keys` does not open (AES-GCM authenticates it), or nil. A pseudonymised
+    /// archive's `(withheld)` is not sealed and not checked.
+    private static func unopenedField(_ db: Database, person: String, registeredAt seq: Int64) throws -> String? {
+        let stmt = try db.makeStatement(sql: "SELECT key FROM person_keys WHERE person_id = ?")
+        try stmt.setArguments([person])
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        guard try Raw.step(s, db), let key = Raw.column(s, 0).map({ Array($0) }),
+              let data = try String.fetchOne(db, sql: "SELECT data FROM events WHERE seq = ?", arguments: [seq]),
+              let object = (try? JSONParser.parse(data))?.object else { return nil }
+        for field in PersonalData.fields(of: .personRegistered) {
+            guard let sealed = object.string(field), PersonalData.isSealed(sealed) else { continue }
+            if PersonalData.open(sealed, key: key, person: person, field: field) == nil { return field }
+        }
+        return nil
     }
 }
 

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+import TrellisLedger
+
+/// Attacks on `trellis verify` and erasure by someone who can write the file (the sqlite3
+/// shell on a real ledger), each of which verify used to pass with exit 0. Run against the
+/// real binary.
+@Suite struct RedTeamTests {
+    /// The fixture region imported by the real binary, and the read models built.
+    func ledgerDir() throws -> ScratchDir {
+        let dir = try ScratchDir("redteam")
+        let file = try dir.writeLines("region.ndjson", Fixture.lines + [
+            envelope("AttendanceRecorded", id: "att-oak", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "oak", "status": "present"]),
+        ])
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+        #expect(r.status == 0, "\(r)")
+        let d = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
+        #expect(d.status == 0, "\(d)")
+        return dir
+    }
+
+    func sql(_ db: String, _ text: String) throws {
+        let r = try sqlite3(db, text)
+        #expect(r.status == 0, "\(r)")
+    }
+
+    /// A trigger that keeps a copy of every future key (hex, so no byte search finds it),
+    /// made `ON PERSON_KEYS`: SQLite stores the table name as spelt, and verify compared it
+    /// case-sensitively with `person_keys`, so it passed; erasures after it left the key behind.
+    @Test func aKeyStealingTriggerInAnySpellingIsNamed() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        try sql(dir.ledgerPath, """
+            CREATE TABLE stash (p, k);
+            CREATE TRIGGER keep AFTER INSERT ON PERSON_KEYS BEGIN INSERT INTO stash VALUES (new.person_id, hex(new.key)); END;
+            """)
+        for mode in [[], ["--chain-only"]] {
+            let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
+            #expect(v.status == 1, "\(v)")
+            #expect(v.stderr.contains("an extra trigger keep on PERSON_KEYS, which Trellis never creates"), "\(v)")
+        }
+    }
+
+    /// A trigger on a table that is neither the ledger's nor a read model's (here the schema's
+    /// bookkeeping `grdb_migrations`, and a table of nobody's) is tampering as well: nothing
+    /// Trellis runs creates one.
+    @Test func aTriggerOnAnyOtherTableIsNamed() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        try sql(dir.ledgerPath, """
+            CREATE TABLE nobody (x);
+            CREATE TRIGGER on_nobody AFTER INSERT ON nobody BEGIN DELETE FROM attendance; END;
+            CREATE TRIGGER on_migrations AFTER INSERT ON grdb_migrations BEGIN SELECT 1; END;
+            """)
+        let v = try runTrellis(["verify", "--db", dir.ledgerPath, "--chain-only"])
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stderr.contains("an extra trigger on_nobody on nobody"), "\(v)")
+        #expect(v.stderr.contains("an extra trigger on_migrations on grdb_migrations"), "\(v)")
+    }
+
+    /// A trigger on a read-model table spelt `ATTENDANCE`, and an index the definition does not
+    /// declare, were not part of the schema verify compared: both rewrite what the next
+    /// catch-up writes (a partial UNIQUE index makes `INSERT OR IGNORE` drop rows).
+    @Test func anUndeclaredTriggerOrIndexOnAReadModelIsNamed() throws {
+        let one = try ledgerDir(), two = try ledgerDir()
+        defer { one.remove(); two.remove() }
+        let trigger = one.ledgerPath, index = two.ledgerPath
+        try sql(trigger, "CREATE TRIGGER thin AFTER INSERT ON ATTENDANCE BEGIN DELETE FROM attendance WHERE rowid = new.rowid; END;")
+        try sql(index, "CREATE UNIQUE INDEX one_per_meeting ON attendance (meeting_id) WHERE meeting_id <> '';")
+        // Any trigger outside the migrations is named by the chain check already.
+        let t = try runTrellis(["verify", "--db", trigger])
+        #expect(t.status == 1, "\(t)")
+        #expect(t.stdout.hasPrefix("broken: the ledger's triggers are not the ones Trellis creates"), "\(t)")
+        #expect(t.stderr.contains("an extra trigger thin on ATTENDANCE, which Trellis never creates"), "\(t)")
+        let i = try runTrellis(["verify", "--db", index])
+        #expect(i.status == 1, "\(i)")
+        #expect(i.stdout.contains("derived state: read model attendance (checkpoint 10): its schema differs from the definition's (not in the definition: index one_per_meeting on attendance"), "\(i)")
+    }
+
+    /// Text that is not valid UTF-8 was hashed as its repair (each bad byte as U+FFFD), so a
+    /// read model whose `Café` (`…EFBFBD`) was replaced by the bytes `…FF` hashed the same
+    /// and verify passed, while SQLite compares and groups the two apart.
+    @Test func textThatIsNotUTF8DoesNotHashAsItsRepair() throws {
+        let dir = try ScratchDir("redteam-utf8")
+        defer { dir.remove() }
+        let file = try dir.writeLines("orgs.ndjson", [
+            envelope("OrganisationRegistered", id: "o1", at: "2025-09-01", ["org_id": "o1", "name": "Caf\u{FFFD}", "kind": "school"]),
+        ])
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, file]).status == 0)
+        let before = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
+        #expect(before.status == 0, "\(before)")
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
+        try sql(dir.ledgerPath, "UPDATE organisations SET name = CAST(x'436166FF' AS TEXT)")
+        let v = try runTrellis(["verify", "--db", dir.ledgerPath])
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("derived state: read model organisations (checkpoint 1): table organisations differs from a rebuild through seq 1"), "\(v)")
+        let after = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
+        #expect(after.stdout != before.stdout, "\(after)")
+    }
+
+    /// A key swapped for another person's (or any 32 random bytes) passed verify, while every
+    /// output then showed that person as "(erased)" although the log never erased them.
+    @Test func aKeyThatDoesNotOpenItsPersonsFieldsIsNamed() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
+        try sql(dir.ledgerPath, "UPDATE person_keys SET key = (SELECT key FROM person_keys WHERE person_id = 'p-oak') WHERE person_id = 'p-ash'")
+        let v = try runTrellis(["verify", "--db", dir.ledgerPath])
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stdout.contains("derived state: person_keys: the key for p-ash does not open the sealed name of its PersonRegistered (seq 6)"), "\(v)")
+        #expect(!v.stdout.contains("the key for p-oak"), "\(v)")
+    }
+}
