@@ -110,4 +110,31 @@ import TrellisLedger
         #expect(v.stdout.contains("derived state: person_keys: the key for p-ash does not open the sealed name of its PersonRegistered (seq 6)"), "\(v)")
         #expect(!v.stdout.contains("the key for p-oak"), "\(v)")
     }
+
+    /// With such a trigger in place, `erase` said "key destroyed, no copy left" (exit 0) while
+    /// the key sat in the trigger's table as hex. It still records the erasure, but says what
+    /// may remain and exits 75; `erase --finish` completes once the trigger is gone.
+    @Test func eraseDoesNotClaimNoCopyLeftWhileAForeignTriggerCouldHaveCopiedTheKey() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        try sql(dir.ledgerPath, """
+            CREATE TABLE stash (p, k);
+            CREATE TRIGGER keep AFTER INSERT ON PERSON_KEYS BEGIN INSERT INTO stash VALUES (new.person_id, hex(new.key)); END;
+            """)
+        let zoe = try dir.writeLines("zoe.ndjson", [
+            envelope("PersonRegistered", id: "p-zoe", at: "2025-09-02", ["person_id": "p-zoe", "org_id": "oak", "name": "Zoe Secret"]),
+        ])
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, zoe]).status == 0)
+        let e = try runTrellis(["erase", "--db", dir.ledgerPath, "p-zoe", "--reason", "request"])
+        #expect(e.status == 75, "\(e)")
+        #expect(!e.stdout.contains("no copy left"), "\(e)")
+        #expect(e.stderr.contains("the ledger has triggers Trellis never creates (keep on PERSON_KEYS), which may have copied the key"), "\(e)")
+        #expect(try sqlite3(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-zoe'").stdout == "0\n")
+        let still = try runTrellis(["erase", "--finish", "--db", dir.ledgerPath])
+        #expect(still.status == 75, "\(still)")
+        try sql(dir.ledgerPath, "DROP TRIGGER keep; DROP TABLE stash;")
+        let done = try runTrellis(["erase", "--finish", "--db", dir.ledgerPath])
+        #expect(done.status == 0, "\(done)")
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
+    }
 }
