@@ -137,4 +137,31 @@ import TrellisLedger
         #expect(done.status == 0, "\(done)")
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
     }
+
+    /// SIGTERM while verify compares derived state left its scratch ledger (a copy of every
+    /// event, the size of the log) in $TMPDIR for good: it was made with mkstemp and never
+    /// registered for removal. Now it goes with the signal, like a snapshot, and a signal that
+    /// lands just after the file is made no longer finds it unregistered.
+    @Test func anInterruptedVerifyLeavesNoScratchCopy() throws {
+        let dir = try ScratchDir("redteam-signal")
+        defer { dir.remove() }
+        let g = try runTrellis(["generate", "--networks", "6", "--orgs", "400", "--years", "3", "--seed", "9"])
+        #expect(g.status == 0, "\(g)")
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, try dir.write("region.ndjson", g.stdout)]).status == 0)
+        let tmp = dir.file("tmp")
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        func scratch() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []).filter { $0.hasPrefix("trellis-") }.sorted()
+        }
+        for signal in [SIGTERM, SIGINT] {
+            let p = try launchTrellis(["verify", "--db", dir.ledgerPath], env: ["TMPDIR": tmp])
+            let deadline = Date().addingTimeInterval(60)
+            while scratch().isEmpty, p.process.isRunning, Date() < deadline { usleep(1_000) }
+            #expect(p.process.isRunning, "verify ended before it could be interrupted: make the region bigger")
+            kill(p.process.processIdentifier, signal)
+            let r = p.finish()
+            #expect(p.process.terminationReason == .uncaughtSignal && r.status == signal, "\(r)")
+            #expect(scratch() == [], "left behind after signal \(signal)")
+        }
+    }
 }

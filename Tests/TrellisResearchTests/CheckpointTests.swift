@@ -34,7 +34,10 @@ private func rewriteConsistently(_ db: String, from seq: Int, actor: String) thr
         let setActor = i == 0 ? "actor = '\(actor.replacingOccurrences(of: "'", with: "''"))', " : ""
         sql += "UPDATE events SET \(setActor)hash = X'\(Hex.encode(previous))' WHERE seq = \(e.seq);\n"
     }
-    sql += "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be updated'); END;\nCOMMIT;\n"
+    // Put the trigger back exactly as it was (its SQL copied from the schema), as a careful
+    // attacker would: verify compares triggers in full SQL.
+    let trigger = try sqliteRows(db, "SELECT sql FROM sqlite_master WHERE name = 'events_no_update'").trimmingCharacters(in: .whitespacesAndNewlines)
+    sql += trigger + ";\nCOMMIT;\n"
     let script = db + ".rewrite.sql"
     try sql.write(toFile: script, atomically: true, encoding: .utf8)
     let r = try tool("sqlite3", [db], stdinFile: script)

@@ -46,32 +46,32 @@ public struct ScratchFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// A temporary SQLite file for a throw-away build (journal off, synchronous off), deleted by
-/// ``remove()`` — callers `defer` it, so it goes on error too.
+/// ``remove()`` — callers `defer` it, so it goes on error too — and on SIGINT/SIGTERM/SIGHUP
+/// (``TemporaryFiles/makeSnapshotFile(prefix:)``: `$TMPDIR/<prefix>-<pid>-XXXXXX`, registered;
+/// stale ones of dead processes are removed by the next run).
 final class ScratchFile {
     let path: String
     let queue: DatabaseQueue
 
     init(prefix: String) throws {
-        let dir = getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
-        var template = Array((dir + "/\(prefix)-XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw ScratchFailure(path: dir, reason: String(cString: strerror(errno))) }
-        close(fd)
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let dir = (getenv("TMPDIR").flatMap { String(validatingCString: $0) }).flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        do { path = try TemporaryFiles.makeSnapshotFile(prefix: prefix) } catch {
+            throw ScratchFailure(path: dir, reason: error.description)
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing here.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
         }
         do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
-            unlink(path)
+            TemporaryFiles.remove(path)
             throw error
         }
     }
 
     func remove() {
         try? queue.close()
-        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        TemporaryFiles.remove(path)
     }
 }
 
