@@ -70,7 +70,7 @@ import TrellisLedger
         // Any trigger outside the migrations is named by the chain check already.
         let t = try runTrellis(["verify", "--db", trigger])
         #expect(t.status == 1, "\(t)")
-        #expect(t.stdout.hasPrefix("broken: the ledger's triggers are not the ones Trellis creates"), "\(t)")
+        #expect(t.stdout.hasPrefix("broken: the ledger's schema is not the one Trellis creates"), "\(t)")
         #expect(t.stderr.contains("an extra trigger thin on ATTENDANCE, which Trellis never creates"), "\(t)")
         let i = try runTrellis(["verify", "--db", index])
         #expect(i.status == 1, "\(i)")
@@ -163,5 +163,31 @@ import TrellisLedger
             #expect(p.process.terminationReason == .uncaughtSignal && r.status == signal, "\(r)")
             #expect(scratch() == [], "left behind after signal \(signal)")
         }
+    }
+
+    /// A UNIQUE index added to `events` (one `PersonErased` in the whole log) passed verify,
+    /// while it made every later erasure fail: a censor built from the schema. Indexes and
+    /// table definitions of the ledger's own tables are compared with the migrations' now.
+    @Test func anIndexOrTableChangeOnTheLedgersOwnTablesIsNamed() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        try sql(dir.ledgerPath, "CREATE UNIQUE INDEX one_erasure ON events (type) WHERE type = 'PersonErased';")
+        for mode in [[], ["--chain-only"]] {
+            let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
+            #expect(v.status == 1, "\(v)")
+            #expect(v.stdout.hasPrefix("broken: the ledger's schema is not the one Trellis creates"), "\(v)")
+            #expect(v.stderr.contains("an extra index one_erasure on events, which Trellis never creates"), "\(v)")
+        }
+        try sql(dir.ledgerPath, "DROP INDEX one_erasure;")
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
+        // A table's definition edited in place (writable_schema), here person_keys' key column
+        // given TEXT affinity: named too.
+        try sql(dir.ledgerPath, """
+            PRAGMA writable_schema = ON;
+            UPDATE sqlite_master SET sql = replace(sql, 'BLOB NOT NULL', 'TEXT NOT NULL') WHERE name = 'person_keys';
+            """)
+        let v = try runTrellis(["verify", "--db", dir.ledgerPath, "--chain-only"])
+        #expect(v.status == 1, "\(v)")
+        #expect(v.stderr.contains("the table person_keys is not the one Trellis creates (its SQL differs)"), "\(v)")
     }
 }

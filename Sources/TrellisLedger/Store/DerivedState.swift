@@ -114,6 +114,52 @@ extension Ledger {
         for name in found.keys.sorted() where expected[name] == nil {
             problems.append("an extra trigger \(name) on \(found[name]!.table), which Trellis never creates: someone altered the schema behind Trellis's back")
         }
+        return problems + (try tableProblems(db))
+    }
+
+    /// The ledger's own tables and their indexes compared in full SQL with the migrations',
+    /// and any other index on those tables named: an added UNIQUE index (on `events`, one
+    /// `PersonErased` only, say) would refuse appends the rules allow, and a changed table
+    /// definition could do anything. `grdb_migrations` is GRDB's own and is left out.
+    static func tableProblems(_ db: Database) throws -> [String] {
+        let memory = try DatabaseQueue()
+        try Schema.migrator.migrate(memory)
+        typealias Object = (type: String, name: String, table: String, sql: String?)
+        let select = { (db: Database, tables: [String]) throws -> [String: Object] in
+            let list = tables.map { _ in "?" }.joined(separator: ", ")
+            var out: [String: Object] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT type, name, tbl_name, sql FROM main.sqlite_master
+                WHERE type IN ('table', 'index') AND lower(tbl_name) IN (\(list))
+                """, arguments: StatementArguments(tables)) {
+                let o: Object = (row[0], row[1], row[2], row[3])
+                out[o.name.lowercased()] = o
+            }
+            return out
+        }
+        let (tables, expected) = try memory.read { mdb -> ([String], [String: Object]) in
+            let tables = try String.fetchAll(mdb, sql: """
+                SELECT lower(name) FROM sqlite_master WHERE type = 'table' AND name <> 'grdb_migrations' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                """)
+            return (tables, try select(mdb, tables))
+        }
+        guard !tables.isEmpty else { return [] }
+        let found = try select(db, tables)
+        var problems: [String] = []
+        for key in expected.keys.sorted() {
+            guard let e = expected[key] else { continue }
+            guard let f = found[key] else {
+                problems.append("the \(e.type) \(e.name) is missing: someone altered the schema behind Trellis's back")
+                continue
+            }
+            if f.type != e.type || f.table.lowercased() != e.table.lowercased() || f.sql != e.sql {
+                problems.append("the \(e.type) \(e.name) is not the one Trellis creates (its SQL differs): someone altered the schema behind Trellis's back")
+            }
+        }
+        for key in found.keys.sorted() where expected[key] == nil {
+            guard let f = found[key] else { continue }
+            problems.append("an extra \(f.type) \(f.name) on \(f.table), which Trellis never creates: someone altered the schema behind Trellis's back")
+        }
         return problems
     }
 
