@@ -72,7 +72,7 @@ struct VerifyCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if !report.warnings.isEmpty {
-            Console.out("broken: the log's append-only protection was removed (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
+            Console.out("broken: the ledger's schema is not the one Trellis creates (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
             throw ExitCode(1)
         }
         // Every check runs, so one verify names every problem; any failure is exit 1.

@@ -105,7 +105,9 @@ func printOutcome(_ o: AppendOutcome, format: OutputFormat, ledger: String, sent
     }
     if let residue = o.erasureResidue {
         Console.err("trellis: the erasure is recorded (PersonErased is committed, head seq \(o.head.seq)), but not complete: \(residue)")
-        Console.err("trellis: when that process has finished, run: trellis erase --finish --db \(ledger)")
+        Console.err(residue.foreignTriggers.isEmpty
+            ? "trellis: when that process has finished, run: trellis erase --finish --db \(ledger)"
+            : "trellis: then run: trellis erase --finish --db \(ledger)")
         throw ExitCode(75)
     }
 }
@@ -255,7 +257,8 @@ struct EraseCommand: ParsableCommand {
         if finish {
             let residue = l.finishErasure()
             if let residue {
-                Console.err("trellis: the erasure is still not complete: \(residue); try again when no other process has the ledger open")
+                Console.err("trellis: the erasure is still not complete: \(residue)"
+                            + (residue.foreignTriggers.isEmpty ? "; try again when no other process has the ledger open" : ""))
                 throw ExitCode(75)
             }
             if format == .json {

@@ -111,13 +111,25 @@ public enum TemporaryFiles {
             guard lstat(full, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, now - st.st_mtim.tv_sec > staleAge else { return }
             unlink(full)
         }
-        var template = Array((dir + "/\(prefix)-\(getpid())-XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw TemporaryFileError(description: "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))") }
-        close(fd)
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        register(path)
-        return path
+        // Registered *before* it is created (O_CREAT | O_EXCL, as mkstemp does): a signal
+        // between mkstemp and registering it used to leave the file behind. Unlinking a name
+        // with our pid that is not made yet, or is a dead process's stale file, harms nobody.
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var failure = EEXIST
+        for _ in 0..<100 {
+            let suffix = String(decoding: (0..<6).map { _ in letters[Int.random(in: 0..<letters.count)] }, as: UTF8.self)
+            let path = dir + "/\(prefix)-\(getpid())-\(suffix)"
+            register(path)
+            let fd = open(path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o600)
+            if fd >= 0 {
+                close(fd)
+                return path
+            }
+            failure = errno
+            release(path)
+            if failure != EEXIST { break }
+        }
+        throw TemporaryFileError(description: "cannot create a temporary file in \(dir): \(String(cString: strerror(failure)))")
     }
 
     /// Whether a process with this id exists (one we may not signal still exists).

@@ -46,39 +46,36 @@ public struct ScratchFailure: Error, CustomStringConvertible, Sendable {
 }
 
 /// A temporary SQLite file for a throw-away build (journal off, synchronous off), deleted by
-/// ``remove()`` — callers `defer` it, so it goes on error too.
+/// ``remove()`` — callers `defer` it, so it goes on error too — and on SIGINT/SIGTERM/SIGHUP
+/// (``TemporaryFiles/makeSnapshotFile(prefix:)``: `$TMPDIR/<prefix>-<pid>-XXXXXX`, registered;
+/// stale ones of dead processes are removed by the next run).
 final class ScratchFile {
     let path: String
     let queue: DatabaseQueue
 
     init(prefix: String) throws {
-        let dir = getenv("TMPDIR").flatMap { String(validatingCString: $0) } ?? "/tmp"
-        var template = Array((dir + "/\(prefix)-XXXXXX").utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw ScratchFailure(path: dir, reason: String(cString: strerror(errno))) }
-        close(fd)
-        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let dir = (getenv("TMPDIR").flatMap { String(validatingCString: $0) }).flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        do { path = try TemporaryFiles.makeSnapshotFile(prefix: prefix) } catch {
+            throw ScratchFailure(path: dir, reason: error.description)
+        }
         var config = Configuration()
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing here.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
         }
         do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
-            unlink(path)
+            TemporaryFiles.remove(path)
             throw error
         }
     }
 
     func remove() {
         try? queue.close()
-        for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        TemporaryFiles.remove(path)
     }
 }
 
 extension Ledger {
-    /// The tables the migrations create: no trigger may be on them but the migrations' own.
-    static let ownTables = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys", "ledger_meta", "projection_state"]
-
     /// The triggers the migrations create (name → table and full SQL), read from an in-memory
     /// database migrated by ``Schema``: the text to compare with is the migrations' own.
     static func migrationTriggers() throws -> [String: (table: String, sql: String)] {
@@ -93,13 +90,14 @@ extension Ledger {
         }
     }
 
-    /// Triggers on the ledger's own tables that differ from the migrations': missing, with
-    /// other SQL (a no-op under the same name), or extra.
+    /// Triggers that differ from the migrations': missing, with other SQL (a no-op under the
+    /// same name), or extra. Every trigger in the file counts, on whatever table and however
+    /// its name is spelt (`ON PERSON_KEYS` is `person_keys` to SQLite): nothing but the
+    /// migrations creates one (the projection gate refuses them), so any other is tampering.
     static func triggerProblems(_ db: Database) throws -> [String] {
         let expected = try migrationTriggers()
-        let tables = ownTables.map { "'\($0)'" }.joined(separator: ", ")
         var found: [String: (table: String, sql: String?)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND (tbl_name IN (\(tables)) OR name IN (\(expected.keys.map { "'\($0)'" }.joined(separator: ", "))))") {
+        for row in try Row.fetchAll(db, sql: "SELECT name, tbl_name, sql FROM main.sqlite_master WHERE type = 'trigger'") {
             found[row[0]] = (row[1], row[2])
         }
         var problems: [String] = []
@@ -115,6 +113,52 @@ extension Ledger {
         }
         for name in found.keys.sorted() where expected[name] == nil {
             problems.append("an extra trigger \(name) on \(found[name]!.table), which Trellis never creates: someone altered the schema behind Trellis's back")
+        }
+        return problems + (try tableProblems(db))
+    }
+
+    /// The ledger's own tables and their indexes compared in full SQL with the migrations',
+    /// and any other index on those tables named: an added UNIQUE index (on `events`, one
+    /// `PersonErased` only, say) would refuse appends the rules allow, and a changed table
+    /// definition could do anything. `grdb_migrations` is GRDB's own and is left out.
+    static func tableProblems(_ db: Database) throws -> [String] {
+        let memory = try DatabaseQueue()
+        try Schema.migrator.migrate(memory)
+        typealias Object = (type: String, name: String, table: String, sql: String?)
+        let select = { (db: Database, tables: [String]) throws -> [String: Object] in
+            let list = tables.map { _ in "?" }.joined(separator: ", ")
+            var out: [String: Object] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT type, name, tbl_name, sql FROM main.sqlite_master
+                WHERE type IN ('table', 'index') AND lower(tbl_name) IN (\(list))
+                """, arguments: StatementArguments(tables)) {
+                let o: Object = (row[0], row[1], row[2], row[3])
+                out[o.name.lowercased()] = o
+            }
+            return out
+        }
+        let (tables, expected) = try memory.read { mdb -> ([String], [String: Object]) in
+            let tables = try String.fetchAll(mdb, sql: """
+                SELECT lower(name) FROM sqlite_master WHERE type = 'table' AND name <> 'grdb_migrations' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                """)
+            return (tables, try select(mdb, tables))
+        }
+        guard !tables.isEmpty else { return [] }
+        let found = try select(db, tables)
+        var problems: [String] = []
+        for key in expected.keys.sorted() {
+            guard let e = expected[key] else { continue }
+            guard let f = found[key] else {
+                problems.append("the \(e.type) \(e.name) is missing: someone altered the schema behind Trellis's back")
+                continue
+            }
+            if f.type != e.type || f.table.lowercased() != e.table.lowercased() || f.sql != e.sql {
+                problems.append("the \(e.type) \(e.name) is not the one Trellis creates (its SQL differs): someone altered the schema behind Trellis's back")
+            }
+        }
+        for key in found.keys.sorted() where expected[key] == nil {
+            guard let f = found[key] else { continue }
+            problems.append("an extra \(f.type) \(f.name) on \(f.table), which Trellis never creates: someone altered the schema behind Trellis's back")
         }
         return problems
     }
@@ -333,8 +377,29 @@ extension Ledger {
                 findings.add("person_keys: a key for \(id), whom the log erased (PersonErased): the key should have been destroyed")
             } else if type != "blob" || length != 32 {
                 findings.add("person_keys: the key for \(id) is not 32 bytes")
+            } else if let field = try unopenedField(db, person: id, registeredAt: fact[0]) {
+                findings.add("person_keys: the key for \(id) does not open the sealed \(field) of its PersonRegistered (seq \(fact[0] as Int64)): "
+                             + "another person's or a made-up key, which makes every output show the person as erased")
             }
         }
+    }
+
+    /// The first sealed personal field of the person's `PersonRegistered` (at `seq`) that their
+    /// key in `person_keys` does not open (AES-GCM authenticates it), or nil. A pseudonymised
+    /// archive's `(withheld)` is not sealed and not checked.
+    private static func unopenedField(_ db: Database, person: String, registeredAt seq: Int64) throws -> String? {
+        let stmt = try db.makeStatement(sql: "SELECT key FROM person_keys WHERE person_id = ?")
+        try stmt.setArguments([person])
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        guard try Raw.step(s, db), let key = Raw.column(s, 0).map({ Array($0) }),
+              let data = try String.fetchOne(db, sql: "SELECT data FROM events WHERE seq = ?", arguments: [seq]),
+              let object = (try? JSONParser.parse(data))?.object else { return nil }
+        for field in PersonalData.fields(of: .personRegistered) {
+            guard let sealed = object.string(field), PersonalData.isSealed(sealed) else { continue }
+            if PersonalData.open(sealed, key: key, person: person, field: field) == nil { return field }
+        }
+        return nil
     }
 }
 

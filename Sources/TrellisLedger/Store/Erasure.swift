@@ -22,6 +22,9 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
     public var walBytes: Int64
     /// Files in which a destroyed key's 32 bytes were still found.
     public var filesHoldingKey: [String]
+    /// Triggers in the file that the migrations do not create (`name on table`): one on
+    /// `person_keys` may have copied a key, in any encoding, before it was destroyed.
+    public var foreignTriggers: [String] = []
 
     public var description: String {
         var what: [String] = []
@@ -32,6 +35,9 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
         }
         if walBytes > 0 { what.append("the -wal file still holds \(walBytes) bytes of earlier pages") }
         if !filesHoldingKey.isEmpty { what.append("the key's bytes are still in \(filesHoldingKey.joined(separator: ", "))") }
+        if !foreignTriggers.isEmpty {
+            what.append("the ledger has triggers Trellis never creates (\(foreignTriggers.joined(separator: ", "))), which may have copied the key elsewhere in the file before it was destroyed: remove them and what they wrote (trellis verify names them)")
+        }
         return what.joined(separator: "; ")
     }
 }
@@ -75,8 +81,22 @@ extension Ledger {
                 holding.append(file)
             }
         }
-        if !busy && walBytes == 0 && holding.isEmpty { return nil }
-        return ErasureResidue(checkpointBusy: busy, checkpointError: failure, walBytes: walBytes, filesHoldingKey: holding)
+        let foreign = foreignTriggers(db)
+        if !busy && walBytes == 0 && holding.isEmpty && foreign.isEmpty { return nil }
+        return ErasureResidue(checkpointBusy: busy, checkpointError: failure, walBytes: walBytes, filesHoldingKey: holding,
+                              foreignTriggers: foreign)
+    }
+
+    /// Every trigger in the file the migrations do not create, as `name on table`; an
+    /// unreadable schema counts as one (erasure then does not claim that no copy is left).
+    static func foreignTriggers(_ db: Database) -> [String] {
+        do {
+            let own = try migrationTriggers()
+            return try Row.fetchAll(db, sql: "SELECT name, tbl_name FROM main.sqlite_master WHERE type = 'trigger' ORDER BY name")
+                .compactMap { row in own[row[0]] == nil ? "\(row[0] as String) on \(row[1] as String)" : nil }
+        } catch {
+            return ["(the schema could not be read: \(error))"]
+        }
     }
 
     static func fileSize(_ path: String) -> Int64 {

@@ -59,8 +59,11 @@ final class Gate {
     static let publicColumns: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash", "rowid", ""]
     /// The ledger's tables, should the schema not be readable: the reserved set is computed
     /// from the migrations and the file (``reservedNames(db:logSchema:)``) on top of these.
+    /// `study_meta` is the one table Trellis makes outside the migrations (a study file's
+    /// provenance, whose `min_count` reports obey): a definition declaring it would have the
+    /// engine drop and replace it.
     static let ledgerTables: Set<String> = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys",
-                                            "ledger_meta", "projection_state", "grdb_migrations"]
+                                            "ledger_meta", "projection_state", "grdb_migrations", "study_meta"]
     /// Read-only pragmas, each only about an object the definition may read.
     static let pragmas: Set<String> = ["table_info", "table_xinfo", "index_list", "index_info", "index_xinfo"]
     /// Table-valued functions a definition may read from.

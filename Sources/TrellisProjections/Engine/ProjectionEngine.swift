@@ -303,11 +303,17 @@ public final class ProjectionEngine {
                     row.append(UInt8(ascii: "}"))
                 case SQLITE_TEXT:
                     let text = Raw.column(s, i) ?? UnsafeBufferPointer(start: nil, count: 0)
-                    // ASCII as it is; anything else through String, which repairs invalid UTF-8 as before.
+                    // ASCII as it is, other valid UTF-8 through String. Text that is not valid
+                    // UTF-8 is written as its bytes: repaired (each bad byte as U+FFFD), x'FF'
+                    // and x'FE' would hash alike while SQLite groups and compares them apart.
                     if text.allSatisfy({ $0 < 0x80 }) {
                         CanonicalJSON.writeString(utf8: text, into: &row)
+                    } else if let valid = String(validating: text, as: UTF8.self) {
+                        CanonicalJSON.writeString(valid, into: &row)
                     } else {
-                        CanonicalJSON.writeString(String(decoding: text, as: UTF8.self), into: &row)
+                        row.append(contentsOf: #"{"text_bytes":"#.utf8)
+                        CanonicalJSON.writeString(Hex.encode(Array(text)), into: &row)
+                        row.append(UInt8(ascii: "}"))
                     }
                 case SQLITE_BLOB:
                     row.append(contentsOf: #"{"hex":"#.utf8)

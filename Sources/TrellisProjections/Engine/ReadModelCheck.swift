@@ -102,16 +102,19 @@ extension ProjectionEngine {
         }
     }
 
-    /// The SQL of what the definition owns, and of every trigger on its tables, sorted.
+    /// The SQL of what the definition owns, and of every trigger and index on its tables,
+    /// sorted. Names are matched as SQLite matches them, ignoring case: a trigger made
+    /// `ON ATTENDANCE` is on `attendance`. An index the definition does not declare counts:
+    /// a partial UNIQUE one would make its `INSERT OR IGNORE` drop rows at the next catch-up.
     private static func schema(of d: ProjectionDefinition, db: Database) throws -> [String] {
         let objects = CompiledProjection.objects(of: d)
-        let names = objects.map(\.name)
-        let tables = objects.filter { $0.kind == "TABLE" }.map(\.name)
+        let names = objects.map { $0.name.lowercased() }
+        let tables = objects.filter { $0.kind == "TABLE" }.map { $0.name.lowercased() }
         guard !names.isEmpty else { return [] }
         let list = { (xs: [String]) in xs.map { _ in "?" }.joined(separator: ", ") }
         let rows = try Row.fetchAll(db, sql: """
             SELECT type, name, tbl_name, sql FROM main.sqlite_master
-            WHERE name IN (\(list(names))) OR (type = 'trigger' AND tbl_name IN (\(tables.isEmpty ? "NULL" : list(tables))))
+            WHERE lower(name) IN (\(list(names))) OR (type IN ('trigger', 'index') AND lower(tbl_name) IN (\(tables.isEmpty ? "NULL" : list(tables))))
             """, arguments: StatementArguments(names + tables))
         return rows.map { row -> String in
             let type: String = row[0], name: String = row[1], table: String = row[2]

@@ -22,7 +22,7 @@ public enum Charts {
                                  "#8C564B", "#7F7F7F", "#BCBD22", "#17BECF"]
 
     static func n(_ x: Double) -> String { Show.decimal(x, places: 1) }
-    static func esc(_ s: String) -> String { Markup.escape(s) }
+    static func esc(_ s: String) -> String { Markup.html(s) }
 
     /// The opening of an `<svg role="img">` whose accessible name is its `<title>` and whose
     /// description is its `<desc>` (screen readers announce both; browsers show the title

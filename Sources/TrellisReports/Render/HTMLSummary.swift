@@ -25,7 +25,7 @@ public enum HTMLSummary {
         return h
     }
 
-    static func e(_ s: String) -> String { Markup.escape(s) }
+    static func e(_ s: String) -> String { Markup.html(s) }
 
     static func title(_ s: Summary) -> String {
         let names = s.scope.networks.count == 1 ? s.scope.networks[0].name : "\(s.scope.networks.count) networks"

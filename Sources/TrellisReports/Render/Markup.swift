@@ -1,3 +1,5 @@
+import TrellisLedger
+
 /// Escaping for the markup languages reports are written in.
 public enum Markup {
     /// Text for XML and HTML content and attribute values: `& < > " '` escaped; characters
@@ -22,6 +24,14 @@ public enum Markup {
             }
         }
         return out
+    }
+
+    /// Text for the HTML a person reads (the board summary and its charts): ``escape(_:)``
+    /// after ``TerminalText/neutralised(_:keepingLineBreaks:)``, so that a name's bidi
+    /// override (U+202E…) or other control shows as `\u202e` instead of reversing the
+    /// figures that follow it on the line. Machine formats (GraphML, GEXF) keep ``escape(_:)``.
+    public static func html(_ s: String) -> String {
+        escape(TerminalText.neutralised(s, keepingLineBreaks: true))
     }
 
     /// A double-quoted DOT string.
