@@ -12,11 +12,13 @@ let package = Package(
         .executable(name: "trellis", targets: ["TrellisCLI"]),
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
+        .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // liblz4 from the system (apt: liblz4-dev), for the research archives' LZ4 frames.
@@ -45,6 +47,14 @@ let package = Package(
         // Network analysis of the collaboration graph: pure Swift, no dependencies.
         .target(
             name: "TrellisGraph",
+            swiftSettings: strict),
+        // Spreadsheets as they really come (CSV in any usual encoding/separator, xlsx) and
+        // xlsx writing; knows nothing of ledgers.
+        .target(
+            name: "TrellisSheets",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: strict),
         .target(
             name: "TrellisReports",
@@ -98,6 +108,11 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "tools/bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisSheetsTests",
+            dependencies: ["TrellisSheets"],
+            exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisGraphTests",
