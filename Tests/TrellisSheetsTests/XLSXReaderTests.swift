@@ -68,6 +68,12 @@ import Testing
         #expect(!DateFormats.isDate(id: 10, code: nil))
     }
 
+    @Test func excelEscapesOfUnrepresentableCharactersAreDecoded() {
+        #expect(unescapeOOXML("line_x000D_\nnext") == "line\r\nnext")
+        #expect(unescapeOOXML("_x005F_x0041_") == "_x0041_")
+        #expect(unescapeOOXML("plain_x_text") == "plain_x_text")
+    }
+
     @Test func aFileThatIsNotAZipIsNamed() throws {
         let dir = try Fixtures.temporaryDirectory()
         let path = dir.appendingPathComponent("fake.xlsx").path

@@ -178,7 +178,7 @@ final class SharedStringsPart: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
         switch localName(elementName) {
-        case "si": strings.append(current)
+        case "si": strings.append(unescapeOOXML(current))
         case "t": inText = false
         case "rPh": phonetic -= 1
         default: break
@@ -387,7 +387,7 @@ final class WorksheetPart: NSObject, XMLParserDelegate {
             }
             return sharedStrings[index].isEmpty ? .empty : .text(sharedStrings[index])
         case "inlineStr", "str":
-            return text.isEmpty ? .empty : .text(text)
+            return text.isEmpty ? .empty : .text(unescapeOOXML(text))
         case "b":
             return .bool(text.trimmingCharacters(in: .whitespaces) == "1" || text.lowercased() == "true")
         case "e":
@@ -445,6 +445,27 @@ final class WorksheetPart: NSObject, XMLParserDelegate {
         }
         return Sheet(name: name, rows: rows, hiddenColumns: hidden)
     }
+}
+
+/// Decodes OOXML's `_xHHHH_` escapes, with which Excel stores characters XML cannot carry
+/// (a carriage return in a cell is `_x000D_`); `_x005F_` escapes a literal underscore.
+func unescapeOOXML(_ text: String) -> String {
+    guard text.contains("_x") else { return text }
+    let scalars = Array(text.unicodeScalars)
+    var out = String.UnicodeScalarView()
+    var i = 0
+    while i < scalars.count {
+        if scalars[i] == "_", i + 6 < scalars.count, scalars[i + 1] == "x", scalars[i + 6] == "_",
+           let value = UInt32(String(String.UnicodeScalarView(scalars[(i + 2)..<(i + 6)])), radix: 16),
+           let scalar = Unicode.Scalar(value) {
+            out.append(scalar)
+            i += 7
+        } else {
+            out.append(scalars[i])
+            i += 1
+        }
+    }
+    return String(out)
 }
 
 /// The element name without a namespace prefix ("x:row" → "row").
