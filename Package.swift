@@ -62,6 +62,7 @@ let package = Package(
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisGraph",
+                "TrellisSheets",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -92,6 +93,7 @@ let package = Package(
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
+                "TrellisSheets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -120,7 +122,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisReportsTests",
-            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph"],
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",

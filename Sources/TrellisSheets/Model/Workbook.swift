@@ -3,7 +3,7 @@
 /// CSV cells are always ``text(_:)`` (or ``empty``): a CSV file carries no types, and guessing
 /// them ("007" → 7, "1/2" → a date) is exactly the damage Excel does on opening a CSV.
 /// xlsx cells keep their stored type; numbers whose number format is a date become ``date(year:month:day:)``.
-public enum CellValue: Sendable, Equatable {
+public enum CellValue: Sendable, Hashable {
     case empty
     case text(String)
     /// An xlsx number without a date format. CSV cells stay `.text`.
@@ -14,7 +14,7 @@ public enum CellValue: Sendable, Equatable {
 }
 
 /// One cell with the reference a spreadsheet user would see ("C7"), for error messages.
-public struct Cell: Sendable, Equatable {
+public struct Cell: Sendable, Hashable {
     public var value: CellValue
     /// Column letters and 1-based row, as Excel shows it ("C7"); also for CSV.
     public var reference: String
