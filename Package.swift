@@ -111,6 +111,12 @@ let package = Package(
             ],
             path: "tools/bench",
             swiftSettings: strict),
+        // Reading and writing a large register, timed (not a test).
+        .executableTarget(
+            name: "sheets-bench",
+            dependencies: ["TrellisSheets"],
+            path: "tools/sheets-bench",
+            swiftSettings: strict),
         .testTarget(
             name: "TrellisSheetsTests",
             dependencies: ["TrellisSheets"],

@@ -48,6 +48,17 @@ import Testing
         }
     }
 
+    @Test func anEntityExpansionBombIsRefused() throws {
+        do {
+            _ = try SheetReader.read(path: Fixtures.path("entity-bomb.xlsx"))
+            Issue.record("expected the entity bomb to be refused")
+        } catch {
+            #expect(error.kind == .badInput)
+            #expect(error.sheet == "Laughs")
+            #expect(error.message.contains("malformed XML in xl/worksheets/sheet1.xml"))
+        }
+    }
+
     @Test func serialDatesInBothSystems() {
         #expect(DateFormats.date(serial: 1, date1904: false)! == (1900, 1, 1))
         #expect(DateFormats.date(serial: 59, date1904: false)! == (1900, 2, 28))
