@@ -131,6 +131,16 @@ import TrellisSheets
         #expect(about[.text("Head hash")] == .text(head["head_hash"] as? String ?? "?"))
         #expect(about[.text("Log position (head seq)")] == .text(String(head["head_seq"] as? Int ?? -1)))
         #expect(about[.text("Period")] == .text("2024-09-01 to the last event"))
+        let (status2, output) = try python(#"""
+            import sys, datetime, openpyxl
+            wb = openpyxl.load_workbook(sys.argv[1])
+            ws = wb["Timeline"]
+            assert wb.sheetnames == ["About", "Timeline"] and ws.freeze_panes == "A2"
+            assert isinstance(ws["A2"].value, datetime.datetime) and ws["A2"].number_format == "yyyy-mm-dd", ws["A2"].value
+            assert isinstance(ws["B2"].value, int) and ws["D2"].data_type == "s"
+            print("ok")
+            """#, [d + "/audit.xlsx"])
+        #expect(status2 == 0 && output.contains("ok"), "\(output)")
         let timeline = book.sheets[1]
         #expect(timeline.rows.count == events.count + 1 && events.count > 5)
         for (row, event) in zip(timeline.rows.dropFirst(), events) {

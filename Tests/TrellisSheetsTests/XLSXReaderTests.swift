@@ -59,6 +59,15 @@ import Testing
         }
     }
 
+    @Test func aMissingSharedStringNamesItsCell() throws {
+        do {
+            _ = try SheetReader.read(path: Fixtures.path("bad-shared-string.xlsx"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasSuffix("bad-shared-string.xlsx, sheet \"Register\", cell B2: shared string index 7 does not exist"))
+        }
+    }
+
     @Test func serialDatesInBothSystems() {
         #expect(DateFormats.date(serial: 1, date1904: false)! == (1900, 1, 1))
         #expect(DateFormats.date(serial: 59, date1904: false)! == (1900, 2, 28))

@@ -67,8 +67,11 @@ public enum XLSXReader {
                 throw SheetError(file: path, sheet: entry.name, message: "the sheet's part \(partPath) is missing")
             }
             let handler = WorksheetPart(sharedStrings: sharedStrings.strings, dateStyles: dateStyles, date1904: workbook.date1904)
-            try package.parse(data, part: partPath, with: handler, sheet: entry.name)
-            if let problem = handler.problem {
+            do {
+                try package.parse(data, part: partPath, with: handler, sheet: entry.name)
+            } catch {
+                // A problem the handler found aborted the parse: report it, not "malformed XML".
+                guard let problem = handler.problem else { throw error }
                 throw SheetError(file: path, sheet: entry.name, cell: problem.cell, message: problem.message)
             }
             sheets.append(try handler.sheet(name: entry.name, path: path))
@@ -365,6 +368,11 @@ final class WorksheetPart: NSObject, XMLParserDelegate {
             guard rowIndex >= 0, columnIndex >= 0 else { return }
             if let value = cellValue(), value != .empty {
                 cells.append((rowIndex, columnIndex, value))
+                // Bounded while parsing, not only when laying out the grid.
+                if cells.count > XLSXReader.maximumCells {
+                    problem = (cellReference, "more than \(XLSXReader.maximumCells) cells with values; refused")
+                    parser.abortParsing()
+                }
             } else if problem != nil {
                 parser.abortParsing()
             }
