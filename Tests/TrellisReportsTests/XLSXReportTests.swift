@@ -116,6 +116,19 @@ import TrellisSheets
         #expect(audit.status == 64, "\(audit)")
     }
 
+    /// A binary workbook is never written to a terminal (`script` gives the command a pty).
+    @Test func xlsxIsRefusedOnATerminal() throws {
+        let d = try dir()
+        try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script gives the binary a terminal")
+        for args in [["report", "participation", "--db", d + "/t.db", "--format", "xlsx"], ["audit", "org0001", "--db", d + "/t.db", "--format", "xlsx"]] {
+            let line = ([Self.bin] + args).map { "'\($0)'" }.joined(separator: " ")
+            let r = try Self.run("/usr/bin/script", ["-qec", line, "/dev/null"])
+            #expect(r.status == 64, "\(r)")
+            #expect(r.out.contains("xlsx is a binary file: give --out FILE.xlsx"), "\(r)")
+            #expect(!r.out.contains("PK"), "no zip bytes on the terminal")
+        }
+    }
+
     @Test func auditWritesATimelineWorkbook() throws {
         let d = try dir()
         let r = try Self.run(Self.bin, ["audit", "org0001", "--db", d + "/t.db", "--from", "2024-09-01", "--out", d + "/audit.xlsx"])
