@@ -94,6 +94,26 @@ import Testing
         }
     }
 
+    @Test func tooManyCellsAreRefusedWhileParsing() throws {
+        // 5 MB of commas: one record of 5,000,002 empty fields.
+        let commas = [UInt8](repeating: UInt8(ascii: ","), count: 5_000_001)
+        do {
+            _ = try CSVReader.workbook(bytes: commas, path: "wide.csv")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "wide.csv: line 1: more than 5000000 cells; refused")
+        }
+        // 2,500,001 rows × 2 columns: refused on rows × width, before the grid is built.
+        var tall: [UInt8] = Array("a,b\n".utf8)
+        tall.append(contentsOf: [UInt8](repeating: UInt8(ascii: "\n"), count: 2_500_000))
+        do {
+            _ = try CSVReader.workbook(bytes: tall, path: "tall.csv")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "tall.csv: 2500001 rows × 2 columns: more than 5000000 cells; refused")
+        }
+    }
+
     @Test func emptyAndSeparatorOnlyFiles() throws {
         #expect(try CSVReader.workbook(bytes: [], path: "e.csv").sheets[0].rows.isEmpty)
         let book = try CSVReader.workbook(bytes: Array("a\n\"\"\n,\n".utf8), path: "e.csv")

@@ -68,6 +68,16 @@ import Testing
         }
     }
 
+    @Test func aHugeUsedRangeIsRefusedBeforeItsGridIsBuilt() throws {
+        do {
+            _ = try SheetReader.read(path: Fixtures.path("sparse-huge.xlsx"))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.sheet == "Sparse")
+            #expect(error.message == "the used range is 1048576 rows × 16384 columns, more than 5000000 cells; refused")
+        }
+    }
+
     @Test func serialDatesInBothSystems() {
         #expect(DateFormats.date(serial: 1, date1904: false)! == (1900, 1, 1))
         #expect(DateFormats.date(serial: 59, date1904: false)! == (1900, 2, 28))

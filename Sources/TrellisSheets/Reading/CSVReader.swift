@@ -44,6 +44,9 @@ public enum CSVReader {
         let records = try parse(utf8, from: start, separator: separator, path: path)
         let firstRow = start > 0 ? 1 : 0
         let width = records.reduce(0) { max($0, $1.count) }
+        if width > 0 && records.count > SheetReader.maximumCells / width {
+            throw tooManyCells(path, detail: "\(records.count) rows × \(width) columns")
+        }
         var rows: [[Cell]] = []
         rows.reserveCapacity(records.count)
         let letters = (0..<width).map { CellReference.columnLetters($0) }
@@ -205,6 +208,7 @@ public enum CSVReader {
         var line = 1
         let n = s.count
         var atRecordStart = true
+        var fields = 0
         while i < n {
             atRecordStart = false
             if s[i] == quote {
@@ -233,6 +237,10 @@ public enum CSVReader {
             }
             record.append(String(decoding: field, as: UTF8.self))
             field.removeAll(keepingCapacity: true)
+            fields += 1
+            if fields > SheetReader.maximumCells {
+                throw tooManyCells(path, detail: "line \(line)")
+            }
             if i >= n { break }
             let b = s[i]
             i += 1
@@ -245,6 +253,10 @@ public enum CSVReader {
         }
         if !atRecordStart || !record.isEmpty { records.append(record) }
         return records
+    }
+
+    static func tooManyCells(_ path: String, detail: String) -> SheetError {
+        SheetError(file: path, message: "\(detail): more than \(SheetReader.maximumCells) cells; refused")
     }
 
     static func baseName(_ path: String) -> String {

@@ -6,9 +6,13 @@ import Foundation
 /// ## Topics
 /// - ``read(path:)``
 /// - ``maximumFileSize``
+/// - ``maximumCells``
 public enum SheetReader {
     /// Files larger than this are refused before any parsing (200 MB).
     public static let maximumFileSize = 200 * 1024 * 1024
+    /// A sheet with more cells than this (rows × widest row) is refused while it is parsed,
+    /// before its grid is built: 5 million, about 250 times a 2,000 × 10 register.
+    public static let maximumCells = 5_000_000
 
     /// `.csv`/`.tsv`/`.txt` → CSV (encoding and separator detected); `.xlsx` → xlsx.
     /// Bounded: refuses files over ``maximumFileSize`` and xlsx parts that decompress beyond

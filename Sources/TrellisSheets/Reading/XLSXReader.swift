@@ -19,8 +19,8 @@ import ZIPFoundation
 public enum XLSXReader {
     /// A zip part that decompresses beyond this is refused (zip bomb): 100 MB.
     public static let maximumPartSize = 100 * 1024 * 1024
-    /// A sheet whose used range (rows × columns) is larger than this is refused: 20 million cells.
-    public static let maximumCells = 20_000_000
+    /// A sheet whose used range (rows × columns) is larger than this is refused.
+    public static let maximumCells = SheetReader.maximumCells
 
     static func read(path: String) throws(SheetError) -> Workbook {
         let archive: Archive
