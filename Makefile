@@ -33,6 +33,8 @@ deps:
 	@python3 -c 'import jsonschema, referencing' 2>/dev/null || python3 -m pip install -q jsonschema referencing
 	@# The researcher-format tests load every export with networkx, python-igraph, pandas and pydot.
 	@python3 -c 'import networkx, igraph, pandas, pydot' 2>/dev/null || python3 -m pip install -q networkx igraph pandas pydot
+	@# The xlsx tests read every workbook Trellis writes back with openpyxl.
+	@python3 -c 'import openpyxl' 2>/dev/null || python3 -m pip install -q openpyxl
 
 build: deps
 	swift build $(SWIFT_BUILD_FLAGS)

@@ -12,11 +12,13 @@ let package = Package(
         .executable(name: "trellis", targets: ["TrellisCLI"]),
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
+        .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // liblz4 from the system (apt: liblz4-dev), for the research archives' LZ4 frames.
@@ -46,12 +48,21 @@ let package = Package(
         .target(
             name: "TrellisGraph",
             swiftSettings: strict),
+        // Spreadsheets as they really come (CSV in any usual encoding/separator, xlsx) and
+        // xlsx writing; knows nothing of ledgers.
+        .target(
+            name: "TrellisSheets",
+            dependencies: [
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "TrellisReports",
             dependencies: [
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisGraph",
+                "TrellisSheets",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
@@ -82,6 +93,7 @@ let package = Package(
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
+                "TrellisSheets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -99,13 +111,24 @@ let package = Package(
             ],
             path: "tools/bench",
             swiftSettings: strict),
+        // Reading and writing a large register, timed (not a test).
+        .executableTarget(
+            name: "sheets-bench",
+            dependencies: ["TrellisSheets"],
+            path: "tools/sheets-bench",
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisSheetsTests",
+            dependencies: ["TrellisSheets"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(
             name: "TrellisGraphTests",
             dependencies: ["TrellisGraph"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisReportsTests",
-            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph"],
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import enum TrellisReports.XLSXReports
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -181,6 +182,8 @@ struct AuditCommand: ParsableCommand {
             The organisation is given by id or by name ("St Mary's" = "st marys"); an unknown
             or ambiguous one exits 64 and lists the closest names with their ids.
             Example: trellis audit oak-trust --from 2025-09-01 --format md > oak-trust.md
+            --format xlsx --out FILE.xlsx writes a workbook: an About sheet (organisation,
+            period, log position, head hash), then the timeline with real dates.
             """)
 
     @OptionGroup var ledger: LedgerOptions
@@ -188,11 +191,22 @@ struct AuditCommand: ParsableCommand {
     var org: String
     @Option(help: "From this date (inclusive).", transform: DateArgument.parse) var from: DateArgument?
     @Option(help: "To this date (exclusive).", transform: DateArgument.parse) var to: DateArgument?
-    @Option(help: "table, json or md.") var format: OutputFormat = .table
+    @Option(help: "table, json, md or xlsx (default: from --out's extension, else table).") var format: OutputFormat?
+    @Option(help: ArgumentHelp("Write to this file instead of standard output (xlsx needs it).", valueName: "file")) var out: String?
+
+    /// Explicit, else from --out's extension (.xlsx, .json, .md, .txt), else table.
+    var chosenFormat: OutputFormat {
+        if let format { return format }
+        return out.flatMap { ReportFormat(fileName: $0) }.flatMap { OutputFormat(rawValue: $0.rawValue) } ?? .table
+    }
 
     func validate() throws {
         if let f = from, let t = to, f.days >= t.days { throw ValidationError("--from \(f.text) must be before --to \(t.text)") }
-        if ![.table, .json, .md].contains(format) { throw ValidationError("--format must be table, json or md") }
+        if ![.table, .json, .md, .xlsx].contains(chosenFormat) { throw ValidationError("--format must be table, json, md or xlsx") }
+        try ReportFormat.checkOut(out, against: format.flatMap { ReportFormat(rawValue: $0.rawValue) })
+        if chosenFormat == .xlsx && out == nil && Console.stdoutIsTTY {
+            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
+        }
     }
 
     func run() throws {
@@ -200,7 +214,33 @@ struct AuditCommand: ParsableCommand {
         let orgID = try OrganisationArgument.resolve(org, in: l)
         let entries = try Failure.guarded { try l.audit(org: orgID, fromDay: from?.days, toDay: to?.days) }
         let names = try Failure.guarded { try PersonNames(ledger: l) }
-        var sink = Sink(fd: 1)
+        let format = chosenFormat
+        if format == .xlsx {
+            let head = try Failure.guarded { try l.head() }
+            let rows = entries.map { e in
+                (occurred: String(e.event.occurredAt.prefix(10)), seq: e.event.seq, recorded: String(e.event.recordedAt.prefix(10)),
+                 type: e.event.type, summary: EventSummary.line(type: e.event.type, data: e.data, names: names.lookup),
+                 actor: e.event.actor, retractedBySeq: e.retractedBy)
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try XLSXReports.audit(org: orgID, from: from?.text, to: to?.text, rows: rows, headSeq: head.seq,
+                                              headHash: head.hashHex, commandLine: ReportRun.commandLine())
+            } catch {
+                Console.err("trellis: cannot build the workbook: \(error)")
+                throw ExitCode(70)
+            }
+            if let out { try Output.write(bytes: bytes, to: out) } else {
+                var sink = Sink(fd: 1)
+                sink.write(bytes: bytes)
+                sink.flush()
+            }
+            return
+        }
+        // Human text is neutralised (control characters shown as escapes) whether it goes to
+        // the terminal or to --out.
+        var text = ""
+        func line(_ s: String) { text += TerminalText.neutralised(s, keepingLineBreaks: true) + "\n" }
         switch format {
         case .json:
             let items: [JSONValue] = entries.map { e in
@@ -212,7 +252,7 @@ struct AuditCommand: ParsableCommand {
                     ("retracted_by_seq", e.retractedBy.map(JSONValue.int) ?? .null),
                 ]))
             }
-            sink.line(JSONValue.object(JSONObject([("org_id", .string(orgID)), ("from", .optional(from?.text)), ("to", .optional(to?.text)), ("events", .array(items))])).rendered(pretty: true))
+            line(JSONValue.object(JSONObject([("org_id", .string(orgID)), ("from", .optional(from?.text)), ("to", .optional(to?.text)), ("events", .array(items))])).rendered(pretty: true))
         case .md, .table:
             var table = TextTable(headers: ["occurred", "seq", "recorded", "event", "actor"])
             table.rightAligned = [1]
@@ -223,16 +263,20 @@ struct AuditCommand: ParsableCommand {
                 table.rows.append([String(e.event.occurredAt.prefix(10)), String(e.event.seq), String(e.event.recordedAt.prefix(10)), what, e.event.actor ?? ""])
             }
             if format == .md {
-                sink.line("# Engagement timeline: \(orgID)\n")
-                sink.line(table.markdown())
+                line("# Engagement timeline: \(orgID)\n")
+                line(table.markdown())
             } else {
-                sink.line(table.render())
+                line(table.render())
             }
-            sink.line("\n\(entries.count) events; \(entries.filter { $0.retractedBy != nil }.count) retracted")
+            line("\n\(entries.count) events; \(entries.filter { $0.retractedBy != nil }.count) retracted")
         default:
             break
         }
-        sink.flush()
+        if let out { try Output.write(text, to: out) } else {
+            var sink = Sink(fd: 1)
+            sink.write(raw: text)
+            sink.flush()
+        }
     }
 }
 

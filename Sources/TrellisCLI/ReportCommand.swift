@@ -2,6 +2,7 @@ import ArgumentParser
 import TrellisLedger
 import TrellisProjections
 import TrellisReports
+import struct TrellisSheets.SheetError
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,8 +39,9 @@ struct ReportCommand: ParsableCommand {
             When: --as-of T (the world as it was at T) and/or --known-at T (what the ledger
             knew at T: reproduces an earlier report byte for byte).
             Output: --format table (default on a terminal) | json (default otherwise) |
-            csv | md, and more per report; --out FILE writes to a file (format from its
-            extension when --format is not given).
+            csv | md | xlsx (a workbook: an About sheet, then typed sheets), and more per
+            report; --out FILE writes to a file (format from its extension when --format is
+            not given; an extension that contradicts --format is refused).
 
             Examples:
               trellis report participation --network n01 --year 2024/25
@@ -67,13 +69,14 @@ struct ReportCommand: ParsableCommand {
                 Example: trellis report participation --network n01 --year 2024/25 --format csv > n01.csv
                 """)
         @OptionGroup var options: ReportOptions
-        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+        @Option(help: "table, json, csv, md or xlsx.") var format: ReportFormat?
 
-        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md, .xlsx]) }
 
         func run() throws {
             let source = try ReportRun.source(options)
             let (report, provenance) = try ReportRun.figures { try source.participation(options.query) }.pair
+            if try options.writeXLSX(format, { () throws(SheetError) in try XLSXReports.participation(report, provenance: provenance) }) { return }
             try options.emit(options.format(format), json: { JSONReports.participation(report, provenance: provenance) },
                              sections: { TextReports.participation(report) }, heading: "Participation",
                              csv: { TextReports.participationCSV(report) })
@@ -97,16 +100,17 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var options: ReportOptions
         @Option(help: "The day d (default: see above).", transform: DateArgument.parse) var on: DateArgument?
         @Option(help: "The window W in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
-        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+        @Option(help: "table, json, csv, md or xlsx.") var format: ReportFormat?
 
         func validate() throws {
-            try options.check(format, allowed: [.table, .json, .csv, .md])
+            try options.check(format, allowed: [.table, .json, .csv, .md, .xlsx])
             if windowDays < 1 { throw ValidationError("--window-days must be at least 1") }
         }
 
         func run() throws {
             let source = try ReportRun.source(options)
             let (report, provenance) = try ReportRun.figures { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
+            if try options.writeXLSX(format, { () throws(SheetError) in try XLSXReports.coverage(report, provenance: provenance) }, day: on?.days) { return }
             try options.emit(options.format(format), json: { JSONReports.coverage(report, provenance: provenance) },
                              sections: { TextReports.coverage(report) }, heading: "Review coverage",
                              csv: { TextReports.coverageCSV(report) }, day: on?.days)
@@ -132,7 +136,8 @@ struct ReportCommand: ParsableCommand {
                 clipped to the period; in json, csv, table, md and gexf (as spells).
 
                 Formats: table, json, csv (edge list; --nodes FILE writes the node table),
-                md, graphml, gexf (1.3), pajek (.net, labels are organisation ids), dot.
+                md, graphml, gexf (1.3), pajek (.net, labels are organisation ids), dot,
+                xlsx (Nodes and Edges sheets).
                 Examples:
                   trellis report graph --format graphml --out region.graphml
                   trellis report graph --ties review --format csv --nodes n.csv --out e.csv
@@ -143,10 +148,10 @@ struct ReportCommand: ParsableCommand {
         var ties: String?
         @Option(help: ArgumentHelp("One graph per year or per term.", valueName: "year|term")) var slice: String?
         @Option(help: ArgumentHelp("With --format csv: also write the node table to this file.", valueName: "file")) var nodes: String?
-        @Option(help: "table, json, csv, md, graphml, gexf, pajek or dot.") var format: ReportFormat?
+        @Option(help: "table, json, csv, md, graphml, gexf, pajek, dot or xlsx.") var format: ReportFormat?
 
         func validate() throws {
-            try options.check(format, allowed: [.table, .json, .csv, .md, .graphml, .gexf, .pajek, .dot])
+            try options.check(format, allowed: [.table, .json, .csv, .md, .graphml, .gexf, .pajek, .dot, .xlsx])
             _ = try kinds()
             if let slice, Period.Slicing(rawValue: slice) == nil { throw ValidationError("--slice must be year or term") }
             let f = options.format(format)
@@ -183,6 +188,7 @@ struct ReportCommand: ParsableCommand {
             case .gexf: try options.write(GraphExports.gexf(report))
             case .pajek: try options.write(GraphExports.pajek(report.whole))
             case .dot: try options.write(GraphExports.dot(report))
+            case .xlsx: _ = try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.graph(report, provenance: provenance) }, warned: true)
             case .csv:
                 if let nodes { try Output.write(GraphExports.nodesCSV(report).csv(), to: nodes) }
                 try options.write(GraphExports.edgesCSV(report).csv())
@@ -199,13 +205,14 @@ struct ReportCommand: ParsableCommand {
             abstract: "Review outcomes by area: judgement counts and actions agreed, among reviews completed in the period.",
             discussion: "Example: trellis report outcomes --year 2024/25 --format md > outcomes.md")
         @OptionGroup var options: ReportOptions
-        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+        @Option(help: "table, json, csv, md or xlsx.") var format: ReportFormat?
 
-        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md, .xlsx]) }
 
         func run() throws {
             let source = try ReportRun.source(options)
             let (report, provenance) = try ReportRun.figures { try source.outcomes(options.query) }.pair
+            if try options.writeXLSX(format, { () throws(SheetError) in try XLSXReports.outcomes(report, provenance: provenance) }) { return }
             try options.emit(options.format(format), json: { JSONReports.outcomes(report, provenance: provenance) },
                              sections: { TextReports.outcomes(report) }, heading: "Review outcomes",
                              csv: { TextReports.outcomesCSV(report) })
@@ -223,13 +230,14 @@ struct ReportCommand: ParsableCommand {
                 Example: trellis report documents --network n02 --format csv > documents.csv
                 """)
         @OptionGroup var options: ReportOptions
-        @Option(help: "table, json, csv or md.") var format: ReportFormat?
+        @Option(help: "table, json, csv, md or xlsx.") var format: ReportFormat?
 
-        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md]) }
+        func validate() throws { try options.check(format, allowed: [.table, .json, .csv, .md, .xlsx]) }
 
         func run() throws {
             let source = try ReportRun.source(options)
             let (report, provenance) = try ReportRun.figures { try source.documents(options.query) }.pair
+            if try options.writeXLSX(format, { () throws(SheetError) in try XLSXReports.documents(report, provenance: provenance) }) { return }
             try options.emit(options.format(format), json: { JSONReports.documents(report, provenance: provenance) },
                              sections: { TextReports.documents(report) }, heading: "Documents",
                              csv: { TextReports.documentsCSV(report) })
@@ -250,12 +258,12 @@ struct ReportCommand: ParsableCommand {
         @OptionGroup var options: ReportOptions
         @Option(help: "The day of the review figures (default: as report coverage).", transform: DateArgument.parse) var on: DateArgument?
         @Option(help: "The review window in days.") var windowDays: Int = CoverageFigures.defaultWindowDays
-        @Option(help: "html, table, json, md or csv.") var format: ReportFormat?
+        @Option(help: "html, table, json, md, csv or xlsx (one sheet per section).") var format: ReportFormat?
         @Option(help: ArgumentHelp("With --format html: sign a checkpoint of the tree at the report's head with this key (from 'trellis checkpoint keygen') and print it in the footer.", valueName: "NAME.key"))
         var checkpointKey: String?
 
         func validate() throws {
-            try options.check(format, allowed: [.html, .table, .json, .md, .csv])
+            try options.check(format, allowed: [.html, .table, .json, .md, .csv, .xlsx])
             if checkpointKey != nil && options.format(format) != .html { throw ValidationError("--checkpoint-key is used with --format html") }
             if windowDays < 1 { throw ValidationError("--window-days must be at least 1") }
         }
@@ -267,6 +275,7 @@ struct ReportCommand: ParsableCommand {
             }
             let f = options.format(format)
             try options.refuseUnlessJSON(f)
+            if try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.summary(summary) }, day: on?.days) { return }
             if f == .html {
                 _ = try options.warnings(day: on?.days)
                 let checkpoint = try checkpointKey.map { try Anchors.summaryCheckpoint(keyPath: $0, ledger: options.ledger, size: summary.provenance.headSeq) }
@@ -285,7 +294,7 @@ extension Reported {
 
 /// Output formats of the reports (a superset of `OutputFormat`: the graph formats).
 enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv, md, html, graphml, gexf, pajek, dot
+    case table, json, csv, md, html, graphml, gexf, pajek, dot, xlsx
 
     /// From a file name's extension.
     init?(fileName: String) {
@@ -300,6 +309,7 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
         case "net", "pajek": self = .pajek
         case "dot", "gv": self = .dot
         case "txt": self = .table
+        case "xlsx": self = .xlsx
         default: return nil
         }
     }
@@ -332,6 +342,28 @@ struct ReportOptions: ParsableArguments {
         if !allowed.contains(f) {
             throw ValidationError("--format must be " + allowed.map(\.rawValue).joined(separator: ", ") + (format == nil ? " (--out \(out ?? "") suggests \(f.rawValue))" : ""))
         }
+        try ReportFormat.checkOut(out, against: format)
+        if f == .xlsx && out == nil && Console.stdoutIsTTY {
+            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
+        }
+    }
+
+    /// With `--format xlsx` (or an `.xlsx` --out): writes the workbook and returns true.
+    func writeXLSX(_ format: ReportFormat?, _ workbook: () throws(SheetError) -> [UInt8], day: Int? = nil, warned: Bool = false) throws -> Bool {
+        guard self.format(format) == .xlsx else { return false }
+        try refuseUnlessJSON(.xlsx)
+        if !warned { _ = try warnings(day: day) }
+        let bytes: [UInt8]
+        do { bytes = try workbook() } catch {
+            Console.err("trellis: cannot build the workbook: \(error)")
+            throw ExitCode(70)
+        }
+        if let out { try Output.write(bytes: bytes, to: out) } else {
+            var sink = Sink(fd: 1)
+            sink.write(bytes: bytes)
+            sink.flush()
+        }
+        return true
     }
 
     /// The period asked for, nil for the default.
@@ -416,6 +448,25 @@ struct ReportOptions: ParsableArguments {
     }
 }
 
+extension ReportFormat {
+    /// `--out x.xlsx --format json` is refused: the file would not be what its name says.
+    static func checkOut(_ out: String?, against explicit: ReportFormat?) throws {
+        guard let out, let explicit, let implied = ReportFormat(fileName: out), implied != explicit else { return }
+        // .txt names plain text, which table and md both are.
+        if implied == .table && explicit == .md { return }
+        let ext = out[out.index(after: out.lastIndex(of: ".") ?? out.startIndex)...]
+        throw ValidationError("--out \(out) but --format \(explicit.rawValue): use --format \(implied.rawValue) or a .\(explicit.fileExtension) name (not .\(ext))")
+    }
+
+    var fileExtension: String {
+        switch self {
+        case .table: "txt"
+        case .pajek: "net"
+        default: rawValue
+        }
+    }
+}
+
 /// `2025/26`.
 struct AcademicYearArgument: ExpressibleByArgument {
     var period: Period
@@ -429,6 +480,10 @@ struct AcademicYearArgument: ExpressibleByArgument {
 /// Files written by reports: all or nothing (a temporary file renamed into place).
 enum Output {
     static func write(_ text: String, to path: String) throws {
+        try write(bytes: Array(text.utf8), to: path)
+    }
+
+    static func write(bytes: [UInt8], to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
         TemporaryFiles.register(tmp)  // removed on SIGINT/SIGTERM
         defer { TemporaryFiles.release(tmp) }
@@ -439,7 +494,7 @@ enum Output {
             throw ExitCode(66)
         }
         var ok = true
-        var bytes = Array(text.utf8)
+        var bytes = bytes
         bytes.withUnsafeMutableBytes { p in
             var off = 0
             while off < p.count {

@@ -99,7 +99,7 @@ enum Failure {
 }
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json, csv, ndjson, md, html
+    case table, json, csv, ndjson, md, html, xlsx
 }
 
 /// Dates given on the command line: `YYYY-MM-DD` or the UK `DD/MM/YYYY` (``DayText``);
