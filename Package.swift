@@ -86,6 +86,18 @@ let package = Package(
             path: "tools/graph-check",
             exclude: ["compare.py"],
             swiftSettings: strict),
+        // Registers and member lists from spreadsheets: attendance and rosters checked cell by cell.
+        .target(
+            name: "TrellisRegisters",
+            dependencies: [
+                "TrellisSheets",
+                "TrellisLedger",
+                "TrellisProjections",
+                "TrellisReports",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "TrellisCLI",
             dependencies: [
@@ -94,6 +106,7 @@ let package = Package(
                 "TrellisReports",
                 "TrellisResearch",
                 "TrellisSheets",
+                "TrellisRegisters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -138,6 +151,10 @@ let package = Package(
             name: "TrellisResearchTests",
             dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger"],
             exclude: ["Vectors"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisRegistersTests",
+            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

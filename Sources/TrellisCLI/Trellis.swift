@@ -37,6 +37,7 @@ struct Trellis: ParsableCommand {
             StatusCommand.self, LogCommand.self, VerifyCommand.self, AuditCommand.self,
             ProjectionsCommand.self, GenerateCommand.self, DemoCommand.self, ReportCommand.self,
             ExportCommand.self, ReplayCommand.self, ProofCommand.self, CheckpointCommand.self,
+            OrgsCommand.self, RegisterCommand.self, RosterCommand.self,
         ])
 }
 
