@@ -154,7 +154,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisRegistersTests",
-            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger"],
+            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",
