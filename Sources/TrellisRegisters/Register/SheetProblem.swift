@@ -77,6 +77,13 @@ public struct ImportPlan: Sendable {
         counts[type.rawValue, default: 0] += 1
     }
 
+    /// A line already in envelope form (see ``RegisterImport``'s attendance lines).
+    mutating func appendLine(_ line: String, type: EventType, from place: String) {
+        lines.append(line)
+        origins.append(place)
+        counts[type.rawValue, default: 0] += 1
+    }
+
     /// `{"append": N, "unchanged": N, "new_meetings": […], "warnings": […], "errors": […]}`
     /// plus the layout, and `extra` (the append's outcome) when given.
     public func summaryJSON(extra: [(String, JSONValue)] = []) -> String {
