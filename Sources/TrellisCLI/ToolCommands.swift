@@ -53,7 +53,7 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Generate a region, import it into a fresh ledger, build the read models, print a summary and write the board report.",
-        discussion: "Writes DIR/region.ndjson, DIR/trellis.db and DIR/report.html (trellis report summary --format html of the latest academic year).")
+        discussion: "Writes DIR/region.ndjson, DIR/trellis.db, DIR/register.csv (a filled-in register, imported) and DIR/report.html (trellis report summary --format html of the latest academic year).")
 
     @Option(help: "Where to write region.ndjson, trellis.db and report.html.") var dir = "demo"
     @Option(help: "Seed of the synthetic region.") var seed: UInt64 = 1
@@ -83,6 +83,7 @@ struct DemoCommand: ParsableCommand {
         bar.finish()
         let summary = try Failure.guarded { try DemoSummary(ledger: ledger) }
         Console.out("\n" + summary.text)
+        let registerNetwork = try DemoRegister.run(dir: dir, ledger: ledger)
         let reportPath = dir + "/report.html"
         let board = try ReportRun.guarded {
             try ReportSource(ledger: ledger, engine: engine).summary(ReportQuery(), commandLine: ReportRun.commandLine())
@@ -96,6 +97,9 @@ struct DemoCommand: ParsableCommand {
         Console.out("      \(me) audit --db \(db) org0001")
         Console.out("      sqlite3 \(db) 'SELECT * FROM ties LIMIT 5'")
         Console.out("      \(me) report participation --db \(db)")
+        if let n = registerNetwork {
+            Console.out("      \(me) register import \(Provenance.shellLine([dir + "/register.csv"])) --db \(db) --network \(n) --dry-run")
+        }
         if let renderer = Here.renderer() {
             Console.out("      " + Provenance.shellLine([renderer, reportPath, dir + "/report.png"]))
         }
