@@ -50,9 +50,10 @@ struct OrgsCommand: ParsableCommand {
             }
             Console.out(JSONValue.object(JSONObject([("on", .string(day)), ("organisations", .array(orgs))])).rendered())
         case .csv:
-            var csv = TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv()
-            while csv.hasSuffix("\n") { csv.removeLast() }
-            Console.out(csv)
+            // A machine format: its bytes (CRLF included) exactly, not neutralised for a terminal.
+            var sink = Sink(fd: 1)
+            sink.write(raw: TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv())
+            sink.flush()
         default:
             if rows.isEmpty {
                 Console.out(network.map { "no organisation is a member of \($0) on \(day)" } ?? "the ledger has no organisations yet")

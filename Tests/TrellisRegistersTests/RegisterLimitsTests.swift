@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import TrellisLedger
+
+/// Headers that cannot be trusted, and the error limit.
+@Suite struct RegisterLimitsTests {
+    @Test func badHeaderDatesAreErrorsNotGuesses() throws {
+        let w = try Workspace()
+        let f = try w.write("dates.csv", "org_id,31/02/2026,04/13/2026 Spring,Notes\noak,P,P,came late\n")
+        let before = try w.events()
+        let r = try w.trellis(["register", "import", f, "--network", "npn", "--create-meetings"])
+        #expect(r.status == 65)
+        #expect(r.err.contains(#"dates.csv, B1: "31/02/2026" is not a date"#), "\(r.err)")
+        #expect(r.err.contains(#"dates.csv, C1: "04/13/2026 Spring" is not a date"#), "\(r.err)")
+        #expect(!r.err.contains("D1"), "a text column is skipped with a warning, not an error: \(r.err)")
+        #expect(try w.events() == before)
+    }
+
+    @Test func twoMeetingsOnOneDayNeedTheTitleOrTheID() throws {
+        let w = try Workspace(Fixture.lines + [
+            Fixture.line("mh-m3", "MeetingHeld", "2025-10-01", #""meeting_id":"m3","network_id":"npn","title":"Finance group""#),
+        ])
+        let ambiguous = try w.write("a.csv", "org_id,2025-10-01\noak,P\n")
+        let r = try w.trellis(["register", "import", ambiguous, "--network", "npn"])
+        #expect(r.status == 65 && r.err.contains(#"a.csv, B1: 2 meetings of npn were held on 2025-10-01: m1 ("Autumn meeting"), m3 ("Finance group")"#), "\(r.err)")
+        let titled = try w.write("t.csv", "org_id,01/10/2025 finance GROUP,m1\noak,P,A\n")
+        let ok = try w.trellis(["register", "import", titled, "--network", "npn"])
+        #expect(ok.status == 0, "\(ok.err)")
+        #expect(Set(try w.attendance().map { "\($0.meeting) \($0.org) \($0.status)" }) == ["m3 oak present", "m1 oak absent"])
+    }
+
+    @Test func atMostOneHundredErrorsAreListed() throws {
+        let w = try Workspace()
+        var text = "org_id,2025-10-01,2025-11-05\n"
+        for _ in 0..<80 { text += "oak,late,never\n" }
+        let f = try w.write("many.csv", text)
+        let before = try w.events()
+        let r = try w.trellis(["register", "import", f, "--network", "npn", "--format", "json"])
+        #expect(r.status == 65)
+        #expect((r.json["errors"] as? [String])?.count == 100)
+        #expect(r.err.contains("nothing was appended (100+ errors)"), "\(r.err)")
+        #expect(r.err.contains("(stopped after 100 errors)"))
+        #expect(try w.events() == before)
+    }
+
+    @Test func orgsListsIdsNamesAndMembershipAsCSV() throws {
+        let w = try Workspace()
+        let r = try w.trellis(["orgs", "--on", "2025-10-01", "--format", "csv"])
+        #expect(r.status == 0, "\(r.err)")
+        let lines = r.out.components(separatedBy: "\r\n").filter { !$0.isEmpty }   // CRLF, as every CSV Trellis writes
+        #expect(lines.first == "org_id,name,kind,schools,region,networks")
+        #expect(lines.contains("elm,Elm Hub,mat,,,"))
+        #expect(lines.contains(#"stm,St. Mary's C of E Trust,mat,,,npn"#))
+        #expect(lines.count == 8)
+        let missing = try w.trellis(["orgs", "--network", "nope"])
+        #expect(missing.status == 64 && missing.err.contains("no network nope"))
+    }
+}
