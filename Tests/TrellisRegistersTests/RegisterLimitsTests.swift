@@ -56,3 +56,18 @@ import TrellisLedger
         #expect(missing.status == 64 && missing.err.contains("no network nope"))
     }
 }
+
+@Suite struct TemplateFormulaTests {
+    @Test func aNameThatLooksLikeAFormulaIsInertInTheTemplateAndStillMatches() throws {
+        let w = try Workspace(Fixture.lines + [Fixture.org("evil", #"=HYPERLINK(\"http://x\",\"Oak\")"#), Fixture.join("evil")])
+        let out = w.file("register.csv")
+        #expect(try w.trellis(["register", "template", "--network", "npn", "--dates", "2025-10-01", "--out", out]).status == 0)
+        let text = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(text.contains(#"evil,"'=HYPERLINK(""http://x"",""Oak"")""#), "\(text)")
+        // Filled in by id-less rows, by that (guarded) name.
+        let filled = try w.write("filled.csv", "name,2025-10-01\n\"'=HYPERLINK(\"\"http://x\"\",\"\"Oak\"\")\",P\n")
+        let r = try w.trellis(["register", "import", filled, "--network", "npn", "--format", "json"])
+        #expect(r.status == 0 && r.json["append"] as? Int == 1, "\(r.err)")
+        #expect(try w.attendance().map(\.org) == ["evil"])
+    }
+}

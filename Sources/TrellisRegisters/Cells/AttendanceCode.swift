@@ -80,6 +80,12 @@ enum CellText {
         }
     }
 
+    /// Without the `'` that guards a would-be formula (`'=Oak` → `=Oak`), as Trellis writes CSV.
+    static func unquoted(_ s: String) -> String {
+        guard s.hasPrefix("'"), let second = s.dropFirst().first, "=+-@".contains(second) else { return s }
+        return String(s.dropFirst())
+    }
+
     /// Quoted for an error message, clipped.
     static func shown(_ v: CellValue) -> String {
         let p = plain(v)

@@ -152,7 +152,7 @@ private struct Builder {
         let cells = sheet.rows[r]
         for role in [SheetColumns.Role.orgID, .orgName] {
             guard let c = columns.column(role), c < cells.count else { continue }
-            let text = CellText.plain(cells[c].value)
+            let text = CellText.unquoted(CellText.plain(cells[c].value))
             if text.isEmpty { continue }
             let place = Builder.ref(r, c)
             let match: OrganisationMatcher.Match

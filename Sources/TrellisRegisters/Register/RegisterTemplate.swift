@@ -1,3 +1,4 @@
+import TrellisReports
 import TrellisSheets
 
 /// A register ready to fill in: a row per organisation that is a member of the network on
@@ -61,9 +62,11 @@ public struct RegisterTemplate: Sendable {
          "Add a guest organisation as a new row (org_id or name); keep the header row as it is."]
     }
 
-    /// CSV: an instructions row, then the header and the organisations.
+    /// CSV: an instructions row, then the header and the organisations. Cells a spreadsheet
+    /// would run as a formula (a name starting with `=`, `+`, `-`, `@`) get a leading `'`, as
+    /// in every CSV Trellis writes; the import reads them back without it.
     public var csvRows: [[String]] {
-        [["Instructions: " + instructions.joined(separator: " ")]] + [header] + rows
+        [["Instructions: " + instructions.joined(separator: " ")]] + ([header] + rows).map { $0.map(TrellisReports.Table.spreadsheetSafe) }
     }
 
     /// xlsx: the register sheet (all text) and an Instructions sheet.
