@@ -46,3 +46,26 @@ import TrellisSheets
                 ["m1 oak present", "m2 oak present", "m1 stm apologies", "m2 stm absent", "m1 ash absent", "m2 ash present"])
     }
 }
+
+@Suite struct XLSXLongRegisterTests {
+    @Test func longWorkbookWithRealExcelDatesAndBooleans() throws {
+        let w = try Workspace()
+        let list = TrellisSheets.Table(
+            sheetName: "Attendance",
+            columns: [("Meeting date", .date), ("org_id", .text), ("Status", .text)],
+            rows: [
+                [.text("2025-10-01"), .text("oak"), .text("AP")],
+                [.text("2025-11-05"), .text("oak"), .text("✓")],
+                [.text("2025-11-05"), .text("ash"), .text("no")],
+            ])
+        let path = w.file("long.xlsx")
+        try XLSXWriter.write([list], about: [("network", "npn")], to: path)
+        // The reader sees real dates, as Excel would store them.
+        let sheet = try #require(try SheetReader.read(path: path).sheets.first { $0.name == "Attendance" })
+        #expect(sheet.rows[1][0].value == .date(year: 2025, month: 10, day: 1))
+        let r = try w.trellis(["register", "import", path, "--network", "npn", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.json["layout"] as? String == "long" && r.json["append"] as? Int == 3)
+        #expect(Set(try w.attendance().map { "\($0.meeting) \($0.org) \($0.status)" }) == ["m1 oak apologies", "m2 oak present", "m2 ash absent"])
+    }
+}
