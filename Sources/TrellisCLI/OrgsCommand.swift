@@ -8,8 +8,7 @@ struct OrgsCommand: ParsableCommand {
         commandName: "orgs",
         abstract: "List organisations: id, name, kind, region and the networks each is a member of.",
         discussion: """
-            Use it to find an organisation's id from its name (registers and --org take either).
-            Membership is as on --on (default: today).
+            Use it to find an organisation's id from its name (registers and --org take either). Membership is as on --on (default: today).
 
             Examples:
               trellis orgs

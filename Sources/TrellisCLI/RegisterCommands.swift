@@ -19,11 +19,7 @@ struct RegisterTemplateCommand: ParsableCommand {
         commandName: "template",
         abstract: "Write a register to fill in: a row per member organisation, a column per meeting.",
         discussion: """
-            The columns are the network's meetings between --from and --to (from included, to
-            excluded), or the days given with --dates (a meeting held that day, else a column
-            for a meeting not yet recorded). The rows are the organisations that are members
-            on any of those days. Fill each cell with P, Apols or A and import it with
-            'trellis register import'.
+            The columns are the network's meetings between --from and --to (from included, to excluded), or the days given with --dates (a meeting held that day, else a column for a meeting not yet recorded). The rows are the organisations that are members on any of those days. Fill each cell with P, Apols or A and import it with 'trellis register import'.
 
             Examples:
               trellis register template --network npn --from 2025-09-01 --to 2026-09-01 --out autumn.xlsx
@@ -92,15 +88,9 @@ struct RegisterImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Append the attendance a filled-in register records (CSV or xlsx).",
         discussion: """
-            Understands the layout 'register template' writes (a row per organisation, a column
-            per meeting headed by its date) and a long list (a row per organisation per meeting,
-            with date and status columns). Organisations are found by org_id or by name (case,
-            spaces and punctuation do not matter). Statuses: P / Present / Y / Yes / ✓ / 1,
-            Apols / Apologies / AP, A / Absent / N / No / X / 0; an empty cell records nothing.
+            Understands the layout 'register template' writes (a row per organisation, a column per meeting headed by its date) and a long list (a row per organisation per meeting, with date and status columns). Organisations are found by org_id or by name (case, spaces and punctuation do not matter). Statuses: P / Present / Y / Yes / ✓ / 1, Apols / Apologies / AP, A / Absent / N / No / X / 0; an empty cell records nothing.
 
-            All or nothing: any bad cell, and nothing is appended (exit 65); every error names
-            its cell. Importing the same sheet again appends nothing; correcting one cell
-            appends one record. --dry-run shows exactly what would be appended.
+            All or nothing: any bad cell, and nothing is appended (exit 65); every error names its cell. Importing the same sheet again appends nothing; correcting one cell appends one record. --dry-run shows exactly what would be appended.
 
             Examples:
               trellis register import autumn.xlsx --network npn --dry-run
@@ -141,13 +131,7 @@ struct RosterImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Register organisations and memberships from a member list (CSV or xlsx).",
         discussion: """
-            Columns (by header, any order): name (required), org_id, kind (MAT, SAT, hub,
-            school, local authority, provider, other), schools, region, joined, left. An
-            organisation the ledger does not know is registered (its id derived from the name
-            when org_id is empty: St Mary's Trust → st-marys-trust); one it knows (by id or
-            name) is updated when schools or region differ; it joins the network (on joined,
-            else today) unless already a member, and leaves it when left is filled in.
-            All or nothing, safe to repeat; --dry-run shows what would be appended.
+            Columns (by header, any order): name (required), org_id, kind (MAT, SAT, hub, school, local authority, provider, other), schools, region, joined, left. An organisation the ledger does not know is registered (its id derived from the name when org_id is empty: St Mary's Trust → st-marys-trust); one it knows (by id or name) is updated when schools or region differ; it joins the network (on joined, else today) unless already a member, and leaves it when left is filled in. All or nothing, safe to repeat; --dry-run shows what would be appended.
 
             Example:
               trellis roster import members.xlsx --network npn --dry-run
