@@ -2,6 +2,7 @@ import ArgumentParser
 import TrellisLedger
 import TrellisRegisters
 import TrellisReports
+import TrellisSheets
 
 struct OrgsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct OrgsCommand: ParsableCommand {
               trellis orgs
               trellis orgs --network npn --on 2026-03-12
               trellis orgs --format csv > organisations.csv
+              trellis orgs --out organisations.xlsx
             """)
 
     @OptionGroup var ledger: LedgerOptions
@@ -24,11 +26,32 @@ struct OrgsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The day memberships are shown for (default: today); YYYY-MM-DD or DD/MM/YYYY.", valueName: "date"))
     var on: DateArgument?
 
-    @Option(help: "Output: table, json or csv.")
-    var format: OutputFormat = .table
+    @Option(help: "Output: table, json, csv or xlsx (default: from --out's extension, else table).")
+    var format: OutputFormat?
+
+    @Option(help: ArgumentHelp("Write to this file instead of standard output (xlsx needs it).", valueName: "file"))
+    var out: String?
+
+    /// Explicit, else from --out's extension, else table.
+    var chosenFormat: OutputFormat {
+        if let format { return format }
+        return out.flatMap { ReportFormat(fileName: $0) }.flatMap { OutputFormat(rawValue: $0.rawValue) } ?? .table
+    }
 
     func validate() throws {
-        if ![.table, .json, .csv].contains(format) { throw ValidationError("--format must be table, json or csv") }
+        if ![.table, .json, .csv, .xlsx].contains(chosenFormat) { throw ValidationError("--format must be table, json, csv or xlsx") }
+        try ReportFormat.checkOut(out, against: format.flatMap { ReportFormat(rawValue: $0.rawValue) })
+        if chosenFormat == .xlsx && out == nil && Console.stdoutIsTTY {
+            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
+        }
+    }
+
+    /// Writes machine bytes to --out (all or nothing) or standard output, exactly.
+    private func emit(_ bytes: [UInt8]) throws {
+        if let out { try Output.write(bytes: bytes, to: out); return }
+        var sink = Sink(fd: 1)
+        sink.write(bytes: bytes)
+        sink.flush()
     }
 
     func run() throws {
@@ -38,7 +61,22 @@ struct OrgsCommand: ParsableCommand {
         let rows = directory.entries.map { e in
             [e.id, e.name, e.kind, e.schools.map(String.init) ?? "", e.region ?? "", e.networks.joined(separator: " ")]
         }
-        switch format {
+        switch chosenFormat {
+        case .xlsx:
+            let head = try Failure.guarded { try l.head() }
+            let table = TrellisSheets.Table(
+                sheetName: "Organisations",
+                columns: [("org_id", .text), ("name", .text), ("kind", .text), ("schools", .integer), ("region", .text), ("networks", .text)],
+                rows: directory.entries.map { e in
+                    [.text(e.id), .text(e.name), .text(e.kind), e.schools.map { .number(Double($0)) } ?? .empty,
+                     e.region.map(CellValue.text) ?? .empty, .text(e.networks.joined(separator: " "))]
+                })
+            let about = [("report", "organisations"), ("members of", network ?? "any network"), ("on", day),
+                         ("head seq", String(head.seq)), ("head hash", head.hashHex), ("command", ReportRun.commandLine())]
+            do { try emit(try XLSXWriter.data([table], about: about)) } catch let e as SheetError {
+                Console.err("trellis: cannot build the workbook: \(e)")
+                throw ExitCode(70)
+            }
         case .json:
             let orgs = directory.entries.map { e in
                 JSONValue.object(JSONObject([
@@ -47,12 +85,11 @@ struct OrgsCommand: ParsableCommand {
                     ("networks", .array(e.networks.map(JSONValue.string))),
                 ]))
             }
-            Console.out(JSONValue.object(JSONObject([("on", .string(day)), ("organisations", .array(orgs))])).rendered())
+            let json = JSONValue.object(JSONObject([("on", .string(day)), ("organisations", .array(orgs))])).rendered()
+            if out != nil { try emit(Array((json + "\n").utf8)) } else { Console.out(json) }
         case .csv:
             // A machine format: its bytes (CRLF included) exactly, not neutralised for a terminal.
-            var sink = Sink(fd: 1)
-            sink.write(raw: TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv())
-            sink.flush()
+            try emit(Array(TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv().utf8))
         default:
             if rows.isEmpty {
                 Console.out(network.map { "no organisation is a member of \($0) on \(day)" } ?? "the ledger has no organisations yet")
@@ -61,7 +98,7 @@ struct OrgsCommand: ParsableCommand {
             var t = TextTable(headers: ["org_id", "name", "kind", "schools", "region", "member of (on \(day))"])
             t.rightAligned = [3]
             t.rows = rows
-            Console.out(t.render())
+            if out != nil { try emit(Array((TerminalText.neutralised(t.render(), keepingLineBreaks: true) + "\n").utf8)) } else { Console.out(t.render()) }
         }
     }
 }

@@ -55,6 +55,37 @@ import TrellisLedger
         let missing = try w.trellis(["orgs", "--network", "nope"])
         #expect(missing.status == 64 && missing.err.contains("no network nope"))
     }
+
+    @Test func orgsWritesAWorkbookThatOpenpyxlReads() throws {
+        let w = try Workspace()
+        let xlsx = w.file("orgs.xlsx")
+        let r = try w.trellis(["orgs", "--on", "2025-10-01", "--out", xlsx])
+        #expect(r.status == 0, "\(r.err)")
+        let script = w.file("read.py")
+        try """
+            import openpyxl, sys
+            wb = openpyxl.load_workbook(sys.argv[1])
+            ws = wb["Organisations"]
+            about = {row[0].value: row[1].value for row in wb["About"].iter_rows()}
+            rows = [[c.value for c in row] for row in ws.iter_rows()]
+            print(wb.sheetnames, ws.freeze_panes, rows[0], len(rows) - 1, about["on"], len(about["head hash"]))
+            print([r for r in rows if r[0] == "stm"][0])
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, xlsx]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(out.contains("['About', 'Organisations'] A2 ['org_id', 'name', 'kind', 'schools', 'region', 'networks'] 7 2025-10-01 64"), "\(out)")
+        #expect(out.contains(#"['stm', "St. Mary's C of E Trust", 'mat', None, None, 'npn']"#), "\(out)")
+        // The extension and --format must agree.
+        let clash = try w.trellis(["orgs", "--out", w.file("orgs.json"), "--format", "csv"])
+        #expect(clash.status == 64 && clash.err.contains("--format json"), "\(clash.err)")
+    }
 }
 
 @Suite struct TemplateFormulaTests {
