@@ -154,12 +154,12 @@ public enum EventDecoder {
             add(prefix + key, "only " + specs.map(\.name).joined(separator: ", ") + " in \(type.rawValue) data", "an unknown field")
         }
         for spec in specs {
-            let path = prefix + spec.name
+            // The path is built only for an error: one string concatenation a field was 7 % of decoding.
             guard let value = data[spec.name] else {
-                if spec.required { add(path, expectation(spec.kind), "nothing (the field is missing)") }
+                if spec.required { add(prefix + spec.name, expectation(spec.kind), "nothing (the field is missing)") }
                 continue
             }
-            if let problem = check(value, spec.kind, path: path) { add(problem.path, problem.expected, problem.found) }
+            if let problem = check(value, spec.kind, path: { prefix + spec.name }) { add(problem.path, problem.expected, problem.found) }
         }
         if type == .organisationUpdated, data["name"] == nil, data["schools"] == nil, data["region"] == nil {
             add(prefix + "data", "at least one of name, schools, region to update", "none")
@@ -183,7 +183,8 @@ public enum EventDecoder {
 
     private struct Problem { var path: String; var expected: String; var found: String? }
 
-    private static func check(_ value: JSONValue, _ kind: FieldSpec.Kind, path: String) -> Problem? {
+    private static func check(_ value: JSONValue, _ kind: FieldSpec.Kind, path pathOf: () -> String) -> Problem? {
+        var path: String { pathOf() }
         var bad: Problem { Problem(path: path, expected: expectation(kind), found: value.described) }
         switch kind {
         case .identifier:
@@ -236,9 +237,9 @@ public enum EventDecoder {
                 }
                 for (field, sub) in [("area", FieldSpec.Kind.oneOf(Vocabulary.reviewAreas)), ("judgement", .oneOf(Vocabulary.judgements))] {
                     guard let v = o[field] else { return Problem(path: p + "." + field, expected: expectation(sub), found: "nothing (the field is missing)") }
-                    if let problem = check(v, sub, path: p + "." + field) { return problem }
+                    if let problem = check(v, sub, path: { p + "." + field }) { return problem }
                 }
-                if let v = o["actions"], let problem = check(v, .integer(min: 0, max: 1_000_000), path: p + ".actions") { return problem }
+                if let v = o["actions"], let problem = check(v, .integer(min: 0, max: 1_000_000), path: { p + ".actions" }) { return problem }
             }
         }
         return nil

@@ -61,9 +61,8 @@ public enum Rules {
     public static func check(_ event: DecodedEvent, against facts: some LedgerFacts, line: Int) throws -> [InputError] {
         var errors: [InputError] = []
         let d = event.data
-        let t = event.type.rawValue + "."
         func fail(_ field: String, _ expected: String, _ found: String) {
-            errors.append(InputError(line: line, path: t + field, expected: expected, found: found))
+            errors.append(InputError(line: line, path: event.type.rawValue + "." + field, expected: expected, found: found))
         }
         func quoted(_ s: String) -> String { JSONValue.string(s).described }
 

@@ -411,19 +411,8 @@ final class ArchiveBatch {
         if !ruleErrors.isEmpty { throw AppendRejected(errors: ruleErrors, truncated: false) }
         let effects = try Rules.effects(of: e.decoded, against: batch)
 
-        let s = insert.sqliteStatement
-        defer { sqlite3_reset(s) }
-        Raw.bind(s, 1, e.seq)
-        Raw.bind(s, 2, e.id)
-        Raw.bind(s, 3, e.type.rawValue)
-        Raw.bind(s, 4, e.v)
-        Raw.bind(s, 5, e.occurredAt)
-        Raw.bind(s, 6, e.recordedAt)
-        Raw.bind(s, 7, e.actor)
-        Raw.bind(s, 8, bytes: e.dataBytes, asText: true)
-        Raw.bind(s, 9, bytes: e.hash, asText: false)
-        _ = try Raw.step(s, db)
-        if sqlite3_changes(db.sqliteConnection) == 0 {
+        if try !batch.insertRow(insert, seq: e.seq, id: e.id, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
+                                recordedAt: e.recordedAt, actor: e.actor, data: e.dataBytes, hash: e.hash) {
             let recorded = try batch.event(id: e.id)
             throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".id", expected: "an id not used before",
                                                      found: JSONValue.string(e.id).described + " (recorded at seq \(recorded?.seq ?? 0))")],

@@ -20,19 +20,25 @@ enum DecodePipeline {
 
     /// Runs `feed` on a worker thread, decoding each non-blank line, and hands the results to
     /// `consume` on this thread in order. `consume` returns false to stop reading early.
-    static func run(feed: Feed, consume: (Item) throws -> Bool) throws {
+    /// With `speculation`, each event's chain step is computed here too, in line order (see
+    /// ``ChainSpeculation``): the envelope and SHA-256 leave the thread that holds the lock.
+    static func run(feed: Feed, speculation: ChainSpeculation? = nil, consume: (Item) throws -> Bool) throws {
         let channel = Pipeline.Channel<[Item]>(capacity: maxQueuedChunks)
         try withoutActuallyEscaping(feed) { feed in
             let handoff = Pipeline.Handoff(feed)
             let worker = try Pipeline.Worker {
                 var chunk: [Item] = []
                 chunk.reserveCapacity(chunkSize)
+                var speculation = speculation
                 do {
                     try handoff.value { line, number, source in
                         if isBlank(line) { return true }
                         let decoded = EventDecoder.decode(line: line, number: number)
                         var prepared: PreparedData?
-                        if case .success(let event) = decoded { prepared = try? PreparedData.of(event) }
+                        if case .success(let event) = decoded, var p = try? PreparedData.of(event) {
+                            if speculation != nil { p.chain(event, &speculation!) }
+                            prepared = p
+                        }
                         chunk.append(Item(number: number, source: source, decoded: decoded, prepared: prepared))
                         if chunk.count == chunkSize {
                             // The channel's lock is taken once a chunk, not once a line: a

@@ -77,7 +77,7 @@ extension Ledger {
         let walBytes = fileSize(path + "-wal")
         var holding: [String] = []
         if !busy {
-            for file in [path, path + "-wal"] where keys.contains(where: { fileContains(file, $0) }) {
+            for file in [path, path + "-wal"] where fileContainsAny(file, keys) {
                 holding.append(file)
             }
         }
@@ -116,6 +116,54 @@ extension Ledger {
             i = at + 1
         }
         return false
+    }
+
+    /// Whether any of `needles` occurs in the file, in one pass whatever their number: an import
+    /// that erases hundreds of people reads the file once, not once per key (it was 17 % of a
+    /// 50 k-event import, quadratic in the log's size). A 65,536-bit table of the needles' first
+    /// two bytes picks the few positions worth comparing.
+    static func fileContainsAny(_ path: String, _ needles: [[UInt8]]) -> Bool {
+        let long = needles.filter { $0.count >= 2 }
+        if needles.contains(where: { $0.count == 1 && fileContains(path, $0) }) { return true }
+        if long.count <= 1 { return long.first.map { fileContains(path, $0) } ?? false }
+        var table = [UInt64](repeating: 0, count: 1024)
+        var byPrefix: [Int: [[UInt8]]] = [:]
+        for n in long {
+            let p = Int(n[0]) << 8 | Int(n[1])
+            table[p >> 6] |= 1 << UInt64(p & 63)
+            byPrefix[p, default: []].append(n)
+        }
+        let longest = long.map(\.count).max() ?? 2
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let chunk = 4 << 20
+        var buffer = [UInt8](repeating: 0, count: chunk + longest)
+        var carried = 0
+        while true {
+            let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress! + carried, chunk) }
+            if n < 0 { if errno == EINTR { continue }; return false }
+            if n == 0 { return false }
+            let filled = carried + n
+            // A needle starting in the last `longest - 1` bytes may not fit: it is carried over.
+            let found = buffer.withUnsafeBufferPointer { b in table.withUnsafeBufferPointer { t -> Bool in
+                guard let base = b.baseAddress else { return false }
+                var i = 0
+                while i + 1 < filled {
+                    let p = Int(base[i]) << 8 | Int(base[i + 1])
+                    if t[p >> 6] & (1 << UInt64(p & 63)) != 0, let candidates = byPrefix[p] {
+                        for c in candidates where i + c.count <= filled && memcmp(base + i, c, c.count) == 0 { return true }
+                    }
+                    i += 1
+                }
+                return false
+            } }
+            if found { return true }
+            carried = min(longest - 1, filled)
+            buffer.withUnsafeMutableBytes { b in
+                _ = memmove(b.baseAddress!, b.baseAddress! + (filled - carried), carried)
+            }
+        }
     }
 
     /// Whether `needle` occurs in the file, read in 4 MiB pieces that overlap by the needle's length.
