@@ -386,6 +386,18 @@ func verifyRows(ledger: Ledger, engine: ProjectionEngine, path: String, dir: Str
     let fullSeconds = now() - t
     let fullRSS = residentHighWaterMB()
     let fullOK = derived.findings.isEmpty && models.allSatisfy { $0.state == .consistent || $0.state == .notBuilt }
+    // The two halves alone, one after the other (as full verify ran them before): wall time and
+    // peak RSS of each, to see what running them together costs in memory.
+    resetPeakRSS()
+    t = now()
+    _ = try ledger.verifyDerivedState()
+    let replaySeconds = now() - t
+    let replayRSS = residentHighWaterMB()
+    resetPeakRSS()
+    t = now()
+    _ = try engine.checkReadModels()
+    let modelsAloneSeconds = now() - t
+    let modelsRSS = residentHighWaterMB()
     let limit = rebuildLimit(path: path, dir: dir)
     let limitRate = Double(n) / limit.seconds
     func k(_ r: Double) -> String { String(Int(r / 1000)) + " k/s" }
@@ -396,5 +408,6 @@ func verifyRows(ledger: Ledger, engine: ProjectionEngine, path: String, dir: Str
 
         verify (chain)  \(Ledger.verifyParallelism) cores \(k(Double(n) / allSeconds)), 1 core \(k(Double(n) / oneSeconds))   SHA-256 of the same canonical bytes, 1 core \(k(shaRate))   ratio \(x(Double(n) / allSeconds, shaRate)) (target ≥ 1.0×)   same report: \(one == all && all.ok ? "yes" : "NO")   peak RSS \(Int(chainRSS)) MB
         verify (full)   chain + derived state (replay ∥ read-model rebuilds) \(k(fullRate)) (\(format1(allSeconds + fullSeconds)) s)   rebuild limit (scan + bulk insert of \(limit.rows) read-model rows) \(k(limitRate))   ratio \(x(fullRate, limitRate)) (target ≥ 0.5×)   \(fullOK ? "consistent" : "DIFFERS")   peak RSS \(Int(fullRSS)) MB
+                        one after the other: replay \(format1(replaySeconds)) s (peak RSS \(Int(replayRSS)) MB), read models \(format1(modelsAloneSeconds)) s (\(Int(modelsRSS)) MB); chain + both \(k(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds))), ratio \(x(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds), limitRate))
         """
 }

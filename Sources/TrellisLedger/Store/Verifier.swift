@@ -198,8 +198,9 @@ extension Ledger {
             canonical.withUnsafeBytes { h.update(bufferPointer: $0) }
             let digest = h.finalize()
             let stored = Raw.column(s, 8) ?? empty
-            let same = stored.count == 32 && digest.withUnsafeBytes { d in
-                d.elementsEqual(UnsafeRawBufferPointer(stored))
+            let same = digest.withUnsafeBytes { d in
+                guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
+                return memcmp(a, b, 32) == 0
             }
             if !same {
                 let why = stored.count != 32
