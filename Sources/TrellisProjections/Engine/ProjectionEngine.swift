@@ -287,16 +287,20 @@ public final class ProjectionEngine {
         let stmt = try db.makeStatement(sql: "SELECT * FROM \"\(name)\"")
         let s = stmt.sqliteStatement
         let columns = (0..<sqlite3_column_count(s)).map { String(cString: sqlite3_column_name(s, $0)) }
-        // Every row's canonical bytes in one buffer, each followed by a newline, and where each
-        // starts: one allocation for the whole table instead of one per row (the rows are
-        // sorted before hashing, so all of them are held; at 1 M rows this halves the memory).
+        // The rows are sorted before hashing, so all of them are held: their canonical bytes
+        // (each followed by a newline) packed into 1 MB chunks that never grow, and where each
+        // row is, instead of one array per row (their headers, malloc overhead and spare
+        // capacity cost as much again as the bytes at 1 M rows).
+        var chunks: [UnsafeMutableBufferPointer<UInt8>] = []
+        defer { for c in chunks { c.deallocate() } }
+        var used = 0
+        var places: [RowPlace] = []
         var buffer: [UInt8] = []
-        var starts: [Int] = []
         let count = Int32(columns.count)
         while try Raw.step(s, db) {
             // The row as a canonical JSON array, written directly (the same bytes as
             // CanonicalJSON of the values, without building them).
-            starts.append(buffer.count)
+            buffer.removeAll(keepingCapacity: true)
             buffer.append(UInt8(ascii: "["))
             for i in 0..<count {
                 if i > 0 { buffer.append(UInt8(ascii: ",")) }
@@ -323,22 +327,33 @@ public final class ProjectionEngine {
             }
             buffer.append(UInt8(ascii: "]"))
             buffer.append(0x0A)
+            let n = buffer.count
+            if chunks.last.map({ used + n > $0.count }) ?? true {
+                chunks.append(UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1 << 20, n)))
+                used = 0
+            }
+            let chunk = chunks.count - 1
+            _ = UnsafeMutableBufferPointer(rebasing: chunks[chunk][used..<(used + n)]).initialize(fromContentsOf: buffer)
+            places.append(RowPlace(chunk: chunk, start: used, end: used + n))
+            used += n
         }
         sqlite3_reset(s)
-        let total = buffer.count
-        let ends = starts.indices.map { $0 + 1 < starts.count ? starts[$0 + 1] : total }
-        var order = Array(starts.indices)
-        buffer.withUnsafeBufferPointer { b in
-            // A row's bytes without its newline; the order of the dumped rows themselves.
-            func row(_ i: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: b[starts[i]..<(ends[i] - 1)]) }
-            order.sort { row($0).lexicographicallyPrecedes(row($1)) }
-        }
         h.update(data: Array((name + "\n").utf8))
         h.update(data: CanonicalJSON.bytes(.array(columns.map(JSONValue.string))) + [0x0A])
-        buffer.withUnsafeBytes { b in
-            for i in order { h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: b[starts[i]..<ends[i]])) }
+        // Sorted by their bytes without the newline, as the rows themselves sort.
+        func row(_ p: RowPlace, newline: Bool = false) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: chunks[p.chunk][p.start..<(newline ? p.end : p.end - 1)])
         }
-        return Int64(starts.count)
+        places.sort { row($0).lexicographicallyPrecedes(row($1)) }
+        for p in places { h.update(bufferPointer: UnsafeRawBufferPointer(row(p, newline: true))) }
+        return Int64(places.count)
+    }
+
+    /// Where one row of a table dump is: its chunk and byte range (newline included).
+    struct RowPlace {
+        var chunk: Int
+        var start: Int
+        var end: Int
     }
 
     static func formatReal(_ d: Double) -> String {
