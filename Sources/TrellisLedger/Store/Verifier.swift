@@ -1,3 +1,4 @@
+import CTrellisSQLite
 import Crypto
 import Foundation
 import GRDB
@@ -38,7 +39,10 @@ extension Ledger {
     /// among the ranges is the one reported. The report does not depend on `parallelism`.
     public func verify(parallelism: Int = Ledger.verifyParallelism, minimumRange: Int64 = 32_768,
                        progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
-        try read { db in
+        // Normally done when the binary loaded (a C constructor); referenced here so that the
+        // linker keeps it. Refused, harmlessly, once SQLite is initialised.
+        _ = ctrellis_sqlite_memstatus_off()
+        return try read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
             let warnings = try Ledger.triggerProblems(db)
             guard let connection = db.sqliteConnection else { throw LedgerError.database("the ledger's connection is closed") }

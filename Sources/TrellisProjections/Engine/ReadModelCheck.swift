@@ -153,8 +153,8 @@ extension ProjectionEngine {
     /// ledger and writes its own scratch file — so they run at once, the rebuild on a worker
     /// thread; `progress` follows the replay. The rebuilt tables are hashed only once the
     /// replay is over: hashing holds a whole table's rows in memory, and the replay's scratch
-    /// ledger holds its page cache, so the two peaks never add up (at 1 M events: 173 MB
-    /// with them together, 114 MB so). The first error (the replay's first) is thrown.
+    /// ledger holds its page cache, so the two peaks do not add up. The first error (the
+    /// replay's first) is thrown.
     public func checkDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
         // Read before the replay takes the ledger's connection for its whole run.
         let plan = try readModelCheckPlan()
