@@ -26,6 +26,10 @@ let package = Package(
             name: "CLZ4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
+        // SQLite's process-wide settings that must precede its first connection (C, at load).
+        .target(
+            name: "CTrellisSQLite",
+            linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "TrellisLedger",
             dependencies: [
@@ -33,6 +37,7 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 "CLZ4",
+                "CTrellisSQLite",
             ],
             swiftSettings: strict),
         .target(

@@ -10,9 +10,8 @@ enum DerivedStateCheck {
         let bar = ProgressBar("checking derived state")
         let (report, models) = try Failure.guarded {
             do {
-                let report = try ledger.verifyDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-                let models = try engine.checkReadModels { done, total in bar.update(done, of: total, unit: "events") }
-                return (report, models)
+                // The replay and the read-model rebuilds run at once (the bar follows the replay).
+                return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
             } catch let e as ScratchFailure {
                 bar.finish()
                 Console.err("trellis: \(e)")

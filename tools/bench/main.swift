@@ -145,6 +145,11 @@ let models = try engine.checkReadModels()
 let modelsSeconds = now() - t0
 let derivedOK = derived.findings.isEmpty && models.allSatisfy { $0.state == .consistent }
 
+// 5c. Verify next to its limits (see `verifyRows`): the chain on one core and on every core
+//     against SHA-256 of the same canonical bytes on one core; full verify (the replay and the
+//     read-model rebuilds at once) against the rebuild limit.
+let verifyLines = try verifyRows(ledger: ledger, engine: engine, path: ledgerPath, dir: dir)
+
 let ledgerBytes = fileSize(ledgerPath) + fileSize(ledgerPath + "-wal")
 func rate(_ count: Int, _ s: Double) -> String { String(Int(Double(count) / s / 1000)) + " k/s" }
 func ratio(_ a: Double, _ b: Double) -> String { String(Double(Int(a / b * 100)) / 100) }
@@ -161,6 +166,7 @@ print("""
     on disk     \(ledgerBytes / Int64(max(n, 1))) B/event (ledger, with rule tables and indexes)   \(fileSize(rawPath) / Int64(max(Int(seq), 1))) B/line (raw table)
     chain       \(report.ok ? "ok" : "BROKEN"), head \(Hex.encode(report.head).prefix(16))…  (\(scanned) raw rows, \(sink / max(scanned, 1)) B each)
     """)
+print(verifyLines)
 
 func format1(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
 func format2(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
@@ -323,4 +329,166 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String) -> (rows: I
     sqlite3_finalize(read); sqlite3_finalize(insert)
     sqlite3_close(src); sqlite3_close(dst)
     return (rows, seconds)
+
+// MARK: - Verify rows (5c)
+
+/// Peak resident set since the last ``resetPeakRSS()`` (VmHWM), in MB.
+func residentHighWaterMB() -> Double {
+    guard let f = fopen("/proc/self/status", "r") else { return peakRSSMB() }
+    defer { fclose(f) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, 256, f) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if text.hasPrefix("VmHWM:") {
+            return Double(text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0) / 1024
+        }
+    }
+    return peakRSSMB()
+}
+
+/// Resets VmHWM to the current resident set (Linux: `echo 5 > /proc/self/clear_refs`).
+func resetPeakRSS() {
+    let fd = open("/proc/self/clear_refs", O_WRONLY)
+    if fd >= 0 { _ = write(fd, "5", 1); close(fd) }
+}
+
+/// SHA-256 chained over the canonical envelopes of the log's first 64 k events (built once,
+/// from the stored columns, held in memory), cycled to `total` events, on this one core:
+/// events per second. The limit of the chain check on one core.
+func sha256ChainRate(path: String, total: Int) -> Double {
+    var c: OpaquePointer?
+    sqlite3_open_v2(path, &c, SQLITE_OPEN_READONLY, nil)
+    defer { sqlite3_close(c) }
+    var s: OpaquePointer?
+    sqlite3_prepare_v2(c, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data FROM events ORDER BY seq LIMIT 65536", -1, &s, nil)
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    while sqlite3_step(s) == SQLITE_ROW {
+        CanonicalEnvelope.write(seq: Raw.int(s!, 0), id: Raw.column(s!, 1) ?? empty, type: Raw.column(s!, 2) ?? empty, v: Raw.int(s!, 3),
+                                occurredAt: Raw.column(s!, 4) ?? empty, recordedAt: Raw.column(s!, 5) ?? empty,
+                                actor: Raw.column(s!, 6), data: Raw.column(s!, 7) ?? empty, into: &bytes)
+        ends.append(bytes.count)
+    }
+    sqlite3_finalize(s)
+    guard !ends.isEmpty, total > 0 else { return 0 }
+    var previous = CanonicalEnvelope.genesis
+    let t0 = now()
+    bytes.withUnsafeBufferPointer { all in
+        var done = 0
+        while done < total {
+            var start = 0
+            for end in ends where done < total {
+                previous = CanonicalEnvelope.chain(previous, UnsafeBufferPointer(rebasing: all[start..<end]))
+                start = end
+                done += 1
+            }
+        }
+    }
+    let seconds = now() - t0
+    if previous.count != 32 { print("sha256: unexpected digest") }
+    return Double(total) / seconds
+}
+
+/// The rebuild limit: a raw scan of `events` (every column read), then the final rows of every
+/// read model inserted, with the C API in one transaction, into empty tables that already have
+/// their indexes (schema copied from the ledger), streamed from the ledger's built tables.
+/// Returns (seconds, rows inserted).
+func rebuildLimit(path: String, dir: String) -> (seconds: Double, rows: Int) {
+    let own: Set<String> = ["events", "rule_entities", "rule_memberships", "retractions", "person_keys", "ledger_meta", "projection_state"]
+    let target = dir + "/rebuild-limit.db"
+    for suffix in ["", "-wal", "-shm", "-journal"] { unlink(target + suffix) }
+    defer { for suffix in ["", "-wal", "-shm", "-journal"] { unlink(target + suffix) } }
+    var src: OpaquePointer?, dst: OpaquePointer?
+    sqlite3_open_v2(path, &src, SQLITE_OPEN_READONLY, nil)
+    sqlite3_open(target, &dst)
+    defer { sqlite3_close(src); sqlite3_close(dst) }
+    var s: OpaquePointer?
+    // The read models' tables and indexes, as the ledger holds them.
+    var tables: [String] = []
+    var schema: [String] = []
+    sqlite3_prepare_v2(src, "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY type = 'index', name", -1, &s, nil)
+    while sqlite3_step(s) == SQLITE_ROW {
+        let type = Raw.string(s!, 0) ?? "", name = Raw.string(s!, 1) ?? "", table = Raw.string(s!, 2) ?? ""
+        guard !own.contains(table) else { continue }
+        if type == "table" { tables.append(name) }
+        schema.append(Raw.string(s!, 3) ?? "")
+    }
+    sqlite3_finalize(s)
+    sqlite3_exec(dst, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL", nil, nil, nil)
+    for sql in schema { sqlite3_exec(dst, sql, nil, nil, nil) }
+    let t0 = now()
+    // Scan of the log.
+    sqlite3_prepare_v2(src, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq", -1, &s, nil)
+    var sink = 0
+    while sqlite3_step(s) == SQLITE_ROW {
+        for i in Int32(0)..<9 { sink &+= Int(sqlite3_column_bytes(s, i)) }
+    }
+    sqlite3_finalize(s)
+    // Bulk insert of the final rows.
+    var rows = 0
+    sqlite3_exec(dst, "BEGIN", nil, nil, nil)
+    for table in tables {
+        sqlite3_prepare_v2(src, "SELECT * FROM \"\(table)\"", -1, &s, nil)
+        let n = sqlite3_column_count(s)
+        var ins: OpaquePointer?
+        sqlite3_prepare_v2(dst, "INSERT INTO \"\(table)\" VALUES (" + Array(repeating: "?", count: Int(n)).joined(separator: ", ") + ")", -1, &ins, nil)
+        while sqlite3_step(s) == SQLITE_ROW {
+            for i in Int32(0)..<n { sqlite3_bind_value(ins, i + 1, sqlite3_column_value(s, i)) }
+            if sqlite3_step(ins) == SQLITE_DONE { rows += 1 }
+            sqlite3_reset(ins)
+        }
+        sqlite3_finalize(ins)
+        sqlite3_finalize(s)
+    }
+    sqlite3_exec(dst, "COMMIT", nil, nil, nil)
+    let seconds = now() - t0
+    if sink == 0 { print("rebuild limit: empty log") }
+    return (seconds, rows)
+}
+
+/// The verify rows: each path timed in this run next to its limit, with the ratio and the peak
+/// resident set during that path alone.
+func verifyRows(ledger: Ledger, engine: ProjectionEngine, path: String, dir: String) throws -> String {
+    let head = try ledger.head().seq
+    let n = Int(head)
+    let shaRate = sha256ChainRate(path: path, total: n)
+    var t = now()
+    let one = try ledger.verify(parallelism: 1)
+    let oneSeconds = now() - t
+    resetPeakRSS()
+    t = now()
+    let all = try ledger.verify()
+    let allSeconds = now() - t
+    let chainRSS = residentHighWaterMB()
+    resetPeakRSS()
+    t = now()
+    let (derived, models) = try engine.checkDerivedState()
+    let fullSeconds = now() - t
+    let fullRSS = residentHighWaterMB()
+    let fullOK = derived.findings.isEmpty && models.allSatisfy { $0.state == .consistent || $0.state == .notBuilt }
+    // The two halves alone, one after the other (as full verify ran them before): wall time and
+    // peak RSS of each, to see what running them together costs in memory.
+    resetPeakRSS()
+    t = now()
+    _ = try ledger.verifyDerivedState()
+    let replaySeconds = now() - t
+    let replayRSS = residentHighWaterMB()
+    resetPeakRSS()
+    t = now()
+    _ = try engine.checkReadModels()
+    let modelsAloneSeconds = now() - t
+    let modelsRSS = residentHighWaterMB()
+    let limit = rebuildLimit(path: path, dir: dir)
+    let limitRate = Double(n) / limit.seconds
+    func k(_ r: Double) -> String { String(Int(r / 1000)) + " k/s" }
+    func x(_ a: Double, _ b: Double) -> String { String(Double(Int(a / b * 100)) / 100) + "×" }
+    // Full verify = the chain, then derived state; its rate counts both.
+    let fullRate = Double(n) / (allSeconds + fullSeconds)
+    return """
+
+        verify (chain)  \(Ledger.verifyParallelism) cores \(k(Double(n) / allSeconds)), 1 core \(k(Double(n) / oneSeconds))   SHA-256 of the same canonical bytes, 1 core \(k(shaRate))   ratio \(x(Double(n) / allSeconds, shaRate)) (target ≥ 1.0×)   same report: \(one == all && all.ok ? "yes" : "NO")   peak RSS \(Int(chainRSS)) MB
+        verify (full)   chain + derived state (replay ∥ read-model rebuilds) \(k(fullRate)) (\(format1(allSeconds + fullSeconds)) s)   rebuild limit (scan + bulk insert of \(limit.rows) read-model rows) \(k(limitRate))   ratio \(x(fullRate, limitRate)) (target ≥ 0.5×)   \(fullOK ? "consistent" : "DIFFERS")   peak RSS \(Int(fullRSS)) MB
+                        one after the other: replay \(format1(replaySeconds)) s (peak RSS \(Int(replayRSS)) MB), read models \(format1(modelsAloneSeconds)) s (\(Int(modelsRSS)) MB); chain + both \(k(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds))), ratio \(x(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds), limitRate))
+        """
 }

@@ -43,13 +43,19 @@ public enum CanonicalJSON {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
+    /// Digits from the most significant, straight into `out` (no temporary array: verify and
+    /// export write two integers per event).
     public static func writeInt(_ v: Int64, into out: inout [UInt8]) {
-        if v == 0 { out.append(0x30); return }
-        var digits: [UInt8] = []
-        var m = v.magnitude
-        while m > 0 { digits.append(UInt8(m % 10) + 0x30); m /= 10 }
         if v < 0 { out.append(UInt8(ascii: "-")) }
-        out.append(contentsOf: digits.reversed())
+        let m = v.magnitude
+        var p: UInt64 = 1
+        while p <= m / 10 { p *= 10 }
+        var r = m
+        repeat {
+            out.append(UInt8(truncatingIfNeeded: r / p) + 0x30)
+            r %= p
+            p /= 10
+        } while p > 0
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)

@@ -1,3 +1,6 @@
+import CTrellisSQLite
+import Crypto
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -19,45 +22,213 @@ public struct VerifyReport: Sendable, Equatable {
 }
 
 extension Ledger {
-    /// Recomputes every hash from seq 1 and checks that seq has no gap. Stops at the first
-    /// bad position. Also compares the triggers on the ledger's own tables, in full SQL, with
-    /// those the migrations create. `progress(seq, head)` is called every 64 k events.
-    public func verify(progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
-        try read { db in
+    /// How many ranges of seq the chain is checked in at once: the cores online, at most 8.
+    public static var verifyParallelism: Int {
+        max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+    }
+
+    /// Recomputes every hash from seq 1 and checks that seq has no gap; reports the first bad
+    /// position. Also compares the triggers on the ledger's own tables, in full SQL, with
+    /// those the migrations create. `progress(done, head)` is called every 64 k events.
+    ///
+    /// The stored chain is checked in parallel: row n needs only the *stored* hash of n − 1,
+    /// so the log (through the head read once, in this read transaction) is cut into up to
+    /// `parallelism` ranges of at least `minimumRange` events, each checked on its own
+    /// read-only connection and thread. Every range also looks at the first row past its end,
+    /// so a gap at a boundary is named as a sequential pass names it; the lowest bad seq
+    /// among the ranges is the one reported. The report does not depend on `parallelism`.
+    public func verify(parallelism: Int = Ledger.verifyParallelism, minimumRange: Int64 = 32_768,
+                       progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
+        // Normally done when the binary loaded (a C constructor); referenced here so that the
+        // linker keeps it. Refused, harmlessly, once SQLite is initialised.
+        _ = ctrellis_sqlite_memstatus_off()
+        return try read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
             let warnings = try Ledger.triggerProblems(db)
-            let stmt = try db.makeStatement(sql: "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
-            let s = stmt.sqliteStatement
-            var previous = CanonicalEnvelope.genesis
-            var expected: Int64 = 1
-            var canonical: [UInt8] = []
-            canonical.reserveCapacity(4096)
-            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-            while try Raw.step(s, db) {
-                let seq = Raw.int(s, 0)
-                if seq != expected {
-                    let why = seq > expected
-                        ? (expected == seq - 1 ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(seq - 1) are missing (deleted?)")
-                        : "seq out of order"
-                    return VerifyReport(events: expected - 1, head: previous, broken: (expected, why), warnings: warnings)
+            guard let connection = db.sqliteConnection else { throw LedgerError.database("the ledger's connection is closed") }
+            let parts = Int(min(Int64(max(1, parallelism)), max(1, head / max(1, minimumRange))))
+            let bounds = (0...parts).map { head * Int64($0) / Int64(parts) }
+            let counter = VerifyCounter()
+            // Ranges 2… on workers, each with its own connection; range 1 on this one.
+            var workers: [(range: Int, worker: Pipeline.Worker, box: RangeBox)] = []
+            var leftOver: [Int] = []
+            for k in 1..<parts {
+                let box = RangeBox()
+                let (lo, hi, path) = (bounds[k], bounds[k + 1], self.path)
+                do {
+                    let worker = try Pipeline.Worker {
+                        box.result = Result { try Ledger.verifyRange(path: path, after: lo, through: hi, head: head, counter: counter) }
+                    }
+                    workers.append((k, worker, box))
+                } catch {
+                    leftOver.append(k)
                 }
-                canonical.removeAll(keepingCapacity: true)
-                CanonicalEnvelope.write(seq: seq, id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
-                                        occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
-                                        actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, into: &canonical)
-                let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previous, $0) }
-                let stored = Raw.column(s, 8).map { Array($0) } ?? []
-                if stored != hash {
-                    let why = stored.count != 32
-                        ? "the stored hash is not 32 bytes"
-                        : "the stored hash does not match the event's content and the chain before it (changed or inserted?)"
-                    return VerifyReport(events: seq - 1, head: previous, broken: (seq, why), warnings: warnings)
-                }
-                previous = hash
-                expected += 1
-                if seq & 0xFFFF == 0 { progress?(seq, head) }
             }
-            return VerifyReport(events: expected - 1, head: previous, broken: nil, warnings: warnings)
+            var outcomes = [RangeOutcome?](repeating: nil, count: parts)
+            var firstError: (any Error)?
+            do {
+                outcomes[0] = try Ledger.verifyRange(connection, after: 0, through: bounds[1], head: head, counter: counter) { done in
+                    progress?(done, head)
+                }
+            } catch { firstError = error }
+            for w in workers {
+                w.worker.join()
+                switch w.box.result {
+                case .success(let o)?: outcomes[w.range] = o
+                case .failure(is NoSecondConnection)?: leftOver.append(w.range)
+                case .failure(let e)?: if firstError == nil { firstError = e }
+                case nil: leftOver.append(w.range)
+                }
+            }
+            if let firstError { throw firstError }
+            // A range whose worker could not open its own connection is checked here.
+            for k in leftOver.sorted() {
+                outcomes[k] = try Ledger.verifyRange(connection, after: bounds[k], through: bounds[k + 1], head: head, counter: counter, progress: nil)
+            }
+            var previousEnd = CanonicalEnvelope.genesis
+            for (k, o) in outcomes.enumerated() {
+                switch o {
+                case .intact(let last)?:
+                    previousEnd = last
+                case .broken(let seq, let why, let before)?:
+                    return VerifyReport(events: seq - 1, head: before, broken: (seq, why), warnings: warnings)
+                case .cannotStart?, nil:
+                    // Its first row's predecessor is missing: the range before names the gap.
+                    // Reached only if the log changed under a read transaction.
+                    return VerifyReport(events: bounds[k], head: previousEnd, broken: (bounds[k], "event \(bounds[k]) is missing (deleted?)"), warnings: warnings)
+                }
+            }
+            return VerifyReport(events: head, head: previousEnd, broken: nil, warnings: warnings)
         }
+    }
+
+    /// One range's verdict.
+    enum RangeOutcome: Sendable {
+        /// Every row checked; the stored (= computed) hash of the last.
+        case intact([UInt8])
+        /// The first bad seq in the range, why, and the hash of the row before it.
+        case broken(Int64, String, [UInt8])
+        /// The row before the range is not there (a gap the range before reports).
+        case cannotStart
+    }
+
+    final class RangeBox: @unchecked Sendable {
+        var result: Result<RangeOutcome, any Error>?
+    }
+
+    /// Events checked so far by every range, for the progress line.
+    final class VerifyCounter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Int64 = 0
+        func add(_ n: Int64) -> Int64 {
+            lock.lock(); defer { lock.unlock() }
+            value += n
+            return value
+        }
+    }
+
+    struct NoSecondConnection: Error {}
+
+    /// Checks seq `after`+1 … `through` on a new read-only connection to `path`, in its own
+    /// read transaction. Rows above `head` (appended since the head was read) are not looked at.
+    static func verifyRange(path: String, after: Int64, through: Int64, head: Int64, counter: VerifyCounter) throws -> RangeOutcome {
+        var connection: OpaquePointer?
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let c = connection else {
+            sqlite3_close(connection)
+            throw NoSecondConnection()
+        }
+        defer { sqlite3_close(c) }
+        sqlite3_busy_timeout(c, Int32(min(Double(Int32.max), busyTimeout * 1000)))
+        guard sqlite3_exec(c, "BEGIN", nil, nil, nil) == SQLITE_OK else { throw NoSecondConnection() }
+        defer { sqlite3_exec(c, "COMMIT", nil, nil, nil) }
+        return try verifyRange(c, after: after, through: through, head: head, counter: counter, progress: nil)
+    }
+
+    /// Checks that seq `after`+1 … `through` are all there and that each row's stored hash is
+    /// SHA-256(stored hash of the row before ‖ its canonical envelope), the envelope built from
+    /// the stored columns. Reads one row past `through` (up to `head`) for a gap at the end.
+    static func verifyRange(_ c: OpaquePointer, after: Int64, through: Int64, head: Int64, counter: VerifyCounter,
+                            progress: ((Int64) -> Void)?) throws -> RangeOutcome {
+        func failure(_ rc: Int32) -> DatabaseError {
+            DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(c)))
+        }
+        func prepare(_ sql: String) throws -> OpaquePointer {
+            var s: OpaquePointer?
+            let rc = sqlite3_prepare_v2(c, sql, -1, &s, nil)
+            guard rc == SQLITE_OK, let s else { throw failure(rc) }
+            return s
+        }
+        var previous = CanonicalEnvelope.genesis
+        if after > 0 {
+            let s = try prepare("SELECT hash FROM events WHERE seq = ?")
+            defer { sqlite3_finalize(s) }
+            sqlite3_bind_int64(s, 1, after)
+            let rc = sqlite3_step(s)
+            guard rc == SQLITE_ROW else {
+                if rc == SQLITE_DONE { return .cannotStart }
+                throw failure(rc)
+            }
+            // Not 32 bytes: the range before reports it; anything chained on it differs anyway.
+            previous = Raw.column(s, 0).map { Array($0) } ?? []
+        }
+        let s = try prepare("SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
+        defer { sqlite3_finalize(s) }
+        sqlite3_bind_int64(s, 1, after)
+        sqlite3_bind_int64(s, 2, head)
+        var expected = after + 1
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(4096)
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var sinceReport: Int64 = 0
+        while true {
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw failure(rc) }
+            let seq = Raw.int(s, 0)
+            if seq != expected {
+                let why = seq > expected
+                    ? (expected == seq - 1 ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(seq - 1) are missing (deleted?)")
+                    : "seq out of order"
+                return .broken(expected, why, previous)
+            }
+            // The row past the range was only looked at for a gap.
+            if seq > through { break }
+            canonical.removeAll(keepingCapacity: true)
+            CanonicalEnvelope.write(seq: seq, id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
+                                    occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
+                                    actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, into: &canonical)
+            var h = SHA256()
+            previous.withUnsafeBytes { h.update(bufferPointer: $0) }
+            canonical.withUnsafeBytes { h.update(bufferPointer: $0) }
+            let digest = h.finalize()
+            let stored = Raw.column(s, 8) ?? empty
+            let same = digest.withUnsafeBytes { d in
+                guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
+                return memcmp(a, b, 32) == 0
+            }
+            if !same {
+                let why = stored.count != 32
+                    ? "the stored hash is not 32 bytes"
+                    : "the stored hash does not match the event's content and the chain before it (changed or inserted?)"
+                return .broken(seq, why, previous)
+            }
+            if previous.count != 32 { previous = Array(repeating: 0, count: 32) }
+            previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(stored)) }
+            expected += 1
+            sinceReport += 1
+            if sinceReport == 4096 {
+                let done = counter.add(sinceReport)
+                sinceReport = 0
+                if let progress, seq & 0xFFFF == 0 { progress(done) }
+            }
+        }
+        _ = counter.add(sinceReport)
+        // The rows of this range ended early: the gap runs to the range's end (the row after
+        // it would have been read above had it been there, up to the head).
+        if expected <= through {
+            let why = expected == through ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(through) are missing (deleted?)"
+            return .broken(expected, why, previous)
+        }
+        return .intact(previous)
     }
 }

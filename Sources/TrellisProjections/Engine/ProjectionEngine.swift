@@ -287,50 +287,79 @@ public final class ProjectionEngine {
         let stmt = try db.makeStatement(sql: "SELECT * FROM \"\(name)\"")
         let s = stmt.sqliteStatement
         let columns = (0..<sqlite3_column_count(s)).map { String(cString: sqlite3_column_name(s, $0)) }
-        var rows: [[UInt8]] = []
+        // The rows are sorted before hashing, so all of them are held: their canonical bytes
+        // (each followed by a newline) packed into 1 MB chunks that never grow, and where each
+        // row is, instead of one array per row (their headers, malloc overhead and spare
+        // capacity cost as much again as the bytes at 1 M rows).
+        var chunks: [UnsafeMutableBufferPointer<UInt8>] = []
+        defer { for c in chunks { c.deallocate() } }
+        var used = 0
+        var places: [RowPlace] = []
+        var buffer: [UInt8] = []
         let count = Int32(columns.count)
         while try Raw.step(s, db) {
             // The row as a canonical JSON array, written directly (the same bytes as
             // CanonicalJSON of the values, without building them).
-            var row: [UInt8] = [UInt8(ascii: "[")]
+            buffer.removeAll(keepingCapacity: true)
+            buffer.append(UInt8(ascii: "["))
             for i in 0..<count {
-                if i > 0 { row.append(UInt8(ascii: ",")) }
+                if i > 0 { buffer.append(UInt8(ascii: ",")) }
                 switch sqlite3_column_type(s, i) {
-                case SQLITE_INTEGER: CanonicalJSON.writeInt(sqlite3_column_int64(s, i), into: &row)
+                case SQLITE_INTEGER: CanonicalJSON.writeInt(sqlite3_column_int64(s, i), into: &buffer)
                 case SQLITE_FLOAT:
-                    row.append(contentsOf: #"{"real":"#.utf8)
-                    CanonicalJSON.writeString(formatReal(sqlite3_column_double(s, i)), into: &row)
-                    row.append(UInt8(ascii: "}"))
+                    buffer.append(contentsOf: #"{"real":"#.utf8)
+                    CanonicalJSON.writeString(formatReal(sqlite3_column_double(s, i)), into: &buffer)
+                    buffer.append(UInt8(ascii: "}"))
                 case SQLITE_TEXT:
                     let text = Raw.column(s, i) ?? UnsafeBufferPointer(start: nil, count: 0)
                     // ASCII as it is, other valid UTF-8 through String. Text that is not valid
                     // UTF-8 is written as its bytes: repaired (each bad byte as U+FFFD), x'FF'
                     // and x'FE' would hash alike while SQLite groups and compares them apart.
                     if text.allSatisfy({ $0 < 0x80 }) {
-                        CanonicalJSON.writeString(utf8: text, into: &row)
+                        CanonicalJSON.writeString(utf8: text, into: &buffer)
                     } else if let valid = String(validating: text, as: UTF8.self) {
-                        CanonicalJSON.writeString(valid, into: &row)
+                        CanonicalJSON.writeString(valid, into: &buffer)
                     } else {
-                        row.append(contentsOf: #"{"text_bytes":"#.utf8)
-                        CanonicalJSON.writeString(Hex.encode(Array(text)), into: &row)
-                        row.append(UInt8(ascii: "}"))
+                        buffer.append(contentsOf: #"{"text_bytes":"#.utf8)
+                        CanonicalJSON.writeString(Hex.encode(Array(text)), into: &buffer)
+                        buffer.append(UInt8(ascii: "}"))
                     }
                 case SQLITE_BLOB:
-                    row.append(contentsOf: #"{"hex":"#.utf8)
-                    CanonicalJSON.writeString(Hex.encode(Raw.column(s, i).map { Array($0) } ?? []), into: &row)
-                    row.append(UInt8(ascii: "}"))
-                default: row.append(contentsOf: "null".utf8)
+                    buffer.append(contentsOf: #"{"hex":"#.utf8)
+                    CanonicalJSON.writeString(Hex.encode(Raw.column(s, i).map { Array($0) } ?? []), into: &buffer)
+                    buffer.append(UInt8(ascii: "}"))
+                default: buffer.append(contentsOf: "null".utf8)
                 }
             }
-            row.append(UInt8(ascii: "]"))
-            rows.append(row)
+            buffer.append(UInt8(ascii: "]"))
+            buffer.append(0x0A)
+            let n = buffer.count
+            if chunks.last.map({ used + n > $0.count }) ?? true {
+                chunks.append(UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1 << 20, n)))
+                used = 0
+            }
+            let chunk = chunks.count - 1
+            _ = UnsafeMutableBufferPointer(rebasing: chunks[chunk][used..<(used + n)]).initialize(fromContentsOf: buffer)
+            places.append(RowPlace(chunk: chunk, start: used, end: used + n))
+            used += n
         }
         sqlite3_reset(s)
-        rows.sort { $0.lexicographicallyPrecedes($1) }
         h.update(data: Array((name + "\n").utf8))
         h.update(data: CanonicalJSON.bytes(.array(columns.map(JSONValue.string))) + [0x0A])
-        for r in rows { h.update(data: r + [0x0A]) }
-        return Int64(rows.count)
+        // Sorted by their bytes without the newline, as the rows themselves sort.
+        func row(_ p: RowPlace, newline: Bool = false) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: chunks[p.chunk][p.start..<(newline ? p.end : p.end - 1)])
+        }
+        places.sort { row($0).lexicographicallyPrecedes(row($1)) }
+        for p in places { h.update(bufferPointer: UnsafeRawBufferPointer(row(p, newline: true))) }
+        return Int64(places.count)
+    }
+
+    /// Where one row of a table dump is: its chunk and byte range (newline included).
+    struct RowPlace {
+        var chunk: Int
+        var start: Int
+        var end: Int
     }
 
     static func formatReal(_ d: Double) -> String {

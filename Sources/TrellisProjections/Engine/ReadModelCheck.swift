@@ -25,7 +25,7 @@ public struct ReadModelVerdict: Sendable, Equatable {
 
 extension ProjectionEngine {
     /// What the ledger's copy of a read model looks like, read in one transaction.
-    private struct Seen {
+    fileprivate struct Seen {
         var checkpoint: Int64
         /// Table name → SHA-256 of its canonical dump (as in ``digest(of:db:)``), nil when missing.
         var tables: [(name: String, digest: String?)]
@@ -37,6 +37,19 @@ extension ProjectionEngine {
     /// afterwards): the digest of each table it owns, and the SQL of its tables, views,
     /// indexes and triggers (a trigger added to a read-model table would rewrite its rows).
     public func checkReadModels(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
+        try checkReadModels(readModelCheckPlan(), progress: progress)
+    }
+
+    /// What ``checkReadModels(progress:)`` reads from the ledger (one short read transaction),
+    /// so that the rebuilds, which read the log on their own connection, can run on another thread.
+    public struct ReadModelCheckPlan: @unchecked Sendable {
+        fileprivate var head: Int64
+        fileprivate var states: [String: State]
+        fileprivate var seen: [String: Seen]
+        fileprivate var asOf: String?
+    }
+
+    public func readModelCheckPlan() throws -> ReadModelCheckPlan {
         let definitions = self.definitions
         let (head, states, seen, asOf): (Int64, [String: State], [String: Seen], String?) = try ledger.database.read { db in
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
@@ -54,6 +67,17 @@ extension ProjectionEngine {
             }
             return (head, states, seen, asOf)
         }
+        return ReadModelCheckPlan(head: head, states: states, seen: seen, asOf: asOf)
+    }
+
+    /// The rebuilds and comparisons of a plan; touches the ledger only through the scratch
+    /// files' own connections.
+    /// `beforeComparing` is called after each rebuild, before its tables are dumped and hashed
+    /// (the step that holds a whole table in memory).
+    public func checkReadModels(_ plan: ReadModelCheckPlan, progress: ((Int64, Int64) -> Void)? = nil,
+                                beforeComparing: (() -> Void)? = nil) throws -> [ReadModelVerdict] {
+        let definitions = self.definitions
+        let (head, states, seen, asOf) = (plan.head, plan.states, plan.seen, plan.asOf)
         let occurredBy = try asOf.map { t throws -> Int64 in
             guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("study_meta.as_of \(t) is not a date or date-time") }
             return m
@@ -70,6 +94,7 @@ extension ProjectionEngine {
         // One rebuild per distinct checkpoint (usually one: the built-ins catch up together).
         for checkpoint in Set(seen.values.map(\.checkpoint)).sorted() {
             let snapshot = try build(through: checkpoint, occurredBy: occurredBy, progress: progress)
+            beforeComparing?()
             try snapshot.database.read { sdb in
                 for d in definitions {
                     guard let mine = seen[d.name], mine.checkpoint == checkpoint else { continue }
@@ -121,5 +146,37 @@ extension ProjectionEngine {
             let sql: String? = row[3]
             return "\(type) \(name) on \(table): \(sql ?? "")"
         }.sorted()
+    }
+}
+
+extension ProjectionEngine {
+    /// The part of full verify after the chain: the ledger's derived state against a replay of
+    /// the log (``Ledger/verifyDerivedState(limit:progress:)``) and every read model against a
+    /// rebuild (``checkReadModels(progress:)``). The two are independent — each reads the
+    /// ledger and writes its own scratch file — so they run at once, the rebuild on a worker
+    /// thread; `progress` follows the replay. The rebuilt tables are hashed only once the
+    /// replay is over: hashing holds a whole table's rows in memory, and the replay's scratch
+    /// ledger holds its page cache, so the two peaks do not add up. The first error (the
+    /// replay's first) is thrown.
+    public func checkDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
+        // Read before the replay takes the ledger's connection for its whole run.
+        let plan = try readModelCheckPlan()
+        final class Box: @unchecked Sendable { var result: Result<[ReadModelVerdict], any Error>? }
+        let box = Box()
+        // Closed when the replay is over; the worker's take() waits for that.
+        let replayDone = Pipeline.Channel<Bool>(capacity: 1)
+        let worker: Pipeline.Worker?
+        do {
+            worker = try Pipeline.Worker {
+                box.result = Result { try self.checkReadModels(plan, beforeComparing: { _ = replayDone.take() }) }
+            }
+        } catch {
+            worker = nil
+        }
+        let report = Result { try ledger.verifyDerivedState(limit: limit, progress: progress) }
+        replayDone.finish(nil)
+        worker?.join()
+        let models = box.result ?? Result { try self.checkReadModels(plan) }
+        return (try report.get(), try models.get())
     }
 }
