@@ -329,6 +329,7 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String) -> (rows: I
     sqlite3_finalize(read); sqlite3_finalize(insert)
     sqlite3_close(src); sqlite3_close(dst)
     return (rows, seconds)
+}
 
 // MARK: - Verify rows (5c)
 
