@@ -190,4 +190,19 @@ import TrellisLedger
         #expect(v.status == 1, "\(v)")
         #expect(v.stderr.contains("the table person_keys is not the one Trellis creates (its SQL differs)"), "\(v)")
     }
+
+    @Test func aLedgerMetaTamperIsNamed() throws {
+        let dir = try ledgerDir()
+        defer { dir.remove() }
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath, "--chain-only"]).status == 0)
+        // A lowered format (an older build would then write to it) and an added row.
+        try sql(dir.ledgerPath, "UPDATE ledger_meta SET value = '0' WHERE key = 'format'; INSERT INTO ledger_meta VALUES ('note', 'x');")
+        for mode in [[], ["--chain-only"]] {
+            let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
+            #expect(v.status == 1, "\(v)")
+            #expect(v.stderr.contains("ledger_meta holds format=0, note=x, not format=1 as Trellis writes it"), "\(v)")
+        }
+        try sql(dir.ledgerPath, "UPDATE ledger_meta SET value = '1' WHERE key = 'format'; DELETE FROM ledger_meta WHERE key = 'note';")
+        #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
+    }
 }

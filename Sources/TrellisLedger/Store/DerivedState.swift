@@ -160,6 +160,16 @@ extension Ledger {
             guard let f = found[key] else { continue }
             problems.append("an extra \(f.type) \(f.name) on \(f.table), which Trellis never creates: someone altered the schema behind Trellis's back")
         }
+        // ledger_meta holds what the migrations insert (the format), nothing else: a lowered
+        // `format` would let an older build write a ledger it cannot read correctly.
+        if expected["ledger_meta"] != nil, found["ledger_meta"] != nil {
+            let meta = "SELECT key, value FROM ledger_meta ORDER BY key"
+            let want = try memory.read { mdb in try Row.fetchAll(mdb, sql: meta).map { "\($0[0] as String? ?? "NULL")=\($0[1] as String? ?? "NULL")" } }
+            let have = try Row.fetchAll(db, sql: meta).map { "\($0[0] as String? ?? "NULL")=\($0[1] as String? ?? "NULL")" }
+            if want != have {
+                problems.append("ledger_meta holds \(have.isEmpty ? "nothing" : have.joined(separator: ", ")), not \(want.joined(separator: ", ")) as Trellis writes it: someone altered it behind Trellis's back")
+            }
+        }
         return problems
     }
 
