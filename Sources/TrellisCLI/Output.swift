@@ -111,6 +111,7 @@ final class ProgressBar {
 }
 
 import TrellisLedger
+import TrellisReports
 
 extension Timestamp {
     static func monotonic() -> Double {
@@ -144,7 +145,7 @@ struct TextTable {
 
     /// GitHub-flavoured Markdown.
     func markdown() -> String {
-        func esc(_ s: String) -> String { TerminalText.neutralised(s).replacingOccurrences(of: "|", with: "\\|") }
+        func esc(_ s: String) -> String { TrellisReports.Table.markdownText(TerminalText.neutralised(s)) }
         var lines = ["| " + headers.map(esc).joined(separator: " | ") + " |"]
         lines.append("|" + headers.indices.map { rightAligned.contains($0) ? "---:|" : "---|" }.joined())
         lines += rows.map { "| " + $0.map(esc).joined(separator: " | ") + " |" }

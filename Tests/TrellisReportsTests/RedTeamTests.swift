@@ -30,4 +30,26 @@ import TrellisLedger
         #expect(json.status == 0, "\(json.err)")
         #expect(json.out.contains("Oak\\u202e") || json.out.unicodeScalars.contains("\u{202E}"), "the JSON keeps the exact name")
     }
+
+    /// A name holding HTML (`<img src=x onerror=…>`) was written into Markdown as it is, so
+    /// any renderer that allows inline HTML ran it. Markdown now backslash-escapes `<`, `>`,
+    /// `|` and `\\` in text (rendered as the characters themselves), in tables and notes.
+    @Test func htmlInANameStaysTextInMarkdown() throws {
+        let s = try Scratch()
+        let evil = "<img src=x onerror=alert(1)> | Oak"
+        try s.append([
+            E.network("npn", name: "North"),
+            E.org("o1", name: evil), E.org("o2", name: "Ash"),
+            E.join("o1"), E.join("o2"),
+            E.meeting("m1", "2025-10-01"),
+            E.attend("t1", "m1", "o1", "present", day: "2025-10-01"),
+        ])
+        let md = try ReportCLITests().trellis(["report", "participation", "--db", s.path, "--year", "2025/26", "--format", "md"])
+        #expect(md.status == 0, "\(md.err)")
+        #expect(!md.out.replacingOccurrences(of: "\\<", with: "").contains("<img"), "\(md.out)")
+        #expect(md.out.contains("\\<img src=x onerror=alert(1)\\> \\| Oak"), "\(md.out)")
+        let audit = try ReportCLITests().trellis(["audit", "o1", "--db", s.path, "--format", "md"])
+        #expect(audit.status == 0, "\(audit.err)")
+        #expect(!audit.out.replacingOccurrences(of: "\\<", with: "").contains("<img"), "\(audit.out)")
+    }
 }

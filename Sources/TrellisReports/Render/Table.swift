@@ -57,17 +57,37 @@ public struct Table: Sendable, Hashable {
             var out = ""
             for ch in s {
                 switch ch {
-                case "|": out += "\\|"
                 case "\n", "\r", "\r\n": out += " "
                 default: out.append(ch)
                 }
             }
-            return TerminalText.neutralised(out)
+            return Self.markdownText(TerminalText.neutralised(out))
         }
         var lines = ["| " + headers.map(cell).joined(separator: " | ") + " |"]
         lines.append("|" + headers.indices.map { rightAligned.contains($0) ? " ---: |" : " --- |" }.joined())
         lines += rows.map { r in "| " + headers.indices.map { cell($0 < r.count ? r[$0] : "") }.joined(separator: " | ") + " |" }
         return lines.joined(separator: "\n")
+    }
+
+    /// Text for a Markdown document: `|` (a cell boundary), `<` and `>` (inline HTML: a name
+    /// such as `<img src=x onerror=…>` must stay text in whatever renders the file) are
+    /// backslash-escaped, which CommonMark renders as the characters themselves; so is a `\`
+    /// that would otherwise escape one of them (`a\|b` cannot end a cell). Other backslashes
+    /// stay as they are, so the escapes of ``TerminalText`` (`\x1b`) read the same.
+    public static func markdownText(_ s: String) -> String {
+        let special: Set<Character> = ["|", "<", ">"]
+        guard s.contains(where: special.contains) else { return s }
+        var out = ""
+        let chars = Array(s)
+        for (i, ch) in chars.enumerated() {
+            if special.contains(ch) {
+                out.append("\\")
+            } else if ch == "\\", i + 1 < chars.count, special.contains(chars[i + 1]) || chars[i + 1] == "\\" {
+                out.append("\\")
+            }
+            out.append(ch)
+        }
+        return out
     }
 
     /// RFC 4180: a header row, CRLF line ends, fields quoted when they hold a comma, a

@@ -35,7 +35,7 @@ public enum TextReports {
         var out = "# \(heading)\n"
         for s in sections {
             if s.title != heading { out += "\n## \(s.title)\n" }
-            if !s.notes.isEmpty { out += "\n" + s.notes.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+            if !s.notes.isEmpty { out += "\n" + s.notes.map { "- " + Table.markdownText($0) }.joined(separator: "\n") + "\n" }
             if let t = s.table { out += "\n" + (t.rows.isEmpty ? "(none)" : t.markdown()) + "\n" }
         }
         return out
