@@ -32,26 +32,12 @@ struct OrgsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of standard output (xlsx needs it).", valueName: "file"))
     var out: String?
 
-    /// Explicit, else from --out's extension, else table.
-    var chosenFormat: OutputFormat {
-        if let format { return format }
-        return out.flatMap { ReportFormat(fileName: $0) }.flatMap { OutputFormat(rawValue: $0.rawValue) } ?? .table
-    }
+    var chosenFormat: OutputFormat { Output.format(format, out: out) }
 
     func validate() throws {
         if ![.table, .json, .csv, .xlsx].contains(chosenFormat) { throw ValidationError("--format must be table, json, csv or xlsx") }
         try ReportFormat.checkOut(out, against: format.flatMap { ReportFormat(rawValue: $0.rawValue) })
-        if chosenFormat == .xlsx && out == nil && Console.stdoutIsTTY {
-            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
-        }
-    }
-
-    /// Writes machine bytes to --out (all or nothing) or standard output, exactly.
-    private func emit(_ bytes: [UInt8]) throws {
-        if let out { try Output.write(bytes: bytes, to: out); return }
-        var sink = Sink(fd: 1)
-        sink.write(bytes: bytes)
-        sink.flush()
+        try Output.refuseBinaryOnTerminal(xlsx: chosenFormat == .xlsx, out: out)
     }
 
     func run() throws {
@@ -73,7 +59,7 @@ struct OrgsCommand: ParsableCommand {
                 })
             let about = [("report", "organisations"), ("members of", network ?? "any network"), ("on", day),
                          ("head seq", String(head.seq)), ("head hash", head.hashHex), ("command", ReportRun.commandLine())]
-            do { try emit(try XLSXWriter.data([table], about: about)) } catch let e as SheetError {
+            do { try Output.emit(try XLSXWriter.data([table], about: about), to: out) } catch let e as SheetError {
                 Console.err("trellis: cannot build the workbook: \(e)")
                 throw ExitCode(70)
             }
@@ -86,10 +72,10 @@ struct OrgsCommand: ParsableCommand {
                 ]))
             }
             let json = JSONValue.object(JSONObject([("on", .string(day)), ("organisations", .array(orgs))])).rendered()
-            if out != nil { try emit(Array((json + "\n").utf8)) } else { Console.out(json) }
+            if out != nil { try Output.emit(Array((json + "\n").utf8), to: out) } else { Console.out(json) }
         case .csv:
             // A machine format: its bytes (CRLF included) exactly, not neutralised for a terminal.
-            try emit(Array(TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv().utf8))
+            try Output.emit(Array(TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "networks"], rows: rows).csv().utf8), to: out)
         default:
             if rows.isEmpty {
                 Console.out(network.map { "no organisation is a member of \($0) on \(day)" } ?? "the ledger has no organisations yet")
@@ -98,7 +84,7 @@ struct OrgsCommand: ParsableCommand {
             var t = TextTable(headers: ["org_id", "name", "kind", "schools", "region", "member of (on \(day))"])
             t.rightAligned = [3]
             t.rows = rows
-            if out != nil { try emit(Array((TerminalText.neutralised(t.render(), keepingLineBreaks: true) + "\n").utf8)) } else { Console.out(t.render()) }
+            if out != nil { try Output.emit(Array((TerminalText.neutralised(t.render(), keepingLineBreaks: true) + "\n").utf8), to: out) } else { Console.out(t.render()) }
         }
     }
 }

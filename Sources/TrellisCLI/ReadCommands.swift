@@ -195,18 +195,13 @@ struct AuditCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Write to this file instead of standard output (xlsx needs it).", valueName: "file")) var out: String?
 
     /// Explicit, else from --out's extension (.xlsx, .json, .md, .txt), else table.
-    var chosenFormat: OutputFormat {
-        if let format { return format }
-        return out.flatMap { ReportFormat(fileName: $0) }.flatMap { OutputFormat(rawValue: $0.rawValue) } ?? .table
-    }
+    var chosenFormat: OutputFormat { Output.format(format, out: out) }
 
     func validate() throws {
         if let f = from, let t = to, f.days >= t.days { throw ValidationError("--from \(f.text) must be before --to \(t.text)") }
         if ![.table, .json, .md, .xlsx].contains(chosenFormat) { throw ValidationError("--format must be table, json, md or xlsx") }
         try ReportFormat.checkOut(out, against: format.flatMap { ReportFormat(rawValue: $0.rawValue) })
-        if chosenFormat == .xlsx && out == nil && Console.stdoutIsTTY {
-            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
-        }
+        try Output.refuseBinaryOnTerminal(xlsx: chosenFormat == .xlsx, out: out)
     }
 
     func run() throws {
@@ -230,11 +225,7 @@ struct AuditCommand: ParsableCommand {
                 Console.err("trellis: cannot build the workbook: \(error)")
                 throw ExitCode(70)
             }
-            if let out { try Output.write(bytes: bytes, to: out) } else {
-                var sink = Sink(fd: 1)
-                sink.write(bytes: bytes)
-                sink.flush()
-            }
+            try Output.emit(bytes, to: out)
             return
         }
         // Human text is neutralised (control characters shown as escapes) whether it goes to

@@ -343,9 +343,7 @@ struct ReportOptions: ParsableArguments {
             throw ValidationError("--format must be " + allowed.map(\.rawValue).joined(separator: ", ") + (format == nil ? " (--out \(out ?? "") suggests \(f.rawValue))" : ""))
         }
         try ReportFormat.checkOut(out, against: format)
-        if f == .xlsx && out == nil && Console.stdoutIsTTY {
-            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
-        }
+        try Output.refuseBinaryOnTerminal(xlsx: f == .xlsx, out: out)
     }
 
     /// With `--format xlsx` (or an `.xlsx` --out): writes the workbook and returns true.
@@ -358,11 +356,7 @@ struct ReportOptions: ParsableArguments {
             Console.err("trellis: cannot build the workbook: \(error)")
             throw ExitCode(70)
         }
-        if let out { try Output.write(bytes: bytes, to: out) } else {
-            var sink = Sink(fd: 1)
-            sink.write(bytes: bytes)
-            sink.flush()
-        }
+        try Output.emit(bytes, to: out)
         return true
     }
 
@@ -479,6 +473,26 @@ struct AcademicYearArgument: ExpressibleByArgument {
 
 /// Files written by reports: all or nothing (a temporary file renamed into place).
 enum Output {
+    /// Machine bytes (xlsx, CSV, JSON) to `--out` (all or nothing) or standard output, exactly.
+    static func emit(_ bytes: [UInt8], to out: String?) throws {
+        if let out { try write(bytes: bytes, to: out); return }
+        var sink = Sink(fd: 1)
+        sink.write(bytes: bytes)
+        sink.flush()
+    }
+
+    /// A workbook is binary: never to a terminal (exit 64).
+    static func refuseBinaryOnTerminal(xlsx: Bool, out: String?) throws {
+        if xlsx && out == nil && Console.stdoutIsTTY {
+            throw ValidationError("xlsx is a binary file: give --out FILE.xlsx (or redirect standard output to a file)")
+        }
+    }
+
+    /// `--format` as given, else what `--out`'s extension names (`.xlsx`, `.json`, `.csv`, …), else table.
+    static func format(_ explicit: OutputFormat?, out: String?) -> OutputFormat {
+        explicit ?? out.flatMap { ReportFormat(fileName: $0) }.flatMap { OutputFormat(rawValue: $0.rawValue) } ?? .table
+    }
+
     static func write(_ text: String, to path: String) throws {
         try write(bytes: Array(text.utf8), to: path)
     }

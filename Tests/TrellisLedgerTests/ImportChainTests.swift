@@ -104,7 +104,7 @@ import Testing
 
         #expect(!Ledger.fileContainsAny(path, absent))
         for (_, k) in placed {
-            #expect(Ledger.fileContains(path, k))
+            #expect(Ledger.fileContainsAny(path, [k]), "one key alone")
             #expect(Ledger.fileContainsAny(path, absent + [k]), "a key placed in the file")
             #expect(Ledger.fileContainsAny(path, [k] + absent))
         }

@@ -124,19 +124,10 @@ struct PreparedData: Sendable {
     func canonical(_ event: DecodedEvent, seq: Int64, recordedAt: String, into canonical: inout [UInt8]) {
         canonical.removeAll(keepingCapacity: true)
         canonical.reserveCapacity(bytes.count + 200)
-        var idText = id, typeText = event.type.rawValue, occurred = event.occurredAt, recorded = recordedAt
-        var actor = event.actor
-        idText.withUTF8 { ip in typeText.withUTF8 { tp in occurred.withUTF8 { op in recorded.withUTF8 { rp in
-            bytes.withUnsafeBufferPointer { dp in
-                if actor != nil {
-                    actor!.withUTF8 { ap in
-                        CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: event.v, occurredAt: op, recordedAt: rp, actor: ap, data: dp, into: &canonical)
-                    }
-                } else {
-                    CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: event.v, occurredAt: op, recordedAt: rp, actor: nil, data: dp, into: &canonical)
-                }
-            }
-        } } } }
+        bytes.withUnsafeBufferPointer { dp in
+            CanonicalEnvelope.write(seq: seq, id: id, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
+                                    recordedAt: recordedAt, actor: event.actor, data: dp, into: &canonical)
+        }
     }
 
     /// Computes the chain step speculatively: as the next event after `speculation`'s head.

@@ -183,19 +183,10 @@ public struct ArchiveChain: Sendable {
         let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
 
         canonical.removeAll(keepingCapacity: true)
-        var id = e.id, typeText = e.type, occ = e.occurredAt, rec = e.recordedAt
-        var actor = e.actor
-        id.withUTF8 { ip in typeText.withUTF8 { tp in occ.withUTF8 { op in rec.withUTF8 { rp in
-            dataBytes.withUnsafeBufferPointer { dp in
-                if actor != nil {
-                    actor!.withUTF8 { ap in
-                        CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: ap, data: dp, into: &canonical)
-                    }
-                } else {
-                    CanonicalEnvelope.write(seq: seq, id: ip, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: nil, data: dp, into: &canonical)
-                }
-            }
-        } } } }
+        dataBytes.withUnsafeBufferPointer { dp in
+            CanonicalEnvelope.write(seq: seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt,
+                                    recordedAt: e.recordedAt, actor: e.actor, data: dp, into: &canonical)
+        }
         let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
         guard hash == e.hash else {
             throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")

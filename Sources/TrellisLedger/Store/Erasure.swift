@@ -104,28 +104,14 @@ extension Ledger {
         return stat(path, &st) == 0 ? Int64(st.st_size) : 0
     }
 
-    /// Whether `needle` occurs in `haystack`: memchr for its first byte, then memcmp.
-    static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let h = haystack.baseAddress, let n = needle.baseAddress, needle.count > 0, haystack.count >= needle.count else { return false }
-        var i = 0
-        let lastStart = haystack.count - needle.count
-        while i <= lastStart {
-            guard let hit = memchr(h + i, Int32(n[0]), lastStart - i + 1) else { return false }
-            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - h
-            if memcmp(h + at, n, needle.count) == 0 { return true }
-            i = at + 1
-        }
-        return false
-    }
-
     /// Whether any of `needles` occurs in the file, in one pass whatever their number: an import
     /// that erases hundreds of people reads the file once, not once per key (it was 17 % of a
     /// 50 k-event import, quadratic in the log's size). A 65,536-bit table of the needles' first
-    /// two bytes picks the few positions worth comparing.
+    /// two bytes picks the few positions worth comparing. Needles are keys (32 bytes) and sealed
+    /// texts; one shorter than two bytes could not identify anything and is ignored.
     static func fileContainsAny(_ path: String, _ needles: [[UInt8]]) -> Bool {
         let long = needles.filter { $0.count >= 2 }
-        if needles.contains(where: { $0.count == 1 && fileContains(path, $0) }) { return true }
-        if long.count <= 1 { return long.first.map { fileContains(path, $0) } ?? false }
+        guard !long.isEmpty else { return false }
         var table = [UInt64](repeating: 0, count: 1024)
         var byPrefix: [Int: [[UInt8]]] = [:]
         for n in long {
@@ -160,31 +146,6 @@ extension Ledger {
             } }
             if found { return true }
             carried = min(longest - 1, filled)
-            buffer.withUnsafeMutableBytes { b in
-                _ = memmove(b.baseAddress!, b.baseAddress! + (filled - carried), carried)
-            }
-        }
-    }
-
-    /// Whether `needle` occurs in the file, read in 4 MiB pieces that overlap by the needle's length.
-    static func fileContains(_ path: String, _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty else { return false }
-        let fd = Glibc.open(path, O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        let chunk = 4 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk + needle.count)
-        var carried = 0
-        while true {
-            let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress! + carried, chunk) }
-            if n < 0 { if errno == EINTR { continue }; return false }
-            if n == 0 { return false }
-            let filled = carried + n
-            let found = buffer.withUnsafeBufferPointer { b in
-                needle.withUnsafeBufferPointer { nb in contains(UnsafeBufferPointer(rebasing: b[0..<filled]), nb) }
-            }
-            if found { return true }
-            carried = min(needle.count - 1, filled)
             buffer.withUnsafeMutableBytes { b in
                 _ = memmove(b.baseAddress!, b.baseAddress! + (filled - carried), carried)
             }

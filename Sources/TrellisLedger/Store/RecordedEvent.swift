@@ -59,20 +59,28 @@ public enum CanonicalEnvelope {
     public static func bytes(_ e: RecordedEvent, withHash: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(e.data.utf8.count + 200)
-        var id = e.id, type = e.type, occ = e.occurredAt, rec = e.recordedAt, data = e.data
-        var actor = e.actor
-        id.withUTF8 { idp in type.withUTF8 { tp in occ.withUTF8 { op in rec.withUTF8 { rp in data.withUTF8 { dp in
-            if actor != nil {
-                actor!.withUTF8 { ap in
-                    write(seq: e.seq, id: idp, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: ap, data: dp,
-                          hash: withHash ? e.hash : nil, into: &out)
-                }
-            } else {
-                write(seq: e.seq, id: idp, type: tp, v: e.v, occurredAt: op, recordedAt: rp, actor: nil, data: dp,
-                      hash: withHash ? e.hash : nil, into: &out)
-            }
-        } } } } }
+        var data = e.data
+        data.withUTF8 { dp in
+            write(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                  actor: e.actor, data: dp, hash: withHash ? e.hash : nil, into: &out)
+        }
         return out
+    }
+
+    /// The same, from the envelope's text fields (the one place their UTF-8 is borrowed):
+    /// import, archive import and ``bytes(_:withHash:)`` all write through here.
+    public static func write(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
+                             actor: String?, data: UnsafeBufferPointer<UInt8>, hash: [UInt8]? = nil, into out: inout [UInt8]) {
+        var id = id, type = type, occurredAt = occurredAt, recordedAt = recordedAt
+        id.withUTF8 { ip in type.withUTF8 { tp in occurredAt.withUTF8 { op in recordedAt.withUTF8 { rp in
+            guard var actor else {
+                write(seq: seq, id: ip, type: tp, v: v, occurredAt: op, recordedAt: rp, actor: nil, data: data, hash: hash, into: &out)
+                return
+            }
+            actor.withUTF8 { ap in
+                write(seq: seq, id: ip, type: tp, v: v, occurredAt: op, recordedAt: rp, actor: ap, data: data, hash: hash, into: &out)
+            }
+        } } } }
     }
 
     /// `SHA-256(previous ‖ canonical)`.
