@@ -56,6 +56,38 @@ import TrellisLedger
         #expect(missing.status == 64 && missing.err.contains("no network nope"))
     }
 
+    /// The xlsx template opened, filled and saved by openpyxl (as a spreadsheet program would
+    /// rewrite it: its own shared strings and styles), then imported.
+    @Test func anXLSXTemplateFilledAndSavedByOpenpyxlImports() throws {
+        let w = try Workspace()
+        let template = w.file("template.xlsx"), filled = w.file("filled.xlsx")
+        let t = try w.trellis(["register", "template", "--network", "npn", "--dates", "2025-10-01", "--out", template])
+        #expect(t.status == 0, "\(t.err)")
+        let script = w.file("fill.py")
+        try """
+            import openpyxl, sys
+            wb = openpyxl.load_workbook(sys.argv[1])
+            ws = wb["Register"]
+            assert ws.freeze_panes == "A2", ws.freeze_panes
+            assert [c.value for c in ws[1]][:2] == ["org_id", "name"], [c.value for c in ws[1]]
+            for row in ws.iter_rows(min_row=2):
+                row[2].value = "Apols" if row[0].value == "stm" else "P"
+            wb.save(sys.argv[2])
+            """.write(toFile: script, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", script, template, filled]
+        try p.run()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let r = try w.trellis(["register", "import", filled, "--network", "npn", "--create-meetings", "--format", "json"])
+        #expect(r.status == 0, "\(r.err)")
+        let rows = try w.attendance()
+        #expect(rows.contains { $0.org == "stm" && $0.status == "apologies" }, "\(rows)")
+        #expect(rows.filter { $0.status == "present" }.count == rows.count - 1, "\(rows)")
+        #expect(!rows.isEmpty)
+    }
+
     @Test func orgsWritesAWorkbookThatOpenpyxlReads() throws {
         let w = try Workspace()
         let xlsx = w.file("orgs.xlsx")
