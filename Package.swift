@@ -135,36 +135,48 @@ let package = Package(
             dependencies: ["TrellisSheets"],
             path: "tools/sheets-bench",
             swiftSettings: strict),
+        // What every test target shares: the one process runner (finds the built `trellis`).
+        .target(
+            name: "TrellisTestSupport",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/TrellisTestSupport",
+            swiftSettings: strict),
+        // The real binary end to end: the byte-identical guard, log, demo, generate.
+        .testTarget(
+            name: "TrellisCLITests",
+            dependencies: ["TrellisTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(
             name: "TrellisSheetsTests",
-            dependencies: ["TrellisSheets"],
+            dependencies: ["TrellisSheets", "TrellisTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisGraphTests",
-            dependencies: ["TrellisGraph"],
+            dependencies: ["TrellisGraph", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisReportsTests",
-            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets"],
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",
-            dependencies: ["TrellisProjections", "TrellisLedger"],
+            dependencies: ["TrellisProjections", "TrellisLedger", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisResearchTests",
-            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger"],
+            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger", "TrellisTestSupport"],
             exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisRegistersTests",
-            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger",
+            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",
-            dependencies: ["TrellisLedger"],
+            dependencies: ["TrellisLedger", "TrellisTestSupport"],
             exclude: ["Examples"],
             swiftSettings: strict),
     ]
