@@ -115,10 +115,10 @@ import TrellisLedger
             print("reading", flush=True)
             sys.stdin.read()
             c.execute("COMMIT")
-            """, dir.ledgerPath], stdin: nil, stdinFile: nil, environment: childEnvironment([:]), cwd: nil, stdinPipe: hold)
+            """, dir.ledgerPath], stdin: .pipe(hold))
         var started = false
         for _ in 0..<200 where !started {
-            started = ((try? String(contentsOf: reader.outURL, encoding: .utf8)) ?? "").contains("reading")
+            started = reader.stdoutSoFar().contains("reading")
             if !started { usleep(25_000) }
         }
         try #require(started, "the reader holds its transaction")

@@ -123,7 +123,7 @@ import TrellisLedger
             print("locked", flush=True)
             time.sleep(4)
             c.execute("ROLLBACK")
-            """, dir.ledgerPath], stdin: nil, stdinFile: nil, environment: ProcessInfo.processInfo.environment, cwd: nil)
+            """, dir.ledgerPath])
         Thread.sleep(forTimeInterval: 1)
         let file = try dir.writeLines("more.ndjson", moreEvents(10, prefix: "lk"))
         let r = try runTrellis(["import", "--db", dir.ledgerPath, file], env: ["TRELLIS_BUSY_TIMEOUT": "1"])
@@ -136,7 +136,7 @@ import TrellisLedger
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("BEGIN IMMEDIATE"); time.sleep(2); c.execute("ROLLBACK")
-            """, dir.ledgerPath], stdin: nil, stdinFile: nil, environment: ProcessInfo.processInfo.environment, cwd: nil)
+            """, dir.ledgerPath])
         Thread.sleep(forTimeInterval: 0.5)
         let patient = try runTrellis(["import", "--db", dir.ledgerPath, file])
         _ = waits.finish()

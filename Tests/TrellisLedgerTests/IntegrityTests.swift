@@ -376,8 +376,7 @@ import TrellisLedger
             scripts.append(files.map { "\"\(TestPaths.trellis)\" import --db \"\(dir.ledgerPath)\" \"\($0)\" || exit $?" }.joined(separator: "\n"))
         }
         let running = try scripts.map { script in
-            try RunningProcess(executable: "/bin/bash", arguments: ["-c", script], stdin: nil, stdinFile: nil,
-                               environment: ProcessInfo.processInfo.environment, cwd: nil)
+            try RunningProcess(executable: "/bin/bash", arguments: ["-c", script])
         }
         let results = running.map { $0.finish() }
         for (w, r) in results.enumerated() {

@@ -14,15 +14,8 @@ import Testing
 
     /// Verdicts of tools/check_schemas.py, one per line: true = accepted.
     static func schemaVerdicts(_ file: URL) throws -> [Bool] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", root.appendingPathComponent("tools/check_schemas.py").path, file.path]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t").dropFirst().first == "ok" }
+        let r = try runTool("python3", [root.appendingPathComponent("tools/check_schemas.py").path, file.path])
+        return r.stdout.split(separator: "\n").map { $0.split(separator: "\t").dropFirst().first == "ok" }
     }
 
     @Test func everyEventTypeHasValidAndInvalidExamples() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrellisLedger
+@_exported import TrellisTestSupport
 
 // Shared helpers for RulesTests, IntegrityTests and CLITests: scratch directories, the real
 // `trellis` binary and other tools run as processes, a tiny envelope builder, and a standard
@@ -59,83 +60,18 @@ struct ScratchDir: Sendable {
     }
 }
 
-struct SupportError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-// MARK: - Running processes
-
-/// What a finished process left behind.
-struct ProcessResult: Sendable, CustomStringConvertible {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-
-    var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
-
-    /// Non-empty lines of stdout.
-    var stdoutLines: [String] { stdout.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
-    var stderrLines: [String] { stderr.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
-}
-
-/// A started process whose output goes to files (no pipes, so a chatty process never blocks).
-final class RunningProcess: @unchecked Sendable {
-    let process: Process
-    let ioDir: URL
-    let outURL: URL
-    let errURL: URL
-
-    init(executable: String, arguments: [String], stdin: Data?, stdinFile: String?,
-         environment: [String: String], cwd: URL?, stdinPipe: Pipe? = nil) throws {
-        ioDir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-io-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: ioDir, withIntermediateDirectories: true)
-        outURL = ioDir.appendingPathComponent("stdout")
-        errURL = ioDir.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let cwd { process.currentDirectoryURL = cwd }
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        if let stdinPipe {
-            process.standardInput = stdinPipe
-        } else if let stdinFile {
-            process.standardInput = FileHandle(forReadingAtPath: stdinFile)
-        } else if let stdin {
-            let inURL = ioDir.appendingPathComponent("stdin")
-            _ = FileManager.default.createFile(atPath: inURL.path, contents: stdin)
-            process.standardInput = try FileHandle(forReadingFrom: inURL)
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        try process.run()
-    }
-
-    func finish() -> ProcessResult {
-        process.waitUntilExit()
-        let out = (try? Data(contentsOf: outURL)) ?? Data()
-        let err = (try? Data(contentsOf: errURL)) ?? Data()
-        try? FileManager.default.removeItem(at: ioDir)
-        return ProcessResult(status: process.terminationStatus,
-                             stdout: String(decoding: out, as: UTF8.self),
-                             stderr: String(decoding: err, as: UTF8.self))
-    }
-}
+// MARK: - Running processes (TrellisTestSupport's runner)
 
 enum TestPaths {
     /// The package root: this file is at Tests/TrellisLedgerTests/TestSupport.swift.
     static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    /// The `trellis` binary that `swift build` / `swift test` produce.
-    static let trellis: String = packageRoot.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` binary (for shell scripts; `runTrellis` says why when it is missing).
+    static var trellis: String { (try? Trellis.path()) ?? "trellis-binary-not-found" }
 }
 
-/// The environment a child process gets: ours, minus TRELLIS_DB and CI noise, plus `extra`.
+/// The environment a child process gets: ours, minus TRELLIS_DB, plus `extra` (for posix_spawn).
 func childEnvironment(_ extra: [String: String]) -> [String: String] {
     var env = ProcessInfo.processInfo.environment
     env["TRELLIS_DB"] = nil
@@ -143,20 +79,23 @@ func childEnvironment(_ extra: [String: String]) -> [String: String] {
     return env
 }
 
+private func input(_ data: Data?, _ file: String?, _ pipe: Pipe?) -> ChildInput {
+    if let pipe { return .pipe(pipe) }
+    if let file { return .file(file) }
+    if let data { return .data(data) }
+    return .none
+}
+
 /// Starts the real `trellis` binary without waiting for it.
 func launchTrellis(_ args: [String], stdin: Data? = nil, stdinFile: String? = nil, stdinPipe: Pipe? = nil,
                    env: [String: String] = [:], cwd: URL? = nil) throws -> RunningProcess {
-    guard FileManager.default.isExecutableFile(atPath: TestPaths.trellis) else {
-        throw SupportError("no trellis binary at \(TestPaths.trellis): run `swift build` first")
-    }
-    return try RunningProcess(executable: TestPaths.trellis, arguments: args, stdin: stdin, stdinFile: stdinFile,
-                              environment: childEnvironment(env), cwd: cwd, stdinPipe: stdinPipe)
+    try Trellis.launch(args, stdin: input(stdin, stdinFile, stdinPipe), env: env, cwd: cwd?.path)
 }
 
 /// Runs the real `trellis` binary to completion: (status, stdout, stderr).
 func runTrellis(_ args: [String], stdin: Data? = nil, stdinFile: String? = nil,
                 env: [String: String] = [:], cwd: URL? = nil) throws -> ProcessResult {
-    try launchTrellis(args, stdin: stdin, stdinFile: stdinFile, env: env, cwd: cwd).finish()
+    try Trellis.run(args, stdin: input(stdin, stdinFile, nil), env: env, cwd: cwd?.path)
 }
 
 func runTrellis(_ args: [String], stdin: String, env: [String: String] = [:], cwd: URL? = nil) throws -> ProcessResult {
@@ -165,14 +104,7 @@ func runTrellis(_ args: [String], stdin: String, env: [String: String] = [:], cw
 
 /// Runs another tool (sqlite3, python3) found on PATH.
 func runTool(_ name: String, _ args: [String], stdin: Data? = nil) throws -> ProcessResult {
-    let path = ["/usr/bin", "/usr/local/bin", "/bin"].map { $0 + "/" + name }
-        .first { FileManager.default.isExecutableFile(atPath: $0) }
-    if let path {
-        return try RunningProcess(executable: path, arguments: args, stdin: stdin, stdinFile: nil,
-                                  environment: childEnvironment([:]), cwd: nil).finish()
-    }
-    return try RunningProcess(executable: "/usr/bin/env", arguments: [name] + args, stdin: stdin, stdinFile: nil,
-                              environment: childEnvironment([:]), cwd: nil).finish()
+    try TrellisTestSupport.runTool(name, args, stdin: input(stdin, nil, nil))
 }
 
 /// `sqlite3 FILE SQL`.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TrellisLedger
 @testable import TrellisProjections
+import TrellisTestSupport
 
 /// A ledger with something to steal or break: a person with a key, a retraction, rule state,
 /// and the built-in read models built.
@@ -60,21 +61,8 @@ private func refusal(of definition: String, in s: Scratch, budget: Double? = nil
 
 /// Runs the real binary (`swift build` makes it): (status, stderr).
 private func trellis(_ args: [String], env: [String: String] = [:]) throws -> (status: Int32, stderr: String) {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let p = Process()
-    p.executableURL = root.appendingPathComponent(".build/debug/trellis")
-    p.arguments = args
-    var environment = ProcessInfo.processInfo.environment
-    environment["TRELLIS_DB"] = nil
-    for (k, v) in env { environment[k] = v }
-    p.environment = environment
-    let err = Pipe()
-    p.standardError = err
-    p.standardOutput = FileHandle.nullDevice
-    try p.run()
-    let data = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try Trellis.run(args, env: env)
+    return (r.status, r.stderr)
 }
 
 /// One forbidden action of a definition, and what the refusal must say.

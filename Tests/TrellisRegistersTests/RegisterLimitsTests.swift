@@ -74,12 +74,8 @@ import TrellisLedger
                 row[2].value = "Apols" if row[0].value == "stm" else "P"
             wb.save(sys.argv[2])
             """.write(toFile: script, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, template, filled]
-        try p.run()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let py = try runTool("python3", [script, template, filled])
+        #expect(py.status == 0, "\(py)")
         let r = try w.trellis(["register", "import", filled, "--network", "npn", "--create-meetings", "--format", "json"])
         #expect(r.status == 0, "\(r.err)")
         let rows = try w.attendance()
@@ -103,15 +99,9 @@ import TrellisLedger
             print(wb.sheetnames, ws.freeze_panes, rows[0], len(rows) - 1, about["on"], len(about["head hash"]))
             print([r for r in rows if r[0] == "stm"][0])
             """.write(toFile: script, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, xlsx]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0)
+        let py = try runTool("python3", [script, xlsx])
+        let out = py.stdout
+        #expect(py.status == 0, "\(py)")
         #expect(out.contains("['About', 'Organisations'] A2 ['org_id', 'name', 'kind', 'schools', 'region', 'networks'] 7 2025-10-01 64"), "\(out)")
         #expect(out.contains(#"['stm', "St. Mary's C of E Trust", 'mat', None, None, 'npn']"#), "\(out)")
         // The extension and --format must agree.

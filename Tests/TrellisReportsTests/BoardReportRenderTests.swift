@@ -8,22 +8,14 @@ import TrellisLedger
 /// binary's HTML for a generated region; the rest pin what the HTML says.
 @Suite struct BoardReportRenderTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let bin = root.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` (TrellisTestSupport finds it next to the test bundle).
+    static let bin: String = (try? Trellis.path()) ?? "trellis-binary-not-found"
 
     /// Runs a program; (exit status, stdout, stderr).
     func run(_ program: String, _ args: [String], stdout: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: program)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if let stdout { try o.write(to: URL(fileURLWithPath: stdout)) }
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try runProcess(program, args)
+        if let stdout { try r.stdoutData.write(to: URL(fileURLWithPath: stdout)) }
+        return (r.status, r.stdout, r.stderr)
     }
 
     func summary(_ s: Scratch) throws -> Summary {

@@ -7,7 +7,8 @@ import TrellisLedger
 /// code and its text.
 @Suite struct CLIMessagesTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let bin = root.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` (TrellisTestSupport finds it next to the test bundle).
+    static let bin: String = (try? Trellis.path()) ?? "trellis-binary-not-found"
 
     struct Run: CustomStringConvertible {
         var status: Int32
@@ -19,24 +20,10 @@ import TrellisLedger
 
     /// Runs the binary with stdout and stderr piped; `env` replaces variables (nil removes).
     func trellis(_ args: [String], env: [String: String?] = [:], cwd: String? = nil) throws -> Run {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.bin), "build trellis first (swift build)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.bin)
-        p.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        environment["COLUMNS"] = nil
-        environment["TRELLIS_DB"] = nil
+        var environment: [String: String?] = ["COLUMNS": nil]
         for (k, v) in env { environment[k] = v }
-        p.environment = environment
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try Trellis.run(args, env: environment, cwd: cwd)
+        return Run(status: r.status, out: r.stdout, err: r.stderr)
     }
 
     static let longName = "The Very Long Named Multi Academy Trust of the North Pennines"
@@ -229,17 +216,9 @@ import TrellisLedger
         #expect(try trellis(["import", "--db", s.path, region]).status == 0)
 
         func peakKB(_ args: [String]) throws -> Int {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/time")
-            p.arguments = ["-f", "peak %M"] + [Self.bin] + args
-            let out = FileHandle(forWritingAtPath: "/dev/null")
-            let err = Pipe()
-            p.standardOutput = out
-            p.standardError = err
-            try p.run()
-            let e = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, "\(e)")
+            let r = try runProcess("/bin/sh", ["-c", #"exec /usr/bin/time -f "peak %M" "$@" >/dev/null"#, "sh", Self.bin] + args)
+            let e = r.stderr
+            #expect(r.status == 0, "\(e)")
             let line = e.split(separator: "\n").last { $0.hasPrefix("peak ") } ?? ""
             return Int(line.dropFirst(5)) ?? Int.max
         }

@@ -5,7 +5,8 @@ import TrellisLedger
 /// The real `trellis` binary: JSON shapes of CLI.md and exit codes.
 @Suite struct ReportCLITests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let bin = root.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` (TrellisTestSupport finds it next to the test bundle).
+    static let bin: String = (try? Trellis.path()) ?? "trellis-binary-not-found"
 
     struct Run {
         var status: Int32
@@ -15,18 +16,8 @@ import TrellisLedger
     }
 
     func trellis(_ args: [String]) throws -> Run {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.bin), "build trellis first (swift build)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.bin)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try Trellis.run(args)
+        return Run(status: r.status, out: r.stdout, err: r.stderr)
     }
 
     func ledger() throws -> Scratch {

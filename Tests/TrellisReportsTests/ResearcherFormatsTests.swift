@@ -7,7 +7,8 @@ import Testing
 /// Graphviz `dot`, `xmllint --schema`, and the JSON Schemas under schemas/reports/.
 @Suite(.serialized) struct ResearcherFormatsTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let bin = root.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` (TrellisTestSupport finds it next to the test bundle).
+    static let bin: String = (try? Trellis.path()) ?? "trellis-binary-not-found"
     static let xsd = root.appendingPathComponent("Tests/XMLSchemas")
 
     /// Exit status, stdout, stderr.
@@ -19,32 +20,11 @@ import Testing
     }
 
     /// Runs a program (an absolute path, or a name looked up on PATH); stdout goes to `file`
-    /// when given, stderr through a temporary file (no pipe to fill up).
+    /// when given.
     static func run(_ executable: String, _ args: [String], stdout file: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable.hasPrefix("/") ? executable : "/usr/bin/env")
-        p.arguments = executable.hasPrefix("/") ? args : [executable] + args
-        let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-stderr-\(UUID().uuidString)").path
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let errHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardError = errHandle
-        var outHandle: FileHandle?
-        let pipe = Pipe()
-        if let file {
-            _ = FileManager.default.createFile(atPath: file, contents: nil)
-            outHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
-            p.standardOutput = outHandle
-        } else {
-            p.standardOutput = pipe
-        }
-        try p.run()
-        let o = file == nil ? pipe.fileHandleForReading.readDataToEndOfFile() : Data()
-        p.waitUntilExit()
-        try errHandle.close()
-        try outHandle?.close()
-        let e = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
-        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+        let r = try runProcess(executable, args)
+        if let file { try r.stdoutData.write(to: URL(fileURLWithPath: file)) }
+        return Run(status: r.status, out: file == nil ? r.stdout : "", err: r.stderr)
     }
 
     /// A generated region (3 networks, 60 organisations, 3 years, seed 1: two organisation

@@ -4,6 +4,7 @@ import Testing
 import TrellisLedger
 import TrellisProjections
 @testable import TrellisReports
+@_exported import TrellisTestSupport
 
 /// A fresh ledger in its own temporary directory (tests run in parallel).
 final class Scratch {
@@ -107,14 +108,6 @@ func close(_ a: Double?, _ b: Double?, _ tol: Double = 1e-12) -> Bool {
 
 /// Runs `python3 -c script args…`; returns (exit status, stdout + stderr).
 func python(_ script: String, _ args: [String] = []) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script] + args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try runTool("python3", ["-c", script] + args)
+    return (r.status, r.stdout + r.stderr)
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrellisLedger
+@_exported import TrellisTestSupport
 
 // Helpers for the research tests: a scratch directory per test, the real `trellis` binary
 // (built by `swift build`), other tools (lz4, python3, sqlite3), and a generated region.
@@ -28,39 +29,19 @@ struct Outcome: Sendable, CustomStringConvertible {
 enum Paths {
     /// This file is Tests/TrellisResearchTests/Support.swift.
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let trellis = root.appendingPathComponent(".build/debug/trellis").path
+    /// The built `trellis` (TrellisTestSupport finds it next to the test bundle).
+    static let trellis: String = (try? Trellis.path()) ?? "trellis-binary-not-found"
     static let verifyProof = root.appendingPathComponent("tools/verify_proof.py").path
 }
 
-/// Runs a program to completion, output to files (never blocks on a full pipe).
+/// Runs a program to completion (TrellisTestSupport's runner).
 func run(_ executable: String, _ args: [String], stdinFile: String? = nil) throws -> Outcome {
-    let io = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-research-io-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: io, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: io) }
-    let out = io.appendingPathComponent("out"), err = io.appendingPathComponent("err")
-    _ = FileManager.default.createFile(atPath: out.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: err.path, contents: nil)
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = args
-    var env = ProcessInfo.processInfo.environment
-    env["TRELLIS_DB"] = nil
-    p.environment = env
-    p.standardOutput = try FileHandle(forWritingTo: out)
-    p.standardError = try FileHandle(forWritingTo: err)
-    p.standardInput = stdinFile.flatMap { FileHandle(forReadingAtPath: $0) } ?? FileHandle.nullDevice
-    try p.run()
-    p.waitUntilExit()
-    return Outcome(status: p.terminationStatus,
-                   stdout: String(decoding: (try? Data(contentsOf: out)) ?? Data(), as: UTF8.self),
-                   stderr: String(decoding: (try? Data(contentsOf: err)) ?? Data(), as: UTF8.self))
+    let r = try runProcess(executable, args, stdin: stdinFile.map { .file($0) } ?? .none)
+    return Outcome(status: r.status, stdout: r.stdout, stderr: r.stderr)
 }
 
 func trellis(_ args: String...) throws -> Outcome {
-    guard FileManager.default.isExecutableFile(atPath: Paths.trellis) else {
-        throw SupportFailure("no trellis binary at \(Paths.trellis): run `swift build` first")
-    }
-    return try run(Paths.trellis, args)
+    try run(try Trellis.path(), args)
 }
 
 /// A tool on PATH (lz4, python3, sqlite3).

@@ -1,5 +1,6 @@
 import Foundation
 import TrellisSheets
+import TrellisTestSupport
 
 enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath)
@@ -35,14 +36,6 @@ extension Sheet {
 
 /// Runs `python3 -c script args…`; returns (exit status, stdout + stderr).
 func python(_ script: String, _ args: [String] = []) throws -> (Int32, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", script] + args
-    let out = Pipe()
-    p.standardOutput = out
-    p.standardError = out
-    try p.run()
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    let r = try runTool("python3", ["-c", script] + args)
+    return (r.status, r.stdout + r.stderr)
 }

@@ -47,7 +47,7 @@ public struct SupportError: Error, CustomStringConvertible {
 private final class Sink: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    func append(_ d: Data) { lock.lock(); data.append(d); lock.unlock() }
     func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }
 
@@ -99,11 +99,18 @@ public final class RunningProcess: @unchecked Sendable {
             let handle = pipe.fileHandleForReading
             drained.enter()
             Thread.detachNewThread { [drained] in
-                sink.set(handle.readDataToEndOfFile())
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    sink.append(chunk)
+                }
                 drained.leave()
             }
         }
     }
+
+    /// What the child has written to stdout so far (it may still be running).
+    public func stdoutSoFar() -> String { String(decoding: out.get(), as: UTF8.self) }
 
     /// Waits for the child (killing it after `timeout`) and for both pipes to be drained.
     public func finish() -> ProcessResult {
