@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        // Tests only: property-based checks (Swift Testing).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // liblz4 from the system (apt: liblz4-dev), for the research archives' LZ4 frames.
@@ -176,7 +178,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",
-            dependencies: ["TrellisLedger", "TrellisTestSupport"],
+            dependencies: ["TrellisLedger", "TrellisTestSupport",
+                           .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Examples"],
             swiftSettings: strict),
     ]

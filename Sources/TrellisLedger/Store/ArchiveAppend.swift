@@ -262,6 +262,7 @@ enum CanonicalForm {
         case UInt8(ascii: "\""):
             return string(b, &i) != nil
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = i
             let negative = b[i] == UInt8(ascii: "-")
             if negative { i += 1 }
             guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return false }
@@ -270,6 +271,10 @@ enum CanonicalForm {
                 if negative { return false }   // -0 is written 0
             } else {
                 while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
+                // Beyond Int64 the parser makes a Double, which is written otherwise (1e+20).
+                if i - start > 18, Int64(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) == nil {
+                    return false
+                }
             }
             if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") || (b[i] >= 0x30 && b[i] <= 0x39) {
                 return false
