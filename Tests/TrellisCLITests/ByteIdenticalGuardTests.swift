@@ -62,6 +62,9 @@ import TrellisTestSupport
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-guard-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The fixture itself is the one ba57252 made (re-making it would move every recorded_at).
+        let fixture = try Data(contentsOf: Self.fixtures.appendingPathComponent("guard.db"))
+        #expect(sha256Hex(fixture) == "18e7f3f5fa7fd2e1511aed7252e8d3c3a5838e3ff8e6c2781a1e2178bd297bd5", "Fixtures/guard.db was changed")
         // A copy: reading builds the read models into the file.
         for f in ["guard.db", "study.key"] {
             try FileManager.default.copyItem(atPath: Self.fixtures.appendingPathComponent(f).path, toPath: dir + "/" + f)
