@@ -9,16 +9,7 @@ struct ProjectionOptions: ParsableArguments {
     var files: [String] = []
 
     func engine(_ ledger: Ledger) throws -> ProjectionEngine {
-        try Failure.guarded {
-            let extra = try files.map { path -> ProjectionDefinition in
-                let reader = try LineReader(path: path)
-                var text = ""
-                try reader.forEachLine { line, _, _ in text += String(decoding: line, as: UTF8.self) + "\n"; return true }
-                reader.close()
-                return try ProjectionDefinition.parse(text, source: path)
-            }
-            return try ProjectionEngine(ledger: ledger, extra: extra)
-        }
+        try ProjectionEngine(ledger: ledger, extra: files.map { try ProjectionDefinition.read(path: $0) })
     }
 }
 
@@ -37,7 +28,7 @@ struct ProjectionsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Name, definition digest, checkpoint seq and rows of each read model.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var projections: ProjectionOptions
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @Option(help: "table or json.") var format: TableOrJSON = .table
 
         func run() throws { try showStatus(ledger: ledger, projections: projections, format: format, detailed: false) }
     }
@@ -46,7 +37,7 @@ struct ProjectionsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Whether each read model is current, behind the log, or built by an older definition.")
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var projections: ProjectionOptions
-        @Option(help: "table or json.") var format: OutputFormat = .table
+        @Option(help: "table or json.") var format: TableOrJSON = .table
 
         func run() throws { try showStatus(ledger: ledger, projections: projections, format: format, detailed: true) }
     }
@@ -64,9 +55,9 @@ struct ProjectionsCommand: ParsableCommand {
             let engine = try projections.engine(l)
             let bar = ProgressBar("rebuilding")
             let started = Timestamp.monotonic()
-            try Failure.guarded { try engine.rebuild(names) { bar.update($0, of: $1, unit: "events") } }
+            try engine.rebuild(names) { bar.update($0, of: $1, unit: "events") }
             bar.finish()
-            let head = try Failure.guarded { try l.head() }
+            let head = try l.head()
             Console.out("rebuilt \(names.isEmpty ? engine.definitions.map(\.name).joined(separator: ", ") : names.joined(separator: ", ")) at seq \(head.seq) in \(String(format2(Timestamp.monotonic() - started))) s")
         }
     }
@@ -82,17 +73,13 @@ struct ProjectionsCommand: ParsableCommand {
         @OptionGroup var ledger: LedgerOptions
         @OptionGroup var projections: ProjectionOptions
         @OptionGroup var time: TimeTravelOptions
-        @Option(help: "table or json.") var format: OutputFormat = .table
-
-        func validate() throws {
-            if ![.table, .json].contains(format) { throw ValidationError("--format must be table or json") }
-        }
+        @Option(help: "table or json.") var format: TableOrJSON = .table
 
         func run() throws {
             let l = try ledger.open()
             let engine = try projections.engine(l)
             let bar = ProgressBar(time.isSet ? "building the read models for that moment" : "catching up the read models")
-            let digests: [ProjectionEngine.Digest] = try Failure.guarded {
+            let digests: [ProjectionEngine.Digest] = try {
                 defer { bar.finish() }
                 if time.isSet {
                     let snapshot = try engine.snapshot(knownAt: time.knownAt?.text, asOf: time.asOf?.text) { bar.update($0, of: $1, unit: "events") }
@@ -100,7 +87,7 @@ struct ProjectionsCommand: ParsableCommand {
                 }
                 try engine.catchUp { bar.update($0, of: $1, unit: "events") }
                 return try Ticker.run("computing the digests") { try engine.digests() }
-            }
+            }()
             if format == .json {
                 Console.out(JSONValue.object(JSONObject([
                     ("head_seq", .int(digests.first?.headSeq ?? 0)),
@@ -110,10 +97,9 @@ struct ProjectionsCommand: ParsableCommand {
                     })),
                 ])).rendered(pretty: true))
             } else {
-                var t = TextTable(headers: ["projection", "rows", "digest (SHA-256)"])
-                t.rightAligned = [1]
+                var t = Table(headers: ["projection", "rows", "digest (SHA-256)"], rightAligned: [1])
                 for d in digests { t.rows.append([d.name, String(d.rows), d.digest]) }
-                Console.out(t.render() + "\n\nat seq \(digests.first?.headSeq ?? 0)")
+                Console.out(t.text() + "\n\nat seq \(digests.first?.headSeq ?? 0)")
             }
         }
     }
@@ -150,10 +136,10 @@ struct InstantArgument: ExpressibleByArgument {
 
 func format2(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
 
-private func showStatus(ledger: LedgerOptions, projections: ProjectionOptions, format: OutputFormat, detailed: Bool) throws {
+private func showStatus(ledger: LedgerOptions, projections: ProjectionOptions, format: TableOrJSON, detailed: Bool) throws {
     let l = try ledger.open()
     let engine = try projections.engine(l)
-    let status = try Failure.guarded { try engine.status() }
+    let status = try engine.status()
     func state(_ s: ProjectionStatus) -> String {
         guard let cp = s.checkpointSeq else { return "never built" }
         if s.builtWith != s.definitionDigest { return "definition changed: rebuilt on next use" }
@@ -170,11 +156,11 @@ private func showStatus(ledger: LedgerOptions, projections: ProjectionOptions, f
         }).rendered(pretty: true))
         return
     }
-    var t = TextTable(headers: detailed ? ["projection", "checkpoint", "rows", "state"] : ["projection", "definition", "checkpoint", "rows"])
-    t.rightAligned = detailed ? [1, 2] : [2, 3]
+    var t = Table(headers: detailed ? ["projection", "checkpoint", "rows", "state"] : ["projection", "definition", "checkpoint", "rows"],
+                  rightAligned: detailed ? [1, 2] : [2, 3])
     for s in status {
         let cp = s.checkpointSeq.map(String.init) ?? "–"
         t.rows.append(detailed ? [s.name, cp, String(s.rows), state(s)] : [s.name, String(s.definitionDigest.prefix(12)), cp, String(s.rows)])
     }
-    Console.out(t.render())
+    Console.out(t.text())
 }
