@@ -46,51 +46,12 @@ struct CheckpointCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let key else { throw Failure.usage("give --key NAME.key (make a key pair with: trellis checkpoint keygen --out NAME)") }
-        let signer = try Anchors.guarded { try NoteKeyFile.signingKey(key) }
+        guard let key else { throw CommandFailure.usage("give --key NAME.key (make a key pair with: trellis checkpoint keygen --out NAME)") }
+        let signer = try NoteKeyFile.signingKey(key)
         let l = try ledger.open()
-        let head = try Failure.guarded { try l.head() }
-        let note = try Anchors.guarded {
-            try Anchors.checkpoint(size: Int(head.seq), leaves: MerkleLeaves.ledger(l), origin: origin, key: signer)
-        }
+        let head = try l.head()
+        let note = try Anchors.checkpoint(size: Int(head.seq), leaves: MerkleLeaves.ledger(l), origin: origin, key: signer)
         Console.out(String(note.dropLast()))
-    }
-
-    struct Keygen: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Make an Ed25519 key pair for checkpoints: NAME.key (secret, mode 0600) and NAME.pub.",
-            discussion: """
-                Both files are one line in the signed-note key format of
-                golang.org/x/mod/sumdb/note (NAME.pub: <key name>+<key hash>+<base64
-                key>), so other note tooling reads them. The private key is never
-                printed.
-                Example: trellis checkpoint keygen --out board-2026
-                """)
-
-        @Option(help: ArgumentHelp("Where to write: NAME.key and NAME.pub.", valueName: "NAME"))
-        var out: String
-
-        @Option(help: ArgumentHelp("The key name in signature lines (default: the last part of NAME; no spaces or '+').", valueName: "text"))
-        var name: String?
-
-        @Flag(help: "Replace NAME.key and NAME.pub if they exist.")
-        var force = false
-
-        func validate() throws {
-            if out.isEmpty || out.hasSuffix("/") { throw ValidationError("--out NAME must name a file (NAME.key and NAME.pub are written)") }
-            if !NoteKey.isValidName(keyName) { throw ValidationError("the key name \"\(keyName)\" must be non-empty, without spaces or '+' (give --name)") }
-        }
-
-        var keyName: String { name ?? String(out.split(separator: "/").last ?? Substring(out)) }
-
-        func run() throws {
-            let key = try Anchors.guarded { try NoteSigningKey.generate(name: keyName) }
-            let paths = try Anchors.guarded { try NoteKeyFile.writePair(key, base: out, force: force) }
-            Console.out("""
-                wrote \(paths.key) (private: mode 0600, keep it secret) and \(paths.pub)
-                public key \(key.verifier.encoded)
-                """)
-        }
     }
 }
 
@@ -109,8 +70,8 @@ struct CheckpointOptions: ParsableArguments {
     /// Reads the checkpoint and the key before the (long) chain check: a malformed file fails first.
     func load() throws -> Anchor? {
         guard let checkpoint else { return nil }
-        return Anchor(checkpoint: try Anchors.guarded { try Checkpoint.read(path: checkpoint) },
-                      verifier: try Anchors.guarded { try publicKey.map { try NoteKeyFile.verifierKey($0) } })
+        return Anchor(checkpoint: try Checkpoint.read(path: checkpoint),
+                      verifier: try publicKey.map { try NoteKeyFile.verifierKey($0) })
     }
 }
 
@@ -136,14 +97,13 @@ struct Anchor {
             }
         }
         let what = archive == nil ? "ledger" : "archive"
-        let check = try Anchors.guarded { () throws -> AnchorCheck in
-            if let archive {
-                let m = try ArchiveReader.manifest(path: archive)
-                return try AnchorCheck.run(cp, head: Int(m.events), leaves: MerkleLeaves.archive(archive))
-            }
+        let check: AnchorCheck
+        if let archive {
+            let m = try ArchiveReader.manifest(path: archive)
+            check = try AnchorCheck.run(cp, head: Int(m.events), leaves: MerkleLeaves.archive(archive))
+        } else {
             let l = try ledger.open()
-            let head = try l.head()
-            return try AnchorCheck.run(cp, head: Int(head.seq), leaves: MerkleLeaves.ledger(l))
+            check = try AnchorCheck.run(cp, head: Int(l.head().seq), leaves: MerkleLeaves.ledger(l))
         }
         let cpRoot = Hex.encode(cp.root)
         switch check.verdict {
@@ -166,7 +126,7 @@ enum Anchors {
         if name == nil {
             var first: [UInt8]?
             if size > 0 { try leaves(1) { first = Array($0) } }
-            guard let first else { throw Failure.usage("the ledger has no events; give --origin to checkpoint the empty tree") }
+            guard let first else { throw CommandFailure.usage("the ledger has no events; give --origin to checkpoint the empty tree") }
             name = Checkpoint.defaultOrigin(firstEventHash: first)
         }
         let root = try MerkleTree.root(size: size, leaves: leaves)
@@ -175,26 +135,8 @@ enum Anchors {
 
     /// `report summary --checkpoint-key`: the checkpoint at the report's head seq.
     static func summaryCheckpoint(keyPath: String, ledger: LedgerOptions, size: Int64) throws -> String {
-        let signer = try guarded { try NoteKeyFile.signingKey(keyPath) }
+        let signer = try NoteKeyFile.signingKey(keyPath)
         let l = try ledger.open()
-        return try guarded { try checkpoint(size: Int(size), leaves: MerkleLeaves.ledger(l), origin: nil, key: signer) }
-    }
-
-    /// Key and checkpoint files' errors with their exit codes (66 missing, 65 malformed), then the research ones.
-    static func guarded<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let e as NoteKeyError {
-            Console.err("trellis: \(e)")
-            throw ExitCode(e.exitCode)
-        } catch let e as Checkpoint.Malformed {
-            Console.err("trellis: \(e)")
-            throw ExitCode(65)
-        } catch let e as MerkleTree.Failure {
-            Console.err("trellis: \(e)")
-            throw ExitCode(65)
-        } catch {
-            return try ResearchFailure.guarded { () throws -> T in throw error }
-        }
+        return try checkpoint(size: Int(size), leaves: MerkleLeaves.ledger(l), origin: nil, key: signer)
     }
 }

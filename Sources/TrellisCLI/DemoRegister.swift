@@ -9,7 +9,7 @@ enum DemoRegister {
     @discardableResult
     static func run(dir: String, ledger: Ledger) throws -> String? {
         let path = dir + "/register.csv"
-        let outcome: (network: String, appended: Int, cells: Int)? = try SheetCommands.guarded {
+        let outcome: (network: String, appended: Int, cells: Int)? = try { () throws -> (network: String, appended: Int, cells: Int)? in
             guard let network = try LedgerPicture.memberships(ledger: ledger, on: "9999-12-31").networkIDs.first else { return nil }
             let picture = try LedgerPicture.load(ledger: ledger, network: network)
             guard let last = picture.meetings.last.flatMap({ Timestamp.parseDate($0.day) }) else { return nil }
@@ -24,7 +24,7 @@ enum DemoRegister {
             let plan = RegisterImport.plan(sheet: sheet, workbook: workbook, network: network, picture: picture, createMeetings: true)
             let appended = try plan.append(to: ledger)?.appended ?? 0
             return (network, appended, rows.count - 2)
-        }
+        }()
         guard let outcome else { return nil }
         Console.out("\nwrote \(path): a filled-in register of \(outcome.network) (\(outcome.cells) organisations, one new meeting)")
         Console.out("imported it: appended \(outcome.appended) events (trellis register import \(path) --network \(outcome.network) --create-meetings)")

@@ -27,29 +27,29 @@ struct OrgsCommand: ParsableCommand {
     var on: DateArgument?
 
     @Option(help: "Output: table, json, csv or xlsx (default: from --out's extension, else table).")
-    var format: OutputFormat?
+    var format: OrganisationsFormat?
 
     @Option(help: ArgumentHelp("Write to this file instead of standard output (xlsx needs it).", valueName: "file"))
     var out: String?
 
-    var chosenFormat: OutputFormat { Output.format(format, out: out) }
+    var chosenFormat: ReportFormat { Output.format(format, out: out) }
 
     func validate() throws {
-        if ![.table, .json, .csv, .xlsx].contains(chosenFormat) { throw ValidationError("--format must be table, json, csv or xlsx") }
-        try ReportFormat.checkOut(out, against: format.flatMap { ReportFormat(rawValue: $0.rawValue) })
+        if !OrganisationsFormat.allowed.contains(chosenFormat) { throw ValidationError("--format must be \(OrganisationsFormat.listed)") }
+        try ReportFormat.checkOut(out, against: format?.format)
         try Output.refuseBinaryOnTerminal(xlsx: chosenFormat == .xlsx, out: out)
     }
 
     func run() throws {
         let l = try ledger.open()
         let day = on?.text ?? Timestamp.dateText(days: Int(Timestamp.nowMicros() / 86_400_000_000))
-        let directory = try SheetCommands.guarded { try OrganisationDirectory.load(ledger: l, on: day, network: network) }
+        let directory = try OrganisationDirectory.load(ledger: l, on: day, network: network)
         let rows = directory.entries.map { e in
             [e.id, e.name, e.kind, e.schools.map(String.init) ?? "", e.region ?? "", e.networks.joined(separator: " ")]
         }
         switch chosenFormat {
         case .xlsx:
-            let head = try Failure.guarded { try l.head() }
+            let head = try l.head()
             let table = TrellisSheets.Table(
                 sheetName: "Organisations",
                 columns: [("org_id", .text), ("name", .text), ("kind", .text), ("schools", .integer), ("region", .text), ("networks", .text)],
@@ -59,10 +59,11 @@ struct OrgsCommand: ParsableCommand {
                 })
             let about = [("report", "organisations"), ("members of", network ?? "any network"), ("on", day),
                          ("head seq", String(head.seq)), ("head hash", head.hashHex), ("command", ReportRun.commandLine())]
-            do { try Output.emit(try XLSXWriter.data([table], about: about), to: out) } catch let e as SheetError {
-                Console.err("trellis: cannot build the workbook: \(e)")
-                throw ExitCode(70)
+            let bytes: [UInt8]
+            do { bytes = try XLSXWriter.data([table], about: about) } catch {
+                throw CommandFailure(exitCode: 70, "cannot build the workbook: \(error)")
             }
+            try Output.emit(bytes, to: out)
         case .json:
             let orgs = directory.entries.map { e in
                 JSONValue.object(JSONObject([
@@ -81,10 +82,8 @@ struct OrgsCommand: ParsableCommand {
                 Console.out(network.map { "no organisation is a member of \($0) on \(day)" } ?? "the ledger has no organisations yet")
                 return
             }
-            var t = TextTable(headers: ["org_id", "name", "kind", "schools", "region", "member of (on \(day))"])
-            t.rightAligned = [3]
-            t.rows = rows
-            if out != nil { try Output.emit(Array((TerminalText.neutralised(t.render(), keepingLineBreaks: true) + "\n").utf8), to: out) } else { Console.out(t.render()) }
+            let t = TrellisReports.Table(headers: ["org_id", "name", "kind", "schools", "region", "member of (on \(day))"], rows: rows, rightAligned: [3])
+            if out != nil { try Output.emit(Array((TerminalText.neutralised(t.text(), keepingLineBreaks: true) + "\n").utf8), to: out) } else { Console.out(t.text()) }
         }
     }
 }

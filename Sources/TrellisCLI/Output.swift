@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TrellisLedger
 
 /// Buffered writes to a file descriptor, without Foundation and without the global `stdout`
 /// (which Swift 6 strict concurrency rejects).
@@ -110,9 +111,6 @@ final class ProgressBar {
     }
 }
 
-import TrellisLedger
-import TrellisReports
-
 extension Timestamp {
     static func monotonic() -> Double {
         var ts = timespec()
@@ -121,43 +119,8 @@ extension Timestamp {
     }
 }
 
-/// A plain-text table aligned to its widest cells; numeric columns right-aligned. Cells are
-/// neutralised (``TerminalText``), line breaks included, so a value cannot forge a row.
-struct TextTable {
-    var headers: [String]
-    var rows: [[String]] = []
-    var rightAligned: Set<Int> = []
-
-    func render() -> String {
-        let rows = self.rows.map { $0.map { TerminalText.neutralised($0) } }
-        var widths = headers.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        func fmt(_ cells: [String]) -> String {
-            cells.enumerated().map { i, c in
-                let pad = String(repeating: " ", count: max(0, widths[i] - c.count))
-                return rightAligned.contains(i) ? pad + c : (i == cells.count - 1 ? c : c + pad)
-            }.joined(separator: "  ")
-        }
-        var lines = [fmt(headers), widths.enumerated().map { String(repeating: "─", count: $0.element) }.joined(separator: "  ")]
-        lines += rows.map(fmt)
-        return lines.joined(separator: "\n")
-    }
-
-    /// GitHub-flavoured Markdown.
-    func markdown() -> String {
-        func esc(_ s: String) -> String { TrellisReports.Table.markdownText(TerminalText.neutralised(s)) }
-        var lines = ["| " + headers.map(esc).joined(separator: " | ") + " |"]
-        lines.append("|" + headers.indices.map { rightAligned.contains($0) ? "---:|" : "---|" }.joined())
-        lines += rows.map { "| " + $0.map(esc).joined(separator: " | ") + " |" }
-        return lines.joined(separator: "\n")
-    }
-}
-
 extension String {
     func replacingOccurrences(of a: String, with b: String) -> String {
         split(separator: Substring(a), omittingEmptySubsequences: false).joined(separator: b)
     }
-
-    /// Truncated to `n` characters with an ellipsis.
-    func clipped(_ n: Int) -> String { count <= n ? self : String(prefix(n - 1)) + "…" }
 }

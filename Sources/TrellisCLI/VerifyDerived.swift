@@ -8,17 +8,11 @@ enum DerivedStateCheck {
     static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine) throws {
         let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
         let bar = ProgressBar("checking derived state")
-        let (report, models) = try Failure.guarded {
-            do {
-                // The replay and the read-model rebuilds run at once (the bar follows the replay).
-                return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-            } catch let e as ScratchFailure {
-                bar.finish()
-                Console.err("trellis: \(e)")
-                throw ExitCode(74)
-            }
-        }
-        bar.finish()
+        // The replay and the read-model rebuilds run at once (the bar follows the replay).
+        let (report, models) = try { () throws in
+            defer { bar.finish() }
+            return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+        }()
         var findings = report.findings
         for m in models {
             if case .differs(let what) = m.state { findings.add("read model \(m.name) (checkpoint \(m.checkpoint ?? 0)): \(what)") }

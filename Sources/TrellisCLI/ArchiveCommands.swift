@@ -1,0 +1,77 @@
+import ArgumentParser
+import TrellisLedger
+import TrellisResearch
+
+// MARK: - import ARCHIVE and verify --archive (hooks called from ImportCommand and VerifyCommand)
+
+enum ArchiveCommands {
+    /// `trellis import FILE` when FILE starts with the LZ4 frame magic. Returns false when no
+    /// file is an archive (the NDJSON import goes on).
+    static func importIfArchive(_ readers: [LineReader], ledger: LedgerOptions, format: TableOrJSON) throws -> Bool {
+        guard let archive = readers.first(where: { $0.peek(4) == lz4FrameMagic }) else { return false }
+        guard readers.count == 1 else {
+            throw CommandFailure.usage("\(archive.name) is an archive: import it on its own, not together with other files")
+        }
+        // An archive on standard input is spooled to a temporary file: the reader checks the
+        // frame and the manifest before anything is appended, so it needs the whole archive.
+        let spooled = archive.size == nil ? try archive.spoolToTemporaryFile() : nil
+        let path = spooled ?? archive.name
+        defer { if let spooled { TemporaryFiles.remove(spooled) } }
+        let l = try ledger.open(create: true)
+        let bar = ProgressBar("importing")
+        let source = path
+        let outcome: AppendOutcome
+        do {
+            outcome = try ArchiveImporter.run(path: source, into: l) { done, total in bar.update(done, of: total, unit: "bytes") }.outcome
+        } catch {
+            throw ArchiveCommands.failure(error, archive: archive.name, nothing: "imported")
+        }
+        bar.finish()
+        try printOutcome(outcome, format: format, ledger: l.path)
+        return true
+    }
+
+    /// `trellis verify --archive FILE`: exit 0 `ok: N events, head <hex>`, exit 1 `broken …`.
+    static func verify(path: String) throws {
+        let bar = ProgressBar("verifying")
+        do {
+            let manifest = try ArchiveReader.verify(path: path) { done, total in bar.update(done, of: total, unit: "bytes") }
+            bar.finish()
+            var note = ""
+            if manifest.options.pseudonymised { note = " (pseudonymised; derived from source seq 1–\(manifest.lastSeq ?? 0), source hash \(manifest.source.lastSeqHash.prefix(16))…)" }
+            Console.out("ok: \(manifest.events) events, head \(manifest.headHash)\(note)")
+        } catch let e as ArchiveError {
+            bar.finish()
+            if case .broken = e {
+                Console.out(e.description)
+                throw ExitCode(1)
+            }
+            if case .refused = e {
+                // The chain holds, but a line must not enter a ledger: a problem, exit 65.
+                Console.out(e.description)
+                throw ExitCode(65)
+            }
+            throw e
+        }
+    }
+
+    /// An error met while reading the archive `archive`, said about it: the archive is broken
+    /// or refused, or its events do not fit the ledger, and `nothing` ("imported", "written")
+    /// happened. The exit code stays the error's own.
+    static func failure(_ error: Error, archive: String, nothing: String) -> Error {
+        let tail = "; nothing was \(nothing)"
+        switch error {
+        case let e as ArchiveError:
+            switch e {
+            case .broken, .refused: return CommandFailure(exitCode: e.exitCode, "the archive \(archive) is \(e)\(tail)")
+            default: return e
+            }
+        case let e as ArchiveDivergence:
+            return CommandFailure(exitCode: e.exitCode, "\(e)\(tail)")
+        case let e as AppendRejected:
+            return CommandFailure(exitCode: e.exitCode, "the archive's events break the ledger's rules\(tail)", details: e.details)
+        default:
+            return error
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import TrellisLedger
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the hash chain and every piece of derived state: exit 0 if all agree with the log, 1 naming what differs.",
+        discussion: """
+            Publish the head hash it prints (in a board paper, say): anyone can later check that the log still leads to it. \
+            Besides the chain, the log is replayed into a scratch file in $TMPDIR (every event re-checked against the append \
+            rules) and the rule tables, retractions, person keys, triggers, checkpoints and read models are compared with \
+            what it implies. --chain-only does the quick check: the chain and the triggers.
+            """)
+
+    @OptionGroup var ledger: LedgerOptions
+
+    @Option(help: ArgumentHelp("Check an archive written by 'trellis export' instead of the ledger.", valueName: "file"))
+    var archive: String?
+
+    @OptionGroup var anchor: CheckpointOptions
+
+    @Flag(help: "Only the hash chain and the append-only triggers (quick): not the derived state.")
+    var chainOnly = false
+
+    @OptionGroup var projections: ProjectionOptions
+
+    func run() throws {
+        let anchor = try self.anchor.load()
+        if let archive { try ArchiveCommands.verify(path: archive); try anchor?.verify(archive: archive, ledger: ledger); return }
+        let l = try ledger.open()
+        let bar = ProgressBar("verifying")
+        let report = try l.verify { done, total in bar.update(done, of: total, unit: "events") }
+        bar.finish()
+        for w in report.warnings { Console.err("warning: \(w)") }
+        if let broken = report.broken {
+            Console.out("broken at seq \(broken.seq): \(broken.why)")
+            throw ExitCode(1)
+        }
+        if !report.warnings.isEmpty {
+            Console.out("broken: the ledger's schema is not the one Trellis creates (\(report.events) events chain correctly, head \(Hex.encode(report.head)))")
+            throw ExitCode(1)
+        }
+        // Every check runs, so one verify names every problem; any failure is exit 1.
+        var derivedDiffers = false
+        if chainOnly {
+            Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
+        } else {
+            do { try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l)) } catch let e as ExitCode where e == ExitCode(1) {
+                derivedDiffers = true
+            }
+        }
+        try anchor?.verify(archive: nil, ledger: ledger)
+        if derivedDiffers { throw ExitCode(1) }
+    }
+}

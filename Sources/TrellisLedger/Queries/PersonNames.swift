@@ -1,0 +1,26 @@
+/// Person names for display: decrypted while the person's key exists, "(erased)" once it is
+/// destroyed. One scan of the log's `PersonRegistered` events; a later registration of the
+/// same id wins.
+///
+/// ## Topics
+/// - ``init(ledger:)``
+/// - ``lookup(_:)``
+public struct PersonNames: Sendable {
+    private var names: [String: String] = [:]
+
+    public init(ledger: Ledger) throws {
+        let keys = try ledger.personKeys()
+        var names: [String: String] = [:]
+        try ledger.scan { e in
+            if e.type == EventType.personRegistered.rawValue, let data = (try? JSONParser.parse(e.data))?.object,
+               let person = data.string("person_id") {
+                names[person] = PersonalData.opening(data, of: .personRegistered, key: keys[person]).string("name")
+            }
+            return true
+        }
+        self.names = names
+    }
+
+    /// The name of `person` ("(erased)" after erasure), nil when no such person was registered.
+    public func lookup(_ person: String) -> String? { names[person] }
+}

@@ -1,0 +1,5 @@
+import TrellisLedger
+
+extension ReportError: UserFacingError {
+    public var diagnostic: String { description }
+}
