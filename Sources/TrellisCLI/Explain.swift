@@ -173,7 +173,7 @@ enum OrganisationArgument {
             let bar = ProgressBar("catching up the read models")
             defer { bar.finish() }
             try engine.catchUp { bar.update($0, of: $1, unit: "events") }
-            let matcher = try ledger.database.read { db in try ReportScope.organisationMatcher(db) }
+            let matcher = try engine.readSide.read { db in try ReportScope.organisationMatcher(db) }
             return try ReportScope.resolveOrganisation(text, matcher)
         }
     }

@@ -395,7 +395,7 @@ struct ReportOptions: ParsableArguments {
     func smallCellThreshold() throws -> Int64? {
         let path = ledger.path
         let studyK: Int64? = Ledger.exists(at: path) ? try Failure.guarded {
-            try Ledger.open(at: path).database.read { db -> Int64? in
+            try ReadSide(ledger: Ledger.open(at: path)).read { db -> Int64? in
                 guard try db.tableExists("study_meta") else { return nil }
                 return try Int64.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'min_count'")
             }

@@ -111,7 +111,7 @@ struct DemoSummary {
     var text: String
 
     init(ledger: Ledger) throws {
-        let counts: [(String, Int)] = try ledger.database.read { db in
+        let counts: [(String, Int)] = try ReadSide(ledger: ledger).read { db in
             try [
                 ("networks", "SELECT count(*) FROM networks"),
                 ("organisations", "SELECT count(*) FROM organisations"),

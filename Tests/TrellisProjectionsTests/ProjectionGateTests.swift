@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import TrellisLedger
+@_spi(ReadSide) import TrellisLedger
 @testable import TrellisProjections
 
 /// A ledger with something to steal or break: a person with a key, a retraction, rule state,

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import TrellisLedger
+@_spi(ReadSide) import TrellisLedger
 
 /// A fresh ledger in its own directory (tests run in parallel), and the real binary.
 final class Workspace {

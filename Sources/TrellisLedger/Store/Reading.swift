@@ -72,4 +72,39 @@ extension Ledger {
             try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events WHERE recorded_at <= ?", arguments: [text]) ?? 0
         }
     }
+
+    /// The stored hash of each event with `from ≤ seq ≤ through`, in seq order, in one read
+    /// transaction (Merkle leaves, archive bounds).
+    public func hashes(from: Int64, through: Int64, _ body: (Int64, [UInt8]) throws -> Void) throws {
+        do {
+            try queue.read { db in
+                let stmt = try db.makeStatement(sql: "SELECT seq, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq")
+                let s = stmt.sqliteStatement
+                Raw.bind(s, 1, from)
+                Raw.bind(s, 2, through)
+                defer { sqlite3_reset(s) }
+                while try Raw.step(s, db) {
+                    try body(Raw.int(s, 0), Raw.column(s, 1).map { Array($0) } ?? [])
+                }
+            }
+        } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
+    }
+
+    /// `recorded_at` of the first and the last event (nil when the log is empty).
+    public func recordedAtBounds() throws(LedgerError) -> (first: String, last: String)? {
+        try read { db in
+            let first = try String.fetchOne(db, sql: "SELECT recorded_at FROM events ORDER BY seq LIMIT 1")
+            let last = try String.fetchOne(db, sql: "SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1")
+            guard let first, let last else { return nil }
+            return (first, last)
+        }
+    }
+
+    /// Every id ever used for an entity of `kind` (retracted included), from the rule tables:
+    /// what a register or roster import must not reuse. Not part of ``LedgerStore`` yet.
+    public func entityKeys(_ kind: EntityKind) throws(LedgerError) -> Set<String> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT key FROM rule_entities WHERE kind = ?", arguments: [kind.rawValue]))
+        }
+    }
 }
