@@ -71,6 +71,14 @@ import TrellisLedger
             return "\(r["seq"] as Int64)|\(r["id"] as String)|\(r["type"] as String)|\(r["v"] as Int64)|\(r["occurred_at"] as String)|"
                 + "\(r["recorded_at"] as String)|\(actor ?? "nil")|\(r["data"] as String)|\(Hex.encode(Array(hash)))"
         })
+        // The same rows lent as bytes (archive export's plain lines).
+        var lent: [String] = []
+        try store.scanStored(from: 1, through: head.seq) { b in
+            func t(_ p: UnsafeBufferPointer<UInt8>) -> String { String(decoding: p, as: UTF8.self) }
+            lent.append("\(b.seq)|\(t(b.id))|\(t(b.type))|\(b.v)|\(t(b.occurredAt))|\(t(b.recordedAt))|\(b.actor.map(t) ?? "nil")|\(t(b.data))|\(Hex.encode(Array(b.hash)))")
+            return true
+        }
+        #expect(lent == scanned.map(text))
         // A range, and a body that stops.
         var window: [Int64] = []
         try store.scan(from: 10, through: 14) { window.append($0.seq); return $0.seq < 12 }

@@ -34,6 +34,28 @@ public struct AppendOptions: Sendable {
     public init() {}
 }
 
+/// One stored event's columns as UTF-8 bytes, borrowed: valid only inside the body of
+/// ``LedgerStore/scanStored(from:through:_:)`` (copy what must outlive it).
+public struct StoredEventBytes {
+    public var seq: Int64
+    public var id: UnsafeBufferPointer<UInt8>
+    public var type: UnsafeBufferPointer<UInt8>
+    public var v: Int64
+    public var occurredAt: UnsafeBufferPointer<UInt8>
+    public var recordedAt: UnsafeBufferPointer<UInt8>
+    public var actor: UnsafeBufferPointer<UInt8>?
+    /// Stored `data`: canonical JSON, personal fields sealed.
+    public var data: UnsafeBufferPointer<UInt8>
+    public var hash: UnsafeBufferPointer<UInt8>
+
+    public init(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
+                occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
+                actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>) {
+        self.seq = seq; self.id = id; self.type = type; self.v = v; self.occurredAt = occurredAt
+        self.recordedAt = recordedAt; self.actor = actor; self.data = data; self.hash = hash
+    }
+}
+
 /// The log: the only source of truth. Everything a user reads is derived from it.
 ///
 /// The interface is deliberately narrow, as in the `eventsourcing` library's recorders:
@@ -56,6 +78,7 @@ public struct AppendOptions: Sendable {
 /// - ``knows(_:_:)``
 /// - ``hashes(from:through:_:)``
 /// - ``recordedAtBounds()``
+/// - ``scanStored(from:through:_:)``
 public protocol LedgerStore: AnyObject, Sendable {
     /// Where the log lives, for messages: a file path, or a PostgreSQL URL with no password.
     var location: String { get }
@@ -80,9 +103,29 @@ public protocol LedgerStore: AnyObject, Sendable {
     func hashes(from: Int64, through: Int64, _ body: (Int64, [UInt8]) throws -> Void) throws
     /// recorded_at of the first and last event (nil when empty).
     func recordedAtBounds() throws(LedgerError) -> (first: String, last: String)?
+    /// ``scan(from:through:_:)`` with the columns borrowed as bytes, for a caller that only
+    /// copies them out (the archive export). Has a default (``scan(from:through:_:)``); a
+    /// store that can lend its rows' bytes without building strings implements it.
+    func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws
 }
 
 extension LedgerStore {
+    public func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws {
+        try scan(from: from, through: through) { e in
+            var (id, type, occurredAt, recordedAt, data) = (e.id, e.type, e.occurredAt, e.recordedAt, e.data)
+            return try id.withUTF8 { id in try type.withUTF8 { type in try occurredAt.withUTF8 { occurredAt in
+                try recordedAt.withUTF8 { recordedAt in try data.withUTF8 { data in try e.hash.withUnsafeBufferPointer { hash in
+                    let stored = { (actor: UnsafeBufferPointer<UInt8>?) in
+                        StoredEventBytes(seq: e.seq, id: id, type: type, v: e.v, occurredAt: occurredAt, recordedAt: recordedAt,
+                                         actor: actor, data: data, hash: hash)
+                    }
+                    if var actor = e.actor { return try actor.withUTF8 { try body(stored($0)) } }
+                    return try body(stored(nil))
+                } } }
+            } } }
+        }
+    }
+
     /// The stored hash of the event at `seq`, nil when there is none.
     public func hash(at seq: Int64) throws -> [UInt8]? {
         var found: [UInt8]?

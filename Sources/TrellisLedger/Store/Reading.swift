@@ -25,6 +25,30 @@ extension Ledger {
         } catch let e as LedgerError { throw e } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
     }
 
+    /// ``scan(from:through:_:)`` with each row's columns lent straight from SQLite (no
+    /// strings built): what the archive export copies into its lines.
+    public func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws {
+        do {
+            try queue.read { db in
+                let stmt = try db.makeStatement(sql: """
+                    SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash
+                    FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq
+                    """)
+                let s = stmt.sqliteStatement
+                Raw.bind(s, 1, from)
+                Raw.bind(s, 2, through)
+                defer { sqlite3_reset(s) }
+                let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+                while try Raw.step(s, db) {
+                    let e = StoredEventBytes(seq: Raw.int(s, 0), id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
+                                             occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
+                                             actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, hash: Raw.column(s, 8) ?? empty)
+                    if try !body(e) { break }
+                }
+            }
+        } catch let e as LedgerError { throw e } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
+    }
+
     /// The event recorded under `id`, if any.
     public func event(id: String) throws(LedgerError) -> RecordedEvent? {
         let seq: Int64? = try read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE id = ?", arguments: [id]) }

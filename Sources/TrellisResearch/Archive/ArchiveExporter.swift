@@ -190,22 +190,9 @@ public enum ArchiveExporter {
     /// The stored lines of events 1…`through`, straight from the columns into `buffer`.
     static func plainLines(ledger: any LedgerStore, through: Int64, progress: ((Int64, Int64) -> Void)?,
                            buffer: inout [UInt8], flush: (inout [UInt8]) -> Void) throws {
-        try ledger.scan(from: 1, through: through) { e in
-            var (id, type, occurredAt, recordedAt, data) = (e.id, e.type, e.occurredAt, e.recordedAt, e.data)
-            let actor = e.actor
-            id.withUTF8 { id in type.withUTF8 { type in occurredAt.withUTF8 { occurredAt in recordedAt.withUTF8 { recordedAt in
-                data.withUTF8 { data in e.hash.withUnsafeBufferPointer { hash in
-                    if var named = actor {
-                        named.withUTF8 { actor in
-                            LineWriter.append(seq: e.seq, id: id, type: type, v: e.v, occurredAt: occurredAt, recordedAt: recordedAt,
-                                              actor: actor, data: data, hash: hash, into: &buffer)
-                        }
-                    } else {
-                        LineWriter.append(seq: e.seq, id: id, type: type, v: e.v, occurredAt: occurredAt, recordedAt: recordedAt,
-                                          actor: nil, data: data, hash: hash, into: &buffer)
-                    }
-                } }
-            } } } }
+        try ledger.scanStored(from: 1, through: through) { e in
+            LineWriter.append(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                              actor: e.actor, data: e.data, hash: e.hash, into: &buffer)
             flush(&buffer)
             if e.seq & 0xFFFF == 0 { progress?(e.seq, through) }
             return true
