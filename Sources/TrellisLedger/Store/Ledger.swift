@@ -167,7 +167,7 @@ public final class Ledger: LedgerStore {
 
     /// A text key that sorts `occurred_at` in time order: fractions of a second padded to
     /// nine digits (`…00Z` and `…00.5Z` do not sort as text).
-    public static let occurredSortKey = """
+    static let occurredSortKey = """
         substr(occurred_at, 1, 19) || substr(CASE WHEN length(occurred_at) > 20 THEN substr(occurred_at, 21, length(occurred_at) - 21) ELSE '' END || '000000000', 1, 9)
         """
 
