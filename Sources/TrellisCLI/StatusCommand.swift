@@ -18,7 +18,7 @@ struct StatusCommand: ParsableCommand {
             Console.out(JSONValue.object(JSONObject([
                 ("events", .int(s.events)), ("head_seq", .int(s.head.seq)), ("head_hash", .string(s.head.hashHex)),
                 ("first_occurred_at", .optional(s.firstOccurredAt)), ("last_occurred_at", .optional(s.lastOccurredAt)),
-                ("file_bytes", .int(s.fileBytes)),
+                ("file_bytes", .int(s.storageBytes)),
             ])).rendered(pretty: true))
         } else {
             Console.out("""
@@ -26,7 +26,7 @@ struct StatusCommand: ParsableCommand {
                 events     \(s.events)
                 head       seq \(s.head.seq), \(s.head.hashHex)
                 occurred   \(s.firstOccurredAt.map { String($0.prefix(10)) } ?? "–") to \(s.lastOccurredAt.map { String($0.prefix(10)) } ?? "–")
-                file       \(s.fileBytes) bytes
+                file       \(s.storageBytes) bytes
                 """)
         }
     }

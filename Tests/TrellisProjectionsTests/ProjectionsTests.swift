@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Testing
-import TrellisLedger
+@_spi(ReadSide) import TrellisLedger
 @testable import TrellisProjections
 
 /// A fresh ledger in its own temporary directory (tests run in parallel).

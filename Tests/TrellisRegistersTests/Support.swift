@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
 import Testing
-import TrellisLedger
+@_spi(ReadSide) import TrellisLedger
 @_exported import TrellisTestSupport
 
 /// A fresh ledger in its own directory (tests run in parallel), and the real binary.
 final class Workspace {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let bin = root.appendingPathComponent(".build/debug/trellis").path
 
     let dir: URL
     let ledger: Ledger
@@ -59,8 +60,19 @@ final class Workspace {
     }
 
     func trellis(_ args: [String]) throws -> Run {
-        let r = try Trellis.run(args + ["--db", db], cwd: dir.path)
-        return Run(status: r.status, out: r.stdout, err: r.stderr)
+        try #require(FileManager.default.isExecutableFile(atPath: Self.bin), "build trellis first (swift build)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.bin)
+        p.arguments = args + ["--db", db]
+        p.currentDirectoryURL = dir
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
     /// Event count, from the ledger itself.

@@ -96,7 +96,7 @@ enum GraphFixture {
             let g = try source.graph(ReportQuery(networks: networks, period: year2025)).report.whole
             let nodes = Set(g.nodes.map(\.id))
             var expected: [String: [Int]] = [:]
-            let rows = try s.ledger.database.read { db in
+            let rows = try source.readModels { db in
                 try Row.fetchAll(db, sql: """
                     SELECT min(source, target), max(source, target), kind, count(*) FROM ties
                     WHERE network_id IN (\(networks.map { "'\($0)'" }.joined(separator: ","))) AND day >= '2025-09-01' AND day < '2026-09-01'

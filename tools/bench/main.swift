@@ -128,8 +128,8 @@ t0 = now()
 try engine.rebuild()
 let rebuildSeconds = now() - t0
 let rebuildRSS = peakRSSMB()
-let lastMeeting = try ledger.database.read { db in try String.fetchOne(db, sql: "SELECT meeting_id FROM meetings ORDER BY seq DESC LIMIT 1") } ?? ""
-let lastOrg = try ledger.database.read { db in try String.fetchOne(db, sql: "SELECT org_id FROM attendance WHERE meeting_id = ? LIMIT 1", arguments: [lastMeeting]) } ?? ""
+let lastMeeting = try ReadSide(ledger: ledger).read { db in try String.fetchOne(db, sql: "SELECT meeting_id FROM meetings ORDER BY seq DESC LIMIT 1") } ?? ""
+let lastOrg = try ReadSide(ledger: ledger).read { db in try String.fetchOne(db, sql: "SELECT org_id FROM attendance WHERE meeting_id = ? LIMIT 1", arguments: [lastMeeting]) } ?? ""
 _ = try ledger.append(json: #"{"type":"AttendanceRecorded","occurred_at":"2030-01-01","data":{"meeting_id":"\#(lastMeeting)","org_id":"\#(lastOrg)","status":"present"}}"#)
 t0 = now()
 try engine.catchUp()

@@ -7,7 +7,7 @@ import Foundation
 
 /// Personal fields (`PersonRegistered.name`, `.email`) are stored as AES-256-GCM ciphertext
 /// under a key per person; the ciphertext is what the hash chain covers. Destroying the
-/// key (``PersonErased``) makes the plaintext unrecoverable while every hash stays valid.
+/// key (``EventType/personErased``) makes the plaintext unrecoverable while every hash stays valid.
 ///
 /// Stored form: `"aes256gcm:" + base64(nonce ‖ ciphertext ‖ tag)`, with the person id and
 /// field name as authenticated data, so a ciphertext cannot be moved to another person.

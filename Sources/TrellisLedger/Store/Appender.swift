@@ -6,7 +6,7 @@ public struct AppendOutcome: Sendable, Equatable {
     public var appended: Int
     /// Events already recorded with the same content.
     public var skipped: Int
-    public var head: Ledger.Head
+    public var head: LedgerHead
     /// `PersonRegistered` lines under a known id whose person is erased: everything but the
     /// name and e-mail matched, and those can no longer be compared (the key is gone). Not appended.
     public var notComparedErased = 0
@@ -17,7 +17,7 @@ public struct AppendOutcome: Sendable, Equatable {
     /// ``ArchiveChain/clockTolerance``: the batch was recorded at that time, not now.
     public var headAheadOfClock: String?
 
-    public init(appended: Int, skipped: Int, head: Ledger.Head, notComparedErased: Int = 0,
+    public init(appended: Int, skipped: Int, head: LedgerHead, notComparedErased: Int = 0,
                 erasureResidue: ErasureResidue? = nil, headAheadOfClock: String? = nil) {
         self.appended = appended; self.skipped = skipped; self.head = head; self.notComparedErased = notComparedErased
         self.erasureResidue = erasureResidue; self.headAheadOfClock = headAheadOfClock
@@ -35,11 +35,7 @@ public struct AppendRejected: Error, Sendable, CustomStringConvertible {
 }
 
 extension Ledger {
-    public struct AppendOptions: Sendable {
-        /// Stop after this many errors.
-        public var maxErrors = 100
-        public init() {}
-    }
+    public typealias AppendOptions = TrellisLedger.AppendOptions
 
     /// Appends every line that `feed` produces, all or nothing, in one `BEGIN IMMEDIATE`
     /// transaction: another writer waits for the whole batch, never interleaves inside it.

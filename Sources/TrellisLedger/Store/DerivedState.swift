@@ -414,10 +414,10 @@ extension Ledger {
 }
 
 /// A retraction as the log says it: the `EventRetracted` at `retraction` names (by id) the event at `target`.
-public struct LoggedRetraction: Sendable, Equatable {
-    public var retraction: Int64
-    public var target: Int64
-    public var targetType: String
+struct LoggedRetraction: Sendable, Equatable {
+    var retraction: Int64
+    var target: Int64
+    var targetType: String
 }
 
 extension Ledger {
@@ -425,7 +425,7 @@ extension Ledger {
     /// `EventRetracted` events (their `data.event_id`, joined to the target's seq by the id
     /// index), never from the `retractions` table: derived state is not trusted on its own.
     /// `schema` is `main`, or the name a ledger is attached under.
-    public static func retractionsInLog(_ db: Database, schema: String = "main", after: Int64 = 0, through: Int64) throws -> [LoggedRetraction] {
+    static func retractionsInLog(_ db: Database, schema: String = "main", after: Int64 = 0, through: Int64) throws -> [LoggedRetraction] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT r.seq, t.seq, t.type FROM "\(schema)".events r JOIN "\(schema)".events t ON t.id = json_extract(r.data, '$.event_id')
             WHERE r.seq > ? AND r.seq <= ? AND r.type = 'EventRetracted' AND t.seq < r.seq

@@ -4,19 +4,24 @@ import GRDBSQLite
 import Glibc
 #endif
 
-/// One ledger file: the append-only, hash-chained event log and the state its rules need.
+/// One ledger file: the append-only, hash-chained event log and the state its rules need;
+/// the SQLite implementation of ``LedgerStore``.
 ///
 /// The store's interface is deliberately narrow, as in the `eventsourcing` library's
-/// recorders: append a batch (``append(_:options:progress:)``), read events from a position
-/// (``scan(from:through:_:)``), and the head. Everything else is built on those.
+/// recorders: append a batch (``append(options:_:)``), read events from a position
+/// (``scan(from:through:_:)``), and the head. Everything else is built on those. The GRDB
+/// queue is not public: only the read side (TrellisProjections, `@_spi(ReadSide)`) reaches
+/// the file's own connection, to keep its read models next to the log.
 ///
 /// ## Topics
 /// - ``open(at:create:)``
 /// - ``head()``
 /// - ``status()``
-/// - ``verify(progress:)``
-public final class Ledger: Sendable {
+/// - ``verify(parallelism:minimumRange:progress:)``
+public final class Ledger: LedgerStore {
     public let path: String
+    /// The file's path.
+    public var location: String { path }
     let queue: DatabaseQueue
 
     /// How long a writer waits for another process's transaction before giving up: 60 s,
@@ -130,9 +135,12 @@ public final class Ledger: Sendable {
         }
     }
 
-    /// The underlying GRDB queue, for modules that build on the store (projections): they
-    /// read the log and write their own tables in the same file.
-    public var database: DatabaseQueue { queue }
+    /// The file's own GRDB connection, for the read side only (TrellisProjections imports
+    /// `@_spi(ReadSide) import TrellisLedger`): a SQLite ledger keeps its read models in the
+    /// same file. Every other module reaches the log through ``LedgerStore`` and the read
+    /// models through TrellisProjections/TrellisReports; a plain `import TrellisLedger` does
+    /// not see this property, so the compiler enforces the boundary.
+    @_spi(ReadSide) public var database: DatabaseQueue { queue }
 
     /// Runs a read, translating errors.
     func read<T>(_ body: (Database) throws -> T) throws(LedgerError) -> T {
@@ -141,12 +149,7 @@ public final class Ledger: Sendable {
 
     // MARK: - Head and status
 
-    public struct Head: Sendable, Equatable {
-        public var seq: Int64
-        public var hash: [UInt8]
-        public var recordedAt: String?
-        public var hashHex: String { Hex.encode(hash) }
-    }
+    public typealias Head = LedgerHead
 
     public func head() throws(LedgerError) -> Head {
         try read { db in try Ledger.head(db) }
@@ -164,17 +167,11 @@ public final class Ledger: Sendable {
 
     /// A text key that sorts `occurred_at` in time order: fractions of a second padded to
     /// nine digits (`…00Z` and `…00.5Z` do not sort as text).
-    public static let occurredSortKey = """
+    static let occurredSortKey = """
         substr(occurred_at, 1, 19) || substr(CASE WHEN length(occurred_at) > 20 THEN substr(occurred_at, 21, length(occurred_at) - 21) ELSE '' END || '000000000', 1, 9)
         """
 
-    public struct Status: Sendable, Equatable {
-        public var events: Int64
-        public var head: Head
-        public var firstOccurredAt: String?
-        public var lastOccurredAt: String?
-        public var fileBytes: Int64
-    }
+    public typealias Status = LedgerStatus
 
     public func status() throws(LedgerError) -> Status {
         let (head, first, last) = try read { db in
@@ -187,7 +184,7 @@ public final class Ledger: Sendable {
             var st = stat()
             if stat(path + suffix, &st) == 0 { bytes += Int64(st.st_size) }
         }
-        return Status(events: head.seq, head: head, firstOccurredAt: first, lastOccurredAt: last, fileBytes: bytes)
+        return Status(events: head.seq, head: head, firstOccurredAt: first, lastOccurredAt: last, storageBytes: bytes)
     }
 }
 

@@ -25,6 +25,30 @@ extension Ledger {
         } catch let e as LedgerError { throw e } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
     }
 
+    /// ``scan(from:through:_:)`` with each row's columns lent straight from SQLite (no
+    /// strings built): what the archive export copies into its lines.
+    public func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws {
+        do {
+            try queue.read { db in
+                let stmt = try db.makeStatement(sql: """
+                    SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash
+                    FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq
+                    """)
+                let s = stmt.sqliteStatement
+                Raw.bind(s, 1, from)
+                Raw.bind(s, 2, through)
+                defer { sqlite3_reset(s) }
+                let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+                while try Raw.step(s, db) {
+                    let e = StoredEventBytes(seq: Raw.int(s, 0), id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
+                                             occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
+                                             actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, hash: Raw.column(s, 8) ?? empty)
+                    if try !body(e) { break }
+                }
+            }
+        } catch let e as LedgerError { throw e } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
+    }
+
     /// The event recorded under `id`, if any.
     public func event(id: String) throws(LedgerError) -> RecordedEvent? {
         let seq: Int64? = try read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM events WHERE id = ?", arguments: [id]) }
@@ -70,6 +94,41 @@ extension Ledger {
     public func lastSeq(recordedAtOrBefore text: String) throws(LedgerError) -> Int64 {
         try read { db in
             try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events WHERE recorded_at <= ?", arguments: [text]) ?? 0
+        }
+    }
+
+    /// The stored hash of each event with `from ≤ seq ≤ through`, in seq order, in one read
+    /// transaction (Merkle leaves, archive bounds).
+    public func hashes(from: Int64, through: Int64, _ body: (Int64, [UInt8]) throws -> Void) throws {
+        do {
+            try queue.read { db in
+                let stmt = try db.makeStatement(sql: "SELECT seq, hash FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq")
+                let s = stmt.sqliteStatement
+                Raw.bind(s, 1, from)
+                Raw.bind(s, 2, through)
+                defer { sqlite3_reset(s) }
+                while try Raw.step(s, db) {
+                    try body(Raw.int(s, 0), Raw.column(s, 1).map { Array($0) } ?? [])
+                }
+            }
+        } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
+    }
+
+    /// `recorded_at` of the first and the last event (nil when the log is empty).
+    public func recordedAtBounds() throws(LedgerError) -> (first: String, last: String)? {
+        try read { db in
+            let first = try String.fetchOne(db, sql: "SELECT recorded_at FROM events ORDER BY seq LIMIT 1")
+            let last = try String.fetchOne(db, sql: "SELECT recorded_at FROM events ORDER BY seq DESC LIMIT 1")
+            guard let first, let last else { return nil }
+            return (first, last)
+        }
+    }
+
+    /// Every id ever used for an entity of `kind` (retracted included), from the rule tables:
+    /// what a register or roster import must not reuse. Not part of ``LedgerStore`` yet.
+    public func entityKeys(_ kind: EntityKind) throws(LedgerError) -> Set<String> {
+        try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT key FROM rule_entities WHERE kind = ?", arguments: [kind.rawValue]))
         }
     }
 }

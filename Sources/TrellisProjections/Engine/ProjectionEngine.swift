@@ -22,6 +22,11 @@ public struct ProjectionStatus: Sendable, Equatable {
 
 /// Builds and keeps current the read models of a ledger, by replaying its log.
 ///
+/// The engine is built from the log (``store``, any ``LedgerStore``) and the read side
+/// (``readSide``, the SQLite database that holds the read models and the read side's copy of
+/// the log's `events`, which the definitions replay). The head, the retractions and the
+/// `--known-at` bounds come from the store; the replay reads the read side's `events`.
+///
 /// Every read catches up first (``catchUp(progress:)``): events after each projection's
 /// checkpoint are applied in log order, in one transaction with the checkpoint. A projection
 /// is rebuilt from seq 1 when it was never built, when its definition changed, or when an
@@ -31,15 +36,20 @@ public struct ProjectionStatus: Sendable, Equatable {
 /// tables until the commit swaps in the new ones, never a half-built model.
 ///
 /// ## Topics
+/// - ``init(store:readSide:extra:budget:)``
+/// - ``init(ledger:extra:budget:)``
 /// - ``builtIns``
 /// - ``catchUp(progress:)``
 /// - ``rebuild(_:progress:)``
 /// - ``status()``
 /// - ``digests()``
 /// - ``checkReadModels(progress:)``
-/// - ``snapshot(knownAt:asOf:)``
+/// - ``snapshot(knownAt:asOf:progress:)``
 public final class ProjectionEngine {
-    public let ledger: Ledger
+    /// The log: the head, retractions and `recorded_at` bounds are read here.
+    public let store: any LedgerStore
+    /// Where the read models live (for a SQLite ledger: the ledger file).
+    public let readSide: ReadSide
     public let definitions: [ProjectionDefinition]
     /// Seconds of run time each user definition may use per catch-up or rebuild (the gate
     /// stops it past that; built-ins are exempt): ``defaultBudget`` unless given.
@@ -60,9 +70,17 @@ public final class ProjectionEngine {
         BuiltinProjections.sources.compactMap { try? ProjectionDefinition.parse($0.text, source: "projections/\($0.file)") }
     }
 
+    /// The read models of a SQLite ledger, kept in the ledger file itself.
     /// `extra`: the user's own definitions (`--projection FILE.sql`), after the built-ins.
-    public init(ledger: Ledger, extra: [ProjectionDefinition] = [], budget: Double? = nil) throws(DefinitionError) {
-        self.ledger = ledger
+    public convenience init(ledger: Ledger, extra: [ProjectionDefinition] = [], budget: Double? = nil) throws(DefinitionError) {
+        try self.init(store: ledger, readSide: ReadSide(ledger: ledger), extra: extra, budget: budget)
+    }
+
+    /// The read models of the log in `store`, kept in `readSide`.
+    /// `extra`: the user's own definitions (`--projection FILE.sql`), after the built-ins.
+    public init(store: any LedgerStore, readSide: ReadSide, extra: [ProjectionDefinition] = [], budget: Double? = nil) throws(DefinitionError) {
+        self.store = store
+        self.readSide = readSide
         self.budget = budget ?? Self.defaultBudget
         var all = Self.builtIns
         var owners: [String: String] = [:]
@@ -90,7 +108,7 @@ public final class ProjectionEngine {
     /// Brings every read model up to the head of the log. Returns the names rebuilt.
     @discardableResult
     public func catchUp(progress: ((Int64, Int64) -> Void)? = nil) throws -> [String] {
-        try write { db, gate in try self.catchUp(db: db, gate: gate, force: [], progress: progress) }
+        try write(force: []) { db, gate, log in try self.catchUp(db: db, gate: gate, log: log, force: [], progress: progress) }
     }
 
     /// Rebuilds the named read models (all when empty) from seq 1.
@@ -99,32 +117,93 @@ public final class ProjectionEngine {
             throw ProjectionError.unknown(n, known: definitions.map(\.name))
         }
         let force = Set(names.isEmpty ? definitions.map(\.name) : names)
-        try write { db, gate in _ = try self.catchUp(db: db, gate: gate, force: force, progress: progress) }
+        try write(force: force) { db, gate, log in _ = try self.catchUp(db: db, gate: gate, log: log, force: force, progress: progress) }
     }
 
-    /// One write transaction with the definitions behind the gate (``Gate``).
-    private func write<T>(_ body: @escaping (Database, Gate) throws -> T) throws -> T {
-        do {
-            var result: T?
-            try ledger.database.writeWithoutTransaction { db in
-                // A rebuild touches every page of the read models; a 64 MB page cache keeps it
-                // from spilling dirty pages to the WAL mid-transaction (RSS stays < 150 MB).
-                try db.execute(sql: "PRAGMA cache_size = -65536")
-                try Gate.session(db: db, definitions: self.definitions, budget: self.budget) { gate in
-                    try db.inTransaction(.immediate) {
-                        result = try body(db, gate)
-                        return .commit
-                    }
-                }
+    /// What a catch-up reads from the log (``store``) before it takes the read side's write
+    /// lock: the checkpoints it planned from, the head, and the retractions recorded after the
+    /// lowest checkpoint.
+    struct LogView {
+        var states: [String: State]
+        var head: Int64
+        /// `late` holds every retraction recorded after this seq.
+        var after: Int64
+        var late: [(retraction: Int64, target: Int64)]
+    }
+
+    /// Thrown inside the write transaction (which rolls it back) when the replay must start
+    /// before the retractions read (a model is rebuilt because of a retraction).
+    struct RetractionsNeeded: Error { var after: Int64 }
+
+    private func logView(force: Set<String>, after floor: Int64) throws -> LogView {
+        // Checkpoints first, then the head: a checkpoint is never above a head read after it.
+        let states = try readSide.read { db in try self.states(db) }
+        let head = try store.head().seq
+        let lowest = definitions.map { d -> Int64 in
+            guard !force.contains(d.name), let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0, s.checkpoint <= head else { return 0 }
+            return s.checkpoint
+        }.min() ?? head
+        let after = min(lowest, floor)
+        return LogView(states: states, head: head, after: after, late: try retractions(after: after, through: head))
+    }
+
+    /// The retractions recorded at seq `after` + 1 … `through`, as the log says them (its
+    /// `EventRetracted` events, never the derived `retractions` table): from the whole log
+    /// for a replay from the start, else from a scan of the tail only.
+    func retractions(after: Int64, through: Int64) throws -> [(retraction: Int64, target: Int64)] {
+        guard after < through else { return [] }
+        if after == 0 {
+            return try store.retractions().filter { $0.value <= through }.map { (retraction: $0.value, target: $0.key) }.sorted { $0.retraction < $1.retraction }
+        }
+        var ids: [(retraction: Int64, id: String)] = []
+        try store.scan(from: after + 1, through: through) { e in
+            if e.type == EventType.eventRetracted.rawValue, let id = (try? JSONParser.parse(e.data))?.object?.string("event_id") {
+                ids.append((e.seq, id))
             }
-            guard let result else { throw ProjectionError.internalError("no result") }
-            return result
-        } catch let e as DefinitionError { throw e } catch let e as ProjectionError { throw e } catch {
-            throw Ledger.translate(error, path: ledger.path)
+            return true
+        }
+        return try ids.compactMap { r in
+            guard let target = try store.event(id: r.id), target.seq < r.retraction else { return nil }
+            return (retraction: r.retraction, target: target.seq)
         }
     }
 
-    struct State { var digest: String; var checkpoint: Int64 }
+    /// One write transaction on the read side with the definitions behind the gate
+    /// (``Gate``). The log is read first (``logView(force:after:)``); when another process moved
+    /// a checkpoint in between, or the replay must start before the retractions read, the
+    /// transaction is rolled back and the log read again.
+    private func write<T>(force: Set<String>, _ body: @escaping (Database, Gate, LogView) throws -> T) throws -> T {
+        do {
+            var floor = Int64.max
+            for _ in 0..<8 {
+                let log = try logView(force: force, after: floor)
+                var result: T?
+                do {
+                    try readSide.queue.writeWithoutTransaction { db in
+                        // A rebuild touches every page of the read models; a 64 MB page cache keeps it
+                        // from spilling dirty pages to the WAL mid-transaction (RSS stays < 150 MB).
+                        try db.execute(sql: "PRAGMA cache_size = -65536")
+                        try Gate.session(db: db, definitions: self.definitions, budget: self.budget) { gate in
+                            try db.inTransaction(.immediate) {
+                                guard try self.states(db) == log.states else { return .rollback }
+                                result = try body(db, gate, log)
+                                return .commit
+                            }
+                        }
+                    }
+                } catch let needed as RetractionsNeeded {
+                    floor = needed.after
+                    continue
+                }
+                if let result { return result }
+            }
+            throw ProjectionError.internalError("the read models kept changing under the catch-up (another process catching up?); try again")
+        } catch let e as DefinitionError { throw e } catch let e as ProjectionError { throw e } catch let e as LedgerError { throw e } catch {
+            throw Ledger.translate(error, path: readSide.path)
+        }
+    }
+
+    struct State: Equatable { var digest: String; var checkpoint: Int64 }
 
     private func states(_ db: Database) throws -> [String: State] {
         var out: [String: State] = [:]
@@ -134,9 +213,9 @@ public final class ProjectionEngine {
         return out
     }
 
-    private func catchUp(db: Database, gate: Gate, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
-        let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
-        let states = try states(db)
+    private func catchUp(db: Database, gate: Gate, log: LogView, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
+        let head = log.head
+        let states = log.states
         var plan: [(ProjectionDefinition, after: Int64)] = []
         var rebuilt: [String] = []
         var incremental: [(ProjectionDefinition, checkpoint: Int64)] = []
@@ -152,16 +231,19 @@ public final class ProjectionEngine {
                 incremental.append((d, state.checkpoint))
             }
         }
-        // Retractions come from the log's EventRetracted events, never from the `retractions`
-        // table (derived state, which verify checks but a read does not trust). Those recorded
-        // after the oldest checkpoint are enough to see which models an undone event concerns.
-        let oldest = incremental.map(\.checkpoint).min() ?? head
-        let late = oldest < head ? try Ledger.retractionsInLog(db, after: oldest, through: head) : []
+        // Retractions come from the log (the store's EventRetracted events), never from the
+        // `retractions` table (derived state, which verify checks but a read does not trust).
+        // Those recorded after the lowest checkpoint are enough to see which models an undone
+        // event concerns; the target's type comes from the read side's copy of the log.
+        var targetTypes: [Int64: String] = [:]
         for (d, checkpoint) in incremental {
             // An event this projection already applied was retracted since: rebuild it.
-            let undone = late.contains { r in
-                r.retraction > checkpoint && r.target <= checkpoint
-                    && (EventType(rawValue: r.targetType).map(d.handledTypes.contains) ?? false)
+            var undone = false
+            for r in log.late where r.retraction > checkpoint && r.target <= checkpoint {
+                if targetTypes[r.target] == nil {
+                    targetTypes[r.target] = try String.fetchOne(db, sql: "SELECT type FROM events WHERE seq = ?", arguments: [r.target]) ?? ""
+                }
+                if EventType(rawValue: targetTypes[r.target] ?? "").map(d.handledTypes.contains) ?? false { undone = true; break }
             }
             if undone {
                 plan.append((d, 0))
@@ -171,6 +253,11 @@ public final class ProjectionEngine {
             }
         }
         guard !plan.isEmpty else { return [] }
+        // A replay from seq `start` skips the events after it that are retracted: their
+        // retractions come after them, so those recorded after `start` are all it needs.
+        // `log.late` must start at or before it (an earlier retraction's target is ≤ `start`);
+        // a rebuild decided above may need more: roll back and read the log again from there.
+        if let start = plan.map(\.after).min(), start < log.after { throw RetractionsNeeded(after: start) }
         // In the definitions' (dependency) order.
         let order = Dictionary(uniqueKeysWithValues: definitions.enumerated().map { ($1.name, $0) })
         plan.sort { order[$0.0.name, default: 0] < order[$1.0.name, default: 0] }
@@ -178,10 +265,8 @@ public final class ProjectionEngine {
         // Built-ins replay together; each user definition on its own, so a broken one
         // fails alone and names itself.
         let builtInNames = Set(Self.builtIns.map(\.name))
-        // A replay from seq `start` skips the events after it that are retracted: their
-        // retractions come after them, so those recorded after `start` are all it needs.
         let start = plan.map(\.after).min() ?? 0
-        let retracted = Set((start == oldest ? late : try Ledger.retractionsInLog(db, after: start, through: head)).map(\.target))
+        let retracted = Set(log.late.filter { $0.retraction > start }.map(\.target))
         let window = EventWindow(through: head, retracted: retracted, occurredBy: nil)
         let groups = [plan.filter { builtInNames.contains($0.0.name) }] + plan.filter { !builtInNames.contains($0.0.name) }.map { [$0] }
         for group in groups where !group.isEmpty {
@@ -220,20 +305,23 @@ public final class ProjectionEngine {
     // MARK: - Status and digests
 
     public func status() throws -> [ProjectionStatus] {
-        try ledger.database.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+        let models = try readSide.read { db in
             let states = try self.states(db)
-            return try self.definitions.map { d in
+            return try self.definitions.map { d -> (ProjectionDefinition, State?, Int64) in
                 var rows: Int64 = 0
                 for o in CompiledProjection.objects(of: d) where o.kind == "TABLE" {
                     if try db.tableExists(o.name) || db.viewExists(o.name) {
                         rows += try Int64.fetchOne(db, sql: "SELECT count(*) FROM \"\(o.name)\"") ?? 0
                     }
                 }
-                return ProjectionStatus(name: d.name, source: d.source, definitionDigest: d.digest,
-                                        checkpointSeq: states[d.name]?.checkpoint, builtWith: states[d.name]?.digest,
-                                        rows: rows, headSeq: head)
+                return (d, states[d.name], rows)
             }
+        }
+        // After the checkpoints were read: none is above it.
+        let head = try store.head().seq
+        return models.map { d, state, rows in
+            ProjectionStatus(name: d.name, source: d.source, definitionDigest: d.digest,
+                             checkpointSeq: state?.checkpoint, builtWith: state?.digest, rows: rows, headSeq: head)
         }
     }
 
@@ -249,13 +337,13 @@ public final class ProjectionEngine {
     /// `tables_digest` columns are no longer read, since a digest that was not computed from
     /// the tables it vouches for attests to nothing (an edited row would keep the old digest).
     public func digests() throws -> [Digest] {
-        try ledger.database.read { db in try self.digests(in: db) }
+        try readSide.read { db in try self.digests(in: db) }
     }
 
     /// The digests of the read models in `db` (the ledger or a snapshot), computed in the
     /// caller's transaction: a report hashes exactly the tables it reads.
     public func digests(in db: Database, headSeq: Int64? = nil) throws -> [Digest] {
-        let head = try headSeq ?? (Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0)
+        let head = try headSeq ?? ReadSide.position(db).seq
         return try definitions.map { d in
             let (digest, rows) = try Self.digest(of: d, db: db)
             return Digest(name: d.name, digest: digest, headSeq: head, rows: rows)

@@ -51,8 +51,7 @@ extension ProjectionEngine {
 
     public func readModelCheckPlan() throws -> ReadModelCheckPlan {
         let definitions = self.definitions
-        let (head, states, seen, asOf): (Int64, [String: State], [String: Seen], String?) = try ledger.database.read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+        let (states, allSeen, asOf): ([String: State], [String: Seen], String?) = try readSide.read { db in
             // A study file built with `replay --as-of T` holds read models of the events that
             // occurred by T (recorded in its study_meta): they are compared with such a rebuild.
             let asOf = try db.tableExists("study_meta") ? String.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'as_of'") : nil
@@ -62,11 +61,14 @@ extension ProjectionEngine {
             }
             var seen: [String: Seen] = [:]
             for d in definitions {
-                guard let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0, s.checkpoint <= head else { continue }
+                guard let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0 else { continue }
                 seen[d.name] = Seen(checkpoint: s.checkpoint, tables: try Self.tableDigests(of: d, db: db), schema: try Self.schema(of: d, db: db))
             }
-            return (head, states, seen, asOf)
+            return (states, seen, asOf)
         }
+        // The head from the log, read after the checkpoints: none is above it unless wrong.
+        let head = try store.head().seq
+        let seen = allSeen.filter { $0.value.checkpoint <= head }
         return ReadModelCheckPlan(head: head, states: states, seen: seen, asOf: asOf)
     }
 
@@ -159,6 +161,9 @@ extension ProjectionEngine {
     /// ledger holds its page cache, so the two peaks do not add up. The first error (the
     /// replay's first) is thrown.
     public func checkDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
+        guard let ledger = store as? Ledger else {
+            throw ProjectionError.internalError("derived state is checked for a SQLite ledger only (\(store.location))")
+        }
         // Read before the replay takes the ledger's connection for its whole run.
         let plan = try readModelCheckPlan()
         final class Box: @unchecked Sendable { var result: Result<[ReadModelVerdict], any Error>? }

@@ -32,10 +32,10 @@ extension ProjectionEngine {
     /// Builds every read model from the log as it was known at `knownAt` and/or as the world
     /// was at `asOf` (both UTC dates or date-times; a date means 00:00Z).
     public func snapshot(knownAt: String? = nil, asOf: String? = nil, progress: ((Int64, Int64) -> Void)? = nil) throws -> Snapshot {
-        var through = try ledger.head().seq
+        var through = try store.head().seq
         if let knownAt {
             guard let micros = Timestamp.micros(knownAt) else { throw ProjectionError.internalError("bad --known-at \(knownAt)") }
-            through = try ledger.lastSeq(recordedAtOrBefore: Timestamp.recordedText(micros: micros))
+            through = try store.lastSeq(recordedAtOrBefore: Timestamp.recordedText(micros: micros))
             if through == 0 { throw ProjectionError.beforeFirstEvent(knownAt) }
         }
         let occurredBy = try asOf.map { t throws -> Int64 in
@@ -47,7 +47,8 @@ extension ProjectionEngine {
 
     /// Builds every definition from the log's events through `through` (optionally only those
     /// that occurred by `occurredBy`), skipping the events retracted by an `EventRetracted` at
-    /// or before `through` — read from the log, not from the `retractions` table. With every
+    /// or before `through` — read from the log (``LedgerStore/retractions()``), not from the
+    /// `retractions` table; the events themselves from the read side's copy. With every
     /// event through a read model's checkpoint, this is what catch-up must have built there.
     func build(through: Int64, occurredBy: Int64?, progress: ((Int64, Int64) -> Void)? = nil) throws -> Snapshot {
         // `$TMPDIR/trellis-snapshot-<pid>-XXXXXX`, removed on SIGINT/SIGTERM too; stale ones of
@@ -67,7 +68,8 @@ extension ProjectionEngine {
             throw error
         }
         let snapshot = Snapshot(path: path, database: queue, throughSeq: through)
-        let ledgerPath = ledger.path
+        let ledgerPath = readSide.path
+        let retracted = Set(try retractions(after: 0, through: through).map(\.target))
         let definitions = self.definitions
         let budget = self.budget
         try queue.writeWithoutTransaction { db in
@@ -76,7 +78,6 @@ extension ProjectionEngine {
             // events' public columns and write only their own tables in the snapshot.
             try Gate.session(db: db, definitions: definitions, logSchema: "ledger", budget: budget) { gate in
                 try db.inTransaction {
-                    let retracted = Set(try Ledger.retractionsInLog(db, schema: "ledger", through: through).map(\.target))
                     for d in definitions { try gate.setUp(d, db: db) }
                     let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db, gate: gate), after: Int64(0)) }
                     let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)
@@ -87,6 +88,35 @@ extension ProjectionEngine {
             try db.execute(sql: "DETACH DATABASE ledger")
         }
         return snapshot
+    }
+
+    /// Copies a snapshot's read models into the read side under their own definitions, and
+    /// records them as built at `headSeq`, so that a later catch-up keeps them as the
+    /// snapshot froze them (a study file built `--as-of`).
+    public func install(_ snapshot: Snapshot, asBuiltAt headSeq: Int64) throws {
+        let definitions = self.definitions
+        try readSide.queue.writeWithoutTransaction { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS snapshot", arguments: [snapshot.path])
+            try db.inTransaction {
+                for d in definitions {
+                    // The same statements already ran in the snapshot: they cannot fail here.
+                    for stmt in d.setup { try db.execute(sql: stmt.sql) }
+                }
+                let tables = try String.fetchAll(db, sql: "SELECT name FROM snapshot.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                for t in tables {
+                    let quoted = "\"" + t.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+                    try db.execute(sql: "INSERT INTO main.\(quoted) SELECT * FROM snapshot.\(quoted)")
+                }
+                let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
+                for d in definitions {
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO projection_state (name, definition_digest, checkpoint_seq, built_at) VALUES (?, ?, ?, ?)
+                        """, arguments: [d.name, d.digest, headSeq, now])
+                }
+                return .commit
+            }
+            try db.execute(sql: "DETACH DATABASE snapshot")
+        }
     }
 
     /// Digests of a snapshot's read models.

@@ -51,7 +51,7 @@ public struct ParticipationReport: Sendable, Hashable {
 ///
 /// ## Topics
 /// - ``compute(networks:period:membership:meetings:attendance:organisations:)``
-/// - ``standing(of:at:attendance:)``
+/// - ``standing(of:in:)``
 public enum ParticipationFigures {
 
     /// - Parameters:

@@ -2,7 +2,8 @@ import GRDB
 import TrellisLedger
 
 /// Every SQL statement the reports run, in one place: typed reads of the read models
-/// defined in `projections/*.sql` (and the ledger's `events` for provenance).
+/// defined in `projections/*.sql`. Nothing here reads the log: provenance comes from
+/// ``ReadSide/position(_:)`` and the ``LedgerStore``.
 ///
 /// Each function reads inside the caller's transaction (`db`), so one report sees one
 /// consistent state. Filters here only narrow what is loaded; the figures re-apply every
@@ -19,7 +20,13 @@ import TrellisLedger
 /// - ``documents(_:networks:period:)``
 /// - ``adoptions(_:period:)``
 /// - ``latestMeetingDay(_:networks:)``
-/// - ``eventHashHex(_:seq:)``
+/// - ``registerOrganisations(_:)``
+/// - ``membershipEventsInOrder(_:network:)``
+/// - ``personOrganisations(_:)``
+/// - ``networkIDs(_:)``
+/// - ``networkName(_:id:)``
+/// - ``meetingsByDay(_:network:)``
+/// - ``attendanceRecords(_:network:)``
 public enum ReadModel {
 
     public static func networks(_ db: Database) throws -> [NetworkRow] {
@@ -162,15 +169,66 @@ public enum ReadModel {
                             arguments: StatementArguments(networks))
     }
 
-    /// The last seq of the ledger's log (0 when empty).
-    public static func headSeq(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+    // MARK: - Registers (what a spreadsheet import checks its cells against)
+
+    /// Every organisation with its number of schools, by id.
+    public static func registerOrganisations(_ db: Database) throws -> [RegisterOrganisationRow] {
+        var out: [RegisterOrganisationRow] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT org_id, name, kind, schools, region FROM organisations ORDER BY org_id")
+        while let r = try cursor.next() { out.append(RegisterOrganisationRow(id: r[0], name: r[1], kind: r[2], schools: r[3], region: r[4])) }
+        return out
     }
 
-    /// The hash of the event at `seq` in the ledger's log, as lowercase hex (provenance).
-    public static func eventHashHex(_ db: Database, seq: Int64) throws -> String? {
-        guard seq > 0 else { return nil }
-        return try String.fetchOne(db, sql: "SELECT lower(hex(hash)) FROM events WHERE seq = ?", arguments: [seq])
+    /// Joins and leaves in seq order: of one network, or of all when `network` is nil.
+    public static func membershipEventsInOrder(_ db: Database, network: String?) throws -> [MembershipEventRow] {
+        var out: [MembershipEventRow] = []
+        let rows = try network.map {
+            try Row.fetchCursor(db, sql: "SELECT network_id, org_id, day, seq, joined FROM membership_events WHERE network_id = ? ORDER BY seq", arguments: [$0])
+        } ?? Row.fetchCursor(db, sql: "SELECT network_id, org_id, day, seq, joined FROM membership_events ORDER BY seq")
+        while let r = try rows.next() {
+            out.append(MembershipEventRow(network: r[0], org: r[1], day: r[2], seq: r[3], joined: (r[4] as Int64) != 0))
+        }
+        return out
+    }
+
+    /// person id → organisation id.
+    public static func personOrganisations(_ db: Database) throws -> [String: String] {
+        var out: [String: String] = [:]
+        let people = try Row.fetchCursor(db, sql: "SELECT person_id, org_id FROM people")
+        while let r = try people.next() { out[r[0]] = r[1] }
+        return out
+    }
+
+    /// Every network id, sorted.
+    public static func networkIDs(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT network_id FROM networks ORDER BY network_id")
+    }
+
+    /// The network's name, nil when there is no such network.
+    public static func networkName(_ db: Database, id: String) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT name FROM networks WHERE network_id = ?", arguments: [id])
+    }
+
+    /// The network's meetings by day, then id.
+    public static func meetingsByDay(_ db: Database, network: String) throws -> [MeetingRow] {
+        var out: [MeetingRow] = []
+        let meetings = try Row.fetchCursor(db, sql: "SELECT meeting_id, held_on, title FROM meetings WHERE network_id = ? ORDER BY held_on, meeting_id", arguments: [network])
+        while let r = try meetings.next() { out.append(MeetingRow(id: r[0], network: network, title: r[2], day: r[1])) }
+        return out
+    }
+
+    /// The attendance records that count now at the network's meetings (`person` is "" for a
+    /// record about the organisation).
+    public static func attendanceRecords(_ db: Database, network: String) throws -> [AttendanceRecordRow] {
+        var out: [AttendanceRecordRow] = []
+        let records = try Row.fetchCursor(db, sql: """
+            SELECT a.meeting_id, a.org_id, a.person_id, a.status, a.seq FROM attendance a
+            JOIN meetings m ON m.meeting_id = a.meeting_id WHERE m.network_id = ?
+            """, arguments: [network])
+        while let r = try records.next() {
+            out.append(AttendanceRecordRow(meeting: r[0], org: r[1], person: r[2], status: r[3], seq: r[4]))
+        }
+        return out
     }
 
     // MARK: - Stepping

@@ -22,16 +22,17 @@ extension ReportSource {
             ("reviews completed", "SELECT count(*) FROM reviews WHERE completed_on IS NOT NULL"),
             ("reviews withdrawn", "SELECT count(*) FROM reviews WHERE withdrawn_on IS NOT NULL"),
             ("outcomes shared", "SELECT count(DISTINCT review_id) FROM review_shares"),
-            ("retracted events", "SELECT count(*) FROM retractions"),
         ]
-        return try database.read { db in
+        let counts = try readModels { db in
             try queries.map { RegionCount(what: $0.0, count: try Int.fetchOne(db, sql: $0.1) ?? 0) }
         }
+        // Retractions are the log's, not a read model's.
+        return counts + [RegionCount(what: "retracted events", count: try store.retractions().count)]
     }
 
     /// The id of the organisation `text` names, by id or by name (``OrganisationMatcher``);
     /// ``ReportError`` (exit 64) when it names none or several.
     public func organisation(named text: String) throws -> String {
-        try database.read { db in try ReportScope.resolveOrganisation(text, ReportScope.organisationMatcher(db)) }
+        try readModels { db in try ReportScope.resolveOrganisation(text, ReportScope.organisationMatcher(db)) }
     }
 }

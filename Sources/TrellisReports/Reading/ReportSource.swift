@@ -8,13 +8,15 @@ public struct Reported<Report> {
     public var provenance: Provenance
 }
 
-/// The read models a report is computed from: the ledger's own, caught up to the head of
-/// the log, or — with `knownAt`/`asOf` — a time-travel ``Snapshot`` built for that moment.
+/// The read models a report is computed from: the read side's (``ReadSide``, for a SQLite
+/// ledger the ledger file), caught up to the head of the log, or — with `knownAt`/`asOf` —
+/// a time-travel ``Snapshot`` built for that moment.
 /// Each report reads in one transaction, so it sees one consistent state, and comes with
 /// its ``Provenance`` (the last seq the figures saw and its hash).
 ///
 /// ## Topics
-/// - ``init(ledger:engine:knownAt:asOf:)``
+/// - ``init(ledger:engine:knownAt:asOf:progress:)``
+/// - ``readModels(_:)``
 /// - ``participation(_:)``
 /// - ``coverage(_:on:windowDays:)``
 /// - ``graph(_:kinds:slicing:)``
@@ -22,7 +24,8 @@ public struct Reported<Report> {
 /// - ``documents(_:)``
 /// - ``summary(_:on:windowDays:kinds:commandLine:)``
 public final class ReportSource {
-    public let ledger: Ledger
+    /// The log (provenance of a snapshot: the stored hash of its last seq).
+    public let store: any LedgerStore
     public let engine: ProjectionEngine
     public let snapshot: Snapshot?
     public let knownAt: String?
@@ -30,9 +33,9 @@ public final class ReportSource {
 
     /// - Parameter progress: events replayed so far and the last seq to replay, while the
     ///   read models catch up or the snapshot is built.
-    public init(ledger: Ledger, engine: ProjectionEngine, knownAt: String? = nil, asOf: String? = nil,
+    public init(ledger: any LedgerStore, engine: ProjectionEngine, knownAt: String? = nil, asOf: String? = nil,
                 progress: ((Int64, Int64) -> Void)? = nil) throws {
-        self.ledger = ledger
+        self.store = ledger
         self.engine = engine
         self.knownAt = knownAt
         self.asOf = asOf
@@ -44,7 +47,11 @@ public final class ReportSource {
         }
     }
 
-    public var database: DatabaseQueue { snapshot?.database ?? ledger.database }
+    /// One read transaction of the read models the reports read: the snapshot's, or the read side's.
+    public func readModels<T>(_ body: (Database) throws -> T) throws -> T {
+        if let snapshot { return try snapshot.database.read(body) }
+        return try engine.readSide.read(body)
+    }
 
     public func participation(_ query: ReportQuery) throws -> Reported<ParticipationReport> {
         try read(query) { db, scope in try Reports.participation(db, scope) }
@@ -79,24 +86,27 @@ public final class ReportSource {
     }
 
     func read<T>(_ query: ReportQuery, fallbackDay: Int? = nil, _ body: @escaping (Database, ReportScope) throws -> T) throws -> Reported<T> {
-        let (value, provenance) = try database.read { db in
+        let (value, provenance) = try readModels { db in
             let scope = try ReportScope.resolve(query, db, fallbackDay: fallbackDay)
             return (try body(db, scope), try self.provenance(db))
         }
         return Reported(report: value, provenance: provenance)
     }
 
-    /// The last seq the figures saw and its hash: the snapshot's prefix, or the log's head.
+    /// The last seq the figures saw and its hash: the snapshot's prefix (its hash from the
+    /// log), or the read side's position in the same transaction as the figures.
     func provenance(_ db: Database) throws -> Provenance {
         let seq: Int64
-        let hash: String?
+        let hash: [UInt8]?
         if let snapshot {
             seq = snapshot.throughSeq
-            hash = try ledger.database.read { try ReadModel.eventHashHex($0, seq: seq) }
+            hash = seq > 0 ? try store.hash(at: seq) : nil
         } else {
-            seq = try ReadModel.headSeq(db)
-            hash = try ReadModel.eventHashHex(db, seq: seq)
+            let position = try ReadSide.position(db)
+            seq = position.seq
+            hash = seq > 0 ? position.hash : nil
         }
-        return Provenance(headSeq: seq, headHash: hash ?? String(repeating: "0", count: 64), asOf: asOf, knownAt: knownAt)
+        let hex = hash.map { Hex.encode($0) }
+        return Provenance(headSeq: seq, headHash: hex ?? String(repeating: "0", count: 64), asOf: asOf, knownAt: knownAt)
     }
 }

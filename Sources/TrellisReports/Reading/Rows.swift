@@ -150,3 +150,21 @@ public struct AdoptionRow: Sendable, Hashable {
         self.kind = kind
     }
 }
+
+/// An organisation as a register import needs it (with its number of schools).
+public struct RegisterOrganisationRow: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var kind: String
+    public var schools: Int?
+    public var region: String?
+}
+
+/// One attendance record that counts: `person` is "" for a record about the organisation.
+public struct AttendanceRecordRow: Sendable, Hashable {
+    public var meeting: String
+    public var org: String
+    public var person: String
+    public var status: String
+    public var seq: Int64
+}

@@ -1,5 +1,3 @@
-import GRDB
-import GRDBSQLite
 import TrellisLedger
 #if canImport(Glibc)
 import Glibc
@@ -66,7 +64,7 @@ public enum ArchiveExporter {
     /// NDJSON handed to the compressing thread at a time.
     static let bufferBytes = 1 << 20
 
-    public static func export(from ledger: Ledger, to path: String, options: ExportOptions,
+    public static func export(from ledger: any LedgerStore, to path: String, options: ExportOptions,
                               progress: ((Int64, Int64) -> Void)? = nil) throws -> ExportSummary {
         if !options.force, access(path, F_OK) == 0 { throw ArchiveError.exists(path: path) }
         let head = try ledger.head()
@@ -83,16 +81,11 @@ public enum ArchiveExporter {
             last = min(last, try ledger.lastSeq(recordedAtOrBefore: Timestamp.recordedText(micros: micros)))
             if last == 0 { throw ArchiveError.nothingToExport("the ledger knew no events at \(knownAt) (--known-at is before the first event was recorded)") }
         }
-        if last == 0 { throw ArchiveError.nothingToExport("the ledger at \(ledger.path) holds no events") }
+        if last == 0 { throw ArchiveError.nothingToExport("the ledger at \(ledger.location) holds no events") }
 
-        let bounds = try ledger.database.read { db -> (hash: [UInt8], first: String, last: String) in
-            let row = try Row.fetchOne(db, sql: "SELECT hash, recorded_at FROM events WHERE seq = ?", arguments: [last])
-            let first = try String.fetchOne(db, sql: "SELECT recorded_at FROM events WHERE seq = 1") ?? ""
-            let hash: [UInt8] = (row?[0] as DatabaseValue?).flatMap { value -> [UInt8]? in
-                if case .blob(let d) = value.storage { return Array(d) } else { return nil }
-            } ?? []
-            return (hash, first, row?[1] ?? "")
-        }
+        var lastEvent: RecordedEvent?
+        try ledger.scan(from: last, through: last) { lastEvent = $0; return false }
+        let bounds = (hash: lastEvent?.hash ?? [], first: try ledger.recordedAtBounds()?.first ?? "", last: lastEvent?.recordedAt ?? "")
         var headHash = Hex.encode(bounds.hash)
         if let p = options.pseudonymiser {
             // The pseudonymised chain is new: a first pass finds its head for the manifest.
@@ -195,34 +188,24 @@ public enum ArchiveExporter {
     }
 
     /// The stored lines of events 1…`through`, straight from the columns into `buffer`.
-    static func plainLines(ledger: Ledger, through: Int64, progress: ((Int64, Int64) -> Void)?,
+    static func plainLines(ledger: any LedgerStore, through: Int64, progress: ((Int64, Int64) -> Void)?,
                            buffer: inout [UInt8], flush: (inout [UInt8]) -> Void) throws {
-        try ledger.database.read { db in
-            let stmt = try db.makeStatement(sql: """
-                SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events WHERE seq <= ? ORDER BY seq
-                """)
-            let s = stmt.sqliteStatement
-            Raw.bind(s, 1, through)
-            defer { sqlite3_reset(s) }
-            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-            while try Raw.step(s, db) {
-                let seq = Raw.int(s, 0)
-                LineWriter.append(seq: seq, id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
-                                  occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
-                                  actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, hash: Raw.column(s, 8) ?? empty, into: &buffer)
-                flush(&buffer)
-                if seq & 0xFFFF == 0 { progress?(seq, through) }
-            }
+        try ledger.scanStored(from: 1, through: through) { e in
+            LineWriter.append(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                              actor: e.actor, data: e.data, hash: e.hash, into: &buffer)
+            flush(&buffer)
+            if e.seq & 0xFFFF == 0 { progress?(e.seq, through) }
+            return true
         }
     }
 
     /// Pseudonymises events 1…`through` in seq order, chains them anew from the zero hash
     /// (seq and recorded_at kept), hands each line to `line` and returns the new head (hex).
-    static func pseudonymisedChain(ledger: Ledger, through: Int64, pseudonymiser: Pseudonymiser,
+    static func pseudonymisedChain(ledger: any LedgerStore, through: Int64, pseudonymiser: Pseudonymiser,
                                    tally: inout OrganisationUniqueness,
                                    _ line: ([UInt8]) throws -> Void) throws -> String {
         var previous = CanonicalEnvelope.genesis
-        try ledger.scan(through: through) { e in
+        try ledger.scan(from: 1, through: through) { e in
             guard let type = EventType(rawValue: e.type) else {
                 throw ArchiveError.broken(seq: e.seq, why: "the ledger holds an event of unknown type \(e.type)")
             }

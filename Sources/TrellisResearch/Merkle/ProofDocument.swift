@@ -1,5 +1,3 @@
-import GRDB
-import GRDBSQLite
 import TrellisLedger
 
 /// Proofs as JSON documents (what `trellis proof` prints and `proof check` and
@@ -137,17 +135,11 @@ public enum ProofDocument: Sendable, Equatable {
 /// Where the leaves come from: a ledger's events, or an archive's.
 public enum MerkleLeaves {
     /// The event hashes of `ledger`, seq 1 onwards, in one read transaction.
-    public static func ledger(_ ledger: Ledger) -> MerkleTree.Leaves {
+    public static func ledger(_ ledger: any LedgerStore) -> MerkleTree.Leaves {
         { size, body in
-            try ledger.database.read { db in
-                let stmt = try db.makeStatement(sql: "SELECT hash FROM events WHERE seq <= ? ORDER BY seq")
-                let s = stmt.sqliteStatement
-                Raw.bind(s, 1, Int64(size))
-                defer { sqlite3_reset(s) }
-                while try Raw.step(s, db) {
-                    guard let h = Raw.column(s, 0), h.count == 32 else { throw MerkleTree.Failure(description: "an event's stored hash is not 32 bytes (run trellis verify)") }
-                    try body(UnsafeRawBufferPointer(h))
-                }
+            try ledger.hashes(from: 1, through: Int64(size)) { _, h in
+                guard h.count == 32 else { throw MerkleTree.Failure(description: "an event's stored hash is not 32 bytes (run trellis verify)") }
+                try h.withUnsafeBytes { try body($0) }
             }
         }
     }

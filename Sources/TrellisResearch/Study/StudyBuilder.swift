@@ -81,18 +81,14 @@ public enum StudyBuilder {
 
             if let asOf = options.asOf {
                 let snapshot = try engine.snapshot(asOf: asOf) { progress?("building read models", $0, $1) }
-                try copyReadModels(from: snapshot.path, into: study, engine: engine, headSeq: outcome.head.seq)
+                try engine.install(snapshot, asBuiltAt: outcome.head.seq)
             } else {
                 try engine.catchUp { progress?("building read models", $0, $1) }
             }
-            try writeMeta(study: study, archive: archive, manifest: manifest, options: options, head: outcome.head,
+            try writeMeta(study: engine.readSide, archive: archive, manifest: manifest, options: options, head: outcome.head,
                           projections: engine.definitions.map(\.name))
-            try study.database.writeWithoutTransaction { db in
-                // One self-contained file for sqlite3, R and Python: no -wal beside it.
-                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-                try db.execute(sql: "PRAGMA journal_mode = DELETE")
-            }
-            try study.database.close()
+            // One self-contained file for sqlite3, R and Python: no -wal beside it.
+            try engine.readSide.closeAsSingleFile()
             summary = StudySummary(manifest: manifest, events: outcome.head.seq, headHash: outcome.head.hashHex,
                                    projections: engine.definitions.map(\.name))
         }
@@ -101,37 +97,9 @@ public enum StudyBuilder {
         return summary
     }
 
-    /// Read models built as of a moment live in a snapshot file; they are copied into the
-    /// study file under their own definitions, and recorded as built at the study's head so
-    /// that a later `trellis` command on the study file keeps them as the study froze them.
-    static func copyReadModels(from snapshotPath: String, into study: Ledger, engine: ProjectionEngine, headSeq: Int64) throws {
-        try study.database.writeWithoutTransaction { db in
-            try db.execute(sql: "ATTACH DATABASE ? AS snapshot", arguments: [snapshotPath])
-            try db.inTransaction {
-                for d in engine.definitions {
-                    // The same statements already ran in the snapshot: they cannot fail here.
-                    for stmt in d.setup { try db.execute(sql: stmt.sql) }
-                }
-                let tables = try String.fetchAll(db, sql: "SELECT name FROM snapshot.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-                for t in tables {
-                    let quoted = "\"" + t.replacingOccurrences("\"", "\"\"") + "\""
-                    try db.execute(sql: "INSERT INTO main.\(quoted) SELECT * FROM snapshot.\(quoted)")
-                }
-                let now = Timestamp.recordedText(micros: Timestamp.nowMicros())
-                for d in engine.definitions {
-                    try db.execute(sql: """
-                        INSERT OR REPLACE INTO projection_state (name, definition_digest, checkpoint_seq, built_at) VALUES (?, ?, ?, ?)
-                        """, arguments: [d.name, d.digest, headSeq, now])
-                }
-                return .commit
-            }
-            try db.execute(sql: "DETACH DATABASE snapshot")
-        }
-    }
-
     /// `study_meta(key, value)`: where the study file came from and how it was built. Values
     /// keep their type (min_count is an integer), NULL when not set.
-    static func writeMeta(study: Ledger, archive: String, manifest: ArchiveManifest, options: StudyOptions,
+    static func writeMeta(study: ReadSide, archive: String, manifest: ArchiveManifest, options: StudyOptions,
                           head: Ledger.Head, projections: [String]) throws {
         let name = archive.split(separator: "/").last.map(String.init) ?? archive
         let rows: [(String, DatabaseValueConvertible?)] = [
@@ -153,7 +121,7 @@ public enum StudyBuilder {
             ("projections", projections.joined(separator: ",")),
             ("built_at", Timestamp.recordedText(micros: Timestamp.nowMicros())),
         ]
-        try study.database.write { db in
+        try study.write { db in
             try db.execute(sql: """
                 CREATE TABLE study_meta (
                     key   TEXT PRIMARY KEY,   -- see ARCHITECTURE.md, "Study files"
@@ -162,11 +130,5 @@ public enum StudyBuilder {
                 """)
             for (k, v) in rows { try db.execute(sql: "INSERT INTO study_meta (key, value) VALUES (?, ?)", arguments: [k, v]) }
         }
-    }
-}
-
-extension String {
-    func replacingOccurrences(_ a: String, _ b: String) -> String {
-        split(separator: Substring(a), omittingEmptySubsequences: false).joined(separator: b)
     }
 }
