@@ -106,6 +106,15 @@ public struct ArchiveChain: Sendable {
         latestAcceptable = Timestamp.recordedText(micros: now + Self.clockTolerance)
     }
 
+    /// A chain that continues after `head` (a mirror catching up from a shared log), with
+    /// no bound on recorded_at: the log already holds what it mirrors.
+    public init(after head: LedgerHead) {
+        latestAcceptable = "9999"
+        previousHash = head.hash
+        lastSeq = head.seq
+        lastRecordedAt = head.recordedAt
+    }
+
     /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
     public mutating func admit(_ e: ArchivedEvent) throws(ArchiveEventError) -> ChainedEvent {
         let seq = e.seq

@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A local SQLite copy of a shared log (the PostgreSQL store), for the read side.
+///
+/// Projection definitions are SQLite SQL and may read `events`; reports, time travel, proofs
+/// and exports read a SQLite ledger. A reader of a shared log therefore keeps a cache file: a
+/// SQLite ledger holding the log's events exactly as stored (same seq, recorded_at, data and
+/// hash), caught up by seq before every read. Every event copied goes through the archive
+/// path: its hash is recomputed from its content and the hash before it, and the append rules
+/// are checked again, so a cache can only ever hold a prefix of a valid log. Person keys are
+/// never copied: names are read from the shared store's keys, so an erasure there is an
+/// erasure everywhere.
+public enum LogMirror {
+    /// What a catch-up did.
+    public struct Outcome: Sendable, Equatable {
+        /// Events copied into the cache now.
+        public var copied: Int
+        /// The cache's head after the catch-up (the store's head as it was read).
+        public var head: LedgerHead
+        /// The cache held events the store does not have at the same seq with the same hash
+        /// (the shared log was restored from an older backup, or replaced): it was emptied and
+        /// filled again.
+        public var rebuilt: Bool
+    }
+
+    /// Copies the events of `store` after `cache`'s head into `cache`, in one transaction.
+    /// When the cache is not a prefix of the store, the cache file is removed and rebuilt.
+    public static func catchUp(_ cache: inout Ledger, from store: any LedgerStore, chunk: Int64 = 50_000,
+                               progress: ((Int64, Int64) -> Void)? = nil) throws -> Outcome {
+        let target = try store.head()
+        var rebuilt = false
+        var local = try cache.head()
+        if local.seq > 0 {
+            let theirs = local.seq <= target.seq ? try store.hash(at: local.seq) : nil
+            if theirs != local.hash {
+                let path = cache.path
+                for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) }
+                cache = try Ledger.open(at: path, create: true)
+                local = try cache.head()
+                rebuilt = true
+            }
+        }
+        var copied = 0
+        // In chunks, each one transaction: a long first catch-up keeps what it copied if interrupted.
+        while local.seq < target.seq {
+            let through = min(target.seq, local.seq + chunk)
+            var chain = ArchiveChain(after: local)
+            _ = try cache.appendArchived { visit in
+                try store.scan(from: local.seq + 1, through: through) { e in
+                    let archived = ArchivedEvent(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt,
+                                                 recordedAt: e.recordedAt, actor: e.actor, dataText: Array(e.data.utf8),
+                                                 hash: e.hash, line: Int(e.seq))
+                    do {
+                        try visit(try chain.admit(archived))
+                    } catch let error as ArchiveEventError {
+                        throw LedgerError.corrupt(path: store.location,
+                                                  reason: "the shared log is " + error.description + "; run trellis verify against it")
+                    }
+                    return true
+                }
+            }
+            copied += Int(through - local.seq)
+            local = try cache.head()
+            progress?(local.seq, target.seq)
+        }
+        return Outcome(copied: copied, head: local, rebuilt: rebuilt)
+    }
+}
