@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "trellis", targets: ["TrellisCLI"]),
+        .library(name: "TrellisCore", targets: ["TrellisCore"]),
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
         .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
@@ -30,19 +31,33 @@ let package = Package(
         .target(
             name: "CTrellisSQLite",
             linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The pure core: JSON, the event catalogue and decoder, the append rules, the canonical
+        // envelope and its chain step, the one event record type. No storage, no I/O.
+        .target(
+            name: "TrellisCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "TrellisLedger",
             dependencies: [
+                "TrellisCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                "CLZ4",
                 "CTrellisSQLite",
             ],
+            swiftSettings: strict),
+        // The synthetic region of `trellis generate`: deterministic NDJSON from a seed.
+        .target(
+            name: "TrellisGenerator",
+            dependencies: ["TrellisCore"],
             swiftSettings: strict),
         .target(
             name: "TrellisProjections",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -64,6 +79,7 @@ let package = Package(
         .target(
             name: "TrellisReports",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisGraph",
@@ -75,6 +91,7 @@ let package = Package(
         .target(
             name: "TrellisResearch",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -96,6 +113,7 @@ let package = Package(
             name: "TrellisRegisters",
             dependencies: [
                 "TrellisSheets",
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisReports",
@@ -106,7 +124,9 @@ let package = Package(
         .executableTarget(
             name: "TrellisCLI",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
+                "TrellisGenerator",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
@@ -119,7 +139,9 @@ let package = Package(
         .executableTarget(
             name: "trellis-bench",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
+                "TrellisGenerator",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisGraph",
@@ -146,25 +168,25 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisReportsTests",
-            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets"],
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisGraph", "TrellisSheets"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",
-            dependencies: ["TrellisProjections", "TrellisLedger"],
+            dependencies: ["TrellisProjections", "TrellisCore", "TrellisLedger"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisResearchTests",
-            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger"],
+            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisCore", "TrellisLedger"],
             exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisRegistersTests",
-            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger",
+            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisCore", "TrellisLedger",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",
-            dependencies: ["TrellisLedger"],
+            dependencies: ["TrellisCore", "TrellisLedger", "TrellisGenerator"],
             exclude: ["Examples"],
             swiftSettings: strict),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import TrellisLedger
 import TrellisProjections
 import TrellisReports
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

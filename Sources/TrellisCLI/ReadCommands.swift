@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import enum TrellisReports.XLSXReports
+import TrellisCore
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

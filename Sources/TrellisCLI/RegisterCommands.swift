@@ -6,6 +6,7 @@ import TrellisLedger
 import TrellisRegisters
 import TrellisReports
 import TrellisSheets
+import TrellisCore
 
 struct RegisterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,8 @@ import ArgumentParser
 import TrellisLedger
 import TrellisProjections
 import TrellisReports
+import TrellisCore
+import TrellisGenerator
 #if canImport(Glibc)
 import Glibc
 #endif

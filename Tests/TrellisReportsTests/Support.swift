@@ -4,6 +4,7 @@ import Testing
 import TrellisLedger
 import TrellisProjections
 @testable import TrellisReports
+@testable import TrellisCore
 
 /// A fresh ledger in its own temporary directory (tests run in parallel).
 final class Scratch {

@@ -1,6 +1,7 @@
 import TrellisLedger
+import TrellisCore
 
-/// Reads one event line of an archive into an ``ArchivedEvent``.
+/// Reads one event line of an archive into a ``RecordedEvent``.
 ///
 /// A line Trellis wrote has one exact layout (the canonical envelope with `hash` in its
 /// sorted place), so the fast path walks that layout byte by byte and hands `data` on as
@@ -10,7 +11,7 @@ import TrellisLedger
 enum ArchiveLine {
     static let eventKeys: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash"]
 
-    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
         if let e = fast(line, number: number) { return e }
         return try general(line, number: number, expectedSeq: expectedSeq)
     }
@@ -100,7 +101,7 @@ enum ArchiveLine {
         }
     }
 
-    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> ArchivedEvent? {
+    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> RecordedEvent? {
         var c = Cursor(b: line)
         guard c.expect("{") else { return nil }
         var actor: String?
@@ -124,13 +125,15 @@ enum ArchiveLine {
               c.expect(",\"v\":"), let v = c.integer(),
               c.expect("}"), c.i == line.count
         else { return nil }
-        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
-                             dataText: Array(UnsafeBufferPointer(rebasing: line[data])), hash: hash, line: number)
+        // Text that is not UTF-8 is left to the general path, which names it.
+        guard let dataText = String(validating: UnsafeBufferPointer(rebasing: line[data]), as: UTF8.self) else { return nil }
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
+                             data: dataText, hash: hash)
     }
 
     // MARK: General path: any JSON object with these fields
 
-    private static func general(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
+    private static func general(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
         let value: JSONValue
         do { value = try JSONParser.parse(line) } catch {
             throw .broken(seq: expectedSeq, why: "line \(number) is not valid JSON (\(error.message) at byte \(error.offset + 1))")
@@ -154,7 +157,7 @@ enum ArchiveLine {
         }
         guard let data = o["data"]?.object else { throw need("data", "an object") }
         guard let hex = o.string("hash"), hex.utf8.count == 64, let hash = Hex.decode(hex) else { throw need("hash", "64 hex digits") }
-        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded,
-                             actor: actor, data: data, hash: hash, line: number)
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded,
+                             actor: actor, data: CanonicalJSON.string(.object(data)), hash: hash)
     }
 }

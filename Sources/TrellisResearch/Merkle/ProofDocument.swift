@@ -1,6 +1,7 @@
 import GRDB
 import GRDBSQLite
 import TrellisLedger
+import TrellisCore
 
 /// Proofs as JSON documents (what `trellis proof` prints and `proof check` and
 /// `tools/verify_proof.py` read). Hashes are lowercase hex.
