@@ -34,7 +34,8 @@ public struct RecordedEvent: Sendable, Equatable {
 /// `log --format ndjson` and archives).
 ///
 /// ## Topics
-/// - ``write(seq:id:type:v:occurredAt:recordedAt:actor:data:hash:newline:into:)-(_,UnsafeBufferPointer<UInt8>,_,_,_,_,_,_,_,_,_)``
+/// - ``write(seq:id:type:v:occurredAt:recordedAt:actor:data:hash:newline:into:)``
+/// - ``write(seq:id:type:v:occurredAt:recordedAt:actor:data:into:)``
 /// - ``write(_:withHash:newline:into:)``
 /// - ``bytes(_:withHash:)``
 /// - ``chain(_:_:)``
