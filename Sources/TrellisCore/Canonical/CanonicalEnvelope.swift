@@ -53,14 +53,14 @@ public enum CanonicalEnvelope {
     /// From an event being appended: its text fields and its stored `data` bytes.
     public static func write(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
                              actor: String?, data: [UInt8], into out: inout [UInt8]) {
-        compose(seq: seq, id: id.utf8, type: type.utf8, v: v, occurredAt: occurredAt.utf8, recordedAt: recordedAt.utf8,
-                actor: actor?.utf8, data: data, hash: nil as [UInt8]?, newline: false, into: &out)
+        compose(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt,
+                actor: actor, data: data, hash: nil as [UInt8]?, newline: false, into: &out)
     }
 
     /// From a recorded event.
     public static func write(_ e: RecordedEvent, withHash: Bool = false, newline: Bool = false, into out: inout [UInt8]) {
-        compose(seq: e.seq, id: e.id.utf8, type: e.type.utf8, v: e.v, occurredAt: e.occurredAt.utf8,
-                recordedAt: e.recordedAt.utf8, actor: e.actor?.utf8, data: e.data.utf8,
+        compose(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt,
+                recordedAt: e.recordedAt, actor: e.actor, data: e.data,
                 hash: withHash ? e.hash : nil, newline: newline, into: &out)
     }
 
@@ -90,27 +90,22 @@ public enum CanonicalEnvelope {
         out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
 
-    /// The writer itself, specialised by the compiler for column bytes and for text.
+    /// The writer itself, specialised by the compiler for column bytes and for text (each
+    /// field's bytes borrowed on its own, so no nest of `withUTF8` closures).
     /// ids, types and timestamps never need escaping: their characters are checked on input.
     @inline(__always)
-    private static func compose<Text: Collection<UInt8>, Data: Collection<UInt8>, Hash: Collection<UInt8>>(
+    private static func compose<Text: EnvelopeBytes, Data: EnvelopeBytes, Hash: Collection<UInt8>>(
         seq: Int64, id: Text, type: Text, v: Int64, occurredAt: Text, recordedAt: Text, actor: Text?,
         data: Data, hash: Hash?, newline: Bool, into out: inout [UInt8]
     ) {
         put(open, &out)
         if let actor {
             put(actorKey, &out)
-            if actor.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                CanonicalJSON.writeString(String(decoding: actor, as: UTF8.self), into: &out)
-            } else {
-                out.append(0x22)
-                out.append(contentsOf: actor)
-                out.append(0x22)
-            }
+            actor.appendQuoted(to: &out)
             out.append(UInt8(ascii: ","))
         }
         put(dataKey, &out)
-        out.append(contentsOf: data)
+        data.append(to: &out)
         if let hash {
             put(hashKey, &out)
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
@@ -126,15 +121,15 @@ public enum CanonicalEnvelope {
             put(hashEnd, &out)
         }
         put(idKey, &out)
-        out.append(contentsOf: id)
+        id.append(to: &out)
         put(occurredKey, &out)
-        out.append(contentsOf: occurredAt)
+        occurredAt.append(to: &out)
         put(recordedKey, &out)
-        out.append(contentsOf: recordedAt)
+        recordedAt.append(to: &out)
         put(seqKey, &out)
         CanonicalJSON.writeInt(seq, into: &out)
         put(typeKey, &out)
-        out.append(contentsOf: type)
+        type.append(to: &out)
         put(vKey, &out)
         CanonicalJSON.writeInt(v, into: &out)
         out.append(UInt8(ascii: "}"))
@@ -150,4 +145,32 @@ public enum CanonicalEnvelope {
     }
 
     public static let genesis = [UInt8](repeating: 0, count: 32)
+}
+
+/// A field as the envelope writer takes it: column bytes, text, or stored bytes.
+private protocol EnvelopeBytes {
+    /// The bytes as they are.
+    func append(to out: inout [UInt8])
+    /// As a JSON string (quoted, escaped as ``CanonicalJSON`` escapes).
+    func appendQuoted(to out: inout [UInt8])
+}
+
+extension UnsafeBufferPointer<UInt8>: EnvelopeBytes {
+    @inline(__always) fileprivate func append(to out: inout [UInt8]) { out.append(contentsOf: self) }
+    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) { CanonicalJSON.writeString(utf8: self, into: &out) }
+}
+
+extension String: EnvelopeBytes {
+    @inline(__always) fileprivate func append(to out: inout [UInt8]) {
+        // Native strings lend their UTF-8 without a copy of the string (no retain either).
+        if utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: utf8) }
+    }
+    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) { CanonicalJSON.writeString(self, into: &out) }
+}
+
+extension Array<UInt8>: EnvelopeBytes {
+    @inline(__always) fileprivate func append(to out: inout [UInt8]) { out.append(contentsOf: self) }
+    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) {
+        withUnsafeBufferPointer { CanonicalJSON.writeString(utf8: $0, into: &out) }
+    }
 }
