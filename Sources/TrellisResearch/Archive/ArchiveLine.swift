@@ -12,7 +12,7 @@ enum ArchiveLine {
     static let eventKeys: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash"]
 
     static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
-        if let e = fast(line, number: number) { return e }
+        if let e = try fast(line, number: number) { return e }
         return try general(line, number: number, expectedSeq: expectedSeq)
     }
 
@@ -101,7 +101,7 @@ enum ArchiveLine {
         }
     }
 
-    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> RecordedEvent? {
+    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(ArchiveError) -> RecordedEvent? {
         var c = Cursor(b: line)
         guard c.expect("{") else { return nil }
         var actor: String?
@@ -125,12 +125,16 @@ enum ArchiveLine {
               c.expect(",\"v\":"), let v = c.integer(),
               c.expect("}"), c.i == line.count
         else { return nil }
-        // Text that is not UTF-8 is left to the general path, which names it. ASCII (sealed
-        // personal fields are base64) needs no validation, which costs 2.5× the copy.
+        // ASCII (sealed personal fields are base64) needs no validation, which costs 2.5× the copy.
         let dataBytes = UnsafeBufferPointer(rebasing: line[data])
         let ascii = dataBytes.reduce(0, |) < 0x80
-        guard let dataText = ascii ? String(decoding: dataBytes, as: UTF8.self) : String(validating: dataBytes, as: UTF8.self)
-        else { return nil }
+        guard let dataText = ascii ? String(decoding: dataBytes, as: UTF8.self) : String(validating: dataBytes, as: UTF8.self) else {
+            // Not UTF-8, so not JSON: named as the chain check names data it cannot parse.
+            do { _ = try JSONParser.parse(dataBytes) } catch {
+                throw .broken(seq: seq, why: "data is not valid JSON (\(error.message))")
+            }
+            return nil
+        }
         return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
                              data: dataText, hash: hash)
     }
