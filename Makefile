@@ -43,6 +43,8 @@ embed:
 	python3 tools/embed-projections.py
 
 test: build
+	python3 tools/check-imports.py --self-test
+	python3 tools/check-imports.py
 	python3 tools/check_schemas.py --meta
 	python3 tools/check_schemas.py
 	swift test $(SWIFT_BUILD_FLAGS)

@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "trellis", targets: ["TrellisCLI"]),
+        .library(name: "TrellisCore", targets: ["TrellisCore"]),
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
         .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
@@ -32,19 +33,33 @@ let package = Package(
         .target(
             name: "CTrellisSQLite",
             linkerSettings: [.linkedLibrary("sqlite3")]),
+        // The pure core: JSON, the event catalogue and decoder, the append rules, the canonical
+        // envelope and its chain step, the one event record type. No storage, no I/O.
+        .target(
+            name: "TrellisCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict),
         .target(
             name: "TrellisLedger",
             dependencies: [
+                "TrellisCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                "CLZ4",
                 "CTrellisSQLite",
             ],
+            swiftSettings: strict),
+        // The synthetic region of `trellis generate`: deterministic NDJSON from a seed.
+        .target(
+            name: "TrellisGenerator",
+            dependencies: ["TrellisCore"],
             swiftSettings: strict),
         .target(
             name: "TrellisProjections",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -66,6 +81,7 @@ let package = Package(
         .target(
             name: "TrellisReports",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisGraph",
@@ -77,6 +93,7 @@ let package = Package(
         .target(
             name: "TrellisResearch",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -98,6 +115,7 @@ let package = Package(
             name: "TrellisRegisters",
             dependencies: [
                 "TrellisSheets",
+                "TrellisCore",
                 "TrellisLedger",
                 "TrellisProjections",
                 "TrellisReports",
@@ -108,7 +126,9 @@ let package = Package(
         .executableTarget(
             name: "TrellisCLI",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
+                "TrellisGenerator",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
@@ -121,7 +141,9 @@ let package = Package(
         .executableTarget(
             name: "trellis-bench",
             dependencies: [
+                "TrellisCore",
                 "TrellisLedger",
+                "TrellisGenerator",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisGraph",
@@ -160,25 +182,25 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisReportsTests",
-            dependencies: ["TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisGraph", "TrellisSheets", "TrellisTestSupport"],
+            dependencies: ["TrellisReports", "TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisGraph", "TrellisSheets", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",
-            dependencies: ["TrellisProjections", "TrellisLedger", "TrellisTestSupport"],
+            dependencies: ["TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisResearchTests",
-            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisLedger", "TrellisTestSupport"],
+            dependencies: ["TrellisResearch", "TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisTestSupport"],
             exclude: ["Vectors"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisRegistersTests",
-            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger", "TrellisTestSupport",
+            dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",
-            dependencies: ["TrellisLedger", "TrellisTestSupport",
+            dependencies: ["TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisTestSupport",
                            .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Examples"],
             swiftSettings: strict),

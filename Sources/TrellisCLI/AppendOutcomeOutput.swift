@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Prints what a batch did; then warns about a head ahead of the clock, and exits 75 when an
 /// erasure in the batch left a copy of a key behind (the batch itself is committed).

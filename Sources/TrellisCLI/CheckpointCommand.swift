@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisResearch
+import TrellisCore
 
 // Anchors: signed checkpoints of the Merkle tree (`checkpoint`, `checkpoint keygen`) and the
 // check that a ledger or an archive extends one (`verify --checkpoint`). The work is in

@@ -1,5 +1,7 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
+import TrellisGenerator
 import TrellisProjections
 import TrellisReports
 #if canImport(Glibc)

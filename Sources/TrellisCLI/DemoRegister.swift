@@ -1,6 +1,7 @@
 import TrellisLedger
 import TrellisRegisters
 import TrellisSheets
+import TrellisCore
 
 /// `trellis demo`'s spreadsheet step: a register for a new meeting of the first network,
 /// filled in as a lead would, written to DIR/register.csv and imported like any register.

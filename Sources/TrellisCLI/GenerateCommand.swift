@@ -1,5 +1,7 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
+import TrellisGenerator
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import TrellisLedger
 import TrellisRegisters
 import TrellisReports
 import TrellisSheets
+import TrellisCore
 
 struct OrgsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -2,6 +2,7 @@ import ArgumentParser
 import TrellisLedger
 import TrellisProjections
 import TrellisReports
+import TrellisCore
 
 /// `--projection FILE.sql`, and opening the engine over a ledger.
 struct ProjectionOptions: ParsableArguments {

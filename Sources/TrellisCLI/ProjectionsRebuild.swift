@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
 import TrellisProjections
 import TrellisReports
 

@@ -3,6 +3,7 @@ import TrellisLedger
 import TrellisProjections
 import TrellisReports
 import struct TrellisSheets.SheetError
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 import TrellisReports
 
 /// The one-line warnings a report adds when what was asked for lies where nothing is

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
 import TrellisRegisters
 
 struct RosterCommand: ParsableCommand {

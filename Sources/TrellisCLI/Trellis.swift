@@ -2,6 +2,7 @@ import ArgumentParser
 import TrellisLedger
 import TrellisProjections
 import TrellisReports
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

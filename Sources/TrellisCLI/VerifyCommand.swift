@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

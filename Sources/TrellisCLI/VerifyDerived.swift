@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisProjections
+import TrellisCore
 
 /// The part of `trellis verify` after the chain: every piece of derived state against the log.
 enum DerivedStateCheck {

@@ -2,6 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import TrellisLedger
+import TrellisCore
 
 /// `CanonicalForm.isCanonical` decides whether imported text can be kept byte for byte instead
 /// of being re-serialised, so it must say true exactly when the canonical re-serialisation

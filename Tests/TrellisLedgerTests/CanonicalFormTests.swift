@@ -1,5 +1,6 @@
 import Testing
 @testable import TrellisLedger
+@testable import TrellisCore
 
 @Suite struct CanonicalFormTests {
     @Test func keysAreSortedAndStringsMinimallyEscaped() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisLedger
+@testable import TrellisCore
 
 /// The import computes each event's chain step on the decoding thread, ahead of the writer,
 /// as if every event before it is appended (see `ChainSpeculation`). These pin that whatever

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TrellisLedger
+@testable import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 import Testing
 import TrellisLedger
+import TrellisCore
+import TrellisGenerator
 
 /// The log used only through `any LedgerStore` (import, scan, hashes, retractions, bounds),
 /// each answer held against the SQL the callers ran on the ledger's connection before the

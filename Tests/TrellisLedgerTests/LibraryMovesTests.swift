@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisLedger
+import TrellisCore
 
 /// What used to live in the CLI and is now library API (issue 12): each behaves as the CLI's
 /// copy did.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TrellisLedger
+import TrellisCore
+import TrellisGenerator
 
 /// The read side's cache of a shared log (``LogMirror``), held against the log it mirrors. A
 /// SQLite ledger stands in for the shared store here (any ``LedgerStore`` is mirrored the same

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TrellisGenerator
 import TrellisLedger
 
 /// The chain is checked in ranges of seq at once (``Ledger/verify(parallelism:minimumRange:progress:)``):

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisLedger
+@testable import TrellisCore
 
 /// The JSON Schemas under schemas/ are the contract: for every example line, the Swift
 /// decoder and the schema (through Python's jsonschema) must give the same verdict.

@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @_spi(ReadSide) import TrellisLedger
 @testable import TrellisProjections
+@testable import TrellisCore
 
 /// A fresh ledger in its own temporary directory (tests run in parallel).
 final class Scratch {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TrellisLedger
 @testable import TrellisReports
+@testable import TrellisCore
 
 /// The CLI explaining itself (issue 14): each message through the real binary, with its exit
 /// code and its text.

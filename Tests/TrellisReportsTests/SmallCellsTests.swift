@@ -1,6 +1,7 @@
 import Testing
 import TrellisLedger
 @testable import TrellisReports
+@testable import TrellisCore
 
 @Suite struct SmallCellsTests {
     func parse(_ s: String) throws -> JSONValue { try JSONParser.parse(s) }

@@ -4,6 +4,7 @@ import Testing
 import TrellisLedger
 import TrellisProjections
 @testable import TrellisReports
+@testable import TrellisCore
 @_exported import TrellisTestSupport
 
 /// A fresh ledger in its own temporary directory (tests run in parallel).

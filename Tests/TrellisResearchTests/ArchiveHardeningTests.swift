@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TrellisLedger
 import TrellisResearch
+@testable import TrellisCore
 
 /// Archives whose chain is valid but whose content must not enter a ledger: personal fields in
 /// clear, a recorded_at in the future, a manifest whose provenance the lines contradict; and

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TrellisLedger
 import TrellisResearch
+@testable import TrellisCore
 
 @Suite("Archives: export, import, verify --archive")
 struct ArchiveTests {
@@ -304,14 +305,14 @@ struct ArchiveTests {
     @Test func archiveChainRefusesEventsOutOfOrderOrOutOfForm() throws {
         var chain = ArchiveChain()
         let data = JSONObject([("network_id", .string("n1")), ("name", .string("North"))])
-        func event(seq: Int64, occurred: String = "2026-01-01T00:00:00Z", hash: [UInt8] = Array(repeating: 0, count: 32)) -> ArchivedEvent {
-            ArchivedEvent(seq: seq, id: "e\(seq)", type: "NetworkFormed", v: 1, occurredAt: occurred,
-                          recordedAt: "2026-01-02T00:00:00.000000Z", actor: nil, data: data, hash: hash, line: Int(seq) + 1)
+        func event(seq: Int64, occurred: String = "2026-01-01T00:00:00Z", hash: [UInt8] = Array(repeating: 0, count: 32)) -> RecordedEvent {
+            RecordedEvent(seq: seq, id: "e\(seq)", type: "NetworkFormed", v: 1, occurredAt: occurred,
+                          recordedAt: "2026-01-02T00:00:00.000000Z", actor: nil, data: CanonicalJSON.string(.object(data)), hash: hash)
         }
-        #expect(throws: ArchiveEventError.self) { try chain.admit(event(seq: 2)) }
-        #expect(throws: ArchiveEventError.self) { try chain.admit(event(seq: 1, occurred: "2026-01-01")) }
+        #expect(throws: ArchiveEventError.self) { try chain.admit(event(seq: 2), line: 3) }
+        #expect(throws: ArchiveEventError.self) { try chain.admit(event(seq: 1, occurred: "2026-01-01"), line: 2) }
         do {
-            _ = try chain.admit(event(seq: 1))
+            _ = try chain.admit(event(seq: 1), line: 2)
             Issue.record("a zero hash cannot be right")
         } catch {
             #expect(error.why.contains("hash does not match"))

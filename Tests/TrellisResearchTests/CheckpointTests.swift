@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import TrellisLedger
 import TrellisResearch
+@testable import TrellisCore
 
 // Go's note vectors (golang.org/x/mod/sumdb/note, note_test.go; BSD licence, Copyright 2019
 // The Go Authors): a signer key, its verifier key, and a note it signed.

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Testing
+import TrellisCore
 import TrellisLedger
 import TrellisResearch
 

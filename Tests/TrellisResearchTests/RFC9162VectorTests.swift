@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TrellisLedger
 import TrellisResearch
+@testable import TrellisCore
 
 /// The RFC 9162 proof vectors of transparency-dev/merkle (Vectors/README.md), each turned into a
 /// proof document in RFC 9162's leaf-hash form, through the Swift verifier (what `trellis proof

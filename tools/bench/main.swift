@@ -16,6 +16,8 @@ import TrellisProjections
 import TrellisReports
 import TrellisGraph
 import TrellisResearch
+import TrellisCore
+import TrellisGenerator
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-60}"; shift || true
-src=Sources/TrellisLedger
+src=Sources/TrellisCore
 out=.build-fuzz
 mkdir -p "$out" tools/fuzz/findings
+# TrellisCore's pure sources (the canonical envelope's SHA-256 needs swift-crypto: left out).
 swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
   "$src"/JSON/*.swift "$src"/Domain/EventType.swift "$src"/Domain/EventDecoder.swift \
   "$src"/Domain/InputError.swift "$src"/Domain/Timestamp.swift "$src"/Rules/Rules.swift \
-  "$src"/Queries/TerminalText.swift \
+  "$src"/Text/TerminalText.swift "$src"/Canonical/CanonicalForm.swift \
   tools/fuzz/FuzzDecoder.swift -o "$out/fuzz-decoder"
 work=$(mktemp -d)
 cp tools/fuzz/corpus/* "$work/"

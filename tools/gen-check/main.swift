@@ -1,5 +1,5 @@
 // Development driver for RegionGenerator (not part of the package build).
-//   swiftc -O -swift-version 6 -parse-as-library Sources/TrellisLedger/Generator/*.swift \
+//   swiftc -O -swift-version 6 -parse-as-library Sources/TrellisCore/Domain/Timestamp.swift Sources/TrellisCore/Domain/EventType.swift Sources/TrellisCore/JSON/*.swift Sources/TrellisCore/Text/TerminalText.swift Sources/TrellisGenerator/*.swift \
 //       tools/gen-check/main.swift -o /tmp/gen
 //   /tmp/gen --networks 3 --orgs 60 --years 3 --seed 1 [--events N] [--lines] [--stats] > region.ndjson
 import Foundation

@@ -4,10 +4,63 @@ import Glibc
 #endif
 
 /// Two stages on two cores, joined by a bounded queue, so that long inputs stream through
-/// without ever being whole in memory. NDJSON import decodes on a worker while the caller
-/// (which holds the write transaction) checks rules and inserts; archive export scans on the
-/// caller while a worker compresses; archive import decompresses and chains on a worker.
+/// without ever being whole in memory (``run(capacity:produce:consume:)``). NDJSON import
+/// decodes on a worker while the caller (which holds the write transaction) checks rules and
+/// inserts; archive export scans on a worker while the caller compresses; archive import
+/// decompresses and chains on a worker.
+///
+/// ## Topics
+/// - ``run(capacity:produce:consume:)``
+/// - ``Worker``
+/// - ``WorkerError``
 public enum Pipeline {
+    /// Runs `produce` on a joined worker thread and `consume` on this one, in order, the items
+    /// passing through a queue of at most `capacity` (pass chunks: the queue's lock is taken
+    /// once an item). `emit` blocks while the queue is full and returns false once the
+    /// consumer has stopped: the producer should then return. `consume` returns false to
+    /// stop early (not an error). An error from either side ends both, and is rethrown here
+    /// (the consumer's first); the items queued before a producer error are consumed first.
+    public static func run<Item>(capacity: Int,
+                                 produce: (_ emit: (Item) -> Bool) throws -> Void,
+                                 consume: (Item) throws -> Bool) throws {
+        let channel = Channel<Item>(capacity: capacity)
+        try withoutActuallyEscaping(produce) { produce in
+            let handoff = Handoff(produce)
+            let worker = try Worker {
+                do {
+                    try handoff.value { item in
+                        channel.put(item)
+                        return !channel.isCancelled
+                    }
+                    channel.finish(nil)
+                } catch {
+                    channel.finish(error)
+                }
+            }
+            // Joined before `produce` goes out of scope, whatever happens below.
+            defer { worker.join() }
+            var consumerError: (any Error)?
+            while let item = channel.take() {
+                do {
+                    if try !consume(item) { channel.cancel(); break }
+                } catch {
+                    consumerError = error
+                    channel.cancel()
+                    break
+                }
+            }
+            worker.join()
+            if let consumerError { throw consumerError }
+            if let failure = channel.failure { throw failure }
+        }
+    }
+
+    /// A worker thread could not be started (the process is out of threads or memory).
+    public struct WorkerError: Error, Sendable, CustomStringConvertible {
+        public var code: Int32
+        public var description: String { "cannot start a worker thread (error \(code))" }
+    }
+
     /// A bounded FIFO between one producer and one consumer thread.
     public final class Channel<Item>: @unchecked Sendable {
         private let condition = NSCondition()
@@ -81,7 +134,7 @@ public enum Pipeline {
             }, context)
             if rc != 0 {
                 Unmanaged<Body>.fromOpaque(context).release()
-                throw LedgerError.database("cannot start a worker thread (error \(rc))")
+                throw WorkerError(code: rc)
             }
         }
 

@@ -1,3 +1,4 @@
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,5 @@
 import Crypto
+import TrellisCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else

@@ -1,3 +1,5 @@
+import TrellisCore
+
 /// One line of plain English for an event, for tables and timelines.
 public enum EventSummary {
     /// `names` resolves a person id to their name (or "(erased)").

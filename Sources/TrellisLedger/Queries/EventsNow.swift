@@ -1,3 +1,4 @@
+import TrellisCore
 /// Events a command records as happening now (a retraction, an erasure): an envelope with
 /// `occurred_at` the current second in UTC, appended through the same rules as any import.
 extension Ledger {

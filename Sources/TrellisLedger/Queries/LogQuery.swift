@@ -1,3 +1,5 @@
+import TrellisCore
+
 /// The filters of `trellis log` and the organisation timeline of `trellis audit`.
 public struct LogFilter: Sendable {
     public var types: Set<String> = []

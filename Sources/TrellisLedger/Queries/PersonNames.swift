@@ -1,3 +1,4 @@
+import TrellisCore
 /// Person names for display: decrypted while the person's key exists, "(erased)" once it is
 /// destroyed. One scan of the log's `PersonRegistered` events; a later registration of the
 /// same id wins.

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TrellisCore
 
 /// The result of an accepted batch.
 public struct AppendOutcome: Sendable, Equatable {
@@ -120,10 +121,8 @@ struct PreparedData: Sendable {
     func canonical(_ event: DecodedEvent, seq: Int64, recordedAt: String, into canonical: inout [UInt8]) {
         canonical.removeAll(keepingCapacity: true)
         canonical.reserveCapacity(bytes.count + 200)
-        bytes.withUnsafeBufferPointer { dp in
-            CanonicalEnvelope.write(seq: seq, id: id, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
-                                    recordedAt: recordedAt, actor: event.actor, data: dp, into: &canonical)
-        }
+        CanonicalEnvelope.write(seq: seq, id: id, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
+                                recordedAt: recordedAt, actor: event.actor, data: bytes, into: &canonical)
     }
 
     /// Computes the chain step speculatively: as the next event after `speculation`'s head.

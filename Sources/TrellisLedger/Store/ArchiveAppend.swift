@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TrellisCore
 
 // Appending events carried over from an archive (`trellis export`): unlike a normal import,
 // each event keeps its seq, recorded_at and hash. Two stages, so that the pure work can run
@@ -15,51 +16,27 @@ import GRDBSQLite
 //    onto the ledger's head; then the append rules are checked and their effects written
 //    exactly as for a normal import, so the ledger accepts further appends correctly.
 
-/// One event line of an archive, as parsed: the recorded envelope and the hash it claims.
-public struct ArchivedEvent: Sendable {
-    public var seq: Int64
-    public var id: String
-    public var type: String
-    public var v: Int64
-    public var occurredAt: String
-    public var recordedAt: String
-    public var actor: String?
-    /// The `data` object's JSON text, as the line has it (canonical in a line Trellis wrote):
-    /// personal fields as ciphertext, or as a pseudonymised archive has them.
-    public var dataText: [UInt8]
-    public var hash: [UInt8]
-    /// The line of the archive it came from (1 is the manifest), for messages.
-    public var line: Int
-
-    public init(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
-                actor: String?, dataText: [UInt8], hash: [UInt8], line: Int) {
-        self.seq = seq; self.id = id; self.type = type; self.v = v; self.occurredAt = occurredAt
-        self.recordedAt = recordedAt; self.actor = actor; self.dataText = dataText; self.hash = hash; self.line = line
-    }
-
-    public init(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
-                actor: String?, data: JSONObject, hash: [UInt8], line: Int) {
-        self.init(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
-                  dataText: CanonicalJSON.bytes(.object(data)), hash: hash, line: line)
-    }
-}
-
 /// An archived event that ``ArchiveChain`` has checked: it chains onto `previousHash`.
 /// Only this module makes them, so ``Ledger/appendArchived(_:)`` can trust the hash.
 public struct ChainedEvent: Sendable {
-    public let seq: Int64
-    public let id: String
-    public let type: EventType
-    public let v: Int64
-    public let occurredAt: String
-    public let recordedAt: String
-    public let actor: String?
-    /// Canonical `data`, as stored and hashed.
-    public let dataBytes: [UInt8]
-    public let hash: [UInt8]
+    /// The event as it is stored and hashed (`data` canonical).
+    public let event: RecordedEvent
     public let previousHash: [UInt8]
+    /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
     let decoded: DecodedEvent
+
+    // Read-through accessors for the insert (plain properties: a key-path dynamic member
+    // lookup cost the archive import's writer a third more CPU).
+    public var seq: Int64 { event.seq }
+    public var id: String { event.id }
+    /// The decoded type (the record holds its text).
+    public var type: EventType { decoded.type }
+    public var v: Int64 { event.v }
+    public var occurredAt: String { event.occurredAt }
+    public var recordedAt: String { event.recordedAt }
+    public var actor: String? { event.actor }
+    public var hash: [UInt8] { event.hash }
 }
 
 /// Why an archived event fails on its own: the archive is broken at `seq` (its chain or form
@@ -116,9 +93,10 @@ public struct ArchiveChain: Sendable {
     }
 
     /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
-    public mutating func admit(_ e: ArchivedEvent) throws(ArchiveEventError) -> ChainedEvent {
+    /// `line` is where `e` was read (the archive's line, or the seq when replaying a ledger), for messages.
+    public mutating func admit(_ e: RecordedEvent, line: Int) throws(ArchiveEventError) -> ChainedEvent {
         let seq = e.seq
-        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: e.line, why: why) }
+        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: line, why: why) }
         guard seq == lastSeq + 1 else {
             if seq <= lastSeq { throw broken("seq \(seq) comes after seq \(lastSeq): out of order") }
             throw broken(seq == lastSeq + 2 ? "event \(lastSeq + 1) is missing" : "events \(lastSeq + 1)–\(seq - 1) are missing")
@@ -158,8 +136,14 @@ public struct ArchiveChain: Sendable {
 
         // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
         // common case, checked without rewriting); anything else is rewritten, and the hash decides.
-        let result: Result<JSONValue, JSONParser.Failure> = e.dataText.withUnsafeBufferPointer { b in
-            do throws(JSONParser.Failure) { return .success(try JSONParser.parse(b)) } catch { return .failure(error) }
+        var text = e.data
+        var isCanonical = false
+        let result: Result<JSONValue, JSONParser.Failure> = text.withUTF8 { b in
+            do throws(JSONParser.Failure) {
+                let value = try JSONParser.parse(b)
+                isCanonical = CanonicalForm.isCanonical(b)
+                return .success(value)
+            } catch { return .failure(error) }
         }
         let parsed: JSONValue
         switch result {
@@ -167,7 +151,8 @@ public struct ArchiveChain: Sendable {
         case .failure(let f): throw broken("data is not valid JSON (\(f.message))")
         }
         guard case .object(let data) = parsed else { throw broken("data is not an object") }
-        let dataBytes = CanonicalForm.isCanonical(e.dataText) ? e.dataText : CanonicalJSON.bytes(parsed)
+        var stored = e
+        if !isCanonical { stored.data = CanonicalJSON.string(parsed) }
 
         // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
         // clear would put personal data in the ledger beyond the reach of erasure, however
@@ -185,24 +170,19 @@ public struct ArchiveChain: Sendable {
             }
         }
         var errors: [InputError] = []
-        EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: e.line)
+        EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: line)
         if let first = errors.first {
             throw broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? ""))
         }
         let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
 
         canonical.removeAll(keepingCapacity: true)
-        dataBytes.withUnsafeBufferPointer { dp in
-            CanonicalEnvelope.write(seq: seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt,
-                                    recordedAt: e.recordedAt, actor: e.actor, data: dp, into: &canonical)
-        }
+        CanonicalEnvelope.write(stored, into: &canonical)
         let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
         guard hash == e.hash else {
             throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
         }
-        let chained = ChainedEvent(seq: seq, id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
-                                   actor: e.actor, dataBytes: dataBytes, hash: hash, previousHash: previousHash,
-                                   line: e.line, decoded: decoded)
+        let chained = ChainedEvent(event: stored, previousHash: previousHash, line: line, decoded: decoded)
         previousHash = hash
         lastSeq = seq
         lastRecordedAt = e.recordedAt
@@ -219,119 +199,6 @@ public struct ArchiveChain: Sendable {
         let hh = Int(u[11] - 0x30) * 10 + Int(u[12] - 0x30), mm = Int(u[14] - 0x30) * 10 + Int(u[15] - 0x30)
         let ss = Int(u[17] - 0x30) * 10 + Int(u[18] - 0x30)
         return hh < 24 && mm < 60 && ss < 60
-    }
-}
-
-/// Whether JSON text is already in ``CanonicalJSON``'s form, checked byte by byte without
-/// building anything: no insignificant whitespace, keys in byte order (and unescaped),
-/// strings escaped exactly as the canonical writer escapes them, integers in plain decimal.
-/// False is always safe (the text is then rewritten); true means rewriting would not change it.
-enum CanonicalForm {
-    static func isCanonical(_ text: [UInt8]) -> Bool {
-        text.withUnsafeBufferPointer { b in
-            var i = 0
-            guard value(b, &i, depth: 0) else { return false }
-            return i == b.count
-        }
-    }
-
-    private static func value(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, depth: Int) -> Bool {
-        guard i < b.count, depth < 32 else { return false }
-        switch b[i] {
-        case UInt8(ascii: "{"):
-            i += 1
-            guard i < b.count else { return false }
-            if b[i] == UInt8(ascii: "}") { i += 1; return true }
-            var previous: Range<Int>?
-            while true {
-                let start = i + 1
-                guard i < b.count, b[i] == UInt8(ascii: "\""), let escaped = string(b, &i), !escaped else { return false }
-                let key = start..<(i - 1)
-                if let p = previous, !UnsafeBufferPointer(rebasing: b[p]).lexicographicallyPrecedes(UnsafeBufferPointer(rebasing: b[key])) {
-                    return false
-                }
-                previous = key
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { return false }
-                i += 1
-                guard value(b, &i, depth: depth + 1), i < b.count else { return false }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return true }
-                return false
-            }
-        case UInt8(ascii: "["):
-            i += 1
-            guard i < b.count else { return false }
-            if b[i] == UInt8(ascii: "]") { i += 1; return true }
-            while true {
-                guard value(b, &i, depth: depth + 1), i < b.count else { return false }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return true }
-                return false
-            }
-        case UInt8(ascii: "\""):
-            return string(b, &i) != nil
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = i
-            let negative = b[i] == UInt8(ascii: "-")
-            if negative { i += 1 }
-            guard i < b.count, b[i] >= 0x30, b[i] <= 0x39 else { return false }
-            if b[i] == 0x30 {
-                i += 1
-                if negative { return false }   // -0 is written 0
-            } else {
-                while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
-                // Beyond Int64 the parser makes a Double, which is written otherwise (1e+20).
-                if i - start > 18, Int64(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)) == nil {
-                    return false
-                }
-            }
-            if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") || (b[i] >= 0x30 && b[i] <= 0x39) {
-                return false
-            }
-            return true
-        case UInt8(ascii: "t"): return literal(b, &i, "true")
-        case UInt8(ascii: "f"): return literal(b, &i, "false")
-        case UInt8(ascii: "n"): return literal(b, &i, "null")
-        default: return false
-        }
-    }
-
-    private static func literal(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, _ word: StaticString) -> Bool {
-        let n = word.utf8CodeUnitCount
-        guard i + n <= b.count else { return false }
-        for k in 0..<n where b[i + k] != word.utf8Start[k] { return false }
-        i += n
-        return true
-    }
-
-    /// Past a canonical string; nil when not canonical, else whether it had escapes.
-    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> Bool? {
-        i += 1
-        var escaped = false
-        while i < b.count {
-            let c = b[i]
-            if c == UInt8(ascii: "\"") { i += 1; return escaped }
-            if c < 0x20 { return nil }
-            if c != UInt8(ascii: "\\") { i += 1; continue }
-            escaped = true
-            guard i + 1 < b.count else { return nil }
-            switch b[i + 1] {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                i += 2
-            case UInt8(ascii: "u"):
-                // Only controls without a short form, as \u00xx in lowercase.
-                guard i + 5 < b.count, b[i + 2] == 0x30, b[i + 3] == 0x30 else { return nil }
-                let hi = b[i + 4], lo = b[i + 5]
-                guard hi == 0x30 || hi == 0x31 else { return nil }
-                guard (0x30...0x39).contains(lo) || (0x61...0x66).contains(lo) else { return nil }
-                let v = (hi - 0x30) * 16 + (lo <= 0x39 ? lo - 0x30 : lo - 0x61 + 10)
-                guard ![0x08, 0x09, 0x0A, 0x0C, 0x0D].contains(v) else { return nil }
-                i += 6
-            default:
-                return nil
-            }
-        }
-        return nil
     }
 }
 
@@ -417,7 +284,7 @@ final class ArchiveBatch {
         let effects = try Rules.effects(of: e.decoded, against: batch)
 
         if try !batch.insertRow(insert, seq: e.seq, id: e.id, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
-                                recordedAt: e.recordedAt, actor: e.actor, data: e.dataBytes, hash: e.hash) {
+                                recordedAt: e.recordedAt, actor: e.actor, data: Array(e.event.data.utf8), hash: e.hash) {
             let recorded = try batch.event(id: e.id)
             throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".id", expected: "an id not used before",
                                                      found: JSONValue.string(e.id).described + " (recorded at seq \(recorded?.seq ?? 0))")],

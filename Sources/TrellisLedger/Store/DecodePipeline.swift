@@ -1,3 +1,5 @@
+import TrellisCore
+
 
 /// Import in two stages on two cores: a worker thread reads and decodes lines (pure work:
 /// JSON parsing and validation), while the calling thread, which holds the write
@@ -23,56 +25,33 @@ enum DecodePipeline {
     /// With `speculation`, each event's chain step is computed here too, in line order (see
     /// ``ChainSpeculation``): the envelope and SHA-256 leave the thread that holds the lock.
     static func run(feed: Feed, speculation: ChainSpeculation? = nil, consume: (Item) throws -> Bool) throws {
-        let channel = Pipeline.Channel<[Item]>(capacity: maxQueuedChunks)
-        try withoutActuallyEscaping(feed) { feed in
-            let handoff = Pipeline.Handoff(feed)
-            let worker = try Pipeline.Worker {
-                var chunk: [Item] = []
-                chunk.reserveCapacity(chunkSize)
-                var speculation = speculation
-                do {
-                    try handoff.value { line, number, source in
-                        if isBlank(line) { return true }
-                        let decoded = EventDecoder.decode(line: line, number: number)
-                        var prepared: PreparedData?
-                        if case .success(let event) = decoded, var p = try? PreparedData.of(event) {
-                            if speculation != nil { p.chain(event, &speculation!) }
-                            prepared = p
-                        }
-                        chunk.append(Item(number: number, source: source, decoded: decoded, prepared: prepared))
-                        if chunk.count == chunkSize {
-                            // The channel's lock is taken once a chunk, not once a line: a
-                            // per-line check cost 40 k context switches per 300 k lines.
-                            if channel.isCancelled { return false }
-                            channel.put(chunk)
-                            chunk.removeAll(keepingCapacity: true)
-                        }
-                        return true
-                    }
-                    if !chunk.isEmpty { channel.put(chunk) }
-                    channel.finish(nil)
-                } catch {
-                    channel.finish(error)
+        try Pipeline.run(capacity: maxQueuedChunks, produce: { emit in
+            var chunk: [Item] = []
+            chunk.reserveCapacity(chunkSize)
+            var speculation = speculation
+            // Two closure parameters meet here: Swift wants one of them marked escaping.
+            try withoutActuallyEscaping(emit) { emit in try feed { line, number, source in
+                if isBlank(line) { return true }
+                let decoded = EventDecoder.decode(line: line, number: number)
+                var prepared: PreparedData?
+                if case .success(let event) = decoded, var p = try? PreparedData.of(event) {
+                    if speculation != nil { p.chain(event, &speculation!) }
+                    prepared = p
                 }
-            }
-            // Joined before `feed` goes out of scope, whatever happens below.
-            defer { worker.join() }
-            var consumerError: (any Error)?
-            consuming: while let chunk = channel.take() {
-                for item in chunk {
-                    do {
-                        if try !consume(item) { channel.cancel(); break consuming }
-                    } catch {
-                        consumerError = error
-                        channel.cancel()
-                        break consuming
-                    }
+                chunk.append(Item(number: number, source: source, decoded: decoded, prepared: prepared))
+                if chunk.count == chunkSize {
+                    // One chunk a queue operation, not one line: a per-line lock cost 40 k
+                    // context switches per 300 k lines.
+                    guard emit(chunk) else { return false }
+                    chunk.removeAll(keepingCapacity: true)
                 }
-            }
-            worker.join()
-            if let consumerError { throw consumerError }
-            if let failure = channel.failure { throw failure }
-        }
+                return true
+            } }
+            if !chunk.isEmpty { _ = emit(chunk) }
+        }, consume: { chunk in
+            for item in chunk where try !consume(item) { return false }
+            return true
+        })
     }
 
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {

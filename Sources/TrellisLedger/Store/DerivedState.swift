@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -250,12 +251,11 @@ extension Ledger {
                 var chain = ArchiveChain()
                 while try Raw.step(s, db) {
                     let seq = Raw.int(s, 0)
-                    let e = ArchivedEvent(seq: seq, id: Raw.string(s, 1) ?? "", type: Raw.string(s, 2) ?? "", v: Raw.int(s, 3),
+                    let e = RecordedEvent(seq: seq, id: Raw.string(s, 1) ?? "", type: Raw.string(s, 2) ?? "", v: Raw.int(s, 3),
                                           occurredAt: Raw.string(s, 4) ?? "", recordedAt: Raw.string(s, 5) ?? "", actor: Raw.string(s, 6),
-                                          dataText: Raw.column(s, 7).map { Array($0) } ?? [], hash: Raw.column(s, 8).map { Array($0) } ?? [],
-                                          line: Int(clamping: seq))
+                                          data: Raw.string(s, 7) ?? "", hash: Raw.column(s, 8).map { Array($0) } ?? [])
                     current = (seq, e.type)
-                    try visit(try chain.admit(e))
+                    try visit(try chain.admit(e, line: Int(clamping: seq)))
                     if seq & 0xFFFF == 0 { progress?(seq, head) }
                 }
             }

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

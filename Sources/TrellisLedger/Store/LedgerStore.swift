@@ -1,3 +1,4 @@
+import TrellisCore
 /// The last event of the log: its seq, stored hash and `recorded_at` (seq 0 and the genesis
 /// hash when the log is empty).
 public struct LedgerHead: Sendable, Equatable {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import TrellisCore
 
 /// A local SQLite copy of a shared log (the PostgreSQL store), for the read side.
 ///
@@ -49,11 +50,8 @@ public enum LogMirror {
             var chain = ArchiveChain(after: local)
             _ = try cache.appendArchived { visit in
                 try store.scan(from: local.seq + 1, through: through) { e in
-                    let archived = ArchivedEvent(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt,
-                                                 recordedAt: e.recordedAt, actor: e.actor, dataText: Array(e.data.utf8),
-                                                 hash: e.hash, line: Int(e.seq))
                     do {
-                        try visit(try chain.admit(archived))
+                        try visit(try chain.admit(e, line: Int(e.seq)))
                     } catch let error as ArchiveEventError {
                         throw LedgerError.corrupt(path: store.location,
                                                   reason: "the shared log is " + error.description + "; run trellis verify against it")

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import TrellisCore
 
 extension Ledger {
     /// Calls `body` for each event with `from ≤ seq ≤ through`, in seq order; `body` returns

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import GRDB
 import GRDBSQLite
+import TrellisCore
 
 /// The result of recomputing the chain.
 public struct VerifyReport: Sendable, Equatable {

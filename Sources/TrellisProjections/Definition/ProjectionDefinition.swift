@@ -1,6 +1,7 @@
 import Crypto
 import GRDBSQLite
 import TrellisLedger
+import TrellisCore
 
 /// A read model, as a researcher writes it: a `.sql` file naming the tables (and views) it
 /// owns and what each event type does to them, with the event's fields bound as named

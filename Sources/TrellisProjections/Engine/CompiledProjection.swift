@@ -1,6 +1,7 @@
 import GRDB
 import GRDBSQLite
 import TrellisLedger
+import TrellisCore
 
 /// What a handler's named parameter is bound to.
 enum Parameter: Equatable {

@@ -2,6 +2,7 @@ import Crypto
 import GRDB
 import GRDBSQLite
 import TrellisLedger
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

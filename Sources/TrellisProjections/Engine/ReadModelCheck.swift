@@ -1,6 +1,7 @@
 import Crypto
 import GRDB
 import TrellisLedger
+import TrellisCore
 
 /// How one read model compares with a rebuild from the log (`trellis verify`).
 public struct ReadModelVerdict: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import GRDB
 @_spi(ReadSide) import TrellisLedger
+import TrellisCore
 
 /// The SQLite database that holds the read models (`projection_state` and the tables the
 /// definitions own) next to the read side's copy of the log, the `events` table that

@@ -1,6 +1,7 @@
 import GRDB
 import GRDBSQLite
 import TrellisLedger
+import TrellisCore
 
 /// Which events a replay sees: a range of the log, minus retracted events, optionally only
 /// those that occurred by a given instant (`--as-of`).

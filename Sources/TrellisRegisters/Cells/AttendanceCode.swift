@@ -1,3 +1,4 @@
+import TrellisCore
 import TrellisSheets
 
 /// The codes a register may hold for a status, one vocabulary for the template's
@@ -9,16 +10,16 @@ import TrellisSheets
 public enum AttendanceCode {
     /// Status (as `AttendanceRecorded.status` spells it) → the codes that mean it.
     public static let codes: [(status: String, codes: [String])] = [
-        ("present", ["P", "Present", "Y", "Yes", "✓", "/", "1"]),
-        ("apologies", ["Apols", "Apologies", "Apol", "AP", "Sent apologies"]),
-        ("absent", ["A", "Absent", "N", "No", "0", "X"]),
+        (AttendanceStatus.present.rawValue, ["P", "Present", "Y", "Yes", "✓", "/", "1"]),
+        (AttendanceStatus.apologies.rawValue, ["Apols", "Apologies", "Apol", "AP", "Sent apologies"]),
+        (AttendanceStatus.absent.rawValue, ["A", "Absent", "N", "No", "0", "X"]),
     ]
 
     private static let byCode: [String: String] = {
         var out: [String: String] = [:]
         for (status, codes) in codes { for c in codes { out[c.lowercased()] = status } }
         // Other tick marks people type for "there".
-        for tick in ["✔", "☑", "✅"] { out[tick] = "present" }
+        for tick in ["✔", "☑", "✅"] { out[tick] = AttendanceStatus.present.rawValue }
         return out
     }()
 
@@ -33,10 +34,10 @@ public enum AttendanceCode {
     public static func status(of value: CellValue) -> Reading {
         switch value {
         case .empty: return .empty
-        case .bool(let b): return .status(b ? "present" : "absent")
+        case .bool(let b): return .status((b ? AttendanceStatus.present : .absent).rawValue)
         case .number(let n):
-            if n == 1 { return .status("present") }
-            if n == 0 { return .status("absent") }
+            if n == 1 { return .status(AttendanceStatus.present.rawValue) }
+            if n == 0 { return .status(AttendanceStatus.absent.rawValue) }
             return .invalid(CellText.shown(value))
         case .date: return .invalid(CellText.shown(value))
         case .text(let t):

@@ -1,5 +1,6 @@
 import TrellisLedger
 import TrellisSheets
+import TrellisCore
 
 /// Days as people write them in registers: ISO `2026-03-12`, UK `12/03/2026` and `12/3/26`,
 /// `12 March 2026` / `12 Mar 2026` / `Thursday 12 March 2026`, and xlsx date cells. Never US

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// A problem with a spreadsheet, naming where it is: `register.xlsx, sheet Autumn, C7: "late"
 /// is not a status; use P, Apols or A`. Used for errors (nothing is appended) and warnings.

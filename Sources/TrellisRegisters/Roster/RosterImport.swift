@@ -2,6 +2,7 @@ import Foundation
 import TrellisLedger
 import TrellisReports
 import TrellisSheets
+import TrellisCore
 
 /// Turns a member list (a row per organisation: name, and optionally org_id, kind, schools,
 /// region, joined, left) into the events that make the ledger agree with it:

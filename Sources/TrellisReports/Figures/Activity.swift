@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// When the chosen networks last did something the reports count: the latest day of a
 /// meeting, a join or leave, or a review step (committed, completed, withdrawn, outcome

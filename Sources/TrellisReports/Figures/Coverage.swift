@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Review coverage of one network on one day.
 public struct NetworkCoverage: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Who was a member of which network on which day.
 ///

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Days typed by a person: on the command line (`--on`, `--from`, `--to`) and, later, in
 /// spreadsheets.

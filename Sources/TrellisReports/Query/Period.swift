@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// A closed-open period of days, `[from, to)`, the unit every report is computed over
 /// (DOMAIN.md, "Figures": periods are closed-open in `occurred_at` date).

@@ -1,5 +1,6 @@
 import GRDB
 import TrellisLedger
+import TrellisCore
 
 /// A ``ReportQuery`` resolved against a ledger's read models: the networks (checked to
 /// exist) and the period (the default filled in).

@@ -1,5 +1,6 @@
 import GRDB
 import TrellisLedger
+import TrellisCore
 import TrellisProjections
 
 /// A report with where its figures come from.

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// How numbers and dates are shown to people. Every function is deterministic (no locale,
 /// no clock), so the same figures always print the same bytes.

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// `trellis report summary --format html`: one self-contained, print-ready (A4) page for
 /// trustees. No scripts, no fonts or images fetched, charts and the collaboration graph as

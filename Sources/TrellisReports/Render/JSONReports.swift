@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Every report as one JSON document, in CLI.md's shapes: snake_case keys, rates in
 /// [0, 1] or `null`, dates `YYYY-MM-DD`. Fields beyond CLI.md's (names, meetings, the
@@ -194,4 +195,9 @@ public enum JSONReports {
     static func daysBetween(_ dayText: String, _ day: Int) -> Int {
         Timestamp.parseDate(dayText).map { day - $0 } ?? 0
     }
+}
+
+extension JSONValue {
+    /// A rate in [0, 1], or null when undefined.
+    static func rate(_ r: Double?) -> JSONValue { r.map(JSONValue.double) ?? .null }
 }

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Escaping for the markup languages reports are written in.
 public enum Markup {

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Small-cell suppression for reports computed from a study file (`trellis replay` of an
 /// archive exported with `--min-count K`, or `--min-count K` given to a report).
@@ -20,7 +21,7 @@ public enum SmallCells {
         "co_attendance", "document", "review", "degree", "weighted_degree",
     ]
     /// Counts that partition a shown total: one hidden hides them all.
-    static let partitions: [[String]] = [["present", "apologies", "absent"], ["strength", "secure", "developing", "concern"]]
+    static let partitions: [[String]] = [AttendanceStatus.allCases.map(\.rawValue), Vocabulary.judgements]
     /// Lists that would reveal a hidden count by their length.
     static let revealing: [String: [String]] = ["reviewed": ["not_reviewed"], "reviewer": []]
 

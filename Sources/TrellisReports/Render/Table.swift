@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// A table of text cells, rendered for a terminal (aligned, within a width), as GitHub
 /// Markdown, or as RFC 4180 CSV.

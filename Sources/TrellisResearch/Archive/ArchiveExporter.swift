@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -90,7 +91,7 @@ public enum ArchiveExporter {
         if let p = options.pseudonymiser {
             // The pseudonymised chain is new: a first pass finds its head for the manifest.
             var firstPass = OrganisationUniqueness()
-            headHash = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p, tally: &firstPass) { _ in }
+            headHash = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p, tally: &firstPass) { _ in true }
         }
         let manifest = ArchiveManifest(
             events: last, firstSeq: 1, lastSeq: last, headHash: headHash,
@@ -118,33 +119,46 @@ public enum ArchiveExporter {
         let writer = try LZ4FrameWriter(fd: fd, path: path, level: options.highCompression ? 9 : 0)
         var ndjson: Int64 = 0
         var uniqueness: OrganisationUniqueness?
-        let scanStart = threadCPUSeconds()
-        let compressSeconds = try compressing(with: writer) { emit in
+        // Scanning and writing lines on a worker, compressing here.
+        var scanSeconds = 0.0, compressSeconds = 0.0
+        try Pipeline.run(capacity: 4, produce: { emit in
+            let scanStart = threadCPUSeconds()
+            defer { scanSeconds = threadCPUSeconds() - scanStart }
             var buffer: [UInt8] = []
             buffer.reserveCapacity(bufferBytes + 64 << 10)
             buffer.append(contentsOf: manifest.json.rendered().utf8)
             buffer.append(0x0A)
-            func flushIfFull(_ b: inout [UInt8]) {
-                guard b.count >= bufferBytes else { return }
+            /// False once the compressing side has stopped (it failed).
+            func flushIfFull(_ b: inout [UInt8]) -> Bool {
+                guard b.count >= bufferBytes else { return true }
                 ndjson += Int64(b.count)
-                emit(b)
-                b = []
-                b.reserveCapacity(bufferBytes + 64 << 10)
+                defer {
+                    b = []
+                    b.reserveCapacity(bufferBytes + 64 << 10)
+                }
+                return emit(b)
             }
             if let p = options.pseudonymiser {
                 var tally = OrganisationUniqueness()
                 _ = try pseudonymisedChain(ledger: ledger, through: last, pseudonymiser: p, tally: &tally) { line in
                     buffer.append(contentsOf: line)
                     buffer.append(0x0A)
-                    flushIfFull(&buffer)
+                    return flushIfFull(&buffer)
                 }
                 uniqueness = tally
             } else {
                 try plainLines(ledger: ledger, through: last, progress: progress, buffer: &buffer, flush: flushIfFull)
             }
-            if !buffer.isEmpty { ndjson += Int64(buffer.count); emit(buffer) }
-        }
-        let scanSeconds = threadCPUSeconds() - scanStart
+            if !buffer.isEmpty { ndjson += Int64(buffer.count); _ = emit(buffer) }
+        }, consume: { buffer in
+            let start = threadCPUSeconds()
+            defer { compressSeconds += threadCPUSeconds() - start }
+            try buffer.withUnsafeBytes { try writer.write($0) }
+            return true
+        })
+        let finishStart = threadCPUSeconds()
+        try writer.finish()
+        compressSeconds += threadCPUSeconds() - finishStart
         if fsync(fd) != 0 { throw ArchiveError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
         close(fd)
         closed = true
@@ -153,57 +167,23 @@ public enum ArchiveExporter {
                              scanCPUSeconds: scanSeconds, compressCPUSeconds: compressSeconds, uniqueness: uniqueness)
     }
 
-    /// Runs `produce` on this thread and the compression on a worker, buffers passing between
-    /// them. Returns the worker's CPU seconds.
-    static func compressing(with writer: LZ4FrameWriter, _ produce: (_ emit: ([UInt8]) -> Void) throws -> Void) throws -> Double {
-        let channel = Pipeline.Channel<[UInt8]>(capacity: 4)
-        let handoff = Pipeline.Handoff(writer)
-        final class Clock: @unchecked Sendable { var seconds = 0.0 }
-        let clock = Clock()
-        let worker = try Pipeline.Worker {
-            let start = threadCPUSeconds()
-            defer { clock.seconds = threadCPUSeconds() - start }
-            do {
-                while let buffer = channel.take() {
-                    try buffer.withUnsafeBytes { try handoff.value.write($0) }
-                }
-                if !channel.isCancelled { try handoff.value.finish() }
-                channel.finish(nil)
-            } catch {
-                channel.finish(error)
-                channel.cancel()
-            }
-        }
-        do {
-            try produce { channel.put($0) }
-        } catch {
-            channel.cancel()
-            worker.join()
-            throw error
-        }
-        channel.finish(nil)
-        worker.join()
-        if let failure = channel.failure { throw failure }
-        return clock.seconds
-    }
-
     /// The stored lines of events 1…`through`, straight from the columns into `buffer`.
     static func plainLines(ledger: any LedgerStore, through: Int64, progress: ((Int64, Int64) -> Void)?,
-                           buffer: inout [UInt8], flush: (inout [UInt8]) -> Void) throws {
+                           buffer: inout [UInt8], flush: (inout [UInt8]) -> Bool) throws {
         try ledger.scanStored(from: 1, through: through) { e in
-            LineWriter.append(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
-                              actor: e.actor, data: e.data, hash: e.hash, into: &buffer)
-            flush(&buffer)
+            CanonicalEnvelope.write(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                                    actor: e.actor, data: e.data, hash: e.hash, newline: true, into: &buffer)
+            guard flush(&buffer) else { return false }
             if e.seq & 0xFFFF == 0 { progress?(e.seq, through) }
             return true
         }
     }
 
     /// Pseudonymises events 1…`through` in seq order, chains them anew from the zero hash
-    /// (seq and recorded_at kept), hands each line to `line` and returns the new head (hex).
+    /// (seq and recorded_at kept), hands each line to `line` (false: stop) and returns the new head (hex).
     static func pseudonymisedChain(ledger: any LedgerStore, through: Int64, pseudonymiser: Pseudonymiser,
                                    tally: inout OrganisationUniqueness,
-                                   _ line: ([UInt8]) throws -> Void) throws -> String {
+                                   _ line: ([UInt8]) throws -> Bool) throws -> String {
         var previous = CanonicalEnvelope.genesis
         try ledger.scan(from: 1, through: through) { e in
             guard let type = EventType(rawValue: e.type) else {
@@ -219,87 +199,8 @@ public enum ArchiveExporter {
             let canonical = CanonicalEnvelope.bytes(event)
             event.hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previous, $0) }
             previous = event.hash
-            try line(CanonicalEnvelope.bytes(event, withHash: true))
-            return true
+            return try line(CanonicalEnvelope.bytes(event, withHash: true))
         }
         return Hex.encode(previous)
-    }
-}
-
-/// Writes an archive line (the canonical envelope with its hash, and `\n`) from column bytes:
-/// the same bytes as ``CanonicalEnvelope/write(seq:id:type:v:occurredAt:recordedAt:actor:data:hash:into:)``
-/// (tests compare the two through `log --format ndjson`), with each piece copied in one go
-/// instead of byte by byte, because export runs at the speed of this loop.
-enum LineWriter {
-    // StaticString: copied straight from the binary, no array to retain per line.
-    static let open: StaticString = "{"
-    static let actorKey: StaticString = #""actor":"#
-    static let dataKey: StaticString = #""data":"#
-    static let hashKey: StaticString = #","hash":""#
-    static let idKey: StaticString = #"","id":""#
-    static let occurredKey: StaticString = #"","occurred_at":""#
-    static let recordedKey: StaticString = #"","recorded_at":""#
-    static let seqKey: StaticString = #"","seq":"#
-    static let typeKey: StaticString = #","type":""#
-    static let vKey: StaticString = #"","v":"#
-    static let close: StaticString = "}\n"
-    static let hexDigits: StaticString = "0123456789abcdef"
-
-    @inline(__always)
-    static func put(_ s: StaticString, _ out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
-    static func append(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
-                       occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
-                       actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>, hash: UnsafeBufferPointer<UInt8>,
-                       into out: inout [UInt8]) {
-        put(open, &out)
-        if let actor {
-            put(actorKey, &out)
-            if actor.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-                CanonicalJSON.writeString(String(decoding: actor, as: UTF8.self), into: &out)
-            } else {
-                out.append(0x22)
-                out.append(contentsOf: actor)
-                out.append(0x22)
-            }
-            out.append(UInt8(ascii: ","))
-        }
-        put(dataKey, &out)
-        out.append(contentsOf: data)
-        put(hashKey, &out)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
-            let digits = hexDigits.utf8Start
-            for (k, b) in hash.prefix(32).enumerated() {
-                hex[2 * k] = digits[Int(b >> 4)]
-                hex[2 * k + 1] = digits[Int(b & 15)]
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: hex[0..<(2 * min(hash.count, 32))]))
-        }
-        put(idKey, &out)
-        out.append(contentsOf: id)
-        put(occurredKey, &out)
-        out.append(contentsOf: occurredAt)
-        put(recordedKey, &out)
-        out.append(contentsOf: recordedAt)
-        put(seqKey, &out)
-        appendInt(seq, into: &out)
-        put(typeKey, &out)
-        out.append(contentsOf: type)
-        put(vKey, &out)
-        appendInt(v, into: &out)
-        put(close, &out)
-    }
-
-    static func appendInt(_ value: Int64, into out: inout [UInt8]) {
-        if value >= 0 && value < 10 { out.append(UInt8(value) + 0x30); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var m = value.magnitude
-            var i = 20
-            while m > 0 { i -= 1; digits[i] = UInt8(m % 10) + 0x30; m /= 10 }
-            if value < 0 { out.append(UInt8(ascii: "-")) }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
-        }
     }
 }

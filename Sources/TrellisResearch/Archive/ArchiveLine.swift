@@ -1,6 +1,7 @@
 import TrellisLedger
+import TrellisCore
 
-/// Reads one event line of an archive into an ``ArchivedEvent``.
+/// Reads one event line of an archive into a ``RecordedEvent``.
 ///
 /// A line Trellis wrote has one exact layout (the canonical envelope with `hash` in its
 /// sorted place), so the fast path walks that layout byte by byte and hands `data` on as
@@ -10,8 +11,8 @@ import TrellisLedger
 enum ArchiveLine {
     static let eventKeys: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash"]
 
-    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
-        if let e = fast(line, number: number) { return e }
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
+        if let e = try fast(line, number: number) { return e }
         return try general(line, number: number, expectedSeq: expectedSeq)
     }
 
@@ -100,7 +101,7 @@ enum ArchiveLine {
         }
     }
 
-    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) -> ArchivedEvent? {
+    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(ArchiveError) -> RecordedEvent? {
         var c = Cursor(b: line)
         guard c.expect("{") else { return nil }
         var actor: String?
@@ -124,13 +125,23 @@ enum ArchiveLine {
               c.expect(",\"v\":"), let v = c.integer(),
               c.expect("}"), c.i == line.count
         else { return nil }
-        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
-                             dataText: Array(UnsafeBufferPointer(rebasing: line[data])), hash: hash, line: number)
+        // ASCII (sealed personal fields are base64) needs no validation, which costs 2.5× the copy.
+        let dataBytes = UnsafeBufferPointer(rebasing: line[data])
+        let ascii = dataBytes.reduce(0, |) < 0x80
+        guard let dataText = ascii ? String(decoding: dataBytes, as: UTF8.self) : String(validating: dataBytes, as: UTF8.self) else {
+            // Not UTF-8, so not JSON: named as the chain check names data it cannot parse.
+            do { _ = try JSONParser.parse(dataBytes) } catch {
+                throw .broken(seq: seq, why: "data is not valid JSON (\(error.message))")
+            }
+            return nil
+        }
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
+                             data: dataText, hash: hash)
     }
 
     // MARK: General path: any JSON object with these fields
 
-    private static func general(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> ArchivedEvent {
+    private static func general(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
         let value: JSONValue
         do { value = try JSONParser.parse(line) } catch {
             throw .broken(seq: expectedSeq, why: "line \(number) is not valid JSON (\(error.message) at byte \(error.offset + 1))")
@@ -154,7 +165,7 @@ enum ArchiveLine {
         }
         guard let data = o["data"]?.object else { throw need("data", "an object") }
         guard let hex = o.string("hash"), hex.utf8.count == 64, let hash = Hex.decode(hex) else { throw need("hash", "64 hex digits") }
-        return ArchivedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded,
-                             actor: actor, data: data, hash: hash, line: number)
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded,
+                             actor: actor, data: CanonicalJSON.string(.object(data)), hash: hash)
     }
 }

@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// The first line of an archive: what it holds, how it was made, and where it came from.
 /// ARCHITECTURE.md ("Archives") and `schemas/archive-manifest.schema.json` describe every field.

@@ -1,5 +1,6 @@
 import Crypto
 import TrellisLedger
+import TrellisCore
 
 /// A signed statement of the Merkle tree at some size: a C2SP `tlog-checkpoint` in the C2SP
 /// `signed-note` text format, so that generic transparency-log tooling reads it.

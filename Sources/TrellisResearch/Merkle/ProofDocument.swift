@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisCore
 
 /// Proofs as JSON documents (what `trellis proof` prints and `proof check` and
 /// `tools/verify_proof.py` read). Hashes are lowercase hex.

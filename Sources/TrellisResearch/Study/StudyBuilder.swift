@@ -1,6 +1,7 @@
 import GRDB
 import TrellisLedger
 import TrellisProjections
+import TrellisCore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,5 @@
+import TrellisCore
+
 extension RegionGenerator {
     // MARK: - Entities and scheduled actions
 
@@ -195,9 +197,9 @@ extension RegionGenerator {
             years = o.years
             startYear = o.startYear
             rng = Rng(seed: o.seed)
-            epoch0 = Cal.daysFromCivil(o.startYear, 9, 1)
+            epoch0 = Timestamp.days(year: o.startYear, month: 9, day: 1)
             for y in 0...o.years {
-                yearStart.append(Cal.daysFromCivil(o.startYear + y, 9, 1) - epoch0)
+                yearStart.append(Timestamp.days(year: o.startYear + y, month: 9, day: 1) - epoch0)
             }
             horizon = max(0, (yearStart.last ?? 1) - 1)
             let totalDays = horizon + 240
@@ -208,7 +210,7 @@ extension RegionGenerator {
             idPrefix = Array("g\(o.seed)-".utf8)
             dates.reserveCapacity(totalDays * 10)
             for d in 0..<totalDays {
-                let c = Cal.civilFromDays(epoch0 + d)
+                let c = Timestamp.civil(days: epoch0 + d)
                 Engine.appendPadded(&dates, c.year, 4)
                 dates.append(0x2D)
                 Engine.appendPadded(&dates, c.month, 2)
@@ -276,7 +278,7 @@ extension RegionGenerator {
             var d = lo + rng.below(max(1, hi - lo))
             var guardCount = 0
             while guardCount < 7 {
-                let w = Cal.weekday(epoch0 + d)
+                let w = Timestamp.weekday(days: epoch0 + d)
                 if w >= 1 && w <= 5 { break }
                 d += 1
                 guardCount += 1
@@ -286,7 +288,7 @@ extension RegionGenerator {
 
         func dayOf(year: Int, _ md: (Int, Int)) -> Int {
             let y = md.0 >= 9 ? startYear + year : startYear + year + 1
-            return Cal.daysFromCivil(y, md.0, md.1) - epoch0
+            return Timestamp.days(year: y, month: md.0, day: md.1) - epoch0
         }
 
         func halfTermBounds(_ year: Int, _ ht: Int) -> (Int, Int) {

@@ -1,3 +1,5 @@
+import TrellisCore
+
 extension RegionGenerator {
     /// Deterministic word lists for synthetic (but plausible) English names.
     /// Every person name and e-mail address is synthetic; e-mail domains use the reserved
@@ -125,25 +127,12 @@ extension RegionGenerator {
         static let termNames: [String] = ["Autumn term", "Autumn term", "Spring term", "Spring term", "Summer term", "Summer term"]
         static let halfTermCodes: [String] = ["a1", "a2", "s1", "s2", "u1", "u2"]
 
-        /// JSON string content (without the quotes) for `s`.
+        /// JSON string content (without the quotes) for `s`, escaped as the canonical form escapes it.
         static func escaped(_ s: String) -> [UInt8] {
             var r: [UInt8] = []
             r.reserveCapacity(s.utf8.count + 2)
-            let hex: [UInt8] = Array("0123456789abcdef".utf8)
-            for b in s.utf8 {
-                switch b {
-                case 0x22: r.append(0x5C); r.append(0x22)
-                case 0x5C: r.append(0x5C); r.append(0x5C)
-                case 0x0A: r.append(0x5C); r.append(0x6E)
-                case 0x09: r.append(0x5C); r.append(0x74)
-                case 0x0D: r.append(0x5C); r.append(0x72)
-                case 0x00..<0x20:
-                    r.append(contentsOf: Array("\\u00".utf8))
-                    r.append(hex[Int(b >> 4)])
-                    r.append(hex[Int(b & 15)])
-                default: r.append(b)
-                }
-            }
+            var s = s
+            s.withUTF8 { CanonicalJSON.writeStringContent(utf8: $0, into: &r) }
             return r
         }
 

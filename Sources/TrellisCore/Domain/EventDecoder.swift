@@ -10,6 +10,10 @@ public struct DecodedEvent: Equatable, Sendable {
     public var day: Int
     public var actor: String?
     public var data: JSONObject
+
+    public init(id: String?, type: EventType, v: Int64, occurredAt: String, day: Int, actor: String?, data: JSONObject) {
+        self.id = id; self.type = type; self.v = v; self.occurredAt = occurredAt; self.day = day; self.actor = actor; self.data = data
+    }
 }
 
 /// The decoder's verdict on one line.
@@ -134,7 +138,7 @@ public enum EventDecoder {
     }
 
     /// nil when `s` is acceptable free text; otherwise what was expected.
-    static func textProblem(_ s: String, min: Int, max: Int) -> String? {
+    public static func textProblem(_ s: String, min: Int, max: Int) -> String? {
         var n = 0
         for u in s.unicodeScalars {
             if u == "\u{0}" { return "text without NUL characters" }
@@ -145,7 +149,7 @@ public enum EventDecoder {
         return nil
     }
 
-    static func validate(data: JSONObject, of type: EventType, path prefix: String, into errors: inout [InputError], line: Int) {
+    public static func validate(data: JSONObject, of type: EventType, path prefix: String, into errors: inout [InputError], line: Int) {
         func add(_ path: String, _ expected: String, _ found: String?) {
             errors.append(InputError(line: line, path: path, expected: expected, found: found))
         }

@@ -43,19 +43,16 @@ public enum CanonicalJSON {
         String(decoding: bytes(value), as: UTF8.self)
     }
 
-    /// Digits from the most significant, straight into `out` (no temporary array: verify and
-    /// export write two integers per event).
+    /// Straight into `out` (no temporary array: verify and export write two integers per event).
     public static func writeInt(_ v: Int64, into out: inout [UInt8]) {
-        if v < 0 { out.append(UInt8(ascii: "-")) }
-        let m = v.magnitude
-        var p: UInt64 = 1
-        while p <= m / 10 { p *= 10 }
-        var r = m
-        repeat {
-            out.append(UInt8(truncatingIfNeeded: r / p) + 0x30)
-            r %= p
-            p /= 10
-        } while p > 0
+        if v >= 0 && v < 10 { out.append(UInt8(v) + 0x30); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var m = v.magnitude
+            var i = 20
+            while m > 0 { i -= 1; digits[i] = UInt8(m % 10) + 0x30; m /= 10 }
+            if v < 0 { out.append(UInt8(ascii: "-")) }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[i..<20]))
+        }
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
@@ -65,9 +62,15 @@ public enum CanonicalJSON {
         s.withUTF8 { writeString(utf8: $0, into: &out) }
     }
 
-    /// Copies runs that need no escape in one go: almost every string is such a run.
     public static func writeString(utf8 p: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         out.append(0x22)
+        writeStringContent(utf8: p, into: &out)
+        out.append(0x22)
+    }
+
+    /// A string's escaped content, without the quotes. Copies runs that need no escape in one
+    /// go: almost every string is such a run.
+    public static func writeStringContent(utf8 p: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         var start = 0
         for i in 0..<p.count {
             let c = p[i]
@@ -87,6 +90,5 @@ public enum CanonicalJSON {
             }
         }
         if start < p.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: p[start..<p.count])) }
-        out.append(0x22)
     }
 }

@@ -1,3 +1,5 @@
+import TrellisCore
+
 extension RegionGenerator {
     enum DocTemplates {
         static let kinds: [StaticString] = [
@@ -42,7 +44,8 @@ extension RegionGenerator.Engine {
     typealias Role = RegionGenerator.Role
 
     static let kindNames: [StaticString] = ["mat", "sat", "hub", "local_authority", "provider"]
-    static let statusNames: [StaticString] = ["present", "apologies", "absent"]
+    /// `r.status` indexes these: 0 present, 1 apologies, 2 absent.
+    static let statusNames: [[UInt8]] = AttendanceStatus.allCases.map { Array($0.rawValue.utf8) }
 
     var currentTick: Int {
         var y = 0
@@ -405,7 +408,7 @@ extension RegionGenerator.Engine {
                     var d = dayOf(year: y, md) + (n + f) % 3
                     var guardCount = 0
                     while guardCount < 7 {
-                        let w = RegionGenerator.Cal.weekday(epoch0 + d)
+                        let w = Timestamp.weekday(days: epoch0 + d)
                         if w >= 2 && w <= 4 { break }
                         d += 1
                         guardCount += 1
@@ -698,7 +701,7 @@ extension RegionGenerator.Engine {
         kvOrg("\",\"org_id\":\"", r.org)
         if r.person >= 0 { kvPerson(",\"person_id\":\"", r.person) }
         raw(",\"status\":\"")
-        raw(Self.statusNames[r.status])
+        bytes(Self.statusNames[r.status])
         out.append(0x22)
         end()
     }

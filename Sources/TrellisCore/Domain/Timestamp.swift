@@ -34,6 +34,12 @@ public enum Timestamp {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// 0 = Sunday … 6 = Saturday.
+    public static func weekday(days: Int) -> Int {
+        let w = (days + 4) % 7
+        return w < 0 ? w + 7 : w
+    }
+
     static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
 
     static func daysIn(month: Int, year: Int) -> Int {

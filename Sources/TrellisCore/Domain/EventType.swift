@@ -55,12 +55,18 @@ public struct FieldSpec: Sendable {
     }
 }
 
+/// `AttendanceRecorded.status`: the one definition, used by the decoder, the generator,
+/// registers and reports (in this order: present, apologies, absent).
+public enum AttendanceStatus: String, Sendable, CaseIterable {
+    case present, apologies, absent
+}
+
 /// Enumerations of the catalogue.
 public enum Vocabulary {
     public static let organisationKinds = ["mat", "sat", "hub", "school", "local_authority", "provider", "other"]
     public static let meetingFormats = ["in_person", "online", "hybrid"]
     public static let meetingElements = ["research", "perspectives", "leadership", "solutions"]
-    public static let attendanceStatuses = ["present", "apologies", "absent"]
+    public static let attendanceStatuses = AttendanceStatus.allCases.map(\.rawValue)
     public static let documentKinds = ["scheme_of_delegation", "job_description", "skills_matrix", "policy", "improvement_plan", "other"]
     public static let reviewAreas = ["governance", "finance", "school_improvement", "conflicts_of_interest", "growth", "recruitment", "curriculum", "safeguarding", "other"]
     public static let judgements = ["strength", "secure", "developing", "concern"]

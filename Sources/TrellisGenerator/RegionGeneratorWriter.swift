@@ -1,3 +1,5 @@
+import TrellisCore
+
 extension RegionGenerator.Engine {
     // MARK: - JSON line writer (bytes appended to `out`, one line per event)
 
@@ -42,7 +44,7 @@ extension RegionGenerator.Engine {
         if d >= 0 && start + 10 <= dates.count {
             out.append(contentsOf: dates[start..<(start + 10)])
         } else {
-            let c = RegionGenerator.Cal.civilFromDays(epoch0 + d)
+            let c = Timestamp.civil(days: epoch0 + d)
             padded(c.year, 4)
             out.append(0x2D)
             padded(c.month, 2)

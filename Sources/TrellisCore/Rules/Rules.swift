@@ -20,6 +20,10 @@ public struct EntityFact: Sendable, Equatable {
     public var parent: String?
     public var state: State
 
+    public init(seq: Int64, parent: String?, state: State) {
+        self.seq = seq; self.parent = parent; self.state = state
+    }
+
     public var exists: Bool { !state.contains(.retracted) }
 }
 
@@ -28,6 +32,10 @@ public struct RecordedEventRef: Sendable, Equatable {
     public var seq: Int64
     public var type: EventType
     public var data: JSONObject
+
+    public init(seq: Int64, type: EventType, data: JSONObject) {
+        self.seq = seq; self.type = type; self.data = data
+    }
 }
 
 /// What the append rules may ask of the log so far. The store answers from its rule

@@ -81,6 +81,4 @@ extension JSONValue {
 extension JSONValue {
     /// `.string` or `.null`.
     public static func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-    /// A rate in [0, 1], or null when undefined.
-    public static func rate(_ r: Double?) -> JSONValue { r.map(JSONValue.double) ?? .null }
 }
