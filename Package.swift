@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
         .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
+        .library(name: "TrellisPostgres", targets: ["TrellisPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -39,6 +40,17 @@ let package = Package(
                 "CLZ4",
                 "CTrellisSQLite",
             ],
+            swiftSettings: strict),
+        // libpq from the system (apt: libpq-dev), for the PostgreSQL store.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        // The ledger in a PostgreSQL database: the same log, rules and chain as the SQLite file,
+        // appended to by many writers (its own target: libpq stays out of TrellisLedger).
+        .target(
+            name: "TrellisPostgres",
+            dependencies: ["TrellisLedger", "CLibPQ"],
             swiftSettings: strict),
         .target(
             name: "TrellisProjections",
@@ -161,6 +173,10 @@ let package = Package(
             name: "TrellisRegistersTests",
             dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisLedger",
                            .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisPostgresTests",
+            dependencies: ["TrellisPostgres", "TrellisLedger"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

@@ -1,0 +1,265 @@
+import Foundation
+import Testing
+import TrellisLedger
+@testable import TrellisPostgres
+
+@Suite("PostgreSQL store", .serialized)
+struct PostgresStoreTests {
+    @Test func theTestServerIsConfiguredAndReachable() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let store = try PostgresStore.create(url: db.url)
+        #expect(try store.head().seq == 0)
+        #expect(try store.head().hash == CanonicalEnvelope.genesis)
+        #expect(!store.location.contains(ProcessInfo.processInfo.environment["PGPASSWORD"] ?? "\u{0}"))
+    }
+
+    @Test func aPasswordInTheURLIsNeverShown() {
+        #expect(PGConnection.redacted("postgresql://w:s3cret@db.example:5432/ledger?sslmode=require&password=x")
+                == "postgresql://w@db.example:5432/ledger?sslmode=require")
+    }
+
+    @Test func aWrongPasswordIsRefusedWithoutShowingIt() throws {
+        let url = try PG.serverURL().replacingOccurrences(of: "://trellis_test@", with: "://trellis_test:not-the-password@")
+        do {
+            _ = try PostgresStore.open(url: url)
+            Issue.record("a wrong password was accepted")
+        } catch {
+            #expect(error.exitCode == 66)
+            #expect(!error.description.contains("not-the-password"))
+            #expect(error.description.contains("refused the login"))
+        }
+    }
+
+    @Test func openingADatabaseWithoutTheSchemaSaysSo() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        #expect(throws: LedgerError.self) { _ = try PostgresStore.open(url: db.url) }
+        do { _ = try PostgresStore.open(url: db.url) } catch { #expect(error.exitCode == 66) }
+        _ = try PostgresStore.create(url: db.url)
+        _ = try PostgresStore.create(url: db.url)   // a second init is a no-op
+        _ = try PostgresStore.open(url: db.url)
+    }
+
+    @Test func aNewerSchemaIsRefusedWithExit65() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        _ = try PostgresStore.create(url: db.url)
+        try db.sql("UPDATE ledger_meta SET value = '2' WHERE key = 'format'")
+        do { _ = try PostgresStore.open(url: db.url); Issue.record("a newer format was opened") } catch {
+            guard case .newerFormat = error else { Issue.record("\(error)"); return }
+            #expect(error.exitCode == 65)
+        }
+        try db.sql("UPDATE ledger_meta SET value = '1' WHERE key = 'format'")
+        try db.sql("INSERT INTO ledger_migrations (name) VALUES ('v9: from the future')")
+        do { _ = try PostgresStore.create(url: db.url); Issue.record("unknown migrations were accepted") } catch {
+            #expect(error.exitCode == 65)
+        }
+    }
+
+    @Test func theLogRefusesUpdateDeleteAndTruncateEvenForItsOwner() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let store = try PostgresStore.create(url: db.url)
+        _ = try store.append(feed(regionLines(events: 50)))
+        for sql in ["UPDATE events SET actor = 'x' WHERE seq = 1", "DELETE FROM events WHERE seq = 50", "TRUNCATE events"] {
+            do { try db.sql(sql); Issue.record("\(sql) was allowed") } catch {
+                #expect("\(error)".contains("append-only"), "\(sql): \(error)")
+            }
+        }
+        #expect(try store.head().seq == 50)
+        #expect(try store.verifyChain().broken == nil)
+    }
+
+    @Test func theWriterRoleCanAppendButNotRewriteAndTheReaderOnlyRead() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let store = try PostgresStore.create(url: db.url)
+        let suffix = String(db.name.suffix(8))
+        let writer = "w_" + suffix, reader = "r_" + suffix
+        try store.createRoles(writer: writer, reader: reader)
+        try store.createRoles(writer: writer, reader: reader)   // again: no error
+        let password = ProcessInfo.processInfo.environment["PGPASSWORD"] ?? ""
+        try db.sql("ALTER ROLE \(writer) LOGIN PASSWORD '\(password)'")
+        try db.sql("ALTER ROLE \(reader) LOGIN PASSWORD '\(password)'")
+        defer { try? PG.admin("DROP OWNED BY \(writer), \(reader) CASCADE") }
+        let asWriter = db.url.replacingOccurrences(of: "://trellis_test@", with: "://\(writer)@")
+        let asReader = db.url.replacingOccurrences(of: "://trellis_test@", with: "://\(reader)@")
+        let w = try PostgresStore.open(url: asWriter)
+        let outcome = try w.append(feed(regionLines(events: 300)))
+        #expect(outcome.appended == 300)
+        let writerConnection = try PGConnection(url: asWriter)
+        for sql in ["UPDATE events SET actor = 'x'", "DELETE FROM events", "TRUNCATE events", "DROP TRIGGER events_no_update ON events"] {
+            #expect(throws: LedgerError.self, "\(sql)") { try writerConnection.run(sql) }
+        }
+        let r = try PostgresStore.open(url: asReader)
+        #expect(try r.head().seq == 300)
+        #expect(try r.verifyChain().broken == nil)
+        do { _ = try r.append(feed(orgLines("reader", 10))); Issue.record("the reader appended") } catch let e as LedgerError {
+            #expect(e.exitCode == 74, "\(e)")
+        }
+        #expect(PostgresSchema.grants(writer: "w", reader: "r").contains("GRANT SELECT, INSERT ON events"))
+    }
+
+    /// The same NDJSON into SQLite and into PostgreSQL: the same events, line for line, apart
+    /// from recorded_at, the hashes (which cover recorded_at) and the sealed personal fields.
+    @Test func theSameInputGivesTheSameEventsAsSQLite() throws {
+        let lines = regionLines(events: 3_000)
+        let path = temporaryPath("ledger.db")
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let sqlite = try Ledger.open(at: path, create: true)
+        let a = try sqlite.append(feed(lines))
+        let db = try PG.Database()
+        defer { db.drop() }
+        let pg = try PostgresStore.create(url: db.url)
+        let b = try pg.append(feed(lines))
+        #expect(a.appended == b.appended && a.skipped == b.skipped)
+        #expect(a.appended > 2_500)
+        var left: [RecordedEvent] = []
+        try sqlite.scan { left.append($0); return true }
+        var right: [RecordedEvent] = []
+        try pg.scan { right.append($0); return true }
+        #expect(left.count == right.count)
+        func comparable(_ e: RecordedEvent) -> String {
+            guard case .object(var data)? = try? JSONParser.parse(e.data) else { return e.data }
+            if e.type == "PersonRegistered" { for f in PersonalData.fields(of: .personRegistered) { data[f] = data[f] == nil ? nil : .string("sealed") } }
+            return "\(e.seq) \(e.id) \(e.type) \(e.v) \(e.occurredAt) \(e.actor ?? "-") " + String(decoding: CanonicalJSON.bytes(.object(data)), as: UTF8.self)
+        }
+        for (l, r) in zip(left, right) where comparable(l) != comparable(r) {
+            Issue.record("seq \(l.seq) differs:\n\(comparable(l))\n\(comparable(r))")
+            break
+        }
+        #expect(try pg.verifyChain().broken == nil)
+        #expect(try pg.verifyChain().events == Int64(right.count))
+        // Rule state is the same as SQLite's: the same line refused, the same one skipped.
+        let again = try pg.append(feed(lines))
+        let againSQLite = try sqlite.append(feed(lines))
+        #expect(again.appended == 0 && again.skipped > 0)
+        #expect(again.skipped == againSQLite.skipped && again.notComparedErased == againSQLite.notComparedErased)
+        #expect(try pg.personKeys().count == (try sqlite.personKeys().count))
+        #expect(try pg.retractions() == (try sqlite.retractions()))
+    }
+
+    /// An archive of a SQLite ledger (its events, chained as `trellis export` writes them)
+    /// appended into PostgreSQL gives the same head hash; appending it again skips everything.
+    @Test func aSQLiteLedgersArchiveGivesTheSameHeadInPostgreSQL() throws {
+        let path = temporaryPath("ledger.db")
+        defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+        let sqlite = try Ledger.open(at: path, create: true)
+        _ = try sqlite.append(feed(regionLines(events: 2_000)))
+        _ = try sqlite.append(feed(regionLines(events: 2_500, seed: 7)))   // a second batch: another recorded_at
+        var archived: [ArchivedEvent] = []
+        try sqlite.scan { e in
+            archived.append(ArchivedEvent(seq: e.seq, id: e.id, type: e.type, v: e.v, occurredAt: e.occurredAt, recordedAt: e.recordedAt,
+                                          actor: e.actor, dataText: Array(e.data.utf8), hash: e.hash, line: Int(e.seq) + 1))
+            return true
+        }
+        let db = try PG.Database()
+        defer { db.drop() }
+        let pg = try PostgresStore.create(url: db.url)
+        func importArchive() throws -> AppendOutcome {
+            try pg.appendArchived { visit in
+                var chain = ArchiveChain()
+                for e in archived { try visit(try chain.admit(e)) }
+            }
+        }
+        let outcome = try importArchive()
+        #expect(outcome.head == (try sqlite.head()))
+        #expect(try pg.head().hashHex == (try sqlite.head().hashHex))
+        let again = try importArchive()
+        #expect(again.appended == 0 && again.skipped == archived.count)
+        #expect(try pg.verifyChain().broken == nil)
+        // And the ledger takes new appends after the archive, chained onto its head.
+        let more = try pg.append(json: #"{"type":"NetworkFormed","occurred_at":"2026-01-05","data":{"network_id":"net-after-archive","name":"After"}}"#)
+        #expect(more.appended == 1 && more.head.seq == Int64(archived.count) + 1)
+    }
+
+    /// A refused line, a lost connection mid-batch: nothing of the batch is in the log.
+    @Test func aRefusedBatchAndABrokenConnectionLeaveNothing() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let store = try PostgresStore.create(url: db.url)
+        _ = try store.append(feed(regionLines(events: 100)))
+        let before = try store.head()
+        var bad = orgLines("refused", 200)
+        bad += Array(#"{"type":"MemberJoined","occurred_at":"2026-01-01","data":{"network_id":"no-such","org_id":"no-such"}}"#.utf8) + [10]
+        #expect(throws: AppendRejected.self) { _ = try store.append(feed(bad)) }
+        #expect(try store.head() == before)
+
+        // The server ends the writer's connection mid-batch (as when the writer is killed or
+        // the server restarts): the batch is rolled back, the error says to retry (exit 75).
+        let victim = try PostgresStore.open(url: db.url)
+        let pid = try victim.backendPID()
+        let lines = orgLines("victim", 20_000)
+        var fed = 0
+        do {
+            _ = try victim.append { visit in
+                try feed(lines)({ line, n, s in
+                    fed += 1
+                    if fed == 15_000 { try? PG.admin("SELECT pg_terminate_backend(\(pid))") }
+                    return try visit(line, n, s)
+                })
+            }
+            Issue.record("the batch survived its connection")
+        } catch let e as LedgerError {
+            #expect(e.exitCode == 75, "\(e)")
+        }
+        #expect(try store.head() == before)
+        #expect(try db.sql("SELECT count(*) FROM events").int(0, 0) == before.seq)
+        #expect(try db.sql("SELECT count(*) FROM rule_entities WHERE seq > \(before.seq)").int(0, 0) == 0)
+        #expect(try store.verifyChain().broken == nil)
+    }
+
+    /// Four writers on four connections append 10,000 events each, in batches, at once:
+    /// exactly 40,000 events, seq gap-free, the chain valid, every batch contiguous.
+    @Test func fourWritersAtOnceGiveAGapFreeChainAndContiguousBatches() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        _ = try PostgresStore.create(url: db.url)
+        let writers = 4, batches = 10, perBatch = 1_000
+        let results = Results()
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            do {
+                let store = try PostgresStore.open(url: db.url)
+                for b in 0..<batches {
+                    let lines = orgLines("w\(w)-b\(b)", perBatch, actor: "writer-\(w)")
+                    let outcome = try store.append(feed(lines))
+                    results.add(writer: w, appended: outcome.appended, head: outcome.head.seq)
+                }
+            } catch {
+                results.fail("\(error)")
+            }
+        }
+        #expect(results.failures.isEmpty, "\(results.failures)")
+        let store = try PostgresStore.open(url: db.url)
+        #expect(try store.head().seq == Int64(writers * batches * perBatch))
+        let report = try store.verifyChain()
+        #expect(report.broken == nil && report.events == Int64(writers * batches * perBatch))
+        var actors: [Int64: String] = [:]
+        try store.scan { actors[$0.seq] = $0.actor; return true }
+        for batch in results.batches {
+            #expect(batch.appended == perBatch)
+            let range = (batch.head - Int64(batch.appended) + 1)...batch.head
+            let owners = Set(range.map { actors[$0] ?? "?" })
+            #expect(owners == ["writer-\(batch.writer)"], "batch ending at \(batch.head) holds \(owners)")
+        }
+    }
+}
+
+/// `count` OrganisationRegistered lines with ids `<prefix>-<i>` (no event ids: generated).
+func orgLines(_ prefix: String, _ count: Int, actor: String = "clerk") -> [UInt8] {
+    var lines: [UInt8] = []
+    for i in 0..<count {
+        lines += Array(#"{"type":"OrganisationRegistered","occurred_at":"2026-01-01","actor":"\#(actor)","data":{"org_id":"\#(prefix)-\#(i)","name":"Org \#(i)","kind":"sat"}}"#.utf8)
+        lines.append(10)
+    }
+    return lines
+}
+
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var batches: [(writer: Int, appended: Int, head: Int64)] = []
+    private(set) var failures: [String] = []
+    func add(writer: Int, appended: Int, head: Int64) { lock.withLock { batches.append((writer, appended, head)) } }
+    func fail(_ s: String) { lock.withLock { failures.append(s) } }
+}
