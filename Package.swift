@@ -119,6 +119,7 @@ let package = Package(
             name: "TrellisCLI",
             dependencies: [
                 "TrellisLedger",
+                "TrellisPostgres",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
@@ -140,6 +141,12 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "tools/bench",
+            swiftSettings: strict),
+        // The PostgreSQL store's import next to a raw COPY of the same rows; four writers at once.
+        .executableTarget(
+            name: "trellis-pg-bench",
+            dependencies: ["TrellisLedger", "TrellisPostgres", "CLibPQ"],
+            path: "tools/pg-bench",
             swiftSettings: strict),
         // Reading and writing a large register, timed (not a test).
         .executableTarget(

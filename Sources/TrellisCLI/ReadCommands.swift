@@ -63,6 +63,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let anchor = try self.anchor.load()
         if let archive { try ArchiveCommands.verify(path: archive); try anchor?.verify(archive: archive, ledger: ledger); return }
+        if PostgresCLI.isURL(ledger.path), anchor == nil { try PostgresCLI.verifyChain(url: ledger.path, chainOnly: chainOnly); return }
         let l = try ledger.open()
         let bar = ProgressBar("verifying")
         let report = try Failure.guarded { try l.verify { done, total in bar.update(done, of: total, unit: "events") } }

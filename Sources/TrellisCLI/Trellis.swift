@@ -43,7 +43,7 @@ struct Trellis: ParsableCommand {
 
 /// `--db`, shared by every command.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The ledger file (default: $TRELLIS_DB, else ./trellis.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The ledger file, or a postgresql:// URL (init, import, verify --chain-only) (default: $TRELLIS_DB, else ./trellis.db).", valueName: "path"))
     var db: String?
 
     var path: String {
@@ -53,7 +53,8 @@ struct LedgerOptions: ParsableArguments {
     }
 
     func open(create: Bool = false) throws -> Ledger {
-        try Failure.guarded { try Ledger.open(at: path, create: create) }
+        if PostgresCLI.isURL(path) { throw PostgresCLI.unsupported(path) }
+        return try Failure.guarded { try Ledger.open(at: path, create: create) }
     }
 }
 

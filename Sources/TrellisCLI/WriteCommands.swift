@@ -8,8 +8,10 @@ struct InitCommand: ParsableCommand {
         discussion: "Example: trellis init --db north-pennines.db")
 
     @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var postgres: PostgresInitOptions
 
     func run() throws {
+        if PostgresCLI.isURL(ledger.path) { try PostgresCLI.initLedger(url: ledger.path, options: postgres); return }
         let existed = Ledger.exists(at: ledger.path)
         let l = try ledger.open(create: true)
         let head = try Failure.guarded { try l.head() }
@@ -58,6 +60,7 @@ struct ImportCommand: ParsableCommand {
             Console.err("trellis: \(r.name) is empty: there is nothing to import")
             throw ExitCode(65)
         }
+        if PostgresCLI.isURL(ledger.path) { try PostgresCLI.importFiles(url: ledger.path, readers: readers, format: format); return }
         let l = try ledger.open(create: true)
         let total = readers.compactMap(\.size).reduce(0, +)
         let bar = ProgressBar("importing")

@@ -263,3 +263,84 @@ final class Results: @unchecked Sendable {
     func add(writer: Int, appended: Int, head: Int64) { lock.withLock { batches.append((writer, appended, head)) } }
     func fail(_ s: String) { lock.withLock { failures.append(s) } }
 }
+
+/// The real binary against the real server: `trellis import --db postgresql://…` SIGKILLed
+/// after it has sent rows of its batch leaves nothing of it; the same import run again is
+/// all there; `verify --chain-only` passes after each.
+@Suite("PostgreSQL store through the CLI", .serialized)
+struct PostgresCLITests {
+    static let trellis = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent(".build/debug/trellis").path
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.trellis)
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func aWriterKilledMidBatchLeavesNothingAndTheRetryIsWhole() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let initialised = try run(["init", "--db", db.url])
+        #expect(initialised.status == 0, "\(initialised)")
+        #expect(initialised.out.contains("GRANT SELECT, INSERT ON events"))
+        let first = temporaryPath("first.ndjson"), big = temporaryPath("big.ndjson")
+        defer { try? FileManager.default.removeItem(atPath: first); try? FileManager.default.removeItem(atPath: big) }
+        try Data(orgLines("first", 100)).write(to: URL(fileURLWithPath: first))
+        try Data(orgLines("big", 60_000)).write(to: URL(fileURLWithPath: big))
+        #expect(try run(["import", "--db", db.url, first]).status == 0)
+
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.trellis)
+        p.arguments = ["import", "--db", db.url, big]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until the writer has sent rows of its batch (a COPY in its open transaction).
+        let deadline = Date().addingTimeInterval(120)
+        var sending = false
+        while !sending && Date() < deadline && p.isRunning {
+            sending = try db.sql("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                AND xact_start IS NOT NULL AND query LIKE 'COPY events%'
+                """).int(0, 0) > 0
+            if !sending { usleep(20_000) }
+        }
+        #expect(sending, "the writer never sent rows (it finished or stalled first)")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        #expect(p.terminationReason == .uncaughtSignal)
+        // The server notices the closed socket and rolls the transaction back.
+        var gone = false
+        for _ in 0..<500 where !gone {
+            gone = try db.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'").int(0, 0) == 0
+            if !gone { usleep(10_000) }
+        }
+        #expect(try db.sql("SELECT count(*) FROM events").int(0, 0) == 100)
+        #expect(try db.sql("SELECT count(*) FROM rule_entities").int(0, 0) == 100)
+        let verified = try run(["verify", "--chain-only", "--db", db.url])
+        #expect(verified.status == 0 && verified.out.hasPrefix("ok: 100 events"), "\(verified)")
+
+        let retried = try run(["import", "--db", db.url, big, "--format", "json"])
+        #expect(retried.status == 0, "\(retried)")
+        #expect(retried.out.contains(#""appended":60000"#) && retried.out.contains(#""head_seq":60100"#), "\(retried)")
+        let again = try run(["verify", "--chain-only", "--db", db.url])
+        #expect(again.status == 0 && again.out.hasPrefix("ok: 60100 events"), "\(again)")
+    }
+
+    @Test func otherCommandsRefuseAPostgreSQLURLAndAnUnreachableServerIsExit75() throws {
+        let log = try run(["log", "--db", "postgresql://nobody@127.0.0.1:1/none"])
+        #expect(log.status == 64 && log.err.contains("does not work with a PostgreSQL ledger yet"), "\(log)")
+        #expect(!FileManager.default.fileExists(atPath: "postgresql:"))
+        let verify = try run(["verify", "--chain-only", "--db", "postgresql://nobody:secret-word@127.0.0.1:1/none"])
+        #expect(verify.status == 75, "\(verify)")
+        #expect(!verify.err.contains("secret-word"))
+    }
+}

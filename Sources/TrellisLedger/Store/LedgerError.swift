@@ -31,7 +31,7 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
         case .busy(let path, let seconds):
             return "another process held the ledger at \(path) locked for more than \(seconds < 10 ? String(seconds) : String(Int(seconds))) s; nothing was written, try again (TRELLIS_BUSY_TIMEOUT sets the wait)"
         case .unavailable(let path, let reason):
-            return "lost the database server of the ledger at \(path): \(reason)"
+            return "the database server of the ledger at \(path) is unreachable or went away: \(reason)"
         case .storage(let path, let reason): return "could not write the ledger at \(path): \(reason); nothing was written"
         case .database(let message): return "database error: \(message)"
         }
