@@ -61,9 +61,13 @@ demo: build
 	$(BIN) demo --dir $(DEMO_DIR)
 
 # Release-built benchmark: ours next to raw sqlite3 in the same run (1 M events by default).
+# Then the PostgreSQL store next to a raw COPY of the same rows, on a throw-away cluster.
 bench: deps
 	swift build -c release --product trellis-bench
+	swift build -c release --product trellis-pg-bench
 	.build/release/trellis-bench $(BENCH_ARGS)
+	@tools/pg/cluster.sh start >/dev/null; trap 'tools/pg/cluster.sh stop' EXIT; eval "$$(tools/pg/cluster.sh env)"; \
+	  .build/release/trellis-pg-bench $(PG_BENCH_ARGS)
 
 release: deps
 	swift build -c $(CONFIG) --product trellis

@@ -7,7 +7,8 @@ import TrellisLedger
 /// pass ``flushBytes``, before any read that could depend on a buffered row (an event by id or
 /// seq, a retraction, a person key), before an UPDATE or DELETE, and before COMMIT. Entity and
 /// membership reads need no flush: ``Batch`` caches both and writes them through, so it only
-/// asks for rows this batch never wrote.
+/// asks for rows this batch never wrote (and into a log that was empty under the lock, there
+/// are none: those reads cost no round trip).
 ///
 /// Whether an id is taken must be known at once (a skipped event takes no seq): ids this batch
 /// inserted are in ``batchIDs``; ids already in the log are looked up, one round trip per event
@@ -76,7 +77,7 @@ final class PostgresAppendStorage: AppendStorage {
     func insertEvent(seq: Int64, id: String, fresh: Bool, type: String, v: Int64, occurredAt: String,
                      recordedAt: String, actor: String?, data: [UInt8], hash: [UInt8]) throws -> Bool {
         if !fresh && batchIDs.contains(id) { return false }
-        if !fresh && !logWasEmpty {
+        if !fresh && !logWasEmpty && (!prefetchedIDs.contains(id) || existingIDs.contains(id)) {
             let r = try c.exec("SELECT 1 FROM events WHERE id = $1", [.text(id)], during: "looking up an event id")
             if r.count > 0 { return false }
         }
@@ -109,11 +110,84 @@ final class PostgresAppendStorage: AppendStorage {
         return r.count > 0 ? r.bytes(0, 0) ?? [] : nil
     }
 
+    // MARK: Prefetching
+
+    /// Entity ids (every `…_id` text in the prefetched events' data) looked up in bulk, with
+    /// the rows found; a key in `prefetchedKeys` but not in `prefetched` has no row.
+    private var prefetchedKeys: Set<String> = []
+    private var prefetched: [EntityKind: [String: EntityFact]] = [:]
+    /// (network, org) pairs whose memberships were fetched in bulk, with their rows.
+    private var prefetchedPairs: [String: [(seq: Int64, joined: Bool)]] = [:]
+    /// Event ids looked up in bulk; `existingIDs` holds those the log has.
+    private var prefetchedIDs: Set<String> = []
+    private var existingIDs: Set<String> = []
+
+    /// Three queries a chunk instead of one a rule look-up: what the log holds for the ids
+    /// the chunk's events name. The answers stay true for the batch: the append lock keeps
+    /// other writers out, and what this batch writes, ``Batch`` caches and asks no more.
+    func prefetch(_ events: [DecodedEvent]) throws {
+        guard !logWasEmpty else { return }
+        var keys: Set<String> = [], networks: Set<String> = [], orgs: Set<String> = [], ids: Set<String> = []
+        for e in events {
+            if let id = e.id, !batchIDs.contains(id), !prefetchedIDs.contains(id) { ids.insert(id) }
+            for (field, value) in zip(e.data.keys, e.data.values) where field.hasSuffix("_id") {
+                if case .string(let s) = value, !prefetchedKeys.contains(s) { keys.insert(s) }
+            }
+            if let n = e.data.string("network_id"), let o = e.data.string("org_id"), prefetchedPairs[n + "\u{0}" + o] == nil {
+                networks.insert(n); orgs.insert(o)
+            }
+        }
+        if !keys.isEmpty {
+            let r = try c.exec("SELECT kind, key, seq, parent, state FROM rule_entities WHERE key = ANY($1::text[])",
+                               [.text(Self.array(keys))], during: "checking the rules")
+            for i in 0..<r.count {
+                guard let kind = EntityKind(rawValue: r.string(i, 0) ?? ""), let key = r.string(i, 1) else { continue }
+                prefetched[kind, default: [:]][key] = EntityFact.make(seq: r.int(i, 2), parent: r.string(i, 3), state: r.int(i, 4))
+            }
+            prefetchedKeys.formUnion(keys)
+        }
+        if !networks.isEmpty {
+            let r = try c.exec("""
+                SELECT network_id, org_id, seq, joined FROM rule_memberships
+                WHERE network_id = ANY($1::text[]) AND org_id = ANY($2::text[]) ORDER BY seq
+                """, [.text(Self.array(networks)), .text(Self.array(orgs))], during: "checking the rules")
+            for n in networks { for o in orgs { prefetchedPairs[n + "\u{0}" + o] = prefetchedPairs[n + "\u{0}" + o] ?? [] } }
+            var fetched: [String: [(seq: Int64, joined: Bool)]] = [:]
+            for i in 0..<r.count {
+                fetched[(r.string(i, 0) ?? "") + "\u{0}" + (r.string(i, 1) ?? ""), default: []].append((r.int(i, 2), r.int(i, 3) != 0))
+            }
+            for (k, rows) in fetched { prefetchedPairs[k] = rows }
+        }
+        if !ids.isEmpty {
+            let r = try c.exec("SELECT id FROM events WHERE id = ANY($1::text[])", [.text(Self.array(ids))], during: "looking up event ids")
+            for i in 0..<r.count { if let id = r.string(i, 0) { existingIDs.insert(id) } }
+            prefetchedIDs.formUnion(ids)
+        }
+    }
+
+    /// A PostgreSQL array literal of texts: `{"a","b"}`, with `"` and `\` escaped.
+    static func array(_ items: Set<String>) -> String {
+        var out = "{"
+        for (i, s) in items.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for ch in s.unicodeScalars {
+                if ch == "\"" || ch == "\\" { out += "\\" }
+                out.unicodeScalars.append(ch)
+            }
+            out += "\""
+        }
+        return out + "}"
+    }
+
     func entity(_ kind: EntityKind, _ key: String) throws -> EntityFact? {
         if let i = pendingEntity[kind]?[key] {
             let e = entities[i]
             return EntityFact.make(seq: e.seq, parent: e.parent, state: e.state)
         }
+        // Batch caches what it wrote: a miss on a log that was empty under the lock is no row.
+        if logWasEmpty { return nil }
+        if prefetchedKeys.contains(key) { return prefetched[kind]?[key] }
         let r = try c.exec("SELECT seq, parent, state FROM rule_entities WHERE kind = $1 AND key = $2",
                            [.text(kind.rawValue), .text(key)], during: "checking the rules")
         guard r.count > 0 else { return nil }
@@ -121,6 +195,8 @@ final class PostgresAppendStorage: AppendStorage {
     }
 
     func memberships(network: String, org: String) throws -> [(seq: Int64, joined: Bool)] {
+        if logWasEmpty { return [] }
+        if let rows = prefetchedPairs[network + "\u{0}" + org] { return rows }
         let r = try c.exec("SELECT seq, joined FROM rule_memberships WHERE network_id = $1 AND org_id = $2 ORDER BY seq",
                            [.text(network), .text(org)], during: "checking the rules")
         return (0..<r.count).map { (r.int($0, 0), r.int($0, 1) != 0) }

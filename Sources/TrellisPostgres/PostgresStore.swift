@@ -201,7 +201,7 @@ public final class PostgresStore: @unchecked Sendable {
         try lock.run {
             try inAppendTransaction { storage, head in
                 let batch = Batch(storage: storage, head: head, options: options)
-                try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in
+                try DecodePipeline.run(feed: feed, speculation: batch.speculation, prepare: batch.prefetch) { item in
                     try batch.process(item.decoded, prepared: item.prepared, number: item.number, source: item.source)
                 }
                 if let rejection = batch.rejection { throw rejection }

@@ -32,6 +32,13 @@ package protocol AppendStorage: AnyObject {
     func personKey(_ person: String) throws -> [UInt8]?
     func putPersonKey(_ person: String, _ key: [UInt8]) throws
     func deletePersonKey(_ person: String) throws
+    /// Told about the next events before they are checked (a chunk at a time), so that a store
+    /// whose every read is a round trip can fetch what their rule checks will ask for in one.
+    func prefetch(_ events: [DecodedEvent]) throws
+}
+
+extension AppendStorage {
+    package func prefetch(_ events: [DecodedEvent]) throws {}
 }
 
 /// An `events` row as the idempotency check reads it back.

@@ -216,6 +216,11 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
                       notComparedErased: notComparedErased, headAheadOfClock: headAheadOfClock)
     }
 
+    /// Hands the decoded events of the next chunk to the storage (``AppendStorage/prefetch(_:)``).
+    package func prefetch(_ items: [DecodePipeline.Item]) throws {
+        try storage.prefetch(items.compactMap { if case .success(let e) = $0.decoded { e } else { nil } })
+    }
+
     // MARK: Processing one line
 
     /// Takes one decoded line (decoding runs ahead on another thread, see ``DecodePipeline``).

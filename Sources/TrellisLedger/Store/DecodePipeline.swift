@@ -22,7 +22,9 @@ package enum DecodePipeline {
     /// `consume` on this thread in order. `consume` returns false to stop reading early.
     /// With `speculation`, each event's chain step is computed here too, in line order (see
     /// ``ChainSpeculation``): the envelope and SHA-256 leave the thread that holds the lock.
-    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, consume: (Item) throws -> Bool) throws {
+    /// `prepare` sees each chunk before its items are consumed (see ``AppendStorage/prefetch(_:)``).
+    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, prepare: (([Item]) throws -> Void)? = nil,
+                            consume: (Item) throws -> Bool) throws {
         let channel = Pipeline.Channel<[Item]>(capacity: maxQueuedChunks)
         try withoutActuallyEscaping(feed) { feed in
             let handoff = Pipeline.Handoff(feed)
@@ -59,6 +61,13 @@ package enum DecodePipeline {
             defer { worker.join() }
             var consumerError: (any Error)?
             consuming: while let chunk = channel.take() {
+                if let prepare {
+                    do { try prepare(chunk) } catch {
+                        consumerError = error
+                        channel.cancel()
+                        break consuming
+                    }
+                }
                 for item in chunk {
                     do {
                         if try !consume(item) { channel.cancel(); break consuming }
