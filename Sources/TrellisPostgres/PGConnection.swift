@@ -132,39 +132,28 @@ final class PGConnection {
 
     /// Sends `rows` (COPY text format, one row a line) to `COPY … FROM STDIN`.
     func copy(_ sql: String, _ rows: [UInt8], during what: String) throws(LedgerError) {
-        try beginCopy(sql, during: what)
-        try putCopy(rows, during: what)
-        try endCopy(during: what)
-    }
-
-    /// Starts `COPY … FROM STDIN`: until ``endCopy(during:)``, the connection takes only rows.
-    func beginCopy(_ sql: String, during what: String) throws(LedgerError) {
         guard let start = PQexec(handle, sql) else { throw failure(nil, during: what) }
-        defer { PQclear(start) }
-        guard PQresultStatus(start) == PGRES_COPY_IN else { throw failure(start, during: what) }
-    }
-
-    /// Sends rows of an open COPY; the server takes them in while the caller goes on.
-    func putCopy(_ rows: [UInt8], during what: String) throws(LedgerError) {
+        guard PQresultStatus(start) == PGRES_COPY_IN else {
+            let error = failure(start, during: what)
+            PQclear(start)
+            throw error
+        }
+        PQclear(start)
         let sent: Int32 = rows.withUnsafeBufferPointer { b in
             var offset = 0
+            // libpq copies what it is given into its own buffer: send in slices.
             while offset < b.count {
                 let n = min(1 << 20, b.count - offset)
                 let r = b.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: n) { PQputCopyData(handle, $0, Int32(n)) }
                 if r != 1 { return r }
                 offset += n
             }
-            return 1
+            return PQputCopyEnd(handle, nil)
         }
-        if sent != 1 { throw failure(nil, during: what) }
-    }
-
-    /// Ends an open COPY (`abort`: refuses what was sent) and reads its outcome.
-    func endCopy(during what: String, abort: Bool = false) throws(LedgerError) {
         var error: LedgerError?
-        if PQputCopyEnd(handle, abort ? "aborted by Trellis" : nil) != 1 { error = failure(nil, during: what) }
+        if sent != 1 { error = failure(nil, during: what) }
         while let r = PQgetResult(handle) {
-            if error == nil, !abort, PQresultStatus(r) != PGRES_COMMAND_OK { error = failure(r, during: what) }
+            if error == nil, PQresultStatus(r) != PGRES_COMMAND_OK { error = failure(r, during: what) }
             PQclear(r)
         }
         if let error { throw error }

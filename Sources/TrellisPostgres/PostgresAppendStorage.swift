@@ -34,47 +34,14 @@ final class PostgresAppendStorage: AppendStorage {
         logWasEmpty = head.seq == 0
     }
 
-    private var buffered: Int { memberships.count + retractions.count + keys.count + entities.count * 64 }
-
-    /// Events stream: one `COPY events` stays open while the batch goes on and takes rows a
-    /// megabyte at a time, so the server parses and indexes them while this thread checks the
-    /// next lines. Any other statement first ends it (``closeEventStream()``).
-    private var eventStreamOpen = false
-    static let streamBytes = 1 << 20
-
-    private func streamEvents() throws(LedgerError) {
-        if !eventStreamOpen {
-            try c.beginCopy("COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN", during: "appending events")
-            eventStreamOpen = true
-        }
-        try c.putCopy(events, during: "appending events")
-        events.removeAll(keepingCapacity: true)
-    }
-
-    /// Sends the buffered events and ends their COPY: the connection takes statements again.
-    private func closeEventStream() throws(LedgerError) {
-        if !events.isEmpty { try streamEvents() }
-        if eventStreamOpen {
-            eventStreamOpen = false
-            try c.endCopy(during: "appending events")
-        }
-    }
-
-    /// After a failure: ends an open COPY refusing its rows, so that ROLLBACK can run.
-    func abandon() {
-        if eventStreamOpen { eventStreamOpen = false; try? c.endCopy(during: "abandoning the batch", abort: true) }
-    }
-
-    /// A statement on the connection (the event stream is ended first).
-    @discardableResult
-    private func exec(_ sql: String, _ params: [PGConnection.Param], during what: String) throws(LedgerError) -> PGResult {
-        try closeEventStream()
-        return try c.exec(sql, params, during: what)
-    }
+    private var buffered: Int { events.count + memberships.count + retractions.count + keys.count + entities.count * 64 }
 
     /// Sends every buffered row.
     func flush() throws(LedgerError) {
-        try closeEventStream()
+        if !events.isEmpty {
+            try c.copy("COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN", events, during: "appending events")
+            events.removeAll(keepingCapacity: true)
+        }
         if !entities.isEmpty {
             var rows: [UInt8] = []
             rows.reserveCapacity(entities.count * 64)
@@ -111,7 +78,7 @@ final class PostgresAppendStorage: AppendStorage {
                      recordedAt: String, actor: String?, data: [UInt8], hash: [UInt8]) throws -> Bool {
         if !fresh && batchIDs.contains(id) { return false }
         if !fresh && !logWasEmpty && (!prefetchedIDs.contains(id) || existingIDs.contains(id)) {
-            let r = try exec("SELECT 1 FROM events WHERE id = $1", [.text(id)], during: "looking up an event id")
+            let r = try c.exec("SELECT 1 FROM events WHERE id = $1", [.text(id)], during: "looking up an event id")
             if r.count > 0 { return false }
         }
         if !fresh { batchIDs.insert(id) }
@@ -125,13 +92,13 @@ final class PostgresAppendStorage: AppendStorage {
         CopyText.bytes(data, &events); CopyText.tab(&events)
         CopyText.bytea(hash, &events); CopyText.newline(&events)
         rowsSent += 1
-        if events.count >= Self.streamBytes { try streamEvents() }
+        try flushIfFull()
         return true
     }
 
     func recordedEvent(id: String) throws -> StoredEventRow? {
         try flush()
-        let r = try exec("SELECT seq, type, v, occurred_at, actor, data FROM events WHERE id = $1", [.text(id)], during: "reading an event")
+        let r = try c.exec("SELECT seq, type, v, occurred_at, actor, data FROM events WHERE id = $1", [.text(id)], during: "reading an event")
         guard r.count > 0 else { return nil }
         return StoredEventRow(seq: r.int(0, 0), type: r.string(0, 1) ?? "", v: r.int(0, 2), occurredAt: r.string(0, 3) ?? "",
                               actor: r.string(0, 4), dataText: r.string(0, 5) ?? "{}")
@@ -139,7 +106,7 @@ final class PostgresAppendStorage: AppendStorage {
 
     func hash(at seq: Int64) throws -> [UInt8]? {
         try flush()
-        let r = try exec("SELECT hash FROM events WHERE seq = $1", [.int(seq)], during: "reading a hash")
+        let r = try c.exec("SELECT hash FROM events WHERE seq = $1", [.int(seq)], during: "reading a hash")
         return r.count > 0 ? r.bytes(0, 0) ?? [] : nil
     }
 
@@ -171,7 +138,7 @@ final class PostgresAppendStorage: AppendStorage {
             }
         }
         if !keys.isEmpty {
-            let r = try exec("SELECT kind, key, seq, parent, state FROM rule_entities WHERE key = ANY($1::text[])",
+            let r = try c.exec("SELECT kind, key, seq, parent, state FROM rule_entities WHERE key = ANY($1::text[])",
                                [.text(Self.array(keys))], during: "checking the rules")
             for i in 0..<r.count {
                 guard let kind = EntityKind(rawValue: r.string(i, 0) ?? ""), let key = r.string(i, 1) else { continue }
@@ -180,7 +147,7 @@ final class PostgresAppendStorage: AppendStorage {
             prefetchedKeys.formUnion(keys)
         }
         if !networks.isEmpty {
-            let r = try exec("""
+            let r = try c.exec("""
                 SELECT network_id, org_id, seq, joined FROM rule_memberships
                 WHERE network_id = ANY($1::text[]) AND org_id = ANY($2::text[]) ORDER BY seq
                 """, [.text(Self.array(networks)), .text(Self.array(orgs))], during: "checking the rules")
@@ -192,7 +159,7 @@ final class PostgresAppendStorage: AppendStorage {
             for (k, rows) in fetched { prefetchedPairs[k] = rows }
         }
         if !ids.isEmpty {
-            let r = try exec("SELECT id FROM events WHERE id = ANY($1::text[])", [.text(Self.array(ids))], during: "looking up event ids")
+            let r = try c.exec("SELECT id FROM events WHERE id = ANY($1::text[])", [.text(Self.array(ids))], during: "looking up event ids")
             for i in 0..<r.count { if let id = r.string(i, 0) { existingIDs.insert(id) } }
             prefetchedIDs.formUnion(ids)
         }
@@ -221,7 +188,7 @@ final class PostgresAppendStorage: AppendStorage {
         // Batch caches what it wrote: a miss on a log that was empty under the lock is no row.
         if logWasEmpty { return nil }
         if prefetchedKeys.contains(key) { return prefetched[kind]?[key] }
-        let r = try exec("SELECT seq, parent, state FROM rule_entities WHERE kind = $1 AND key = $2",
+        let r = try c.exec("SELECT seq, parent, state FROM rule_entities WHERE kind = $1 AND key = $2",
                            [.text(kind.rawValue), .text(key)], during: "checking the rules")
         guard r.count > 0 else { return nil }
         return EntityFact.make(seq: r.int(0, 0), parent: r.string(0, 1), state: r.int(0, 2))
@@ -230,14 +197,14 @@ final class PostgresAppendStorage: AppendStorage {
     func memberships(network: String, org: String) throws -> [(seq: Int64, joined: Bool)] {
         if logWasEmpty { return [] }
         if let rows = prefetchedPairs[network + "\u{0}" + org] { return rows }
-        let r = try exec("SELECT seq, joined FROM rule_memberships WHERE network_id = $1 AND org_id = $2 ORDER BY seq",
+        let r = try c.exec("SELECT seq, joined FROM rule_memberships WHERE network_id = $1 AND org_id = $2 ORDER BY seq",
                            [.text(network), .text(org)], during: "checking the rules")
         return (0..<r.count).map { (r.int($0, 0), r.int($0, 1) != 0) }
     }
 
     func isRetracted(seq: Int64) throws -> Bool {
         try flush()
-        return try exec("SELECT 1 FROM retractions WHERE target_seq = $1", [.int(seq)], during: "checking the rules").count > 0
+        return try c.exec("SELECT 1 FROM retractions WHERE target_seq = $1", [.int(seq)], during: "checking the rules").count > 0
     }
 
     func createEntity(_ kind: EntityKind, _ key: String, seq: Int64, parent: String?) throws {
@@ -248,7 +215,7 @@ final class PostgresAppendStorage: AppendStorage {
 
     func setEntityState(_ kind: EntityKind, _ key: String, state: Int64) throws {
         if let i = pendingEntity[kind]?[key] { entities[i].state = state; return }
-        try exec("UPDATE rule_entities SET state = $1 WHERE kind = $2 AND key = $3",
+        try c.exec("UPDATE rule_entities SET state = $1 WHERE kind = $2 AND key = $3",
                    [.int(state), .text(kind.rawValue), .text(key)], during: "writing the rule state")
     }
 
@@ -262,7 +229,7 @@ final class PostgresAppendStorage: AppendStorage {
 
     func deleteMembership(network: String, org: String, seq: Int64) throws {
         try flush()
-        try exec("DELETE FROM rule_memberships WHERE network_id = $1 AND org_id = $2 AND seq = $3",
+        try c.exec("DELETE FROM rule_memberships WHERE network_id = $1 AND org_id = $2 AND seq = $3",
                    [.text(network), .text(org), .int(seq)], during: "writing the rule state")
     }
 
@@ -273,7 +240,7 @@ final class PostgresAppendStorage: AppendStorage {
 
     func personKey(_ person: String) throws -> [UInt8]? {
         try flush()
-        let r = try exec("SELECT key FROM person_keys WHERE person_id = $1", [.text(person)], during: "reading a person key")
+        let r = try c.exec("SELECT key FROM person_keys WHERE person_id = $1", [.text(person)], during: "reading a person key")
         return r.count > 0 ? r.bytes(0, 0) : nil
     }
 
@@ -284,7 +251,7 @@ final class PostgresAppendStorage: AppendStorage {
 
     func deletePersonKey(_ person: String) throws {
         try flush()
-        try exec("DELETE FROM person_keys WHERE person_id = $1", [.text(person)], during: "erasing a person key")
+        try c.exec("DELETE FROM person_keys WHERE person_id = $1", [.text(person)], during: "erasing a person key")
     }
 }
 

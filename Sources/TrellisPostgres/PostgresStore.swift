@@ -236,18 +236,15 @@ public final class PostgresStore: @unchecked Sendable {
     private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> AppendOutcome) throws -> AppendOutcome {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
-        var storage: PostgresAppendStorage?
         do {
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
-            let s = PostgresAppendStorage(connection: c, head: head)
-            storage = s
-            let outcome = try body(s, head)
-            try s.flush()
+            let storage = PostgresAppendStorage(connection: c, head: head)
+            let outcome = try body(storage, head)
+            try storage.flush()
             try c.run("COMMIT", during: "committing the batch")
             return outcome
         } catch {
-            storage?.abandon()
             if c.isOK { try? c.run("ROLLBACK") }
             throw error
         }
