@@ -205,7 +205,7 @@ public final class PostgresStore: @unchecked Sendable {
                     try batch.process(item.decoded, prepared: item.prepared, number: item.number, source: item.source)
                 }
                 if let rejection = batch.rejection { throw rejection }
-                return batch.outcome
+                return (batch.outcome, batch.erasedSomeone)
             }
         }
     }
@@ -225,29 +225,41 @@ public final class PostgresStore: @unchecked Sendable {
                 let batch = Batch(storage: storage, head: head, options: Ledger.AppendOptions())
                 let archive = ArchiveBatch(batch: batch)
                 try feed { try archive.append($0) }
-                return AppendOutcome(appended: batch.appended, skipped: batch.skipped,
-                                     head: .make(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
+                return (AppendOutcome(appended: batch.appended, skipped: batch.skipped,
+                                      head: .make(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt)),
+                        batch.erasedSomeone)
             }
         }
     }
 
     /// BEGIN; the append lock; the head (read after the lock: it sees every batch committed
-    /// before); `body`; the buffered rows; COMMIT. Any error rolls back.
-    private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> AppendOutcome) throws -> AppendOutcome {
+    /// before); `body`; the buffered rows; COMMIT. Any error rolls back. When the batch erased
+    /// someone, `person_keys` is vacuumed after the commit (see ``vacuumPersonKeys()``).
+    private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> (AppendOutcome, Bool)) throws -> AppendOutcome {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
         do {
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
             let storage = PostgresAppendStorage(connection: c, head: head)
-            let outcome = try body(storage, head)
+            let (outcome, erased) = try body(storage, head)
             try storage.flush()
             try c.run("COMMIT", during: "committing the batch")
+            if erased { vacuumPersonKeys() }
             return outcome
         } catch {
             if c.isOK { try? c.run("ROLLBACK") }
             throw error
         }
+    }
+
+    /// After an erasure: the deleted key row is a dead tuple until VACUUM removes it from the
+    /// table's pages. VACUUM needs the table's owner (a writer role gets a warning and it is
+    /// skipped: the owner's or autovacuum's next run does it). What PostgreSQL may still hold
+    /// after that is outside Trellis's reach: WAL segments until recycled, WAL archives, base
+    /// backups and replicas (ARCHITECTURE.md, "The PostgreSQL store").
+    private func vacuumPersonKeys() {
+        try? connection.run("VACUUM person_keys", during: "vacuuming the erased key")
     }
 
     // MARK: Verifying

@@ -190,6 +190,39 @@ struct PostgresStoreTests {
         #expect(more.appended == 1 && more.head.seq == Int64(archived.count) + 1)
     }
 
+    /// Erasure deletes the person's key row and vacuums the table after the commit, so the
+    /// dead tuple holding the key leaves the table's pages; the name stays sealed in the log.
+    @Test func erasureDeletesTheKeyAndVacuumsItsTable() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        let store = try PostgresStore.create(url: db.url)
+        _ = try store.append(feed(Array("""
+            {"type":"OrganisationRegistered","occurred_at":"2026-01-01","data":{"org_id":"oak","name":"Oak","kind":"sat"}}
+            {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-1","org_id":"oak","name":"Alex Example","email":"alex@example.org"}}
+            {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-2","org_id":"oak","name":"Sam Example"}}
+
+            """.utf8)))
+        let key = try #require(try store.personKeys()["p-1"])
+        #expect(try store.personKeys().count == 2)
+        let vacuumsBefore = try db.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'person_keys'").int(0, 0)
+        _ = try store.append(json: #"{"type":"PersonErased","occurred_at":"2026-02-01","data":{"person_id":"p-1"}}"#)
+        #expect(try store.personKeys().keys.sorted() == ["p-2"])
+        // The key's bytes are nowhere in the table any more, live or dead (pageinspect-free:
+        // a vacuumed heap has no dead tuples to count).
+        var vacuumed = false
+        for _ in 0..<100 where !vacuumed {
+            vacuumed = try db.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'person_keys'").int(0, 0) > vacuumsBefore
+            if !vacuumed { usleep(50_000) }
+        }
+        #expect(vacuumed, "person_keys was not vacuumed after the erasure")
+        #expect(try db.sql("SELECT count(*) FROM person_keys WHERE key = '\\x\(key.map { String(format: "%02x", $0) }.joined())'::bytea").int(0, 0) == 0)
+        #expect(try store.verifyChain().broken == nil)
+        // The log still holds the sealed fields: nothing in clear.
+        var clear = false
+        try store.scan { e in clear = clear || e.data.contains("Alex Example") || e.data.contains("alex@example.org"); return true }
+        #expect(!clear)
+    }
+
     /// A refused line, a lost connection mid-batch: nothing of the batch is in the log.
     @Test func aRefusedBatchAndABrokenConnectionLeaveNothing() throws {
         let db = try PG.Database()
