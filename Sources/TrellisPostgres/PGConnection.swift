@@ -57,7 +57,8 @@ final class PGConnection {
         }
         if m.contains("does not exist") { return .missing(path: location) }
         if m.contains("connection refused") || m.contains("could not connect") || m.contains("timeout") || m.contains("starting up")
-            || m.contains("shutting down") || m.contains("too many clients") {
+            || m.contains("shutting down") || m.contains("too many clients") || m.contains("closed the connection")
+            || m.contains("terminating connection") || m.contains("in recovery") {
             return .unavailable(path: location, reason: firstLine(message) + "; nothing was written, try again")
         }
         return .cannotOpen(path: location, reason: firstLine(message))

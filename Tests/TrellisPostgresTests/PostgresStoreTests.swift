@@ -305,12 +305,100 @@ func orgLines(_ prefix: String, _ count: Int, actor: String = "clerk") -> [UInt8
     return lines
 }
 
+/// Writers whose connections the server ends at random moments (as a restart or a killed
+/// client does) and which retry the batch after an exit-75 error: every batch is there exactly
+/// once and whole, seq gap-free, the chain valid.
+@Suite("PostgreSQL store under broken connections", .serialized)
+struct PostgresChaosTests {
+    @Test func writersWhoseConnectionsAreKilledRetryAndLeaveAWholeLog() throws {
+        let db = try PG.Database()
+        defer { db.drop() }
+        _ = try PostgresStore.create(url: db.url)
+        let writers = 4, batches = 10, perBatch = 1_000
+        let results = Results()
+        let done = Flag()
+        let killer = Thread {
+            var rounds = 0
+            while !done.isSet && rounds < 40 {
+                usleep(UInt32.random(in: 50_000...250_000))
+                _ = try? db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+                rounds += 1
+            }
+            results.kills = rounds
+        }
+        killer.start()
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            for b in 0..<batches {
+                // Explicit event ids: a batch whose COMMIT reply was lost is skipped when retried.
+                var lines: [UInt8] = []
+                for i in 0..<perBatch {
+                    lines += Array(#"{"id":"w\#(w)-b\#(b)-\#(i)","type":"OrganisationRegistered","occurred_at":"2026-01-01","actor":"writer-\#(w)","data":{"org_id":"w\#(w)-b\#(b)-\#(i)","name":"Org","kind":"sat"}}"#.utf8)
+                    lines.append(10)
+                }
+                var attempts = 0
+                while true {
+                    attempts += 1
+                    do {
+                        let store = try PostgresStore.open(url: db.url)
+                        let outcome = try store.append(feed(lines))
+                        if outcome.appended > 0 { results.add(writer: w, appended: outcome.appended, head: outcome.head.seq) }
+                        if outcome.appended + outcome.skipped != perBatch { results.fail("batch w\(w)-b\(b): \(outcome.appended) + \(outcome.skipped)") }
+                        break
+                    } catch let e as LedgerError where e.exitCode == 75 && attempts < 50 {
+                        results.retried()
+                    } catch {
+                        results.fail("w\(w) b\(b): \(error)")
+                        break
+                    }
+                }
+            }
+        }
+        done.set()
+        while killer.isExecuting { usleep(10_000) }
+        #expect(results.failures.isEmpty, "\(results.failures)")
+        #expect(results.retries > 0, "no connection was broken mid-batch: the test proved nothing")
+        let store = try PostgresStore.open(url: db.url)
+        let total = Int64(writers * batches * perBatch)
+        #expect(try store.head().seq == total)
+        let report = try store.verifyChain()
+        #expect(report.broken == nil && report.events == total)
+        var actors: [Int64: String] = [:]
+        try store.scan { actors[$0.seq] = $0.actor; return true }
+        #expect(results.batches.reduce(0) { $0 + $1.appended } <= Int(total))
+        for batch in results.batches {
+            let owners = Set(((batch.head - Int64(batch.appended) + 1)...batch.head).map { actors[$0] ?? "?" })
+            #expect(owners == ["writer-\(batch.writer)"], "batch ending at \(batch.head) holds \(owners)")
+        }
+        // Every batch is there exactly once and contiguous, whoever acknowledged it.
+        var runs: [String: (first: Int64, last: Int64, count: Int)] = [:]
+        try store.scan { e in
+            let batch = String(e.id.split(separator: "-").prefix(2).joined(separator: "-"))
+            let r = runs[batch] ?? (e.seq, e.seq, 0)
+            runs[batch] = (r.first, e.seq, r.count + 1)
+            return true
+        }
+        #expect(runs.count == writers * batches)
+        for (batch, r) in runs { #expect(r.count == perBatch && r.last - r.first + 1 == Int64(perBatch), "\(batch): \(r)") }
+    }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+}
+
 final class Results: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var batches: [(writer: Int, appended: Int, head: Int64)] = []
     private(set) var failures: [String] = []
     func add(writer: Int, appended: Int, head: Int64) { lock.withLock { batches.append((writer, appended, head)) } }
     func fail(_ s: String) { lock.withLock { failures.append(s) } }
+    private(set) var retries = 0
+    func retried() { lock.withLock { retries += 1 } }
+    private var killCount = 0
+    var kills: Int { get { lock.withLock { killCount } } set { lock.withLock { killCount = newValue } } }
 }
 
 /// The real binary against the real server: `trellis import --db postgresql://…` SIGKILLed
