@@ -5,7 +5,8 @@
 SHELL := /bin/bash
 # chromium + poppler-utils: the board report is rendered and printed headless in the tests (tools/check-report.py).
 # graphviz + libxml2-utils: researcher exports are read back with dot and validated with xmllint.
-APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium poppler-utils graphviz libxml2-utils
+# postgresql-15 + libpq-dev: the PostgreSQL store (libpq) and the throw-away test cluster (tools/pg/cluster.sh).
+APT_PACKAGES := libsqlite3-dev liblz4-dev pkg-config sqlite3 lz4 chromium poppler-utils graphviz libxml2-utils postgresql-15 libpq-dev
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo
@@ -42,12 +43,15 @@ build: deps
 embed:
 	python3 tools/embed-projections.py
 
+# The PostgreSQL tests run against a throw-away cluster on a loopback port (never skipped: without
+# TRELLIS_TEST_PG_URL they fail); it is stopped and removed afterwards, also when a test fails.
 test: build
 	python3 tools/check-imports.py --self-test
 	python3 tools/check-imports.py
 	python3 tools/check_schemas.py --meta
 	python3 tools/check_schemas.py
-	swift test $(SWIFT_BUILD_FLAGS)
+	@tools/pg/cluster.sh start >/dev/null; trap 'tools/pg/cluster.sh stop' EXIT; eval "$$(tools/pg/cluster.sh env)"; \
+	  swift test $(SWIFT_BUILD_FLAGS)
 	python3 tools/hostile_lines.py --lines 10000
 	python3 tools/crash_test.py --runs 10 --batch 10000
 
@@ -59,9 +63,13 @@ demo: build
 	$(BIN) demo --dir $(DEMO_DIR)
 
 # Release-built benchmark: ours next to raw sqlite3 in the same run (1 M events by default).
+# Then the PostgreSQL store next to a raw COPY of the same rows, on a throw-away cluster.
 bench: deps
 	swift build -c release --product trellis-bench
+	swift build -c release --product trellis-pg-bench
 	.build/release/trellis-bench $(BENCH_ARGS)
+	@tools/pg/cluster.sh start >/dev/null; trap 'tools/pg/cluster.sh stop' EXIT; eval "$$(tools/pg/cluster.sh env)"; \
+	  .build/release/trellis-pg-bench $(PG_BENCH_ARGS)
 
 release: deps
 	swift build -c $(CONFIG) --product trellis

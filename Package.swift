@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TrellisLedger", targets: ["TrellisLedger"]),
         .library(name: "TrellisProjections", targets: ["TrellisProjections"]),
         .library(name: "TrellisSheets", targets: ["TrellisSheets"]),
+        .library(name: "TrellisPostgres", targets: ["TrellisPostgres"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -55,6 +56,17 @@ let package = Package(
         .target(
             name: "TrellisGenerator",
             dependencies: ["TrellisCore"],
+            swiftSettings: strict),
+        // libpq from the system (apt: libpq-dev), for the PostgreSQL store.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        // The ledger in a PostgreSQL database: the same log, rules and chain as the SQLite file,
+        // appended to by many writers (its own target: libpq stays out of TrellisLedger).
+        .target(
+            name: "TrellisPostgres",
+            dependencies: ["TrellisCore", "TrellisLedger", "CLibPQ"],
             swiftSettings: strict),
         .target(
             name: "TrellisProjections",
@@ -129,6 +141,7 @@ let package = Package(
                 "TrellisCore",
                 "TrellisLedger",
                 "TrellisGenerator",
+                "TrellisPostgres",
                 "TrellisProjections",
                 "TrellisReports",
                 "TrellisResearch",
@@ -152,6 +165,12 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             path: "tools/bench",
+            swiftSettings: strict),
+        // The PostgreSQL store's import next to a raw COPY of the same rows; four writers at once.
+        .executableTarget(
+            name: "trellis-pg-bench",
+            dependencies: ["TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisPostgres", "CLibPQ"],
+            path: "tools/pg-bench",
             swiftSettings: strict),
         // Reading and writing a large register, timed (not a test).
         .executableTarget(
@@ -197,6 +216,10 @@ let package = Package(
             name: "TrellisRegistersTests",
             dependencies: ["TrellisRegisters", "TrellisSheets", "TrellisReports", "TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisTestSupport",
                            .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TrellisPostgresTests",
+            dependencies: ["TrellisPostgres", "TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisLedgerTests",

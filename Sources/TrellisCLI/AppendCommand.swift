@@ -36,9 +36,9 @@ struct AppendCommand: ParsableCommand {
         if text.contains("\n") {
             throw CommandFailure.badInput("append takes one event on one line; use 'trellis import' for several")
         }
-        let l = try ledger.open(create: true)
+        let l = try ledger.openStore(create: true)
         let outcome = try l.append(json: text)
-        try printOutcome(outcome, format: format, ledger: l.path)
+        try printOutcome(outcome, format: format, ledger: l.location)
     }
 }
 

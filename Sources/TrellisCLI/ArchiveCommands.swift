@@ -17,7 +17,7 @@ enum ArchiveCommands {
         let spooled = archive.size == nil ? try archive.spoolToTemporaryFile() : nil
         let path = spooled ?? archive.name
         defer { if let spooled { TemporaryFiles.remove(spooled) } }
-        let l = try ledger.open(create: true)
+        let l = try ledger.openStore(create: true)
         let bar = ProgressBar("importing")
         let source = path
         let outcome: AppendOutcome
@@ -27,7 +27,7 @@ enum ArchiveCommands {
             throw ArchiveCommands.failure(error, archive: archive.name, nothing: "imported")
         }
         bar.finish()
-        try printOutcome(outcome, format: format, ledger: l.path)
+        try printOutcome(outcome, format: format, ledger: l.location)
         return true
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisPostgres
 import TrellisCore
 import TrellisReports
 #if canImport(Glibc)
@@ -8,8 +9,11 @@ import Glibc
 
 /// `--db`, shared by every command.
 struct LedgerOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The ledger file (default: $TRELLIS_DB, else ./trellis.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The ledger: a file, or a shared postgresql://user@host:port/dbname (default: $TRELLIS_DB, else ./trellis.db).", valueName: "path|url"))
     var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("For a postgresql:// ledger: the local file caching its events and read models (default: $TRELLIS_CACHE, else ~/.cache/trellis/<server>.db).", valueName: "file"))
+    var cache: String?
 
     var path: String {
         if let db { return db }
@@ -17,8 +21,29 @@ struct LedgerOptions: ParsableArguments {
         return "trellis.db"
     }
 
+    /// Whether the ledger is a shared PostgreSQL database rather than a file.
+    var isShared: Bool { PostgresStore.isURL(path) }
+
+    /// The log, for a command that appends: the file, or the shared database.
+    func openStore(create: Bool = false) throws -> any LedgerStore {
+        guard isShared else { return try Ledger.open(at: path, create: create) }
+        return create ? try PostgresStore.create(url: path) : try PostgresStore.open(url: path)
+    }
+
+    /// The ledger to read: the file, or the local cache of the shared database, caught up.
     func open(create: Bool = false) throws -> Ledger {
-        try Ledger.open(at: path, create: create)
+        try openForReading(create: create).ledger
+    }
+
+    /// The ledger to read and the store that holds the persons' keys (the shared database
+    /// for a cache, which never holds keys).
+    func openForReading(create: Bool = false) throws -> (ledger: Ledger, keys: any LedgerStore) {
+        guard isShared else {
+            let l = try Ledger.open(at: path, create: create)
+            return (l, l)
+        }
+        let store = try PostgresStore.open(url: path)
+        return (try SharedLedger.caughtUp(store, cachePath: cache ?? SharedLedger.defaultCachePath(for: store)), store)
     }
 }
 

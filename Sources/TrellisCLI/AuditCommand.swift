@@ -36,10 +36,10 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let l = try ledger.open()
+        let (l, keys) = try ledger.openForReading()
         let orgID = try OrganisationArgument.resolve(org, in: l)
         let entries = try l.audit(org: orgID, fromDay: from?.days, toDay: to?.days)
-        let names = try PersonNames(ledger: l)
+        let names = try PersonNames(ledger: l, keys: keys)
         let format = chosenFormat
         if format == .xlsx {
             let head = try l.head()

@@ -50,6 +50,24 @@ struct EraseCommand: ParsableCommand {
     }
 
     func run() throws {
+        if ledger.isShared {
+            let store = try ledger.openStore()
+            if finish {
+                // PostgreSQL's erasure ends at its commit (the key row deleted, then VACUUM).
+                if format == .json {
+                    Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
+                } else {
+                    Console.out("erasure complete: the shared ledger deletes the key row in the erasing transaction and vacuums person_keys after it; nothing is left to finish here")
+                }
+                return
+            }
+            guard let personID, let reason else { throw CommandFailure.usage("name the person to erase and give --reason (or --finish)") }
+            let outcome = try store.appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor)
+            try printOutcome(outcome, format: format, ledger: store.location,
+                             sentence: "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys vacuumed; "
+                                 + "PostgreSQL's WAL archives and backups made before now may still hold the key (see the README)")
+            return
+        }
         let l = try ledger.open()
         if finish {
             let residue = l.finishErasure()

@@ -39,7 +39,7 @@ struct ImportCommand: ParsableCommand {
         for r in readers where r.size == 0 {
             throw CommandFailure.badInput("\(r.name) is empty: there is nothing to import")
         }
-        let l = try ledger.open(create: true)
+        let l = try ledger.openStore(create: true)
         let total = readers.compactMap(\.size).reduce(0, +)
         let bar = ProgressBar("importing")
         let outcome = try l.append { visit in
@@ -54,6 +54,6 @@ struct ImportCommand: ParsableCommand {
             }
         }
         bar.finish()
-        try printOutcome(outcome, format: format, ledger: l.path)
+        try printOutcome(outcome, format: format, ledger: l.location)
     }
 }

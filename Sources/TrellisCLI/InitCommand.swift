@@ -8,8 +8,10 @@ struct InitCommand: ParsableCommand {
         discussion: "Example: trellis init --db north-pennines.db")
 
     @OptionGroup var ledger: LedgerOptions
+    @OptionGroup var postgres: PostgresInitOptions
 
     func run() throws {
+        if ledger.isShared { try SharedLedger.initLedger(url: ledger.path, options: postgres); return }
         let existed = Ledger.exists(at: ledger.path)
         let l = try ledger.open(create: true)
         let head = try l.head()

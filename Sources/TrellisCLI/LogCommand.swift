@@ -35,7 +35,7 @@ struct LogCommand: ParsableCommand {
     }
 
     func run() throws {
-        let l = try ledger.open()
+        let (l, keys) = try ledger.openForReading()
         var filter = LogFilter()
         filter.types = Set(type)
         filter.org = org
@@ -50,7 +50,7 @@ struct LogCommand: ParsableCommand {
             try l.log(filter) { e in sink.write(bytes: CanonicalEnvelope.bytes(e.event, withHash: true)); sink.write("\n") }
         } else {
             let entries = try l.log(filter)
-            let names = try PersonNames(ledger: l)
+            let names = try PersonNames(ledger: l, keys: keys)
             var table = Table(headers: ["seq", "occurred", "type", "what"], rightAligned: [0])
             for e in entries {
                 var what = EventSummary.line(type: e.event.type, data: e.data, names: names.lookup)

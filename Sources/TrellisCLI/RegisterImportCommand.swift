@@ -27,8 +27,9 @@ struct RegisterImportCommand: ParsableCommand {
     func run() throws {
         let (workbook, chosen) = try SheetCommands.open(file, sheet: sheet)
         let l = try ledger.open()
+        let store = try ledger.isShared ? ledger.openStore() : l
         let picture = try LedgerPicture.load(ledger: l, network: network)
         let plan = RegisterImport.plan(sheet: chosen, workbook: workbook, network: network, picture: picture, createMeetings: createMeetings)
-        try SheetCommands.finish(plan, ledger: l, dryRun: dryRun, format: format)
+        try SheetCommands.finish(plan, ledger: store, dryRun: dryRun, format: format)
     }
 }

@@ -25,8 +25,8 @@ struct RetractCommand: ParsableCommand {
     var format: TableOrJSON = .table
 
     func run() throws {
-        let l = try ledger.open()
+        let l = try ledger.openStore()
         let outcome = try l.appendNow(.eventRetracted, ["event_id": eventID, "reason": reason], actor: actor)
-        try printOutcome(outcome, format: format, ledger: l.path)
+        try printOutcome(outcome, format: format, ledger: l.location)
     }
 }

@@ -32,9 +32,10 @@ struct RosterImportCommand: ParsableCommand {
     func run() throws {
         let (workbook, chosen) = try SheetCommands.open(file, sheet: sheet)
         let l = try ledger.open()
+        let store = try ledger.isShared ? ledger.openStore() : l
         let picture = try LedgerPicture.load(ledger: l, network: network)
         let today = Timestamp.dateText(days: Int(Timestamp.nowMicros() / 86_400_000_000))
         let plan = RosterImport.plan(sheet: chosen, workbook: workbook, network: network, picture: picture, today: today)
-        try SheetCommands.finish(plan, ledger: l, dryRun: dryRun, format: format)
+        try SheetCommands.finish(plan, ledger: store, dryRun: dryRun, format: format)
     }
 }

@@ -35,7 +35,7 @@ enum SheetCommands {
     }
 
     /// Prints the plan; unless a dry run, appends it as one batch.
-    static func finish(_ plan: ImportPlan, ledger: Ledger, dryRun: Bool, format: TableOrJSON) throws {
+    static func finish(_ plan: ImportPlan, ledger: any LedgerStore, dryRun: Bool, format: TableOrJSON) throws {
         if !plan.errors.isEmpty {
             if format == .json { Console.out(plan.summaryJSON(extra: [("dry_run", .bool(dryRun)), ("appended", .int(0))])) }
             throw SheetRejected(problems: plan.errors, truncated: plan.truncated)
@@ -58,7 +58,7 @@ enum SheetCommands {
             Console.out(text.summaryText(dryRun: false))
             for w in plan.warnings { Console.err("trellis: warning: \(w)") }
             if let outcome {
-                try printOutcome(outcome, format: .table, ledger: ledger.path)
+                try printOutcome(outcome, format: .table, ledger: ledger.location)
             } else {
                 Console.out("nothing to append: the ledger already holds everything the sheet says")
             }

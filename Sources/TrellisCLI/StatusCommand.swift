@@ -13,7 +13,8 @@ struct StatusCommand: ParsableCommand {
     var format: TableOrJSON = .table
 
     func run() throws {
-        let l = try ledger.open()
+        // Status is the log's own (for a shared ledger, the server's figures; the cache is not read).
+        let l = try ledger.openStore()
         let s = try l.status()
         if format == .json {
             Console.out(JSONValue.object(JSONObject([
@@ -23,11 +24,11 @@ struct StatusCommand: ParsableCommand {
             ])).rendered(pretty: true))
         } else {
             Console.out("""
-                ledger     \(l.path)
+                ledger     \(l.location)
                 events     \(s.events)
                 head       seq \(s.head.seq), \(s.head.hashHex)
                 occurred   \(s.firstOccurredAt.map { String($0.prefix(10)) } ?? "–") to \(s.lastOccurredAt.map { String($0.prefix(10)) } ?? "–")
-                file       \(s.storageBytes) bytes
+                \(ledger.isShared ? "database   " : "file       ")\(s.storageBytes) bytes
                 """)
         }
     }

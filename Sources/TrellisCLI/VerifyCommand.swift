@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisPostgres
 import TrellisCore
 
 struct VerifyCommand: ParsableCommand {
@@ -28,6 +29,17 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let anchor = try self.anchor.load()
         if let archive { try ArchiveCommands.verify(path: archive); try anchor?.verify(archive: archive, ledger: ledger); return }
+        if ledger.isShared {
+            // The shared log's own rows first; then its local cache, caught up (each event
+            // copied is re-hashed and re-checked), is verified in full like a ledger file.
+            let store = try PostgresStore.open(url: ledger.path)
+            let shared = try SharedLedger.verifyChain(store)
+            if chainOnly {
+                Console.out("ok: \(shared.events) events, head \(shared.head.hashHex)")
+                try anchor?.verify(archive: nil, ledger: ledger)
+                return
+            }
+        }
         let l = try ledger.open()
         let bar = ProgressBar("verifying")
         let report = try l.verify { done, total in bar.update(done, of: total, unit: "events") }

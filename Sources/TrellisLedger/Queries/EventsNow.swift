@@ -13,6 +13,9 @@ extension Ledger {
         return JSONValue.object(env).rendered()
     }
 
+}
+
+extension LedgerStore {
     /// Appends a `type` event that happens now (`retract`, `erase`), all or nothing.
     public func appendNow(_ type: EventType, _ fields: KeyValuePairs<String, String>, actor: String?) throws -> AppendOutcome {
         try append(json: Ledger.envelope(type, fields, actor: actor, micros: Timestamp.nowMicros()))

@@ -9,10 +9,12 @@ import TrellisCore
 public struct PersonNames: Sendable {
     private var names: [String: String] = [:]
 
-    public init(ledger: Ledger) throws {
-        let keys = try ledger.personKeys()
+    /// `keys` is where the persons' keys are (default: `ledger`): a cache of a shared log
+    /// holds none, they stay in the shared store.
+    public init(ledger: any LedgerStore, keys: (any LedgerStore)? = nil) throws {
+        let keys = try (keys ?? ledger).personKeys()
         var names: [String: String] = [:]
-        try ledger.scan { e in
+        try ledger.scan(from: 1, through: .max) { e in
             if e.type == EventType.personRegistered.rawValue, let data = (try? JSONParser.parse(e.data))?.object,
                let person = data.string("person_id") {
                 names[person] = PersonalData.opening(data, of: .personRegistered, key: keys[person]).string("name")

@@ -24,7 +24,7 @@ public struct ChainedEvent: Sendable {
     public let previousHash: [UInt8]
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
-    let decoded: DecodedEvent
+    package let decoded: DecodedEvent
 
     // Read-through accessors for the insert (plain properties: a key-path dynamic member
     // lookup cost the archive import's writer a third more CPU).
@@ -220,8 +220,8 @@ extension Ledger {
             try queue.writeWithoutTransaction { db in
                 var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
-                    let batch = try Batch(db: db, options: AppendOptions())
-                    let archive = try ArchiveBatch(batch: batch, db: db)
+                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
+                    let archive = ArchiveBatch(batch: batch)
                     try feed { try archive.append($0) }
                     if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
                     outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
@@ -240,31 +240,19 @@ extension Ledger {
 
 /// The archive side of an import transaction: the normal ``Batch`` answers the rules and
 /// writes their effects; this adds the insert that keeps the archive's seq, recorded_at and hash.
-final class ArchiveBatch {
-    let batch: Batch
-    let db: Database
+package final class ArchiveBatch<Storage: AppendStorage> {
+    package let batch: Batch<Storage>
     /// The ledger's head when the transaction began: events up to it are compared, not appended.
     let existingHead: Int64
-    private let insert: Statement
-    private let hashAt: Statement
 
-    init(batch: Batch, db: Database) throws {
+    package init(batch: Batch<Storage>) {
         self.batch = batch
-        self.db = db
         existingHead = batch.headSeq
-        insert = try db.makeStatement(sql: """
-            INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
-            """)
-        hashAt = try db.makeStatement(sql: "SELECT hash FROM events WHERE seq = ?")
     }
 
-    func append(_ e: ChainedEvent) throws {
+    package func append(_ e: ChainedEvent) throws {
         if e.seq <= existingHead {
-            let s = hashAt.sqliteStatement
-            defer { sqlite3_reset(s) }
-            Raw.bind(s, 1, e.seq)
-            let local = try Raw.step(s, db) ? Raw.column(s, 0).map { Array($0) } ?? [] : []
+            let local = try batch.storage.hash(at: e.seq) ?? []
             guard local == e.hash else {
                 throw ArchiveDivergence(seq: e.seq, ledgerHash: Hex.encode(local), archiveHash: Hex.encode(e.hash))
             }
@@ -283,8 +271,8 @@ final class ArchiveBatch {
         if !ruleErrors.isEmpty { throw AppendRejected(errors: ruleErrors, truncated: false) }
         let effects = try Rules.effects(of: e.decoded, against: batch)
 
-        if try !batch.insertRow(insert, seq: e.seq, id: e.id, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
-                                recordedAt: e.recordedAt, actor: e.actor, data: Array(e.event.data.utf8), hash: e.hash) {
+        if try !batch.storage.insertEvent(seq: e.seq, id: e.id, fresh: false, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
+                                          recordedAt: e.recordedAt, actor: e.actor, data: Array(e.event.data.utf8), hash: e.hash) {
             let recorded = try batch.event(id: e.id)
             throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".id", expected: "an id not used before",
                                                      found: JSONValue.string(e.id).described + " (recorded at seq \(recorded?.seq ?? 0))")],

@@ -7,24 +7,26 @@ import TrellisCore
 ///
 /// Chunks of decoded lines pass through a bounded queue, so memory stays flat whatever the
 /// input size. The decode stage touches no database and no shared state.
-enum DecodePipeline {
+package enum DecodePipeline {
     static let chunkSize = 1024
     static let maxQueuedChunks = 8
 
-    typealias Feed = (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void
-    struct Item: Sendable {
-        var number: Int
-        var source: String?
-        var decoded: DecodeResult
+    package typealias Feed = (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void
+    package struct Item: Sendable {
+        package var number: Int
+        package var source: String?
+        package var decoded: DecodeResult
         /// For a decoded event, its stored data, prepared here to take work off the writer.
-        var prepared: PreparedData?
+        package var prepared: PreparedData?
     }
 
     /// Runs `feed` on a worker thread, decoding each non-blank line, and hands the results to
     /// `consume` on this thread in order. `consume` returns false to stop reading early.
     /// With `speculation`, each event's chain step is computed here too, in line order (see
     /// ``ChainSpeculation``): the envelope and SHA-256 leave the thread that holds the lock.
-    static func run(feed: Feed, speculation: ChainSpeculation? = nil, consume: (Item) throws -> Bool) throws {
+    /// `prepare` sees each chunk before its items are consumed (see ``AppendStorage/prefetch(_:)``).
+    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, prepare: (([Item]) throws -> Void)? = nil,
+                            consume: (Item) throws -> Bool) throws {
         try Pipeline.run(capacity: maxQueuedChunks, produce: { emit in
             var chunk: [Item] = []
             chunk.reserveCapacity(chunkSize)
@@ -49,6 +51,7 @@ enum DecodePipeline {
             } }
             if !chunk.isEmpty { _ = emit(chunk) }
         }, consume: { chunk in
+            try prepare?(chunk)
             for item in chunk where try !consume(item) { return false }
             return true
         })

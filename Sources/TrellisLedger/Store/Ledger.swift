@@ -32,13 +32,18 @@ public final class Ledger: LedgerStore {
         return 60
     }
 
-    init(path: String, queue: DatabaseQueue) {
+    /// For a local cache of a shared log (``LogMirror``): where that log is. Such a file is
+    /// written only by catching up (``appendArchived(_:)``); ``append(options:_:)`` refuses.
+    public let mirrorOf: String?
+
+    init(path: String, queue: DatabaseQueue, mirrorOf: String? = nil) {
         self.path = path
         self.queue = queue
+        self.mirrorOf = mirrorOf
     }
 
     /// Opens the ledger at `path`; with `create`, makes an empty one if none is there.
-    public static func open(at path: String, create: Bool = false) throws(LedgerError) -> Ledger {
+    public static func open(at path: String, create: Bool = false, mirrorOf: String? = nil) throws(LedgerError) -> Ledger {
         var st = stat()
         let exists = stat(path, &st) == 0
         if !exists && !create { throw .missing(path: path) }
@@ -64,7 +69,7 @@ public final class Ledger: LedgerStore {
         while true {
             do {
                 let queue = try DatabaseQueue(path: path, configuration: config)
-                let ledger = Ledger(path: path, queue: queue)
+                let ledger = Ledger(path: path, queue: queue, mirrorOf: mirrorOf)
                 if config.readonly {
                     try ledger.checkFormat()
                 } else {

@@ -11,6 +11,9 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
     /// Another process held the write lock past the busy timeout (exit 75, EX_TEMPFAIL:
     /// nothing was written; try again).
     case busy(path: String, seconds: Double)
+    /// The database server went away mid-way (a lost connection, a restart, a failover): the
+    /// transaction was rolled back by the server, so nothing was written (exit 75: retrying may help).
+    case unavailable(path: String, reason: String)
     /// The disk is full, the file is read-only, or an I/O error (exit 74, EX_IOERR: nothing
     /// was written).
     case storage(path: String, reason: String)
@@ -27,6 +30,8 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
         case .corrupt(let path, let reason): return "the file at \(path) is not a readable Trellis ledger: \(reason)"
         case .busy(let path, let seconds):
             return "another process held the ledger at \(path) locked for more than \(seconds < 10 ? String(seconds) : String(Int(seconds))) s; nothing was written, try again (TRELLIS_BUSY_TIMEOUT sets the wait)"
+        case .unavailable(let path, let reason):
+            return "the database server of the ledger at \(path) is unreachable or went away: \(reason)"
         case .storage(let path, let reason): return "could not write the ledger at \(path): \(reason); nothing was written"
         case .database(let message): return "database error: \(message)"
         }
@@ -36,7 +41,7 @@ public enum LedgerError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .missing, .cannotOpen: return 66
         case .newerFormat, .corrupt: return 65
-        case .busy: return 75
+        case .busy, .unavailable: return 75
         case .storage: return 74
         case .database: return 70
         }

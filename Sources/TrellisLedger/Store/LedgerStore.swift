@@ -111,6 +111,19 @@ public protocol LedgerStore: AnyObject, Sendable {
 }
 
 extension LedgerStore {
+    /// ``append(options:_:)`` with the default options.
+    public func append(_ feed: (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void) throws -> AppendOutcome {
+        try append(options: AppendOptions(), feed)
+    }
+
+    /// Appends one envelope given as text (the `append` command).
+    public func append(json: String) throws -> AppendOutcome {
+        var text = json
+        return try append(options: AppendOptions()) { visit in
+            _ = try text.withUTF8 { try visit($0, 0, nil) }
+        }
+    }
+
     public func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws {
         try scan(from: from, through: through) { e in
             var (id, type, occurredAt, recordedAt, data) = (e.id, e.type, e.occurredAt, e.recordedAt, e.data)

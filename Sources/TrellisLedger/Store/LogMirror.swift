@@ -38,7 +38,7 @@ public enum LogMirror {
             if theirs != local.hash {
                 let path = cache.path
                 for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) }
-                cache = try Ledger.open(at: path, create: true)
+                cache = try Ledger.open(at: path, create: true, mirrorOf: cache.mirrorOf)
                 local = try cache.head()
                 rebuilt = true
             }

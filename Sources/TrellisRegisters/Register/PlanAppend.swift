@@ -4,7 +4,7 @@ extension ImportPlan {
     /// Appends the plan's events as one batch through the ledger's import path (all or
     /// nothing, the same rules as `trellis import`). A rule the ledger refuses becomes an
     /// error naming the cell the event came from. Returns nil when there is nothing to append.
-    public func append(to ledger: Ledger) throws -> AppendOutcome? {
+    public func append(to ledger: any LedgerStore) throws -> AppendOutcome? {
         guard errors.isEmpty else { throw SheetRejected(problems: errors, truncated: truncated) }
         if lines.isEmpty { return nil }
         do {

@@ -193,7 +193,7 @@ public final class ArchiveReader {
 public enum ArchiveImporter {
     /// Appends the archive to `ledger`, which must be empty or hold a prefix of it (events it
     /// already holds are skipped). Returns the outcome and the manifest.
-    public static func run(path: String, into ledger: Ledger,
+    public static func run(path: String, into ledger: any LedgerStore,
                            progress: ((Int64, Int64?) -> Void)? = nil) throws -> (outcome: AppendOutcome, manifest: ArchiveManifest, checkCPUSeconds: Double) {
         let reader = try ArchiveReader(path: path)
         var manifest: ArchiveManifest?

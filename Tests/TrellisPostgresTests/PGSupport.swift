@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import TrellisLedger
+import TrellisCore
+import TrellisGenerator
+@testable import TrellisPostgres
+
+// A fresh database per test on the server TRELLIS_TEST_PG_URL names (`make test` starts a
+// throw-away cluster and sets it, with PGPASSWORD). Without it every test here FAILS: the
+// PostgreSQL store is never silently left untested.
+
+enum PG {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "TRELLIS_TEST_PG_URL is not set: run the tests with `make test`, or start a cluster with tools/pg/cluster.sh start and eval \"$(tools/pg/cluster.sh env)\""
+        }
+    }
+
+    static func serverURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["TRELLIS_TEST_PG_URL"], !url.isEmpty else { throw Missing() }
+        return url
+    }
+
+    /// The server URL with its database replaced by `name`.
+    static func url(database name: String) throws -> String {
+        let base = try serverURL()
+        let query = base.firstIndex(of: "?").map { String(base[$0...]) } ?? ""
+        let noQuery = base.firstIndex(of: "?").map { String(base[..<$0]) } ?? base
+        guard let slash = noQuery.range(of: "/", options: .backwards), slash.lowerBound > noQuery.index(noQuery.startIndex, offsetBy: 13) else {
+            return noQuery + "/" + name + query
+        }
+        return String(noQuery[..<slash.upperBound]) + name + query
+    }
+
+    /// Creates an empty database for one test; `drop` removes it.
+    struct Database {
+        let name: String
+        let url: String
+
+        init() throws {
+            name = "trellis_t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+            url = try PG.url(database: name)
+            try PG.admin("CREATE DATABASE \(name)")
+        }
+
+        func drop() {
+            try? PG.admin("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        }
+
+        /// Runs SQL in this database as the test role (the superuser of the test cluster).
+        @discardableResult
+        func sql(_ text: String) throws -> PGResult {
+            let c = try PGConnection(url: url)
+            return try c.exec(text)
+        }
+    }
+
+    static func admin(_ sql: String) throws {
+        let c = try PGConnection(url: try serverURL())
+        try c.run(sql)
+    }
+}
+
+/// Events of a small synthetic region, as NDJSON lines.
+func regionLines(events: Int, seed: UInt64 = 7) -> [UInt8] {
+    var bytes: [UInt8] = []
+    RegionGenerator(GeneratorOptions(networks: 3, orgs: 60, years: 3, seed: seed, maxEvents: events)).runChunks { chunk in
+        bytes.append(contentsOf: chunk)
+    }
+    return bytes
+}
+
+/// Feeds NDJSON bytes line by line to an append.
+func feed(_ bytes: [UInt8]) -> ((UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void {
+    { visit in
+        try bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            var number = 0
+            for i in 0..<b.count where b[i] == 10 {
+                number += 1
+                if try !visit(UnsafeBufferPointer(rebasing: b[start..<i]), number, nil) { return }
+                start = i + 1
+            }
+            if start < b.count { number += 1; _ = try visit(UnsafeBufferPointer(rebasing: b[start...]), number, nil) }
+        }
+    }
+}
+
+func temporaryPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("trellis-pg-\(UUID().uuidString)-\(name)").path
+}
