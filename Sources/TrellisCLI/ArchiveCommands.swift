@@ -7,7 +7,7 @@ import TrellisResearch
 enum ArchiveCommands {
     /// `trellis import FILE` when FILE starts with the LZ4 frame magic. Returns false when no
     /// file is an archive (the NDJSON import goes on).
-    static func importIfArchive(_ readers: [LineReader], ledger: LedgerOptions, format: TableOrJSON) throws -> Bool {
+    static func importIfArchive(_ readers: [LineReader], ledger: LedgerOptions, keysFrom: String? = nil, format: TableOrJSON) throws -> Bool {
         guard let archive = readers.first(where: { $0.peek(4) == lz4FrameMagic }) else { return false }
         guard readers.count == 1 else {
             throw CommandFailure.usage("\(archive.name) is an archive: import it on its own, not together with other files")
@@ -27,6 +27,15 @@ enum ArchiveCommands {
             throw ArchiveCommands.failure(error, archive: archive.name, nothing: "imported")
         }
         bar.finish()
+        if let keysFrom {
+            // The keys go store to store, never through a file.
+            let source = try LedgerOptions.parse(["--db", keysFrom]).openStore()
+            guard try source.head().hashHex == outcome.head.hashHex || source.hash(at: outcome.head.seq) == outcome.head.hash else {
+                throw CommandFailure.usage("\(source.location) does not hold the log of this archive: its keys were not taken")
+            }
+            let taken = try l.adoptKeys(try source.personKeys())
+            Console.err("trellis: \(taken) person key\(taken == 1 ? "" : "s") carried over from \(source.location)")
+        }
         try printOutcome(outcome, format: format, ledger: l.location)
         return true
     }

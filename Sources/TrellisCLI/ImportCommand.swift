@@ -24,6 +24,9 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("NDJSON files to import; - reads standard input.", valueName: "file"))
     var files: [String]
 
+    @Option(help: ArgumentHelp("With an archive: the ledger it was exported from (a file or postgresql:// URL), whose persons' keys are carried over, so that names still show after a move. Archives never carry keys.", valueName: "ledger"))
+    var keysFrom: String?
+
     @Option(help: "Output: table (a sentence) or json.")
     var format: TableOrJSON = .table
 
@@ -35,7 +38,8 @@ struct ImportCommand: ParsableCommand {
         let readers = try files.map { try LineReader(path: $0) }
         defer { readers.forEach { $0.close() } }
         // An archive from 'trellis export' (LZ4 frame magic) keeps its seq, recorded_at and hash.
-        if try ArchiveCommands.importIfArchive(readers, ledger: ledger, format: format) { return }
+        if try ArchiveCommands.importIfArchive(readers, ledger: ledger, keysFrom: keysFrom, format: format) { return }
+        if keysFrom != nil { throw CommandFailure.usage("--keys-from goes with an archive (a file written by trellis export), not NDJSON") }
         for r in readers where r.size == 0 {
             throw CommandFailure.badInput("\(r.name) is empty: there is nothing to import")
         }

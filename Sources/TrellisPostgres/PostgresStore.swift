@@ -318,6 +318,30 @@ extension PostgresStore {
     }
 }
 
+extension PostgresStore {
+    public func adoptKeys(_ keys: [String: [UInt8]]) throws -> Int {
+        try lock.run { () throws(LedgerError) -> Int in
+            try connection.run("BEGIN", during: "taking person keys")
+            do throws(LedgerError) {
+                var taken = 0
+                for (person, key) in keys.sorted(by: { $0.key < $1.key }) where key.count == 32 {
+                    let r = try connection.exec("""
+                        INSERT INTO person_keys (person_id, key)
+                        SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM rule_entities WHERE kind = 'person' AND key = $1 AND state & 2 = 0)
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """, [.text(person), .bytes(key)], during: "taking person keys")
+                    taken += r.count
+                }
+                try connection.run("COMMIT", during: "taking person keys")
+                return taken
+            } catch {
+                try? connection.run("ROLLBACK", during: "taking person keys")
+                throw error
+            }
+        }
+    }
+}
+
 /// The shared log behind the same interface as the SQLite file: every command that reads or
 /// appends through ``LedgerStore`` works on either.
 extension PostgresStore: LedgerStore {}

@@ -3,6 +3,7 @@ import Testing
 import TrellisLedger
 import TrellisCore
 @testable import TrellisPostgres
+import TrellisTestSupport
 
 @Suite("PostgreSQL store", .serialized)
 struct PostgresStoreTests {
@@ -406,20 +407,9 @@ final class Results: @unchecked Sendable {
 /// all there; `verify --chain-only` passes after each.
 @Suite("PostgreSQL store through the CLI", .serialized)
 struct PostgresCLITests {
-    static let trellis = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/trellis").path
-
     func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.trellis)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try Trellis.run(args)
+        return (r.status, r.stdout, r.stderr)
     }
 
     @Test func aWriterKilledMidBatchLeavesNothingAndTheRetryIsWhole() throws {
@@ -435,7 +425,7 @@ struct PostgresCLITests {
         #expect(try run(["import", "--db", db.url, first]).status == 0)
 
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.trellis)
+        p.executableURL = URL(fileURLWithPath: try Trellis.path())
         p.arguments = ["import", "--db", db.url, big]
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
@@ -472,12 +462,18 @@ struct PostgresCLITests {
         #expect(again.status == 0 && again.out.hasPrefix("ok: 60100 events"), "\(again)")
     }
 
-    @Test func otherCommandsRefuseAPostgreSQLURLAndAnUnreachableServerIsExit75() throws {
-        let log = try run(["log", "--db", "postgresql://nobody@127.0.0.1:1/none"])
-        #expect(log.status == 64 && log.err.contains("does not work with a PostgreSQL ledger yet"), "\(log)")
+    @Test func anUnreachableServerIsExit75ForReadsAndWritesAndNeverShowsThePassword() throws {
+        let dir = NSTemporaryDirectory() + "trellis-unreachable-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for args in [["log"], ["report", "participation"], ["verify", "--chain-only"], ["import", "-"], ["status"]] {
+            let r = try Trellis.run(args + ["--db", "postgresql://nobody:secret-word@127.0.0.1:1/none", "--cache", dir + "/cache.db"],
+                                    stdin: .text("{}\n"))
+            #expect(r.status == 75, "\(args): \(r)")
+            #expect(!r.stderr.contains("secret-word") && !r.stdout.contains("secret-word"), "\(args): \(r)")
+            #expect(r.stderr.contains("postgresql://nobody@127.0.0.1:1/none"), "\(args): \(r)")
+        }
         #expect(!FileManager.default.fileExists(atPath: "postgresql:"))
-        let verify = try run(["verify", "--chain-only", "--db", "postgresql://nobody:secret-word@127.0.0.1:1/none"])
-        #expect(verify.status == 75, "\(verify)")
-        #expect(!verify.err.contains("secret-word"))
+        // Nothing was cached from a server never reached.
+        #expect(!FileManager.default.fileExists(atPath: dir + "/cache.db"))
     }
 }

@@ -104,6 +104,11 @@ public protocol LedgerStore: AnyObject, Sendable {
     func hashes(from: Int64, through: Int64, _ body: (Int64, [UInt8]) throws -> Void) throws
     /// recorded_at of the first and last event (nil when empty).
     func recordedAtBounds() throws(LedgerError) -> (first: String, last: String)?
+    /// Takes persons' keys from another store holding the same log (a ledger moved from a
+    /// laptop to the shared server by its archive, which never carries keys): only for persons
+    /// this log registered and has not erased, only where it holds no key; 32 bytes each.
+    /// Returns how many were taken.
+    func adoptKeys(_ keys: [String: [UInt8]]) throws -> Int
     /// ``scan(from:through:_:)`` with the columns borrowed as bytes, for a caller that only
     /// copies them out (the archive export). Has a default (``scan(from:through:_:)``); a
     /// store that can lend its rows' bytes without building strings implements it.
