@@ -21,12 +21,14 @@ SYSTEM = {"Foundation", "FoundationEssentials", "FoundationXML", "Glibc", "Musl"
 
 # Target (or tools/ directory) -> the modules it may import. Ours are listed by layer, lowest
 # first: a module may import only modules below it. None = SYSTEM plus what is listed.
-OURS = ["TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisProjections", "TrellisGraph", "TrellisSheets",
+OURS = ["TrellisCore", "TrellisLedger", "TrellisPostgres", "TrellisGenerator", "TrellisProjections", "TrellisGraph", "TrellisSheets",
         "TrellisReports", "TrellisResearch", "TrellisRegisters", "TrellisCLI"]
 ALLOWED = {
     # JSON, Domain, Rules, the canonical form: no storage, no I/O beyond the clock, no Foundation.
     "TrellisCore": {"Crypto", "Glibc", "Musl", "Darwin"},
     "TrellisLedger": SYSTEM | {"TrellisCore", "GRDB", "GRDBSQLite", "Crypto", "CTrellisSQLite"},
+    # The PostgreSQL store: the same append path as the SQLite one, over libpq.
+    "TrellisPostgres": SYSTEM | {"TrellisCore", "TrellisLedger", "CLibPQ"},
     "TrellisGenerator": SYSTEM | {"TrellisCore"},
     "TrellisProjections": SYSTEM | {"TrellisCore", "TrellisLedger", "GRDB", "GRDBSQLite", "Crypto"},
     # Network analysis: nothing of ours.
@@ -37,11 +39,12 @@ ALLOWED = {
     "TrellisResearch": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "GRDB", "GRDBSQLite", "Crypto", "CLZ4"},
     "TrellisRegisters": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisReports", "TrellisSheets",
                                   "GRDB", "Crypto"},
-    "TrellisCLI": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisProjections", "TrellisReports",
+    "TrellisCLI": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisPostgres", "TrellisGenerator", "TrellisProjections", "TrellisReports",
                             "TrellisResearch", "TrellisSheets", "TrellisRegisters", "ArgumentParser"},
     # tools/<dir>
     "bench": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisProjections", "TrellisReports",
                        "TrellisGraph", "TrellisResearch", "GRDB", "GRDBSQLite"},
+    "pg-bench": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisPostgres", "CLibPQ"},
     "graph-check": SYSTEM | {"TrellisGraph"},
     "sheets-bench": SYSTEM | {"TrellisSheets"},
     # Compiled with TrellisGenerator's sources (tools/gen-check/main.swift says how).
@@ -50,9 +53,9 @@ ALLOWED = {
     "fuzz": SYSTEM,
 }
 # C modules of the package: system libraries, not layers of ours.
-C_MODULES = {"CLZ4", "CTrellisSQLite"}
+C_MODULES = {"CLZ4", "CTrellisSQLite", "CLibPQ"}
 # Package.swift target name -> the key above (executables named after their folder differ).
-PACKAGE_TARGETS = {"trellis-bench": "bench", "graph-check": "graph-check", "sheets-bench": "sheets-bench"}
+PACKAGE_TARGETS = {"trellis-bench": "bench", "trellis-pg-bench": "pg-bench", "graph-check": "graph-check", "sheets-bench": "sheets-bench"}
 # Package products -> the module they provide.
 PRODUCTS = {"GRDB": "GRDB", "GRDBSQLite": "GRDBSQLite", "Crypto": "Crypto", "ArgumentParser": "ArgumentParser",
             "ZIPFoundation": "ZIPFoundation"}
