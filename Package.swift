@@ -3,6 +3,9 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
+    // Every file imports the modules whose members it uses (SE-0444), so the layering in
+    // ARCHITECTURE.md is what the compiler sees, not what transitive imports happen to allow.
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(

@@ -17,7 +17,7 @@ import sys
 import tempfile
 
 # The platform: allowed everywhere except where a target lists its own (TrellisCore stays pure).
-SYSTEM = {"Foundation", "FoundationEssentials", "FoundationXML", "Glibc", "Musl", "Darwin", "Dispatch"}
+SYSTEM = {"Foundation", "CoreFoundation", "FoundationEssentials", "FoundationXML", "Glibc", "Musl", "Darwin", "Dispatch"}
 
 # Target (or tools/ directory) -> the modules it may import. Ours are listed by layer, lowest
 # first: a module may import only modules below it. None = SYSTEM plus what is listed.

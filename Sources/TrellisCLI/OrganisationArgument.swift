@@ -1,3 +1,4 @@
+import TrellisCore
 import TrellisLedger
 import TrellisProjections
 import TrellisReports

@@ -1,3 +1,4 @@
+import TrellisCore
 import ArgumentParser
 import TrellisLedger
 import TrellisResearch

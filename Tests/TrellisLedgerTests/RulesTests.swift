@@ -1,3 +1,4 @@
+import TrellisCore
 import Foundation
 import Testing
 import TrellisLedger

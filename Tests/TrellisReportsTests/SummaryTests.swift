@@ -1,3 +1,4 @@
+import TrellisLedger
 import Foundation
 import Testing
 @testable import TrellisReports

@@ -9,6 +9,7 @@
 // 4. verifies the chain, next to a raw scan of the same table.
 // It prints rates, their ratios, peak RSS and bytes per event. Not a test: the numbers go
 // in the issue notes.
+import CoreFoundation  // `stat`'s fields, as the compiler resolves them here
 import GRDB
 import GRDBSQLite
 import TrellisLedger

@@ -1,3 +1,4 @@
+import TrellisCore
 import GRDB
 import TrellisLedger
 import TrellisProjections

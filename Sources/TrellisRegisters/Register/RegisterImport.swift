@@ -1,3 +1,4 @@
+import TrellisCore
 import Crypto
 import TrellisLedger
 import TrellisReports

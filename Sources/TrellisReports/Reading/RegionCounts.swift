@@ -1,3 +1,4 @@
+import TrellisLedger
 import GRDB
 
 /// How much the read models hold, for `trellis demo`'s glance at the region.
