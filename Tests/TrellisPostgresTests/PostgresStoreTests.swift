@@ -309,24 +309,44 @@ func orgLines(_ prefix: String, _ count: Int, actor: String = "clerk") -> [UInt8
 /// Writers whose connections the server ends at random moments (as a restart or a killed
 /// client does) and which retry the batch after an exit-75 error: every batch is there exactly
 /// once and whole, seq gap-free, the chain valid.
-@Suite("PostgreSQL store under broken connections", .serialized)
+@Suite("PostgreSQL store under broken connections", .serialized, .timeLimit(.minutes(3)))
 struct PostgresChaosTests {
     @Test func writersWhoseConnectionsAreKilledRetryAndLeaveAWholeLog() throws {
         let db = try PG.Database()
         defer { db.drop() }
-        _ = try PostgresStore.create(url: db.url)
-        let writers = 4, batches = 10, perBatch = 1_000
-        let results = Results()
-        let done = Flag()
-        let killer = Thread {
+        try writeUnderDisruption(db) { done in
             var rounds = 0
             while !done.isSet && rounds < 40 {
                 usleep(UInt32.random(in: 50_000...250_000))
                 _ = try? db.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
                 rounds += 1
             }
-            results.kills = rounds
         }
+    }
+
+    /// The same with the server itself restarted mid-run (`tools/pg/cluster.sh restart`, the
+    /// throw-away cluster `make test` started for TRELLIS_TEST_PG_URL).
+    @Test func writersRetryAcrossAServerRestartAndLeaveAWholeLog() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let state = ProcessInfo.processInfo.environment["TRELLIS_PG_STATE"] ?? root.appendingPathComponent(".build/pg-cluster.state").path
+        let port = try #require(try String(contentsOfFile: state, encoding: .utf8).split(separator: "\n").first { $0.hasPrefix("PORT=") }?.dropFirst(5),
+                                "the server restart needs the cluster of tools/pg/cluster.sh (make test starts it)")
+        #expect(try PG.serverURL().contains(":\(port)/"), "TRELLIS_TEST_PG_URL is not the cluster tools/pg/cluster.sh started")
+        let db = try PG.Database()
+        defer { db.drop() }
+        try writeUnderDisruption(db) { done in
+            usleep(700_000)
+            let status = system("'\(root.appendingPathComponent("tools/pg/cluster.sh").path)' restart >/dev/null 2>&1")
+            if status != 0 { Issue.record("tools/pg/cluster.sh restart exited \(status)") }
+        }
+    }
+
+    private func writeUnderDisruption(_ db: PG.Database, _ disrupt: @escaping @Sendable (Flag) -> Void) throws {
+        _ = try PostgresStore.create(url: db.url)
+        let writers = 4, batches = 10, perBatch = 1_000
+        let results = Results()
+        let done = Flag()
+        let killer = Thread { disrupt(done) }
         killer.start()
         DispatchQueue.concurrentPerform(iterations: writers) { w in
             for b in 0..<batches {
@@ -345,8 +365,9 @@ struct PostgresChaosTests {
                         if outcome.appended > 0 { results.add(writer: w, appended: outcome.appended, head: outcome.head.seq) }
                         if outcome.appended + outcome.skipped != perBatch { results.fail("batch w\(w)-b\(b): \(outcome.appended) + \(outcome.skipped)") }
                         break
-                    } catch let e as LedgerError where e.exitCode == 75 && attempts < 50 {
+                    } catch let e as LedgerError where e.exitCode == 75 && attempts < 200 {
                         results.retried()
+                        usleep(20_000)
                     } catch {
                         results.fail("w\(w) b\(b): \(error)")
                         break
@@ -398,8 +419,6 @@ final class Results: @unchecked Sendable {
     func fail(_ s: String) { lock.withLock { failures.append(s) } }
     private(set) var retries = 0
     func retried() { lock.withLock { retries += 1 } }
-    private var killCount = 0
-    var kills: Int { get { lock.withLock { killCount } } set { lock.withLock { killCount = newValue } } }
 }
 
 /// The real binary against the real server: `trellis import --db postgresql://…` SIGKILLed
