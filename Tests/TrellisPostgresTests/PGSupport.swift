@@ -9,6 +9,10 @@ import TrellisGenerator
 // throw-away cluster and sets it, with PGPASSWORD). Without it every test here FAILS: the
 // PostgreSQL store is never silently left untested.
 
+/// Every suite that uses the test server, one at a time: one of them restarts the server,
+/// which would break the others' connections if they ran beside it.
+@Suite(.serialized) enum PostgreSQLServer {}
+
 enum PG {
     struct Missing: Error, CustomStringConvertible {
         var description: String {
