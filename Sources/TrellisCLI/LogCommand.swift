@@ -49,16 +49,27 @@ struct LogCommand: ParsableCommand {
             // Streamed: memory stays flat whatever the number of events.
             try l.log(filter) { e in sink.write(bytes: CanonicalEnvelope.bytes(e.event, withHash: true)); sink.write("\n") }
         } else {
-            let entries = try l.log(filter)
+            // Two passes over the log, so that memory stays flat however many rows: the first
+            // measures the columns, the second writes the rows.
             let names = try PersonNames(ledger: l, keys: keys)
-            var table = Table(headers: ["seq", "occurred", "type", "what"], rightAligned: [0])
-            for e in entries {
+            func row(_ e: LogEntry) -> [String] {
                 var what = EventSummary.line(type: e.event.type, data: e.data, names: names.lookup)
                 if let by = e.retractedBy { what = "[retracted by \(by)] " + what }
-                table.rows.append([String(e.event.seq), String(e.event.occurredAt.prefix(10)), e.event.type, Show.clipped(what, 100)])
+                return [String(e.event.seq), String(e.event.occurredAt.prefix(10)), e.event.type, Show.clipped(what, 100)]
             }
-            sink.line(table.text())
-            if entries.isEmpty { sink.line("(no events)") }
+            var layout = Table.Layout(headers: ["seq", "occurred", "type", "what"], rightAligned: [0])
+            var count = 0
+            try l.log(filter) { e in layout.measure(row(e)); count += 1 }
+            layout.fit(width: 80)
+            sink.line(layout.header())
+            var written = 0
+            try l.log(filter) { e in
+                // The log only grows: the second pass stops where the first did.
+                guard written < count else { return }
+                sink.line(layout.line(row(e)))
+                written += 1
+            }
+            if count == 0 { sink.line("(no events)") }
         }
         sink.flush()
     }

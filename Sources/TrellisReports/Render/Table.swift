@@ -26,16 +26,51 @@ public struct Table: Sendable, Hashable {
     /// Aligned columns two spaces apart, a rule under the headers; at most `width`
     /// characters a line when the flexible column can absorb the excess.
     public func text(width: Int = 80) -> String {
-        // Control characters shown as escapes, line breaks too: a cell cannot forge a row.
-        let headers = self.headers.map { TerminalText.neutralised($0) }
-        let rows = self.rows.map { $0.map { TerminalText.neutralised($0) } }
-        var widths = headers.map(\.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        let total = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
-        if total > width, let f = flexible, f < widths.count {
-            widths[f] = max(min(8, widths[f]), widths[f] - (total - width))
+        var layout = Layout(headers: headers, rightAligned: rightAligned, flexible: flexible)
+        for r in rows { layout.measure(r) }
+        layout.fit(width: width)
+        return ([layout.header()] + rows.map { layout.line($0) }).joined(separator: "\n")
+    }
+
+    /// The plain-text layout of a table, for one too long to hold in memory: every row is
+    /// measured first (a first pass), then written row by row (a second pass); the text is
+    /// exactly ``text(width:)``'s.
+    public struct Layout: Sendable {
+        let headers: [String]
+        let rightAligned: Set<Int>
+        let flexible: Int?
+        public private(set) var widths: [Int]
+
+        public init(headers: [String], rightAligned: Set<Int> = [], flexible: Int? = nil) {
+            // Control characters shown as escapes, line breaks too: a cell cannot forge a row.
+            self.headers = headers.map { TerminalText.neutralised($0) }
+            self.rightAligned = rightAligned
+            self.flexible = flexible
+            widths = self.headers.map(\.count)
         }
-        func line(_ cells: [String]) -> String {
+
+        public mutating func measure(_ cells: [String]) {
+            for (i, c) in cells.enumerated() where i < widths.count { widths[i] = max(widths[i], TerminalText.neutralised(c).count) }
+        }
+
+        /// Narrows the flexible column so that a line is at most `width` characters, if it can.
+        public mutating func fit(width: Int) {
+            let total = widths.reduce(0, +) + 2 * max(0, widths.count - 1)
+            if total > width, let f = flexible, f < widths.count {
+                widths[f] = max(min(8, widths[f]), widths[f] - (total - width))
+            }
+        }
+
+        /// The header line and the rule under it.
+        public func header() -> String {
+            aligned(headers) + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
+        }
+
+        public func line(_ cells: [String]) -> String {
+            aligned(cells.map { TerminalText.neutralised($0) })
+        }
+
+        private func aligned(_ cells: [String]) -> String {
             var parts: [String] = []
             for (i, w) in widths.enumerated() {
                 let c = Show.clipped(i < cells.count ? cells[i] : "", w)
@@ -46,9 +81,6 @@ public struct Table: Sendable, Hashable {
             while s.hasSuffix(" ") { s.removeLast() }
             return s
         }
-        var out = [line(headers), widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")]
-        out += rows.map(line)
-        return out.joined(separator: "\n")
     }
 
     /// GitHub-flavoured Markdown; `|` in cells escaped, line breaks flattened, other control
