@@ -60,11 +60,11 @@ let package = Package(
             name: "TrellisGenerator",
             dependencies: ["TrellisCore"],
             swiftSettings: strict),
-        // libpq from the system (apt: libpq-dev), for the PostgreSQL store.
-        .systemLibrary(
+        // libpq (apt: libpq5), loaded with dlopen when a PostgreSQL ledger is first opened,
+        // so that a command on a ledger file does not load it and its ~20 libraries.
+        .target(
             name: "CLibPQ",
-            pkgConfig: "libpq",
-            providers: [.apt(["libpq-dev"])]),
+            linkerSettings: [.linkedLibrary("dl")]),
         // The ledger in a PostgreSQL database: the same log, rules and chain as the SQLite file,
         // appended to by many writers (its own target: libpq stays out of TrellisLedger).
         .target(

@@ -13,18 +13,22 @@ final class PGConnection {
 
     init(url: String) throws(LedgerError) {
         location = PGConnection.redacted(url)
-        guard let conn = PQconnectdb(url) else { throw LedgerError.cannotOpen(path: location, reason: "libpq could not allocate a connection") }
-        guard PQstatus(conn) == CONNECTION_OK else {
-            let message = PGConnection.message(PQerrorMessage(conn))
-            PQfinish(conn)
+        guard trellis_libpq_load() == 1 else {
+            throw LedgerError.cannotOpen(path: location, reason: "the PostgreSQL client library could not be loaded ("
+                                         + String(cString: trellis_libpq_error()) + "): install libpq5 (apt-get install libpq5)")
+        }
+        guard let conn = TPQconnectdb(url) else { throw LedgerError.cannotOpen(path: location, reason: "libpq could not allocate a connection") }
+        guard TPQstatus(conn) == CONNECTION_OK else {
+            let message = PGConnection.message(TPQerrorMessage(conn))
+            TPQfinish(conn)
             throw PGConnection.connectError(message, location: location)
         }
         handle = conn
         // Notices (a CREATE … IF NOT EXISTS that skipped, say) are not the user's business.
-        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        TPQsetNoticeProcessor(conn, { _, _ in }, nil)
     }
 
-    deinit { PQfinish(handle) }
+    deinit { TPQfinish(handle) }
 
     /// The URL as shown in messages: `postgresql://user:secret@host/db` loses `:secret`, and a
     /// `password=` parameter is dropped.
@@ -73,12 +77,12 @@ final class PGConnection {
     }
 
     /// Whether the connection is still usable (false after the server went away).
-    var isOK: Bool { PQstatus(handle) == CONNECTION_OK }
+    var isOK: Bool { TPQstatus(handle) == CONNECTION_OK }
 
     /// An error of a command: the server's SQLSTATE decides the exit code.
     func failure(_ result: OpaquePointer?, during what: String, committing: Bool = false) -> LedgerError {
-        let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
-        let text = PGConnection.firstLine(result.map { PGConnection.message(PQresultErrorMessage($0)) } ?? PGConnection.message(PQerrorMessage(handle)))
+        let state = result.flatMap { TPQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+        let text = PGConnection.firstLine(result.map { PGConnection.message(TPQresultErrorMessage($0)) } ?? PGConnection.message(TPQerrorMessage(handle)))
         let lost = !isOK || state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03"
         if lost {
             return .unavailable(path: location, reason: committing
@@ -120,14 +124,14 @@ final class PGConnection {
         let result: OpaquePointer? = withPointers(texts) { values in
             lengths.withUnsafeBufferPointer { l in
                 formats.withUnsafeBufferPointer { f in
-                    PQexecParams(handle, sql, Int32(params.count), nil, values, l.baseAddress, f.baseAddress, 0)
+                    TPQexecParams(handle, sql, Int32(params.count), nil, values, l.baseAddress, f.baseAddress, 0)
                 }
             }
         }
-        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        let status = result.map { TPQresultStatus($0) } ?? PGRES_FATAL_ERROR
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             let error = failure(result, during: what, committing: sql == "COMMIT")
-            if let result { PQclear(result) }
+            if let result { TPQclear(result) }
             throw error
         }
         return PGResult(result!)
@@ -135,38 +139,38 @@ final class PGConnection {
 
     /// Sends `rows` (COPY text format, one row a line) to `COPY … FROM STDIN`.
     func copy(_ sql: String, _ rows: [UInt8], during what: String) throws(LedgerError) {
-        guard let start = PQexec(handle, sql) else { throw failure(nil, during: what) }
-        guard PQresultStatus(start) == PGRES_COPY_IN else {
+        guard let start = TPQexec(handle, sql) else { throw failure(nil, during: what) }
+        guard TPQresultStatus(start) == PGRES_COPY_IN else {
             let error = failure(start, during: what)
-            PQclear(start)
+            TPQclear(start)
             throw error
         }
-        PQclear(start)
+        TPQclear(start)
         let sent: Int32 = rows.withUnsafeBufferPointer { b in
             var offset = 0
             // libpq copies what it is given into its own buffer: send in slices.
             while offset < b.count {
                 let n = min(1 << 20, b.count - offset)
-                let r = b.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: n) { PQputCopyData(handle, $0, Int32(n)) }
+                let r = b.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: n) { TPQputCopyData(handle, $0, Int32(n)) }
                 if r != 1 { return r }
                 offset += n
             }
-            return PQputCopyEnd(handle, nil)
+            return TPQputCopyEnd(handle, nil)
         }
         var error: LedgerError?
         if sent != 1 { error = failure(nil, during: what) }
-        while let r = PQgetResult(handle) {
-            if error == nil, PQresultStatus(r) != PGRES_COMMAND_OK { error = failure(r, during: what) }
-            PQclear(r)
+        while let r = TPQgetResult(handle) {
+            if error == nil, TPQresultStatus(r) != PGRES_COMMAND_OK { error = failure(r, during: what) }
+            TPQclear(r)
         }
         if let error { throw error }
     }
 
     /// Runs statements with no parameters and no rows (schema, transaction control).
     func run(_ sql: String, during what: String = "running a command") throws(LedgerError) {
-        let result = PQexec(handle, sql)
-        let status = result.map { PQresultStatus($0) } ?? PGRES_FATAL_ERROR
-        defer { if let result { PQclear(result) } }
+        let result = TPQexec(handle, sql)
+        let status = result.map { TPQresultStatus($0) } ?? PGRES_FATAL_ERROR
+        defer { if let result { TPQclear(result) } }
         guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
             throw failure(result, during: what, committing: sql == "COMMIT")
         }
@@ -191,18 +195,18 @@ private func withPointers<R>(_ arrays: [[CChar]?], _ body: (UnsafePointer<Unsafe
 final class PGResult {
     let handle: OpaquePointer
     init(_ handle: OpaquePointer) { self.handle = handle }
-    deinit { PQclear(handle) }
+    deinit { TPQclear(handle) }
 
-    var count: Int { Int(PQntuples(handle)) }
-    func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(handle, Int32(row), Int32(column)) != 0 }
+    var count: Int { Int(TPQntuples(handle)) }
+    func isNull(_ row: Int, _ column: Int) -> Bool { TPQgetisnull(handle, Int32(row), Int32(column)) != 0 }
 
     func string(_ row: Int, _ column: Int) -> String? {
-        guard !isNull(row, column), let p = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        guard !isNull(row, column), let p = TPQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
         return String(cString: p)
     }
 
     func int(_ row: Int, _ column: Int) -> Int64 {
-        guard !isNull(row, column), let p = PQgetvalue(handle, Int32(row), Int32(column)) else { return 0 }
+        guard !isNull(row, column), let p = TPQgetvalue(handle, Int32(row), Int32(column)) else { return 0 }
         var v: Int64 = 0
         var negative = false
         var q = p
@@ -213,8 +217,8 @@ final class PGResult {
 
     /// A bytea column in PostgreSQL's hex output form (`\x…`).
     func bytes(_ row: Int, _ column: Int) -> [UInt8]? {
-        guard !isNull(row, column), let p = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
-        let n = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        guard !isNull(row, column), let p = TPQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        let n = Int(TPQgetlength(handle, Int32(row), Int32(column)))
         guard n >= 2, p[0] == 92, p[1] == 120 else { return [] }
         var out: [UInt8] = []
         out.reserveCapacity((n - 2) / 2)

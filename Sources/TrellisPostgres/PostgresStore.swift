@@ -314,7 +314,7 @@ extension PostgresStore {
     /// The server process serving this connection (`pg_stat_activity.pid`), for an operator
     /// who needs to find or end it.
     public func backendPID() throws(LedgerError) -> Int32 {
-        try lock.run { () throws(LedgerError) in PQbackendPID(connection.handle) }
+        try lock.run { () throws(LedgerError) in TPQbackendPID(connection.handle) }
     }
 }
 

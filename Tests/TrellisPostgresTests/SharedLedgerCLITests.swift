@@ -226,6 +226,15 @@ extension PostgreSQLServer {
     }
 }
 
+/// libpq is loaded only when a PostgreSQL ledger is opened: the binary does not link it (or
+/// the ~20 libraries it brings), so commands on a ledger file start as fast as before.
+@Test func theBinaryDoesNotLinkLibpq() throws {
+    let linked = try runTool("ldd", [try Trellis.path()])
+    #expect(linked.status == 0, "\(linked)")
+    #expect(!linked.stdout.contains("libpq"), "\(linked.stdout)")
+    #expect(!linked.stdout.contains("libldap") && !linked.stdout.contains("libgssapi"), "\(linked.stdout)")
+}
+
 func parseJSON(_ text: String) throws -> [String: Any] {
     guard let o = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { throw SupportError("not a JSON object: \(text.prefix(200))") }
     return o

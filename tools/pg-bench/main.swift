@@ -60,11 +60,11 @@ func url(_ database: String) -> String {
 }
 
 func admin(_ sql: String) {
-    guard let c = PQconnectdb(server), PQstatus(c) == CONNECTION_OK else { fail("cannot connect to \(server)") }
-    defer { PQfinish(c) }
-    let r = PQexec(c, sql)
-    defer { PQclear(r) }
-    if PQresultStatus(r) != PGRES_COMMAND_OK { fail(String(cString: PQresultErrorMessage(r))) }
+    guard let c = TPQconnectdb(server), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect to \(server)") }
+    defer { TPQfinish(c) }
+    let r = TPQexec(c, sql)
+    defer { TPQclear(r) }
+    if TPQresultStatus(r) != PGRES_COMMAND_OK { fail(String(cString: TPQresultErrorMessage(r))) }
 }
 
 let pid = getpid()
@@ -136,27 +136,27 @@ do {
     }
     let rawURL = freshDatabase("raw")
     _ = try PostgresStore.create(url: rawURL)
-    guard let c = PQconnectdb(rawURL), PQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw COPY") }
-    defer { PQfinish(c) }
+    guard let c = TPQconnectdb(rawURL), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw COPY") }
+    defer { TPQfinish(c) }
     t = now()
-    PQclear(PQexec(c, "BEGIN"))
-    let start = PQexec(c, "COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN")
-    guard PQresultStatus(start) == PGRES_COPY_IN else { fail(String(cString: PQerrorMessage(c))) }
-    PQclear(start)
+    TPQclear(TPQexec(c, "BEGIN"))
+    let start = TPQexec(c, "COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN")
+    guard TPQresultStatus(start) == PGRES_COPY_IN else { fail(String(cString: TPQerrorMessage(c))) }
+    TPQclear(start)
     rows.withUnsafeBufferPointer { b in
         var o = 0
         while o < b.count {
             let n = min(1 << 20, b.count - o)
-            _ = b.baseAddress!.advanced(by: o).withMemoryRebound(to: CChar.self, capacity: n) { PQputCopyData(c, $0, Int32(n)) }
+            _ = b.baseAddress!.advanced(by: o).withMemoryRebound(to: CChar.self, capacity: n) { TPQputCopyData(c, $0, Int32(n)) }
             o += n
         }
     }
-    PQputCopyEnd(c, nil)
-    while let r = PQgetResult(c) {
-        if PQresultStatus(r) != PGRES_COMMAND_OK { fail(String(cString: PQresultErrorMessage(r))) }
-        PQclear(r)
+    TPQputCopyEnd(c, nil)
+    while let r = TPQgetResult(c) {
+        if TPQresultStatus(r) != PGRES_COMMAND_OK { fail(String(cString: TPQresultErrorMessage(r))) }
+        TPQclear(r)
     }
-    PQclear(PQexec(c, "COMMIT"))
+    TPQclear(TPQexec(c, "COMMIT"))
     let rawSeconds = now() - t
     print("raw COPY, same rows:      \(p.appended) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(p.appended, rawSeconds))")
     print(String(format: "store / raw COPY:         %.2f (target ≥ 0.5)", rawSeconds / pgSeconds))
