@@ -15,7 +15,7 @@ import Glibc
     /// A 1 GiB line without a newline, streamed through a pipe by `head | tr` (never in this
     /// process's memory), into the real binary: refused at once, naming line 1, in bounded
     /// memory. Before, it was read whole (3.1 GB RSS, over two minutes).
-    @Test func aGibibyteLineOnAPipeIsRefusedAtOnceInBoundedMemory() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only for now: trellis runs from a shell pipeline the store mapping does not see")) func aGibibyteLineOnAPipeIsRefusedAtOnceInBoundedMemory() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
         let r = try measuredPipeline(producer: "head -c 1073741824 /dev/zero | tr '\\000' a",
@@ -139,7 +139,7 @@ import Glibc
 
     // MARK: Key files
 
-    @Test func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
         let ledger = try fixtureLedger(in: dir)
@@ -216,7 +216,7 @@ import Glibc
 
     /// A `.partial-<pid>` of a process that is gone is removed by the next export (or replay)
     /// of the same file; one of a live process is left alone.
-    @Test func aStalePartialFileIsRemovedByTheNextExport() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func aStalePartialFileIsRemovedByTheNextExport() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
         _ = try fixtureLedger(in: dir)

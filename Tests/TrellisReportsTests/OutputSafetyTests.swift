@@ -37,7 +37,7 @@ import TrellisLedger
 
     /// Through the real binary: organisation names that are formulas, in a report's CSV and
     /// in the graph's node table, come out quoted; the JSON keeps them as they are.
-    @Test func reportAndGraphCSVNeutraliseFormulaNames() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func reportAndGraphCSVNeutraliseFormulaNames() throws {
         let s = try Scratch()
         try s.append([
             E.network("npn"),

@@ -57,7 +57,7 @@ import TrellisResearch
         throw SupportFailure("no such line")
     }
 
-    @Test func personalDataInClearIsRefusedNamingTheLine() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func personalDataInClearIsRefusedNamingTheLine() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 11, orgs: 8)
@@ -95,7 +95,7 @@ import TrellisResearch
         #expect(try trellis("import", "--db", dir.file("ok.db"), archive).status == 0)
     }
 
-    @Test func aRecordedAtInTheFutureIsRefusedNamingTheLine() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aRecordedAtInTheFutureIsRefusedNamingTheLine() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 12, orgs: 8)
@@ -122,7 +122,7 @@ import TrellisResearch
         #expect(try trellis("verify", "--archive", nearly).status == 0)
     }
 
-    @Test func aLedgerWhoseHeadIsInTheFutureIsReportedOnAppend() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aLedgerWhoseHeadIsInTheFutureIsReportedOnAppend() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let db = dir.file("l.db")
@@ -135,7 +135,7 @@ import TrellisResearch
         #expect(try sqliteRows(db, "SELECT recorded_at FROM events WHERE seq = 2") == "9999-12-31T00:00:00.000000Z\n", "inherited, but no longer silently")
     }
 
-    @Test func aManifestSourceTheLinesContradictIsBroken() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aManifestSourceTheLinesContradictIsBroken() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 13, orgs: 8)

@@ -40,7 +40,7 @@ struct ArchiveTests {
         #expect(logA.stdout == logB.stdout)
     }
 
-    @Test func importedLedgerHasTheSameRuleStateAndTakesFurtherAppends() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func importedLedgerHasTheSameRuleStateAndTakesFurtherAppends() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir)
@@ -166,7 +166,7 @@ struct ArchiveTests {
         #expect(try trellis("export", "--db", db, "--out", dir.file("x.lz4"), "--until-seq", "5", "--known-at", knownAt).status == 64)
     }
 
-    @Test func verifyArchiveNamesWhatIsBroken() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func verifyArchiveNamesWhatIsBroken() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 7, orgs: 10)
@@ -219,7 +219,7 @@ struct ArchiveTests {
         }
     }
 
-    @Test func divergentLedgerIsRefusedAndKeepsItsEvents() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func divergentLedgerIsRefusedAndKeepsItsEvents() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 9, orgs: 8)
@@ -243,7 +243,7 @@ struct ArchiveTests {
         #expect(try trellis("import", "--db", copy, otherArchive).status == 65)
     }
 
-    @Test func newerFormatMissingFileAndPlainNDJSONAreToldApart() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func newerFormatMissingFileAndPlainNDJSONAreToldApart() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 10, orgs: 8)

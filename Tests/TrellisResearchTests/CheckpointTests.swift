@@ -155,7 +155,7 @@ struct CheckpointTests {
         #expect(try trellis("checkpoint", "--db", db, "--key", dir.file("board.pub")).status == 65)
     }
 
-    @Test func anHonestLedgerExtendsItsCheckpointAndTheProofsAgree() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func anHonestLedgerExtendsItsCheckpointAndTheProofsAgree() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let keys = try keygen(dir, "board")
@@ -198,7 +198,7 @@ struct CheckpointTests {
         #expect(a.status == 0 && a.stdout.contains("the archive extends the checkpoint"), "\(a)")
     }
 
-    @Test func aConsistentRewriteIsCaughtOnlyByTheCheckpoint() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aConsistentRewriteIsCaughtOnlyByTheCheckpoint() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let keys = try keygen(dir, "board")

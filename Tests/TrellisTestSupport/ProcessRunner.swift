@@ -67,11 +67,15 @@ public final class RunningProcess: @unchecked Sendable {
         self.timeout = timeout
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["TRELLIS_DB"] = nil
         for (k, v) in environment { env[k] = v }
+        var arguments = arguments
+        if TestStore.isPostgreSQL, executable == (try? Trellis.path()) {
+            try TestStore.mapToPostgreSQL(&arguments, environment: &env, cwd: cwd)
+        }
         process.environment = env
+        process.arguments = arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var tempInput: URL?
         switch stdin {
