@@ -139,11 +139,10 @@ import Glibc
 
     // MARK: Key files
 
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
+    @Test func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
-        let ledger = try fixtureLedger(in: dir)
-        _ = ledger
+        try importFixtureWithCLI(in: dir)
         func export(_ key: String) throws -> ProcessResult {
             try runTrellis(["export", "--db", dir.ledgerPath, "--out", dir.file("p.lz4"), "--pseudonymise", "--key", key, "--force"])
         }
@@ -216,10 +215,10 @@ import Glibc
 
     /// A `.partial-<pid>` of a process that is gone is removed by the next export (or replay)
     /// of the same file; one of a live process is left alone.
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func aStalePartialFileIsRemovedByTheNextExport() throws {
+    @Test func aStalePartialFileIsRemovedByTheNextExport() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
-        _ = try fixtureLedger(in: dir)
+        try importFixtureWithCLI(in: dir)
         let out = dir.file("fixture.lz4")
         try dir.write("fixture.lz4.partial-99999999", "left by a killed export")
         try dir.write("fixture.lz4.partial-99999999-journal", "and its journal")

@@ -37,9 +37,9 @@ import TrellisLedger
 
     /// Through the real binary: organisation names that are formulas, in a report's CSV and
     /// in the graph's node table, come out quoted; the JSON keeps them as they are.
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func reportAndGraphCSVNeutraliseFormulaNames() throws {
+    @Test func reportAndGraphCSVNeutraliseFormulaNames() throws {
         let s = try Scratch()
-        try s.append([
+        try s.importWithCLI([
             E.network("npn"),
             E.org("a", name: "=1+2"), E.org("b", name: "@SUM(A1)"), E.org("c", name: "-2+3"), E.org("d", name: "Plain Trust"),
             E.join("a"), E.join("b"), E.join("c"), E.join("d"),

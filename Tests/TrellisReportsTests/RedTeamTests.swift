@@ -8,9 +8,9 @@ import TrellisLedger
     /// summary as it is: the browser then shows the rest of the line reversed, so the figures
     /// after the name (`(o1), …`, a degree, a count) read backwards. The HTML now shows it as
     /// `\u202e`, as tables and Markdown do; the JSON keeps the exact name.
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func aBidiOverrideInANameCannotReverseTheFiguresAfterItInTheHTMLSummary() throws {
+    @Test func aBidiOverrideInANameCannotReverseTheFiguresAfterItInTheHTMLSummary() throws {
         let s = try Scratch()
-        try s.append([
+        try s.importWithCLI([
             E.network("npn", name: "North \u{2067}Network"),
             E.org("o1", name: "Oak\u{202E}"), E.org("o2", name: "Ash\u{200F}"),
             E.join("o1"), E.join("o2"),
@@ -34,10 +34,10 @@ import TrellisLedger
     /// A name holding HTML (`<img src=x onerror=…>`) was written into Markdown as it is, so
     /// any renderer that allows inline HTML ran it. Markdown now backslash-escapes `<`, `>`,
     /// `|` and `\\` in text (rendered as the characters themselves), in tables and notes.
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func htmlInANameStaysTextInMarkdown() throws {
+    @Test func htmlInANameStaysTextInMarkdown() throws {
         let s = try Scratch()
         let evil = "<img src=x onerror=alert(1)> | Oak"
-        try s.append([
+        try s.importWithCLI([
             E.network("npn", name: "North"),
             E.org("o1", name: evil), E.org("o2", name: "Ash"),
             E.join("o1"), E.join("o2"),
