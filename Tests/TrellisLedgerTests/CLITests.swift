@@ -568,7 +568,7 @@ import Glibc
         #expect(ndjson.status == 0, "\(ndjson)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads a study file from `replay`, a SQLite file by design")) func reportsFromAStudyWithMinCountSuppressSmallCells() throws {
+    @Test func reportsFromAStudyWithMinCountSuppressSmallCells() throws {
         let dir = try ScratchDir("mincount")
         defer { dir.remove() }
         let gen = try runTrellis(["generate", "--networks", "2", "--orgs", "30", "--years", "1", "--seed", "4"])

@@ -17,7 +17,7 @@ private let meetingsPerNetwork = """
 
 @Suite("replay: study databases")
 struct ReplayTests {
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads a study file from `replay`, a SQLite file by design")) func replayBuildsAStudyFileWithEventsReadModelsOwnDefinitionsAndProvenance() throws {
+    @Test func replayBuildsAStudyFileWithEventsReadModelsOwnDefinitionsAndProvenance() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 31, orgs: 15)
@@ -60,7 +60,7 @@ struct ReplayTests {
         #expect(try trellis("verify", "--db", study).status == 0)
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads a study file from `replay`, a SQLite file by design")) func replayKnownAtAndAsOfGiveTheFiguresOfThatMoment() throws {
+    @Test func replayKnownAtAndAsOfGiveTheFiguresOfThatMoment() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let gen = try trellis("generate", "--seed", "32", "--orgs", "12", "--years", "2")

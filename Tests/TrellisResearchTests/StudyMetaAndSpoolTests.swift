@@ -6,7 +6,7 @@ import TrellisResearch
 /// `study_meta.min_count` read back by the library (it was SQL in the CLI), and an archive
 /// on standard input spooled to a temporary file by the library (it was in the CLI).
 @Suite struct StudyMetaAndSpoolTests {
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads a study file from `replay`, a SQLite file by design")) func aStudyFilesMinCountIsReadBackAndAPlainLedgerHasNone() throws {
+    @Test func aStudyFilesMinCountIsReadBackAndAPlainLedgerHasNone() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir)

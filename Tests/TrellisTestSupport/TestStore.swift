@@ -5,7 +5,8 @@ import Foundation
 // ``runProcess`` on its path) gets, for each ledger file it names (`--db PATH`, `TRELLIS_DB=PATH`),
 // a database of its own on the server TRELLIS_TEST_PG_URL names, created on first use, with PATH
 // as the local cache (TRELLIS_CACHE), so that the read side lives where the test expects its file.
-// The databases live as long as the throw-away cluster (`make test` removes it).
+// A study file `replay --out` writes stays a file. The databases live as long as the throw-away
+// cluster (`make test` removes it).
 
 /// Which store the CLI tests run against.
 public enum TestStore {
@@ -18,6 +19,10 @@ public enum TestStore {
 
     private static let lock = NSLock()
     nonisolated(unsafe) private static var created: [String: String] = [:]
+    /// Study files `replay --out` wrote: SQLite files by design, read as files on either store.
+    nonisolated(unsafe) private static var studies: Set<String> = []
+
+    private static func isStudy(_ path: String) -> Bool { lock.lock(); defer { lock.unlock() }; return studies.contains(path) }
 
     /// The URL of the database standing for the ledger file at `path` (absolute), created on first use.
     public static func database(for path: String) throws -> String {
@@ -54,7 +59,15 @@ public enum TestStore {
             let base = cwd ?? FileManager.default.currentDirectoryPath
             return URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: base, isDirectory: true)).standardizedFileURL.path
         }
-        func isFile(_ v: String) -> Bool { !v.isEmpty && !v.hasPrefix("postgresql://") && !v.hasPrefix("postgres://") && !v.hasPrefix("-") }
+        func isFile(_ v: String) -> Bool {
+            !v.isEmpty && !v.hasPrefix("postgresql://") && !v.hasPrefix("postgres://") && !v.hasPrefix("-") && !isStudy(absolute(v))
+        }
+        if args.first == "replay" {
+            for (k, a) in args.enumerated() {
+                let out = a == "--out" && k + 1 < args.count ? args[k + 1] : a.hasPrefix("--out=") ? String(a.dropFirst(6)) : nil
+                if let out { lock.lock(); studies.insert(absolute(out)); lock.unlock() }
+            }
+        }
         var cache: String?
         var i = 0
         while i < args.count {
