@@ -91,7 +91,7 @@ import TrellisLedger
         #expect(!v.stdout.contains("ok:"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func aGeneratedRegionAndItsArchiveImportVerify() throws {
+    @Test func aGeneratedRegionAndItsArchiveImportVerify() throws {
         let dir = try ScratchDir("derived")
         defer { dir.remove() }
         let source = dir.file("source.db")

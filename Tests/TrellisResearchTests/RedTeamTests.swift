@@ -7,7 +7,7 @@ import Testing
     /// put its own in place (`min_count` 1: reports then stopped suppressing small cells, and
     /// `pseudonymised` 0), with exit 0 and a verify that passed. It is refused now, naming the
     /// file and line, and the study file is unchanged.
-    @Test(.enabled(if: TestStore.isFile, "file store only for now: the ledger is built in-process with Ledger.open on the file")) func aDefinitionCannotReplaceAStudysProvenance() throws {
+    @Test func aDefinitionCannotReplaceAStudysProvenance() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let source = try regionLedger(in: dir, seed: 41, orgs: 10)
