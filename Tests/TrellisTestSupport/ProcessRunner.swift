@@ -71,8 +71,15 @@ public final class RunningProcess: @unchecked Sendable {
         env["TRELLIS_DB"] = nil
         for (k, v) in environment { env[k] = v }
         var arguments = arguments
-        if TestStore.isPostgreSQL, executable == (try? Trellis.path()) {
-            try TestStore.mapToPostgreSQL(&arguments, environment: &env, cwd: cwd)
+        if TestStore.isPostgreSQL, let trellis = try? Trellis.path() {
+            if executable == trellis {
+                try TestStore.mapToPostgreSQL(&arguments, environment: &env, cwd: cwd)
+            } else if executable == "/usr/bin/env", let k = arguments.firstIndex(of: trellis) {
+                // `env VAR=… trellis …`: its own arguments.
+                var own = Array(arguments[(k + 1)...])
+                try TestStore.mapToPostgreSQL(&own, environment: &env, cwd: cwd)
+                arguments = Array(arguments[...k]) + own
+            }
         }
         process.environment = env
         process.arguments = arguments

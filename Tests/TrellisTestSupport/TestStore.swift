@@ -51,6 +51,18 @@ public enum TestStore {
         return String(noQuery[...slash]) + name + query
     }
 
+    /// The words that run `trellis args` from a shell script or a wrapper (`time`, `script`,
+    /// `ulimit`), which ``Trellis/run`` does not see: `[trellis] + args` on the file store;
+    /// on PostgreSQL `/usr/bin/env TRELLIS_CACHE=… trellis` and the mapped arguments.
+    public static func commandWords(_ args: [String], cwd: String? = nil) throws -> [String] {
+        let trellis = try Trellis.path()
+        guard isPostgreSQL else { return [trellis] + args }
+        var args = args
+        var env: [String: String] = [:]
+        try mapToPostgreSQL(&args, environment: &env, cwd: cwd)
+        return ["/usr/bin/env"] + env.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } + [trellis] + args
+    }
+
     /// Rewrites a `trellis` command line for the PostgreSQL run: each ledger file becomes its
     /// database, and the file the local cache.
     static func mapToPostgreSQL(_ args: inout [String], environment env: inout [String: String], cwd: String?) throws {
