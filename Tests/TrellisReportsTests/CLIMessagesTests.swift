@@ -184,7 +184,7 @@ import TrellisLedger
 
     // MARK: - demo's suggestions work from where the user is
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: `demo` makes its own ledger file by design")) func demoSuggestsCommandsThatWorkFromTheCurrentDirectory() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: `demo` makes its own ledger file (DIR/trellis.db) by design")) func demoSuggestsCommandsThatWorkFromTheCurrentDirectory() throws {
         let s = try Scratch()
         let r = try trellis(["demo", "--dir", "d"], cwd: s.dir.path)
         #expect(r.status == 0, "\(r)")
