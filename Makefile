@@ -45,13 +45,17 @@ embed:
 
 # The PostgreSQL tests run against a throw-away cluster on a loopback port (never skipped: without
 # TRELLIS_TEST_PG_URL they fail); it is stopped and removed afterwards, also when a test fails.
+# Then the CLI test targets run again on the PostgreSQL store (TRELLIS_TEST_STORE=postgresql: each
+# ledger file a test names becomes a database of its own on that cluster, the file its local cache).
+CLI_TEST_TARGETS := TrellisCLITests|TrellisLedgerTests|TrellisReportsTests|TrellisResearchTests|TrellisRegistersTests|TrellisProjectionsTests
 test: build
 	python3 tools/check-imports.py --self-test
 	python3 tools/check-imports.py
 	python3 tools/check_schemas.py --meta
 	python3 tools/check_schemas.py
 	@tools/pg/cluster.sh start >/dev/null; trap 'tools/pg/cluster.sh stop' EXIT; eval "$$(tools/pg/cluster.sh env)"; \
-	  swift test $(SWIFT_BUILD_FLAGS)
+	  swift test $(SWIFT_BUILD_FLAGS) && \
+	  TRELLIS_TEST_STORE=postgresql swift test $(SWIFT_BUILD_FLAGS) --skip-build --filter '$(CLI_TEST_TARGETS)'
 	python3 tools/hostile_lines.py --lines 10000
 	python3 tools/crash_test.py --runs 10 --batch 10000
 

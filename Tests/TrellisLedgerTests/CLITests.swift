@@ -30,7 +30,8 @@ import Glibc
         for command in [["status"], ["log"], ["verify"], ["audit", "oak"], ["retract", "x", "--reason", "r"]] {
             let r = try runTrellis(command + ["--db", path])
             #expect(r.status == 66, "\(command): \(r)")
-            #expect(r.stderr.contains(path), "\(command): \(r)")
+            // On PostgreSQL (TestStore) the database exists but holds no ledger: it is named by its URL.
+            #expect(r.stderr.contains(TestStore.isFile ? path : "no ledger at postgresql://"), "\(command): \(r)")
             #expect(r.stdout.isEmpty, "\(command): \(r)")
         }
         #expect(!FileManager.default.fileExists(atPath: path), "reading a missing ledger must not create it")
@@ -41,7 +42,7 @@ import Glibc
         defer { dir.remove() }
         let created = try runTrellis(["init", "--db", dir.ledgerPath])
         #expect(created.status == 0, "\(created)")
-        #expect(FileManager.default.fileExists(atPath: dir.ledgerPath))
+        #expect(FileManager.default.fileExists(atPath: dir.ledgerPath) || TestStore.isPostgreSQL)
 
         let empty = try status(dir.ledgerPath)
         #expect(Set(empty.keys) == ["events", "head_seq", "head_hash", "first_occurred_at", "last_occurred_at", "file_bytes"])
@@ -532,10 +533,10 @@ import Glibc
         let viaEnv = dir.file("env.db")
 
         #expect(try runTrellis(["import", "--db", viaOption, file], cwd: dir.url).status == 0)
-        #expect(FileManager.default.fileExists(atPath: viaOption))
+        #expect(FileManager.default.fileExists(atPath: viaOption) || TestStore.isPostgreSQL)
 
         #expect(try runTrellis(["init"], env: ["TRELLIS_DB": viaEnv], cwd: dir.url).status == 0)
-        #expect(FileManager.default.fileExists(atPath: viaEnv))
+        #expect(FileManager.default.fileExists(atPath: viaEnv) || TestStore.isPostgreSQL)
         let envStatus = try runTrellis(["status", "--format", "json"], env: ["TRELLIS_DB": viaEnv], cwd: dir.url)
         #expect(try parseJSONObject(envStatus.stdout)["events"] as? Int == 0)
 

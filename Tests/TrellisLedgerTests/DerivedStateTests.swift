@@ -142,7 +142,7 @@ import TrellisLedger
         #expect(!audit.stdout.contains("99999999"), "\(audit)")
     }
 
-    @Test func aDeletedRuleRowLettingADuplicateInIsARuleViolationInTheLog() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aDeletedRuleRowLettingADuplicateInIsARuleViolationInTheLog() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, "DELETE FROM rule_entities WHERE kind = 'organisation' AND key = 'oak'")
@@ -163,7 +163,7 @@ import TrellisLedger
         expectBroken(v, "rule_entities: meeting m1: state 0 expected, found 1 (retracted)")
     }
 
-    @Test func personKeysTheLogDoesNotAllowAreNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func personKeysTheLogDoesNotAllowAreNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         let erase = try dir.writeLines("erase.ndjson", [envelope("PersonErased", id: "erase-p-oak", at: "2025-11-01", ["person_id": "p-oak"])])
@@ -195,7 +195,7 @@ import TrellisLedger
         #expect(a != b, "the footer hashes the tables the report read, not a cached digest")
     }
 
-    @Test func aTriggerAddedToAReadModelTableIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aTriggerAddedToAReadModelTableIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, "CREATE TRIGGER forge AFTER INSERT ON attendance_by_org BEGIN UPDATE attendance_by_org SET status = 'present'; END")
@@ -253,7 +253,7 @@ import TrellisLedger
         expectBroken(try verify(dir.ledgerPath, "--projection", def), "read model present_count", "table present_count differs")
     }
 
-    @Test func noOpTriggersUnderTheRightNamesAndExtraTriggersAreCaught() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func noOpTriggersUnderTheRightNamesAndExtraTriggersAreCaught() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, "DROP TRIGGER events_no_update; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END")

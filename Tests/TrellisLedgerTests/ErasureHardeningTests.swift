@@ -37,7 +37,7 @@ import TrellisLedger
         }.sorted()
     }
 
-    @Test func aPersonWhoseRegistrationWasRetractedCanBeErased() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aPersonWhoseRegistrationWasRetractedCanBeErased() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try region(dir)]).status == 0)
@@ -64,7 +64,7 @@ import TrellisLedger
         #expect(unknown.status == 65 && unknown.stderr.contains("(unknown)"), "\(unknown)")
     }
 
-    @Test func sealedLookingOrReservedNamesAreRefusedOnImport() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func sealedLookingOrReservedNamesAreRefusedOnImport() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         let sealed = "aes256gcm:" + Data(repeating: 7, count: 40).base64EncodedString()
@@ -98,7 +98,7 @@ import TrellisLedger
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, other]).status == 65)
     }
 
-    @Test func eraseWithAConcurrentReaderExits75AndFinishCompletesIt() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func eraseWithAConcurrentReaderExits75AndFinishCompletesIt() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try region(dir)]).status == 0)

@@ -25,7 +25,7 @@ import TrellisLedger
         }
     }
 
-    @Test func aReadOnlyLedgerCanBeReadButNotWritten() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aReadOnlyLedgerCanBeReadButNotWritten() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         // Root ignores permission bits; the immutable attribute binds root too.
@@ -48,7 +48,7 @@ import TrellisLedger
         #expect(try events(dir.ledgerPath) == Fixture.count)
     }
 
-    @Test func aFullDiskRollsTheImportBackAndLosesNothing() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aFullDiskRollsTheImportBackAndLosesNothing() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let big = try dir.writeLines("big.ndjson", moreEvents(20_000, prefix: "full"))
@@ -66,7 +66,7 @@ import TrellisLedger
         #expect(try events(dir.ledgerPath) == Fixture.count + 20_000)
     }
 
-    @Test func aFileThatIsNotALedgerIsRefusedClearly() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aFileThatIsNotALedgerIsRefusedClearly() throws {
         let dir = try ScratchDir("faults")
         defer { dir.remove() }
         let garbage = try dir.write("garbage.db", Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
@@ -82,7 +82,7 @@ import TrellisLedger
         #expect(r.stderr.contains("not a Trellis ledger"), "\(r)")
     }
 
-    @Test func aDamagedPageIsReportedNotCrashedOn() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aDamagedPageIsReportedNotCrashedOn() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try dir.writeLines("more.ndjson", moreEvents(3000, prefix: "pg"))]).status == 0)
@@ -98,7 +98,7 @@ import TrellisLedger
         #expect(!v.stderr.contains("Fatal error"), "\(v)")
     }
 
-    @Test func aLedgerWrittenByANewerTrellisIsRefused() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aLedgerWrittenByANewerTrellisIsRefused() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         _ = try sqlite3(dir.ledgerPath, "UPDATE ledger_meta SET value = '2' WHERE key = 'format'")
@@ -112,7 +112,7 @@ import TrellisLedger
         #expect(r.status == 65 && r.stderr.contains("newer Trellis"), "\(r)")
     }
 
-    @Test func aLockHeldPastTheBusyTimeoutFailsCleanlyAndLosesNothing() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aLockHeldPastTheBusyTimeoutFailsCleanlyAndLosesNothing() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         // Another process takes the write lock and holds it for 4 s.

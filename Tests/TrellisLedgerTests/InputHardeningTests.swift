@@ -142,8 +142,7 @@ import Glibc
     @Test func keyFilesAreReadBoundedAndWeakOrOddOnesAreRefused() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
-        let ledger = try fixtureLedger(in: dir)
-        _ = ledger
+        try importFixtureWithCLI(in: dir)
         func export(_ key: String) throws -> ProcessResult {
             try runTrellis(["export", "--db", dir.ledgerPath, "--out", dir.file("p.lz4"), "--pseudonymise", "--key", key, "--force"])
         }
@@ -219,7 +218,7 @@ import Glibc
     @Test func aStalePartialFileIsRemovedByTheNextExport() throws {
         let dir = try ScratchDir("hardening")
         defer { dir.remove() }
-        _ = try fixtureLedger(in: dir)
+        try importFixtureWithCLI(in: dir)
         let out = dir.file("fixture.lz4")
         try dir.write("fixture.lz4.partial-99999999", "left by a killed export")
         try dir.write("fixture.lz4.partial-99999999-journal", "and its journal")
@@ -291,7 +290,7 @@ import Glibc
         let time = "/usr/bin/time"
         try #require(FileManager.default.isExecutableFile(atPath: time), "GNU time is needed to measure the peak RSS")
         let rssPath = dir.file("measured.rss")
-        let quoted = ([time, "-o", rssPath, "-f", "%M", TestPaths.trellis] + args)
+        let quoted = ([time, "-o", rssPath, "-f", "%M"] + (try TestStore.commandWords(args)))
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
         let errPath = dir.file("measured.stderr")
         let script = (producer.map { $0 + " | " } ?? "") + quoted + " 2>'\(errPath)' >/dev/null"

@@ -229,7 +229,7 @@ import TrellisLedger
         #expect(v.stdout.contains("ok: 0 events, head " + String(repeating: "0", count: 64)), "\(v)")
     }
 
-    @Test func sqliteRefusesUpdateAndDeleteWhileTheTriggersAreInPlace() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func sqliteRefusesUpdateAndDeleteWhileTheTriggersAreInPlace() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let update = try sqlite3(dir.ledgerPath, "UPDATE events SET data = '{}' WHERE seq = 3")
@@ -244,7 +244,7 @@ import TrellisLedger
 
     /// seq is gap-free by construction, not by trigger: a row inserted past the head behind
     /// Trellis's back leaves a gap that verify names.
-    @Test func aRowInsertedPastTheHeadIsAGapThatVerifyNames() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aRowInsertedPastTheHeadIsAGapThatVerifyNames() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let gap = try sqlite3(dir.ledgerPath, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', randomblob(32))")
@@ -254,7 +254,7 @@ import TrellisLedger
         #expect(v.stdout.contains("broken at seq 10: events 10–19 are missing"), "\(v)")
     }
 
-    @Test func updatedEventIsDetectedAtItsSeq() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func updatedEventIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let t = try sqlite3(dir.ledgerPath, #"DROP TRIGGER events_no_update; UPDATE events SET data = '{"kind":"sat","name":"Ash Academy","org_id":"ash","schools":2}' WHERE seq = 3"#)
@@ -264,7 +264,7 @@ import TrellisLedger
         #expect(v.stdout.contains("broken at seq 3"), "\(v)")
     }
 
-    @Test func updatedHashOfTheHeadIsDetected() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func updatedHashOfTheHeadIsDetected() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_update; UPDATE events SET hash = randomblob(32) WHERE seq = 9")
@@ -274,7 +274,7 @@ import TrellisLedger
         #expect(v.stdout.contains("broken at seq 9"), "\(v)")
     }
 
-    @Test func deletedEventIsDetectedAtItsSeq() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func deletedEventIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 4")
@@ -284,7 +284,7 @@ import TrellisLedger
         #expect(v.stdout.contains("broken at seq 4"), "\(v)")
     }
 
-    @Test func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         // A row at head + 1 looks in place; only the chain shows that it is forged.
@@ -299,7 +299,7 @@ import TrellisLedger
         #expect(v.stdout.contains("broken at seq 10"), "\(v)")
     }
 
-    @Test func droppedTriggersAloneFailVerification() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func droppedTriggersAloneFailVerification() throws {
         for trigger in ["events_no_update", "events_no_delete"] {
             let dir = try fixtureDir()
             defer { dir.remove() }
@@ -374,7 +374,9 @@ import TrellisLedger
                 }
                 files.append(try dir.writeLines("\(writer)-\(b).ndjson", lines))
             }
-            scripts.append(files.map { "\"\(TestPaths.trellis)\" import --db \"\(dir.ledgerPath)\" \"\($0)\" || exit $?" }.joined(separator: "\n"))
+            scripts.append(try files.map { file in
+                try TestStore.commandWords(["import", "--db", dir.ledgerPath, file]).map { "\"\($0)\"" }.joined(separator: " ") + " || exit $?"
+            }.joined(separator: "\n"))
         }
         let running = try scripts.map { script in
             try RunningProcess(executable: "/bin/bash", arguments: ["-c", script])

@@ -27,7 +27,7 @@ import TrellisLedger
     /// A trigger that keeps a copy of every future key (hex, so no byte search finds it),
     /// made `ON PERSON_KEYS`: SQLite stores the table name as spelt, and verify compared it
     /// case-sensitively with `person_keys`, so it passed; erasures after it left the key behind.
-    @Test func aKeyStealingTriggerInAnySpellingIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aKeyStealingTriggerInAnySpellingIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, """
@@ -44,7 +44,7 @@ import TrellisLedger
     /// A trigger on a table that is neither the ledger's nor a read model's (here the schema's
     /// bookkeeping `grdb_migrations`, and a table of nobody's) is tampering as well: nothing
     /// Trellis runs creates one.
-    @Test func aTriggerOnAnyOtherTableIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aTriggerOnAnyOtherTableIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, """
@@ -100,7 +100,7 @@ import TrellisLedger
 
     /// A key swapped for another person's (or any 32 random bytes) passed verify, while every
     /// output then showed that person as "(erased)" although the log never erased them.
-    @Test func aKeyThatDoesNotOpenItsPersonsFieldsIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aKeyThatDoesNotOpenItsPersonsFieldsIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
@@ -114,7 +114,7 @@ import TrellisLedger
     /// With such a trigger in place, `erase` said "key destroyed, no copy left" (exit 0) while
     /// the key sat in the trigger's table as hex. It still records the erasure, but says what
     /// may remain and exits 75; `erase --finish` completes once the trigger is gone.
-    @Test func eraseDoesNotClaimNoCopyLeftWhileAForeignTriggerCouldHaveCopiedTheKey() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func eraseDoesNotClaimNoCopyLeftWhileAForeignTriggerCouldHaveCopiedTheKey() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, """
@@ -168,7 +168,7 @@ import TrellisLedger
     /// A UNIQUE index added to `events` (one `PersonErased` in the whole log) passed verify,
     /// while it made every later erasure fail: a censor built from the schema. Indexes and
     /// table definitions of the ledger's own tables are compared with the migrations' now.
-    @Test func anIndexOrTableChangeOnTheLedgersOwnTablesIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func anIndexOrTableChangeOnTheLedgersOwnTablesIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, "CREATE UNIQUE INDEX one_erasure ON events (type) WHERE type = 'PersonErased';")
@@ -191,7 +191,7 @@ import TrellisLedger
         #expect(v.stderr.contains("the table person_keys is not the one Trellis creates (its SQL differs)"), "\(v)")
     }
 
-    @Test func aLedgerMetaTamperIsNamed() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aLedgerMetaTamperIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath, "--chain-only"]).status == 0)

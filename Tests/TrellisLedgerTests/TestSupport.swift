@@ -247,6 +247,13 @@ func fixtureLedger(in dir: ScratchDir) throws -> Ledger {
     return ledger
 }
 
+/// The fixture region imported into `dir`'s ledger by the real binary (`trellis import`), so that a
+/// test that builds its ledger this way runs on both stores (``TestStore``).
+func importFixtureWithCLI(in dir: ScratchDir) throws {
+    let r = try runTrellis(["import", "--db", dir.ledgerPath, "-"], stdin: Fixture.ndjson)
+    guard r.status == 0 else { throw SupportError("trellis import failed: \(r)") }
+}
+
 /// The `AppendRejected` that `body` throws, or nil (and a recorded issue) when it throws nothing or something else.
 func rejection(_ body: () throws -> Void, sourceLocation: SourceLocation = #_sourceLocation) -> AppendRejected? {
     do {

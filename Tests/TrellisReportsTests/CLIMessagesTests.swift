@@ -32,7 +32,7 @@ import TrellisLedger
     /// A network of five trusts with names that people type differently, two of them alike.
     func ledger() throws -> Scratch {
         let s = try Scratch()
-        try s.append([
+        try s.importWithCLI([
             E.network("npn", name: "North Pennines"),
             E.org("oak", name: "Oak Learning Trust"), E.org("stm", name: "St. Mary's Academy Trust"),
             E.org("rv1", name: "Riverside Trust"), E.org("rv2", name: "Riverside  Trust"),
@@ -184,7 +184,7 @@ import TrellisLedger
 
     // MARK: - demo's suggestions work from where the user is
 
-    @Test func demoSuggestsCommandsThatWorkFromTheCurrentDirectory() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: `demo` makes its own ledger file (DIR/trellis.db) by design")) func demoSuggestsCommandsThatWorkFromTheCurrentDirectory() throws {
         let s = try Scratch()
         let r = try trellis(["demo", "--dir", "d"], cwd: s.dir.path)
         #expect(r.status == 0, "\(r)")
@@ -217,13 +217,16 @@ import TrellisLedger
         #expect(try trellis(["import", "--db", s.path, region]).status == 0)
 
         func peakKB(_ args: [String]) throws -> Int {
-            let r = try runProcess("/bin/sh", ["-c", #"exec /usr/bin/time -f "peak %M" "$@" >/dev/null"#, "sh", Self.bin] + args)
+            let r = try runProcess("/bin/sh", ["-c", #"exec /usr/bin/time -f "peak %M" "$@" >/dev/null"#, "sh"] + (try TestStore.commandWords(args)))
             let e = r.stderr
             #expect(r.status == 0, "\(e)")
             let line = e.split(separator: "\n").last { $0.hasPrefix("peak ") } ?? ""
             return Int(line.dropFirst(5)) ?? Int.max
         }
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/time"), "needs GNU time")
+        // On PostgreSQL (TestStore) the first read catches the local cache up (in bounded chunks of
+        // 50,000 events): done here first, so that what is measured is the log's streaming alone.
+        #expect(try trellis(["log", "--db", s.path, "--format", "ndjson"]).status == 0)
         let baseline = try peakKB(["status", "--db", s.path])
         let log = try peakKB(["log", "--db", s.path, "--format", "ndjson"])
         #expect(log - baseline < 16_000, "log --format ndjson peaked at \(log) KB, status at \(baseline) KB")

@@ -22,7 +22,7 @@ import TrellisLedger
 
     func ledger() throws -> Scratch {
         let s = try Scratch()
-        try s.append(ParticipationFixture.lines + GraphFixture.lines)
+        try s.importWithCLI(ParticipationFixture.lines + GraphFixture.lines)
         return s
     }
 

@@ -39,7 +39,7 @@ import TrellisLedger
     /// in the graph's node table, come out quoted; the JSON keeps them as they are.
     @Test func reportAndGraphCSVNeutraliseFormulaNames() throws {
         let s = try Scratch()
-        try s.append([
+        try s.importWithCLI([
             E.network("npn"),
             E.org("a", name: "=1+2"), E.org("b", name: "@SUM(A1)"), E.org("c", name: "-2+3"), E.org("d", name: "Plain Trust"),
             E.join("a"), E.join("b"), E.join("c"), E.join("d"),

@@ -10,7 +10,7 @@ import TrellisLedger
     /// `\u202e`, as tables and Markdown do; the JSON keeps the exact name.
     @Test func aBidiOverrideInANameCannotReverseTheFiguresAfterItInTheHTMLSummary() throws {
         let s = try Scratch()
-        try s.append([
+        try s.importWithCLI([
             E.network("npn", name: "North \u{2067}Network"),
             E.org("o1", name: "Oak\u{202E}"), E.org("o2", name: "Ash\u{200F}"),
             E.join("o1"), E.join("o2"),
@@ -37,7 +37,7 @@ import TrellisLedger
     @Test func htmlInANameStaysTextInMarkdown() throws {
         let s = try Scratch()
         let evil = "<img src=x onerror=alert(1)> | Oak"
-        try s.append([
+        try s.importWithCLI([
             E.network("npn", name: "North"),
             E.org("o1", name: evil), E.org("o2", name: "Ash"),
             E.join("o1"), E.join("o2"),

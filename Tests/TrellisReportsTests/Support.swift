@@ -31,6 +31,13 @@ final class Scratch {
         }
     }
 
+    /// Imports `lines` with the real binary (`trellis import --db PATH -`), as a user would: a
+    /// CLI test that builds its ledger this way runs on both stores (``TestStore``).
+    func importWithCLI(_ lines: [String]) throws {
+        let r = try Trellis.run(["import", "--db", path, "-"], stdin: .text(lines.joined(separator: "\n") + "\n"))
+        guard r.status == 0 else { throw SupportError("trellis import failed: \(r)") }
+    }
+
     func source(knownAt: String? = nil, asOf: String? = nil) throws -> ReportSource {
         try ReportSource(ledger: ledger, engine: try ProjectionEngine(ledger: ledger), knownAt: knownAt, asOf: asOf)
     }

@@ -121,7 +121,7 @@ import TrellisSheets
         let d = try dir()
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script gives the binary a terminal")
         for args in [["report", "participation", "--db", d + "/t.db", "--format", "xlsx"], ["audit", "org0001", "--db", d + "/t.db", "--format", "xlsx"]] {
-            let line = ([Self.bin] + args).map { "'\($0)'" }.joined(separator: " ")
+            let line = try TestStore.commandWords(args).map { "'\($0)'" }.joined(separator: " ")
             let r = try Self.run("/usr/bin/script", ["-qec", line, "/dev/null"])
             #expect(r.status == 64, "\(r)")
             #expect(r.out.contains("xlsx is a binary file: give --out FILE.xlsx"), "\(r)")

@@ -78,9 +78,12 @@ import TrellisResearch
         let imp = try trellis("import", "--db", db, clear)
         #expect(imp.status == 65, "\(imp)")
         #expect(imp.stderr.contains("refused at line \(at.line) (seq \(at.seq))") && imp.stderr.contains("nothing was imported"), "\(imp)")
-        #expect(try sqliteRows(db, "SELECT count(*) FROM events") == "0\n")
-        let rows = try tool("grep", ["-c", "Philippa", db])
-        #expect(rows.stdout == "0\n", "the clear name never reached the file")
+        #expect(try eventCount(db) == 0)
+        // On PostgreSQL (TestStore) the refused import leaves no events (above) and no cache file.
+        if TestStore.isFile || FileManager.default.fileExists(atPath: db) {
+            let rows = try tool("grep", ["-c", "Philippa", db])
+            #expect(rows.stdout == "0\n", "the clear name never reached the file")
+        }
 
         let replay = try trellis("replay", clear, "--out", dir.file("study.db"))
         #expect(replay.status == 65, "\(replay)")
@@ -112,7 +115,7 @@ import TrellisResearch
         let db = dir.file("into.db")
         let imp = try trellis("import", "--db", db, future)
         #expect(imp.status == 65 && imp.stderr.contains("line \(last.line)"), "\(imp)")
-        #expect(try sqliteRows(db, "SELECT count(*) FROM events") == "0\n")
+        #expect(try eventCount(db) == 0)
 
         // Within the tolerance (a minute ahead, clocks differ) it is accepted.
         let soon = Timestamp.recordedText(micros: Timestamp.nowMicros() + 60_000_000)
@@ -122,7 +125,7 @@ import TrellisResearch
         #expect(try trellis("verify", "--archive", nearly).status == 0)
     }
 
-    @Test func aLedgerWhoseHeadIsInTheFutureIsReportedOnAppend() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aLedgerWhoseHeadIsInTheFutureIsReportedOnAppend() throws {
         let dir = try Scratch()
         defer { dir.remove() }
         let db = dir.file("l.db")
@@ -158,7 +161,7 @@ import TrellisResearch
             let db = dir.file("\(name).db")
             let imp = try trellis("import", "--db", db, forgedArchive)
             #expect(imp.status == 1 && imp.stderr.contains(field), "\(name): \(imp)")
-            #expect(try sqliteRows(db, "SELECT count(*) FROM events") == "0\n")
+            #expect(try eventCount(db) == 0)
         }
         // A prefix export (source head past last_seq) is still fine.
         try #require(try trellis("export", "--db", source, "--out", dir.file("prefix.lz4"), "--until-seq", "10").status == 0)

@@ -72,6 +72,15 @@ func jsonObject(_ text: String) throws -> [String: Any] {
     return o
 }
 
+/// How many events the ledger at `db` holds, read through the CLI (`status`), so that a test runs
+/// on both stores (``TestStore``); no ledger at all counts as none.
+func eventCount(_ db: String) throws -> Int {
+    let r = try trellis("status", "--db", db, "--format", "json")
+    if r.status == 66 { return 0 }
+    guard r.status == 0, let n = try jsonObject(r.stdout)["events"] as? Int else { throw SupportFailure("status failed: \(r)") }
+    return n
+}
+
 /// A ledger holding a generated region (retractions, erasures, reviews included).
 func regionLedger(in dir: Scratch, name: String = "source.db", seed: Int = 5, orgs: Int = 30) throws -> String {
     let ndjson = dir.file("region-\(seed).ndjson")

@@ -67,11 +67,22 @@ public final class RunningProcess: @unchecked Sendable {
         self.timeout = timeout
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["TRELLIS_DB"] = nil
         for (k, v) in environment { env[k] = v }
+        var arguments = arguments
+        if TestStore.isPostgreSQL, let trellis = try? Trellis.path() {
+            if executable == trellis {
+                try TestStore.mapToPostgreSQL(&arguments, environment: &env, cwd: cwd)
+            } else if executable == "/usr/bin/env", let k = arguments.firstIndex(of: trellis) {
+                // `env VAR=… trellis …`: its own arguments.
+                var own = Array(arguments[(k + 1)...])
+                try TestStore.mapToPostgreSQL(&own, environment: &env, cwd: cwd)
+                arguments = Array(arguments[...k]) + own
+            }
+        }
         process.environment = env
+        process.arguments = arguments
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         var tempInput: URL?
         switch stdin {
