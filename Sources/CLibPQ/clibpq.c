@@ -67,7 +67,8 @@ int trellis_libpq_load(void) {
 
 const char *trellis_libpq_error(void) { return error; }
 
-PGconn * TPQconnectdb(const char *conninfo) { return f.PQconnectdb(conninfo); }
+// Every other function needs a connection or a result, which only exist once this has loaded.
+PGconn * TPQconnectdb(const char *conninfo) { return trellis_libpq_load() ? f.PQconnectdb(conninfo) : 0; }
 void TPQfinish(PGconn *conn) { f.PQfinish(conn); }
 ConnStatusType TPQstatus(const PGconn *conn) { return f.PQstatus(conn); }
 char * TPQerrorMessage(const PGconn *conn) { return f.PQerrorMessage(conn); }

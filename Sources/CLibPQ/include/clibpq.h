@@ -33,7 +33,8 @@ typedef enum {
 typedef void (*PQnoticeProcessor)(void *arg, const char *message);
 
 /// Loads libpq.so.5 once (thread-safe); 1 when every function below is there, else 0 with
-/// the loader's message in `trellis_libpq_error()`. Call it before any other.
+/// the loader's message in `trellis_libpq_error()`. `TPQconnectdb` calls it (and returns
+/// NULL when it fails); every other function needs what a connection returned.
 int trellis_libpq_load(void);
 const char *trellis_libpq_error(void);
 
