@@ -90,6 +90,7 @@ let package = Package(
         .target(
             name: "TrellisSheets",
             dependencies: [
+                "TrellisCore",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict),

@@ -33,8 +33,8 @@ ALLOWED = {
     "TrellisProjections": SYSTEM | {"TrellisCore", "TrellisLedger", "GRDB", "GRDBSQLite", "Crypto"},
     # Network analysis: nothing of ours.
     "TrellisGraph": SYSTEM,
-    # Spreadsheets: nothing of ours (knows nothing of ledgers).
-    "TrellisSheets": SYSTEM | {"ZIPFoundation"},
+    # Spreadsheets: knows nothing of ledgers; Core's calendar only.
+    "TrellisSheets": SYSTEM | {"TrellisCore", "ZIPFoundation"},
     "TrellisReports": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisGraph", "TrellisSheets", "GRDB"},
     "TrellisResearch": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "GRDB", "GRDBSQLite", "Crypto", "CLZ4"},
     "TrellisRegisters": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisReports", "TrellisSheets",

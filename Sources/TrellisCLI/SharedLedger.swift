@@ -49,7 +49,7 @@ enum SharedLedger {
 
     /// The cache of `store` at `path`, caught up with the shared log.
     static func caughtUp(_ store: PostgresStore, cachePath: String) throws -> Ledger {
-        var cache = try Ledger.open(at: cachePath, create: true, mirrorOf: store.location)
+        var cache = try LogMirror.openCache(at: cachePath, of: store)
         let bar = ProgressBar("catching up the local cache")
         let outcome = try LogMirror.catchUp(&cache, from: store) { done, total in bar.update(done, of: total, unit: "events") }
         bar.finish()

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import TrellisLedger
 import TrellisCore
@@ -36,7 +39,7 @@ import TrellisGenerator
         let secondHalf = Data(lines.dropFirst(1_500).joined(separator: [UInt8(ascii: "\n")]) + [UInt8(ascii: "\n")])
         _ = try Self.importLines(firstHalf, into: shared, dir: dir, name: "a.ndjson")
 
-        var cache = try Ledger.open(at: dir.file("cache.db"), create: true)
+        var cache = try LogMirror.openCache(at: dir.file("cache.db"), of: shared)
         let first = try LogMirror.catchUp(&cache, from: shared, chunk: 400)
         #expect(first.copied == 1_500)
         #expect(!first.rebuilt)
@@ -66,17 +69,46 @@ import TrellisGenerator
     @Test func aCacheThatIsNotAPrefixOfTheLogIsRebuilt() throws {
         let dir = try ScratchDir("log-mirror-diverged")
         defer { dir.remove() }
-        // The cache was filled from one log; the shared store now holds another (restored elsewhere).
-        let other = try Ledger.open(at: dir.file("other.db"), create: true)
-        _ = try Self.importLines(Self.region(seed: 6, events: 600), into: other, dir: dir, name: "o.ndjson")
-        var cache = try Ledger.open(at: dir.file("cache.db"), create: true)
-        _ = try LogMirror.catchUp(&cache, from: other)
-
-        let shared = try Ledger.open(at: dir.file("shared.db"), create: true)
+        // The cache was filled from the shared log; then the shared log was replaced (restored
+        // from elsewhere) under the same name.
+        let sharedPath = dir.file("shared.db")
+        var shared = try Ledger.open(at: sharedPath, create: true)
+        _ = try Self.importLines(Self.region(seed: 6, events: 600), into: shared, dir: dir, name: "o.ndjson")
+        var cache = try LogMirror.openCache(at: dir.file("cache.db"), of: shared)
+        _ = try LogMirror.catchUp(&cache, from: shared)
+        for suffix in ["", "-wal", "-shm"] { _ = unlink(sharedPath + suffix) }
+        shared = try Ledger.open(at: sharedPath, create: true)
         _ = try Self.importLines(Self.region(seed: 7, events: 900), into: shared, dir: dir, name: "s.ndjson")
+
+        cache = try LogMirror.openCache(at: dir.file("cache.db"), of: shared)
         let outcome = try LogMirror.catchUp(&cache, from: shared)
         #expect(outcome.rebuilt)
         #expect(outcome.copied == 900)
         #expect(try Self.events(cache) == (try Self.events(shared)))
+    }
+
+    /// `--cache` given a real ledger by mistake (or another log's cache): refused, and the
+    /// file is left exactly as it was. Only a file Trellis made a cache is ever emptied.
+    @Test func aFileThatIsNotThisLogsCacheIsNeverEmptied() throws {
+        let dir = try ScratchDir("log-mirror-hostile")
+        defer { dir.remove() }
+        let laptop = try Ledger.open(at: dir.file("laptop.db"), create: true)
+        _ = try Self.importLines(Self.region(seed: 8, events: 300), into: laptop, dir: dir, name: "l.ndjson")
+        let shared = try Ledger.open(at: dir.file("shared.db"), create: true)
+        _ = try Self.importLines(Self.region(seed: 9, events: 200), into: shared, dir: dir, name: "s.ndjson")
+        let before = try Self.events(laptop)
+
+        #expect(throws: LedgerError.self) { _ = try LogMirror.openCache(at: dir.file("laptop.db"), of: shared) }
+        // Opened without the marker, a catch-up refuses rather than rebuilds.
+        var plain = try Ledger.open(at: dir.file("laptop.db"))
+        #expect(throws: LedgerError.self) { _ = try LogMirror.catchUp(&plain, from: shared) }
+        #expect(try Self.events(Ledger.open(at: dir.file("laptop.db"))) == before)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("laptop.db.cache-of")))
+
+        // The cache of another log is refused too.
+        var cache = try LogMirror.openCache(at: dir.file("cache.db"), of: laptop)
+        _ = try LogMirror.catchUp(&cache, from: laptop)
+        #expect(throws: LedgerError.self) { _ = try LogMirror.openCache(at: dir.file("cache.db"), of: shared) }
+        #expect(try Self.events(Ledger.open(at: dir.file("cache.db"))) == before)
     }
 }

@@ -197,7 +197,24 @@ extension PostgreSQLServer {
             #expect(try reports(alice) == (try reports(bob)))
         }
 
-        /// A cache holds no keys (names come from the shared store, so erasure there is erasure
+        /// `--cache` pointed at a real ledger by mistake: refused (66), its log left as it was
+    /// (SQLite may fold its WAL into the file on opening: the log, not the bytes, is compared).
+    @Test func aCacheThatIsARealLedgerIsRefusedAndLeftUntouched() throws {
+        let shared = try Target(.postgresql)
+        try Self.region(events: 300).write(to: URL(fileURLWithPath: shared.file("region.ndjson")))
+        try shared.ok(["import", shared.file("region.ndjson")])
+        let laptop = try Target(.file)
+        try Self.region(seed: 9, events: 200).write(to: URL(fileURLWithPath: laptop.file("l.ndjson")))
+        try laptop.ok(["import", laptop.file("l.ndjson")])
+        let before = try laptop.ok(["log", "--format", "ndjson"])
+        let r = try shared.run(["report", "participation"], cache: laptop.db)
+        #expect(r.status == 66, "\(r)")
+        #expect(r.stderr.contains("not a cache of"), "\(r.stderr)")
+        #expect(try laptop.ok(["log", "--format", "ndjson"]) == before)
+        #expect(try laptop.ok(["verify"]).hasPrefix("ok: 200 events"))
+    }
+
+    /// A cache holds no keys (names come from the shared store, so erasure there is erasure
         /// everywhere), and one that no longer matches the shared log is rebuilt from it.
         @Test func aCacheHoldsNoKeysAndOneThatDivergedIsRebuilt() throws {
             let shared = try Target(.postgresql)

@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +27,27 @@ public enum LogMirror {
         public var rebuilt: Bool
     }
 
+    /// Opens (or creates) the cache of `store` at `path`. A file is a cache only if Trellis made
+    /// it one: a marker beside it (`PATH.cache-of`) names the log it mirrors. An existing file
+    /// with events and no marker, or the marker of another log, is refused and left untouched:
+    /// `--cache` given a real ledger by mistake must never be emptied and rebuilt.
+    public static func openCache(at path: String, of store: any LedgerStore) throws -> Ledger {
+        let marker = path + ".cache-of"
+        let named = (try? String(contentsOfFile: marker, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if named != store.location {
+            if Ledger.exists(at: path), try Ledger.open(at: path).head().seq > 0 {
+                throw LedgerError.cannotOpen(path: path, reason: named.map { "it is the cache of \($0), not of \(store.location)" }
+                                             ?? "it holds a ledger that is not a cache of \(store.location); give --cache a new file")
+            }
+            do {
+                try (store.location + "\n").write(toFile: marker, atomically: true, encoding: .utf8)
+            } catch {
+                throw LedgerError.storage(path: marker, reason: "cannot write the cache's marker (\(error.localizedDescription))")
+            }
+        }
+        return try Ledger.open(at: path, create: true, mirrorOf: store.location)
+    }
+
     /// Copies the events of `store` after `cache`'s head into `cache`, in one transaction.
     /// When the cache is not a prefix of the store, the cache file is removed and rebuilt.
     public static func catchUp(_ cache: inout Ledger, from store: any LedgerStore, chunk: Int64 = 50_000,
@@ -36,6 +58,10 @@ public enum LogMirror {
         if local.seq > 0 {
             let theirs = local.seq <= target.seq ? try store.hash(at: local.seq) : nil
             if theirs != local.hash {
+                // Only a file opened as a cache (``openCache(at:of:)``) is ever emptied.
+                guard cache.mirrorOf == store.location else {
+                    throw LedgerError.corrupt(path: cache.path, reason: "it does not hold a prefix of \(store.location), and it is not a cache Trellis may rebuild")
+                }
                 let path = cache.path
                 for suffix in ["", "-wal", "-shm"] { _ = unlink(path + suffix) }
                 cache = try Ledger.open(at: path, create: true, mirrorOf: cache.mirrorOf)

@@ -6,24 +6,12 @@ extension Ledger {
     /// Calls `body` for each event with `from ≤ seq ≤ through`, in seq order; `body` returns
     /// false to stop. One read transaction: a concurrent append is not seen half-way.
     public func scan(from: Int64 = 1, through: Int64 = .max, _ body: (RecordedEvent) throws -> Bool) throws {
-        do {
-            try queue.read { db in
-                let stmt = try db.makeStatement(sql: """
-                    SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash
-                    FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq
-                    """)
-                let s = stmt.sqliteStatement
-                Raw.bind(s, 1, from)
-                Raw.bind(s, 2, through)
-                while try Raw.step(s, db) {
-                    let e = RecordedEvent(seq: Raw.int(s, 0), id: Raw.string(s, 1) ?? "", type: Raw.string(s, 2) ?? "",
-                                          v: Raw.int(s, 3), occurredAt: Raw.string(s, 4) ?? "", recordedAt: Raw.string(s, 5) ?? "",
-                                          actor: Raw.string(s, 6), data: Raw.string(s, 7) ?? "{}",
-                                          hash: Raw.column(s, 8).map { Array($0) } ?? [])
-                    if try !body(e) { break }
-                }
-            }
-        } catch let e as LedgerError { throw e } catch let e as DatabaseError { throw Ledger.translate(e, path: path) }
+        try scanStored(from: from, through: through) { e in
+            func text(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+            return try body(RecordedEvent(seq: e.seq, id: text(e.id), type: text(e.type), v: e.v, occurredAt: text(e.occurredAt),
+                                          recordedAt: text(e.recordedAt), actor: e.actor.map(text), data: e.data.isEmpty ? "{}" : text(e.data),
+                                          hash: Array(e.hash)))
+        }
     }
 
     /// ``scan(from:through:_:)`` with each row's columns lent straight from SQLite (no

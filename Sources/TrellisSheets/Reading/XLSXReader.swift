@@ -1,4 +1,5 @@
 import Foundation
+import TrellisCore
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -257,30 +258,7 @@ enum DateFormats {
             if whole == 60 { return (1900, 2, 29) }
             daysSince1970 = whole < 60 ? whole - 25_568 : whole - 25_569
         }
-        return civil(daysSince1970)
-    }
-
-    /// Howard Hinnant's civil_from_days.
-    static func civil(_ days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    /// Howard Hinnant's days_from_civil: days since 1970-01-01.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        return Timestamp.civil(days: daysSince1970)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TrellisCore
 import ZIPFoundation
 
 /// Writes typed tables as a minimal, valid SpreadsheetML workbook that Excel, LibreOffice and
@@ -201,9 +202,9 @@ public enum XLSXWriter {
     /// Dates from 1900-03-01 on (Excel's serial 61), where the 1900 system has no phantom day.
     static func serial(year: Int, month: Int, day: Int) -> Int? {
         guard (1900...9999).contains(year), (1...12).contains(month), (1...31).contains(day) else { return nil }
-        let days = DateFormats.days(year: year, month: month, day: day)
+        let days = Timestamp.days(year: year, month: month, day: day)
         // Reject 2024-02-31 and the like: the date must survive a round trip.
-        guard DateFormats.civil(days) == (year, month, day) else { return nil }
+        guard Timestamp.civil(days: days) == (year, month, day) else { return nil }
         let serial = days + 25_569
         return serial >= 61 ? serial : nil
     }
