@@ -31,7 +31,8 @@ enum ArchiveCommands {
             // The keys go store to store, never through a file.
             let source = try LedgerOptions.parse(["--db", keysFrom]).openStore()
             guard try source.head().hashHex == outcome.head.hashHex || source.hash(at: outcome.head.seq) == outcome.head.hash else {
-                throw CommandFailure.usage("\(source.location) does not hold the log of this archive: its keys were not taken")
+                throw CommandFailure.usage("\(source.location) does not hold the log of this archive: its keys were not taken. "
+                                           + "The archive's \(outcome.appended) events are in; run the same command with --keys-from the ledger it was exported from (the events are then skipped)")
             }
             let taken = try l.adoptKeys(try source.personKeys())
             Console.err("trellis: \(taken) person key\(taken == 1 ? "" : "s") carried over from \(source.location)")

@@ -197,7 +197,32 @@ extension PostgreSQLServer {
             #expect(try reports(alice) == (try reports(bob)))
         }
 
-        /// `--cache` pointed at a real ledger by mistake: refused (66), its log left as it was
+        /// `--keys-from` naming a ledger of another log (or a file that is no ledger): refused
+    /// after the archive went in, no key taken, names shown as unknown rather than wrong.
+    @Test func keysFromAnotherLogAreRefused() throws {
+        let laptop = try Target(.file)
+        try Self.region(events: 400).write(to: URL(fileURLWithPath: laptop.file("r.ndjson")))
+        try laptop.ok(["import", laptop.file("r.ndjson")])
+        try laptop.ok(["export", "--out", laptop.file("move.lz4")])
+        let stranger = try Target(.file, name: "stranger")
+        try Self.region(seed: 3, events: 400).write(to: URL(fileURLWithPath: stranger.file("s.ndjson")))
+        try stranger.ok(["import", stranger.file("s.ndjson")])
+
+        let shared = try Target(.postgresql)
+        let r = try shared.run(["import", laptop.file("move.lz4"), "--keys-from", stranger.db])
+        #expect(r.status == 64 && r.stderr.contains("does not hold the log of this archive"), "\(r)")
+        #expect(try sqliteCount(stranger.db, "SELECT count(*) FROM person_keys") > 0)
+        let junk = laptop.file("junk.db")
+        try Data("not a ledger at all".utf8).write(to: URL(fileURLWithPath: junk))
+        let j = try shared.run(["import", laptop.file("move.lz4"), "--keys-from", junk])
+        #expect(j.status == 65, "\(j)")
+        // Nothing was taken: every registered person still reads as "(erased)" on the server.
+        let audit = try shared.ok(["log", "--format", "table"])
+        #expect(audit.contains("(erased)"))
+        #expect(!(try laptop.ok(["log", "--format", "table"])).contains("(erased)"))
+    }
+
+    /// `--cache` pointed at a real ledger by mistake: refused (66), its log left as it was
     /// (SQLite may fold its WAL into the file on opening: the log, not the bytes, is compared).
     @Test func aCacheThatIsARealLedgerIsRefusedAndLeftUntouched() throws {
         let shared = try Target(.postgresql)
