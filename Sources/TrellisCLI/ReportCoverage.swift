@@ -30,12 +30,13 @@ extension ReportCommand {
         }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.figures { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
-            if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.coverage(report, provenance: provenance) }, day: on?.days) { return }
-            try options.emit(options.format(format?.format), json: { JSONReports.coverage(report, provenance: provenance) },
-                             sections: { TextReports.coverage(report) }, heading: "Review coverage",
-                             csv: { TextReports.coverageCSV(report) }, day: on?.days)
+            try ReportRun.cached(options) { source in
+                let (report, provenance) = try ReportRun.figures { try source.coverage(options.query, on: on?.days, windowDays: windowDays) }.pair
+                if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.coverage(report, provenance: provenance) }, day: on?.days) { return }
+                try options.emit(options.format(format?.format), json: { JSONReports.coverage(report, provenance: provenance) },
+                                 sections: { TextReports.coverage(report) }, heading: "Review coverage",
+                                 csv: { TextReports.coverageCSV(report) }, day: on?.days)
+            }
         }
     }
 }

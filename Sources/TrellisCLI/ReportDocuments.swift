@@ -21,12 +21,13 @@ extension ReportCommand {
         func validate() throws { try options.check(format) }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.figures { try source.documents(options.query) }.pair
-            if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.documents(report, provenance: provenance) }) { return }
-            try options.emit(options.format(format?.format), json: { JSONReports.documents(report, provenance: provenance) },
-                             sections: { TextReports.documents(report) }, heading: "Documents",
-                             csv: { TextReports.documentsCSV(report) })
+            try ReportRun.cached(options) { source in
+                let (report, provenance) = try ReportRun.figures { try source.documents(options.query) }.pair
+                if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.documents(report, provenance: provenance) }) { return }
+                try options.emit(options.format(format?.format), json: { JSONReports.documents(report, provenance: provenance) },
+                                 sections: { TextReports.documents(report) }, heading: "Documents",
+                                 csv: { TextReports.documentsCSV(report) })
+            }
         }
     }
 }

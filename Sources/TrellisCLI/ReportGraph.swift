@@ -64,26 +64,28 @@ extension ReportCommand {
         }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let kinds = try kinds()
-            let slicing = slice.flatMap(Period.Slicing.init(rawValue:))
-            let (report, provenance) = try ReportRun.figures { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
-            let f = options.format(format?.format)
-            try options.refuseUnlessJSON(f)
-            if ![.table, .json, .md].contains(f) { _ = try options.warnings(day: nil) }
-            switch f {
-            case .graphml: try options.write(GraphExports.graphML(report))
-            case .gexf: try options.write(GraphExports.gexf(report))
-            case .pajek: try options.write(GraphExports.pajek(report.whole))
-            case .dot: try options.write(GraphExports.dot(report))
-            case .xlsx: _ = try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.graph(report, provenance: provenance) }, warned: true)
-            case .csv:
-                if let nodes { try AtomicFile.write(GraphExports.nodesCSV(report).csv(), to: nodes) }
-                try options.write(GraphExports.edgesCSV(report).csv())
-            default:
-                try options.emit(f, json: { JSONReports.graph(report, provenance: provenance) },
-                                 sections: { TextReports.graph(report) }, heading: "Collaboration graph",
-                                 csv: { GraphExports.edgesCSV(report) })
+            // --nodes writes a second file: computed each time, never cached.
+            try ReportRun.cached(options, cacheable: nodes == nil) { source in
+                let kinds = try kinds()
+                let slicing = slice.flatMap(Period.Slicing.init(rawValue:))
+                let (report, provenance) = try ReportRun.figures { try source.graph(options.query, kinds: kinds, slicing: slicing) }.pair
+                let f = options.format(format?.format)
+                try options.refuseUnlessJSON(f)
+                if ![.table, .json, .md].contains(f) { _ = try options.warnings(day: nil) }
+                switch f {
+                case .graphml: try options.write(GraphExports.graphML(report))
+                case .gexf: try options.write(GraphExports.gexf(report))
+                case .pajek: try options.write(GraphExports.pajek(report.whole))
+                case .dot: try options.write(GraphExports.dot(report))
+                case .xlsx: _ = try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.graph(report, provenance: provenance) }, warned: true)
+                case .csv:
+                    if let nodes { try AtomicFile.write(GraphExports.nodesCSV(report).csv(), to: nodes) }
+                    try options.write(GraphExports.edgesCSV(report).csv())
+                default:
+                    try options.emit(f, json: { JSONReports.graph(report, provenance: provenance) },
+                                     sections: { TextReports.graph(report) }, heading: "Collaboration graph",
+                                     csv: { GraphExports.edgesCSV(report) })
+                }
             }
         }
     }

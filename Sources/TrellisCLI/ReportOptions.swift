@@ -21,6 +21,8 @@ struct ReportOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
     @Option(help: ArgumentHelp("Suppress counts below K (and rates computed from them) in the JSON output; a study file built from an archive exported with --min-count applies its own K, which this cannot lower.", valueName: "K"))
     var minCount: Int64?
+    @Flag(help: "Compute the report afresh: neither read nor keep a cached copy (a repeated report on an unchanged ledger is otherwise written from the copy kept in the ledger).")
+    var noCache = false
 
     func validate() throws {
         if year != nil && (from != nil || to != nil) { throw ValidationError("give either --year or --from/--to, not both") }
@@ -46,6 +48,7 @@ struct ReportOptions: ParsableArguments {
         do { bytes = try workbook() } catch {
             throw CommandFailure(exitCode: 70, "cannot build the workbook: \(error)")
         }
+        if let capture = ReportCapture.current { capture.add(.bytes, bytes); return true }
         try Output.emit(bytes, to: out)
         return true
     }
@@ -65,6 +68,7 @@ struct ReportOptions: ParsableArguments {
     /// `humanText` (table, Markdown): control characters neutralised on a terminal; other
     /// formats are written exactly (JSON escapes them itself).
     func write(_ text: String, humanText: Bool = false) throws {
+        if let capture = ReportCapture.current { capture.add(humanText ? .humanText : .text, Array(text.utf8)); return }
         if let out { try AtomicFile.write(text, to: out) } else {
             var sink = Sink(fd: 1)
             if humanText { sink.write(text) } else { sink.write(raw: text) }
@@ -94,7 +98,9 @@ struct ReportOptions: ParsableArguments {
     /// ``ReportWarnings`` for the period asked for and `day`, printed on stderr.
     func warnings(day: Int?) throws -> [String] {
         let found = try ReportWarnings.outside(ledger: ledger.open(), period: period, day: day)
-        for w in found { Console.err("trellis: warning: " + w) }
+        for w in found {
+            if let capture = ReportCapture.current { capture.add(.warning, Array(w.utf8)) } else { Console.err("trellis: warning: " + w) }
+        }
         return found
     }
 

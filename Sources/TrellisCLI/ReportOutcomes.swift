@@ -15,12 +15,13 @@ extension ReportCommand {
         func validate() throws { try options.check(format) }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.figures { try source.outcomes(options.query) }.pair
-            if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.outcomes(report, provenance: provenance) }) { return }
-            try options.emit(options.format(format?.format), json: { JSONReports.outcomes(report, provenance: provenance) },
-                             sections: { TextReports.outcomes(report) }, heading: "Review outcomes",
-                             csv: { TextReports.outcomesCSV(report) })
+            try ReportRun.cached(options) { source in
+                let (report, provenance) = try ReportRun.figures { try source.outcomes(options.query) }.pair
+                if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.outcomes(report, provenance: provenance) }) { return }
+                try options.emit(options.format(format?.format), json: { JSONReports.outcomes(report, provenance: provenance) },
+                                 sections: { TextReports.outcomes(report) }, heading: "Review outcomes",
+                                 csv: { TextReports.outcomesCSV(report) })
+            }
         }
     }
 }

@@ -22,12 +22,13 @@ extension ReportCommand {
         func validate() throws { try options.check(format) }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let (report, provenance) = try ReportRun.figures { try source.participation(options.query) }.pair
-            if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.participation(report, provenance: provenance) }) { return }
-            try options.emit(options.format(format?.format), json: { JSONReports.participation(report, provenance: provenance) },
-                             sections: { TextReports.participation(report) }, heading: "Participation",
-                             csv: { TextReports.participationCSV(report) })
+            try ReportRun.cached(options) { source in
+                let (report, provenance) = try ReportRun.figures { try source.participation(options.query) }.pair
+                if try options.writeXLSX(format?.format, { () throws(SheetError) in try XLSXReports.participation(report, provenance: provenance) }) { return }
+                try options.emit(options.format(format?.format), json: { JSONReports.participation(report, provenance: provenance) },
+                                 sections: { TextReports.participation(report) }, heading: "Participation",
+                                 csv: { TextReports.participationCSV(report) })
+            }
         }
     }
 }

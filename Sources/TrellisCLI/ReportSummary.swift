@@ -30,20 +30,22 @@ extension ReportCommand {
         }
 
         func run() throws {
-            let source = try ReportRun.source(options)
-            let summary = try ReportRun.figures {
-                try source.summary(options.query, on: on?.days, windowDays: windowDays, commandLine: ReportRun.commandLine())
-            }
-            let f = options.format(format?.format)
-            try options.refuseUnlessJSON(f)
-            if try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.summary(summary) }, day: on?.days) { return }
-            if f == .html {
-                _ = try options.warnings(day: on?.days)
-                let checkpoint = try checkpointKey.map { try Anchors.summaryCheckpoint(keyPath: $0, ledger: options.ledger, size: summary.provenance.headSeq) }
-                try options.write(HTMLSummary.render(summary, checkpoint: checkpoint))
-            } else {
-                try options.emit(f, json: { JSONReports.summary(summary) }, sections: { TextReports.summary(summary) },
-                                 heading: "Network summary", csv: { TextReports.summaryCSV(summary) }, day: on?.days)
+            // A signed checkpoint is made afresh each time, never cached.
+            try ReportRun.cached(options, cacheable: checkpointKey == nil) { source in
+                let summary = try ReportRun.figures {
+                    try source.summary(options.query, on: on?.days, windowDays: windowDays, commandLine: ReportRun.commandLine())
+                }
+                let f = options.format(format?.format)
+                try options.refuseUnlessJSON(f)
+                if try options.writeXLSX(f, { () throws(SheetError) in try XLSXReports.summary(summary) }, day: on?.days) { return }
+                if f == .html {
+                    _ = try options.warnings(day: on?.days)
+                    let checkpoint = try checkpointKey.map { try Anchors.summaryCheckpoint(keyPath: $0, ledger: options.ledger, size: summary.provenance.headSeq) }
+                    try options.write(HTMLSummary.render(summary, checkpoint: checkpoint))
+                } else {
+                    try options.emit(f, json: { JSONReports.summary(summary) }, sections: { TextReports.summary(summary) },
+                                     heading: "Network summary", csv: { TextReports.summaryCSV(summary) }, day: on?.days)
+                }
             }
         }
     }

@@ -61,6 +61,7 @@ struct VerifyCommand: ParsableCommand {
             do { try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l)) } catch let e as ExitCode where e == ExitCode(1) {
                 derivedDiffers = true
             }
+            try ReportCacheCheck.discard(projections.engine(l))
         }
         try anchor?.verify(archive: nil, ledger: ledger)
         if derivedDiffers { throw ExitCode(1) }

@@ -18,6 +18,9 @@ enum Schema {
         m.registerMigration("v3: cached read-model digests") { db in
             try db.execute(sql: v3)
         }
+        m.registerMigration("v4: report cache") { db in
+            try db.execute(sql: v4)
+        }
         return m
     }
 
@@ -99,6 +102,22 @@ enum Schema {
         ALTER TABLE projection_state ADD COLUMN tables_digest TEXT;
         ALTER TABLE projection_state ADD COLUMN tables_rows INTEGER;
         ALTER TABLE projection_state ADD COLUMN digest_seq INTEGER;
+        """
+
+    static let v4 = """
+        -- Reports as a cold run wrote them, for one log position (head_seq, head_hash), the
+        -- read models' definitions and checkpoints, and the request (options, format, command
+        -- line): key is SHA-256 of all of them, check SHA-256 of the key and the output.
+        -- Derived state like a read model: a catch-up that moves the head makes every row
+        -- unservable, a rebuild and a full verify empty the table. No definition may touch it.
+        CREATE TABLE report_cache (
+            key       BLOB PRIMARY KEY,
+            head_seq  INTEGER NOT NULL,
+            head_hash BLOB NOT NULL,
+            request   TEXT NOT NULL,
+            output    BLOB NOT NULL,
+            check_sum BLOB NOT NULL
+        );
         """
 }
 

@@ -119,6 +119,10 @@ public final class ProjectionEngine {
         }
         let force = Set(names.isEmpty ? definitions.map(\.name) : names)
         try write(force: force) { db, gate, log in _ = try self.catchUp(db: db, gate: gate, log: log, force: force, progress: progress) }
+        // Cached reports (TrellisReports' `ReportCache`) go with the rebuild: the next report recomputes.
+        try readSide.write { db in
+            if try db.tableExists("report_cache") { try db.execute(sql: "DELETE FROM report_cache") }
+        }
     }
 
     /// What a catch-up reads from the log (``store``) before it takes the read side's write

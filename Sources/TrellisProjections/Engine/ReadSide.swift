@@ -17,6 +17,7 @@ import TrellisCore
 /// - ``path``
 /// - ``read(_:)``
 /// - ``write(_:)``
+/// - ``writeIfFree(_:)``
 /// - ``closeAsSingleFile()``
 /// - ``position(_:)``
 public final class ReadSide: Sendable {
@@ -40,6 +41,26 @@ public final class ReadSide: Sendable {
     /// `study_meta`). Read models themselves are written by the engine only.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
         try queue.write(body)
+    }
+
+    /// One write transaction taken only if no other connection holds the write lock: nil
+    /// when busy, instead of waiting the busy timeout. For what is worth keeping but not
+    /// worth waiting for (a report's cache entry).
+    public func writeIfFree<T>(_ body: (Database) throws -> T) throws -> T? {
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA busy_timeout = 0")
+            defer { try? db.execute(sql: "PRAGMA busy_timeout = \(Int(Ledger.busyTimeout * 1000))") }
+            var result: T?
+            do {
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+            } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+                return nil
+            }
+            return result
+        }
     }
 
     /// Checkpoints the WAL into the file, leaves WAL mode and closes the connection: one

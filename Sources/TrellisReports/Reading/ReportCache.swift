@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import TrellisCore
+import TrellisLedger
+import TrellisProjections
+
+/// Reports as a cold run wrote them, kept in the ledger file (`report_cache`, migration v4)
+/// so that a repeated report on an unchanged log costs a look-up, not a recomputation.
+///
+/// An entry is served only for the exact state it was computed from: its key is SHA-256 of
+/// the request (report, options, format, command line: whatever the caller says shapes the
+/// bytes), the read side's position (head seq **and** hash), every read model's definition
+/// digest and checkpoint, and this build's release. So an append, a retraction (an append),
+/// a changed definition, or a hand-edited checkpoint gives another key, and the entry is
+/// never read again (the next store removes it). Its `check_sum`, SHA-256 of key and output,
+/// is recomputed on every read: a hand edit of an entry that does not redo it is not served
+/// (``Lookup/damaged``). A consistent forgery is derived state like a hand-edited read model:
+/// `trellis verify` empties the cache and says so, `projections rebuild` empties it too, and
+/// `--no-cache` bypasses it. Only live read models are cached, never a time-travel snapshot.
+///
+/// ## Topics
+/// - ``lookup(_:request:)``
+/// - ``store(_:key:output:)``
+/// - ``clear(_:)``
+/// - ``entries(_:)``
+public enum ReportCache {
+    /// What a look-up found.
+    public enum Lookup {
+        /// The bytes a cold run wrote for this key (the key, to replace them if they turn out unusable).
+        case hit([UInt8], Key)
+        /// Not cached (or cached for another state): compute, then ``store(_:key:output:)``.
+        case miss(Key)
+        /// An entry under this key whose check sum does not match its bytes: not served;
+        /// compute, and storing replaces it.
+        case damaged(Key)
+        /// Nothing can be cached: a time-travel snapshot, or a file without the table (read-only, older).
+        case unavailable
+    }
+
+    /// The key of one request against one state of the read models.
+    public struct Key: Sendable, Equatable {
+        public var bytes: [UInt8]
+        public var headSeq: Int64
+        public var headHash: [UInt8]
+        public var request: String
+    }
+
+    /// Entries are kept for the current position only, and at most this many.
+    static let capacity = 64
+    /// Outputs larger than this are not kept (a GraphML of a whole region is cheap to
+    /// recompute next to the file it would add).
+    static let largestOutput = 64 << 20
+
+    /// Looks `request` up for the read models as they are now (one read transaction).
+    public static func lookup(_ source: ReportSource, request: String) throws -> Lookup {
+        guard source.snapshot == nil else { return .unavailable }
+        return try source.engine.readSide.read { db -> Lookup in
+            guard let key = try key(request: request, db) else { return .unavailable }
+            guard let row = try Row.fetchOne(db, sql: "SELECT output, check_sum, head_seq, head_hash FROM report_cache WHERE key = ?",
+                                             arguments: [Data(key.bytes)]) else { return .miss(key) }
+            let output = bytes(row[0])
+            guard bytes(row[1]) == checkSum(key: key.bytes, output: output), (row[2] as Int64?) == key.headSeq,
+                  bytes(row[3]) == key.headHash else { return .damaged(key) }
+            return .hit(output, key)
+        }
+    }
+
+    /// Keeps `output` under `key` if the read models are still in the state the key names,
+    /// and removes entries of any other position. Best effort: false (nothing written) when
+    /// the state moved on, the file is read-only or busy, or the output is too large.
+    @discardableResult
+    public static func store(_ source: ReportSource, key: Key, output: [UInt8]) -> Bool {
+        guard source.snapshot == nil, output.count <= largestOutput else { return false }
+        let stored = try? source.engine.readSide.writeIfFree { db -> Bool in
+            guard let now = try Self.key(request: key.request, db), now == key else { return false }
+            try db.execute(sql: "DELETE FROM report_cache WHERE head_seq <> ? OR head_hash <> ?",
+                           arguments: [key.headSeq, Data(key.headHash)])
+            try db.execute(sql: "INSERT OR REPLACE INTO report_cache(key, head_seq, head_hash, request, output, check_sum) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [Data(key.bytes), key.headSeq, Data(key.headHash), key.request, Data(output),
+                                       Data(checkSum(key: key.bytes, output: output))])
+            try db.execute(sql: "DELETE FROM report_cache WHERE rowid NOT IN (SELECT rowid FROM report_cache ORDER BY rowid DESC LIMIT ?)",
+                           arguments: [capacity])
+            return true
+        }
+        return stored.flatMap { $0 } ?? false
+    }
+
+    /// Empties the cache of `readSide`; returns how many entries there were (0 when the file has no cache).
+    @discardableResult
+    public static func clear(_ readSide: ReadSide) throws -> Int {
+        try readSide.write { db in
+            guard try db.tableExists("report_cache") else { return 0 }
+            let n = try Int.fetchOne(db, sql: "SELECT count(*) FROM report_cache") ?? 0
+            try db.execute(sql: "DELETE FROM report_cache")
+            return n
+        }
+    }
+
+    /// The requests cached in `readSide`, oldest first.
+    public static func entries(_ readSide: ReadSide) throws -> [String] {
+        try readSide.read { db in
+            guard try db.tableExists("report_cache") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT request FROM report_cache ORDER BY rowid")
+        }
+    }
+
+    /// SHA-256 over the format, this release, the position, every read model's definition
+    /// and checkpoint (`projection_state`, in `db`'s transaction) and the request; nil when
+    /// `db` has no cache table.
+    static func key(request: String, _ db: Database) throws -> Key? {
+        guard try db.tableExists("report_cache") else { return nil }
+        let position = try ReadSide.position(db)
+        let hash = position.seq > 0 ? position.hash : CanonicalEnvelope.genesis
+        var text = "trellis-report-cache/1\n\(TrellisVersion.release)\n\(position.seq)\n\(Hex.encode(hash))\n"
+        for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state ORDER BY name") {
+            let name: String = row[0], digest: String = row[1], checkpoint: Int64 = row[2]
+            text += "\(name.utf8.count):\(name) \(digest) \(checkpoint)\n"
+        }
+        text += "\(request.utf8.count):\(request)"
+        return Key(bytes: sha256(Array(text.utf8)), headSeq: position.seq, headHash: hash, request: request)
+    }
+
+    static func checkSum(key: [UInt8], output: [UInt8]) -> [UInt8] { sha256(key + output) }
+
+    /// SHA-256 of `bytes` (Core's chain step from 32 zero bytes: SHA-256(0³² ‖ bytes), a
+    /// fixed prefix, so no second hashing dependency here).
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        bytes.withUnsafeBufferPointer { CanonicalEnvelope.chain(CanonicalEnvelope.genesis, $0) }
+    }
+
+    static func bytes(_ value: DatabaseValue) -> [UInt8] {
+        if case .blob(let d) = value.storage { return Array(d) }
+        return []
+    }
+}
