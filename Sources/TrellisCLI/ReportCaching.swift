@@ -11,23 +11,19 @@ final class ReportCapture: @unchecked Sendable {
     /// The capture of the report being computed, if any (single-threaded CLI).
     @TaskLocal static var current: ReportCapture?
 
-    private(set) var pieces: [(kind: Kind, bytes: [UInt8])] = []
+    /// Every piece, encoded (``encoded``), and where each one's bytes lie in it.
+    private(set) var encoded: [UInt8] = []
+    private(set) var pieces: [(kind: Kind, range: Range<Int>)] = []
 
-    func add(_ kind: Kind, _ bytes: [UInt8]) { pieces.append((kind, bytes)) }
-
-    /// Kind (1 byte), length (8 bytes, little-endian), bytes; per piece.
-    func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(pieces.reduce(0) { $0 + 9 + $1.bytes.count })
-        for p in pieces {
-            out.append(p.kind.rawValue)
-            withUnsafeBytes(of: UInt64(p.bytes.count).littleEndian) { out.append(contentsOf: $0) }
-            out.append(contentsOf: p.bytes)
-        }
-        return out
+    /// Kind (1 byte), length (8 bytes, little-endian), bytes.
+    func add(_ kind: Kind, _ bytes: [UInt8]) {
+        encoded.append(kind.rawValue)
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { encoded.append(contentsOf: $0) }
+        pieces.append((kind, encoded.count..<(encoded.count + bytes.count)))
+        encoded.append(contentsOf: bytes)
     }
 
-    /// nil when `bytes` are not what ``encoded()`` writes.
+    /// nil when `bytes` are not what ``encoded`` holds.
     static func decode(_ bytes: [UInt8]) -> ReportCapture? {
         let c = ReportCapture()
         var i = 0
@@ -37,20 +33,21 @@ final class ReportCapture: @unchecked Sendable {
             for k in 0..<8 { n |= UInt64(bytes[i + 1 + k]) << (8 * UInt64(k)) }
             i += 9
             guard n <= UInt64(bytes.count - i) else { return nil }
-            c.add(kind, Array(bytes[i..<(i + Int(n))]))
+            c.pieces.append((kind, i..<(i + Int(n))))
             i += Int(n)
         }
+        c.encoded = bytes
         return c
     }
 
-    /// Writes the warnings on stderr, then the output, as the report itself does.
+    /// Writes the warnings on stderr, then the output, as the report itself does: machine
+    /// text as its exact bytes, human text (table, Markdown) through the terminal's escaping.
     func replay(_ options: ReportOptions) throws {
-        for p in pieces where p.kind == .warning { Console.err("trellis: warning: " + String(decoding: p.bytes, as: UTF8.self)) }
+        for p in pieces where p.kind == .warning { Console.err("trellis: warning: " + String(decoding: encoded[p.range], as: UTF8.self)) }
         for p in pieces {
             switch p.kind {
-            case .text: try options.write(String(decoding: p.bytes, as: UTF8.self))
-            case .humanText: try options.write(String(decoding: p.bytes, as: UTF8.self), humanText: true)
-            case .bytes: try Output.emit(p.bytes, to: options.out)
+            case .text, .bytes: try Output.emit(Array(encoded[p.range]), to: options.out)
+            case .humanText: try options.write(String(decoding: encoded[p.range], as: UTF8.self), humanText: true)
             case .warning: break
             }
         }
@@ -78,7 +75,7 @@ extension ReportRun {
         try ReportCapture.$current.withValue(capture) { try body(source) }
         try capture.replay(options)
         switch lookup {
-        case .miss(let key), .damaged(let key): ReportCache.store(source, key: key, output: capture.encoded())
+        case .miss(let key), .damaged(let key): ReportCache.store(source, key: key, output: capture.encoded)
         default: break
         }
     }
