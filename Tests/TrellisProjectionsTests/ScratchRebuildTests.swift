@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Testing
 @_spi(ReadSide) import TrellisLedger
 @testable import TrellisProjections
@@ -167,5 +168,70 @@ import TrellisGenerator
         #expect(organisations == 3)
         scratch = nil
         #expect(paths.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    }
+}
+
+/// `data`'s fields found in place (`FlatFields`) bind exactly what the parser's tree bound,
+/// and whatever shape it does not take (or the parser refuses) goes to the parser.
+@Suite struct FlatFieldsTests {
+    static let samples = [
+        #"{"meeting_id":"m-1","org_id":"oak","status":"present"}"#,
+        #"{}"#, #" { "a" : "x" , "b":1 } "#, #"{"a":""}"#,
+        #"{"n":3,"m":-0,"f":3.0,"g":1e2,"h":2.5,"i":-12.75e-1,"j":9223372036854775807,"k":92233720368547758070,"t":true,"u":false,"v":null}"#,
+        #"{"a":"caf\u00e9"}"#, #"{"a":"café"}"#, #"{"a":"line\nbreak"}"#, #"{"a\"b":"x"}"#,
+        #"{"a":[1,2],"b":"x"}"#, #"{"a":{"b":1}}"#, #"{"a":"x","a":"y"}"#,
+        #"{"a":01}"#, #"{"a":1.}"#, #"{"a":-}"#, #"{"a":1-2}"#, #"{"a":tru}"#, #"{"a":"x"} x"#, #"{"a":"x",}"#,
+        #"{"a" "x"}"#, #"["a"]"#, #""#, #"{"a":"x""#, "{\"a\":\"\u{01}\"}", #"{"a":1e999}"#, #"{"a":+1}"#,
+    ]
+
+    /// The value `SELECT ?` returns when the parameter is bound as the replay binds `value`.
+    static func bound(_ bind: (SQLiteStatement) -> Void) throws -> String {
+        try DatabaseQueue().read { db in
+            let statement = try db.makeStatement(sql: "SELECT typeof(?1) || ' ' || quote(?1)")
+            let s = statement.sqliteStatement
+            bind(s)
+            defer { sqlite3_reset(s) }
+            guard try Raw.step(s, db) else { return "no row" }
+            return Raw.string(s, 0) ?? "NULL"
+        }
+    }
+
+    static func treeValue(_ value: JSONValue?, _ s: SQLiteStatement) {
+        switch value {
+        case nil, .null?: sqlite3_bind_null(s, 1)
+        case .string(let v)?: Raw.bind(s, 1, v)
+        case .int(let v)?: Raw.bind(s, 1, v)
+        case .bool(let v)?: Raw.bind(s, 1, v ? 1 : 0)
+        case .double(let v)?: sqlite3_bind_double(s, 1, v)
+        case let v?: Raw.bind(s, 1, CanonicalJSON.string(v))
+        }
+    }
+
+    @Test(arguments: samples) func flatFieldsBindWhatTheParserBinds(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        let tree = bytes.withUnsafeBufferPointer { try? JSONParser.parse($0) }?.object
+        try bytes.withUnsafeBufferPointer { b in
+            var flat = FlatFields()
+            guard flat.scan(b) else { return }
+            let parsed = try #require(tree, "taken in place, but the parser refuses it: \(text)")
+            #expect(flat.fields.count == parsed.count)
+            for name in parsed.keys + ["missing"] {
+                let field = flat.field(Array(name.utf8))
+                let ours = try Self.bound { flat.bind(field, to: $0, at: 1) }
+                let theirs = try Self.bound { Self.treeValue(parsed[name], $0) }
+                #expect(ours == theirs, "\(text): \(name)")
+            }
+        }
+    }
+
+    @Test func theCommonShapeIsTakenInPlace() {
+        for text in [Self.samples[0], Self.samples[1], Self.samples[2], Self.samples[4]] {
+            var flat = FlatFields()
+            #expect(Array(text.utf8).withUnsafeBufferPointer { flat.scan($0) }, "\(text)")
+        }
+        for text in [#"{"a":"café"}"#, #"{"a":[1]}"#, #"{"a":"x","a":"y"}"#, #"{"a":"x"} x"#] {
+            var flat = FlatFields()
+            #expect(!Array(text.utf8).withUnsafeBufferPointer { flat.scan($0) }, "\(text)")
+        }
     }
 }

@@ -40,12 +40,14 @@ enum Replay {
             var list: [Bound] = []
             for target in targets {
                 for h in target.projection.handlers[type] ?? [] {
-                    list.append(Bound(projection: target.projection, after: target.after, statement: h.statement, plan: h.plan, line: h.line))
+                    let names = h.plan.map { p -> [UInt8] in if case .field(let f) = p { return Array(f.utf8) } else { return [] } }
+                    list.append(Bound(projection: target.projection, after: target.after, statement: h.statement, plan: h.plan, names: names, line: h.line))
                 }
             }
             byType[name] = (type, list)
         }
         var lastType: [UInt8] = []
+        var flatFields = FlatFields()
         var current: (type: EventType, handlers: [Bound])?
         while try Raw.step(s, db) {
             let seq = Raw.int(s, 0)
@@ -58,13 +60,18 @@ enum Replay {
             guard let entry = current else { continue }
             if !window.retracted.isEmpty, window.retracted.contains(seq) { continue }
             if let limit = window.occurredBy, (Timestamp.micros(Raw.string(s, 4) ?? "") ?? .max) > limit { continue }
-            let data = Raw.column(s, 7).flatMap { try? JSONParser.parse($0) }?.object ?? JSONObject()
+            // `data`'s fields found in place when it has the common flat shape, else parsed.
+            let column = Raw.column(s, 7)
+            let flat = flatFields.scan(column ?? UnsafeBufferPointer(start: nil, count: 0))
+            let data = flat ? JSONObject() : column.flatMap { try? JSONParser.parse($0) }?.object ?? JSONObject()
             // Envelope fields are bound straight from the scan's columns, only when a handler asks.
             let envelope = Envelope(row: s, seq: seq)
             for h in entry.handlers where seq > h.after {
                 let p = h.projection
                 do {
-                    try p.gate.confined(p.scope) { try execute(h.statement, plan: h.plan, envelope: envelope, data: data, db: db) }
+                    try p.gate.confined(p.scope) {
+                        try execute(h.statement, plan: h.plan, names: h.names, envelope: envelope, flat: flat ? flatFields : nil, data: data, db: db)
+                    }
                 } catch {
                     throw p.gate.failure(error, in: p.scope, line: h.line, statement: h.statement.sql,
                                          during: "failed on event seq \(seq) (\(entry.type.rawValue)): ")
@@ -79,6 +86,8 @@ enum Replay {
         var after: Int64
         var statement: Statement
         var plan: [Parameter]
+        /// For each `.field` of `plan`, its name's UTF-8 bytes.
+        var names: [[UInt8]]
         var line: Int
     }
 
@@ -98,7 +107,10 @@ enum Replay {
         }
     }
 
-    static func execute(_ statement: Statement, plan: [Parameter], envelope e: Envelope, data: JSONObject, db: Database) throws {
+    /// Binds `plan` and runs the statement. `flat`: `data`'s fields found in place (then
+    /// `data` is unused), else nil and `data` is the parsed object.
+    static func execute(_ statement: Statement, plan: [Parameter], names: [[UInt8]], envelope e: Envelope, flat: FlatFields?,
+                        data: JSONObject, db: Database) throws {
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
         for (k, p) in plan.enumerated() {
@@ -114,6 +126,10 @@ enum Replay {
             case .day: e.bindColumn(4, to: s, at: i, prefix: 10)
             case .data: e.bindColumn(7, to: s, at: i)
             case .field(let name):
+                if let flat {
+                    flat.bind(flat.field(names[k]), to: s, at: i)
+                    continue
+                }
                 guard let value = data[name] else { sqlite3_bind_null(s, i); continue }
                 switch value {
                 case .string(let v): Raw.bind(s, i, v)
