@@ -83,7 +83,7 @@ extension ProjectionEngine {
     /// Replays `definitions` (the built-ins) from seq 1 to `head` into temporary files, before
     /// the read side's write lock is taken (the caller checks that nothing moved before it
     /// copies). The definitions are split into parts, one per core (at most two), balanced by
-    /// how many handler statements the last 20 000 events would run; each part is replayed on
+    /// how many handler statements the last 4 096 events would run; each part is replayed on
     /// its own thread and connection into its own file (journal off, no sync, 32 MB of cache),
     /// the read side attached as `ledger`, behind the gate as a snapshot is. A built-in's
     /// handlers and views read only its own tables, so parts do not need each other.
@@ -128,11 +128,11 @@ extension ProjectionEngine {
     }
 
     /// Groups `definitions` into at most `n` non-empty parts of about equal work: each
-    /// definition weighs the handler statements it runs for the types of the last 20 000
+    /// definition weighs the handler statements it runs for the types of the last 4 096
     /// events (a sample: the split only balances threads, it never changes a result).
     private func partition(_ definitions: [ProjectionDefinition], into n: Int) throws -> [[ProjectionDefinition]] {
         let counts = try readSide.read { db in
-            try Row.fetchAll(db, sql: "SELECT type, count(*) FROM (SELECT type FROM events ORDER BY seq DESC LIMIT 20000) GROUP BY type")
+            try Row.fetchAll(db, sql: "SELECT type, count(*) FROM (SELECT type FROM events ORDER BY seq DESC LIMIT 4096) GROUP BY type")
                 .reduce(into: [String: Int]()) { $0[$1[0]] = $1[1] }
         }
         let weighed = definitions.enumerated().map { i, d in
