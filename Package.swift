@@ -209,7 +209,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "TrellisProjectionsTests",
-            dependencies: ["TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisTestSupport"],
+            dependencies: ["TrellisProjections", "TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "TrellisResearchTests",

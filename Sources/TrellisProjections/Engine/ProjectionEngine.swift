@@ -67,9 +67,10 @@ public final class ProjectionEngine {
                                         "ledger_meta", "projection_state", "grdb_migrations"]
 
     /// The built-in definitions (`projections/*.sql`), in dependency order.
-    public static var builtIns: [ProjectionDefinition] {
+    public static var builtIns: [ProjectionDefinition] { parsedBuiltIns }
+    /// Parsed once per process (the getter is called on every catch-up and by the gate).
+    private static let parsedBuiltIns: [ProjectionDefinition] =
         BuiltinProjections.sources.compactMap { try? ProjectionDefinition.parse($0.text, source: "projections/\($0.file)") }
-    }
 
     /// The read models of a SQLite ledger, kept in the ledger file itself.
     /// `extra`: the user's own definitions (`--projection FILE.sql`), after the built-ins.
@@ -109,7 +110,9 @@ public final class ProjectionEngine {
     /// Brings every read model up to the head of the log. Returns the names rebuilt.
     @discardableResult
     public func catchUp(progress: ((Int64, Int64) -> Void)? = nil) throws -> [String] {
-        try write(force: []) { db, gate, log in try self.catchUp(db: db, gate: gate, log: log, force: [], progress: progress) }
+        try write(force: [], progress: progress) { db, gate, log, scratch in
+            try self.catchUp(db: db, gate: gate, log: log, force: [], scratch: scratch, progress: progress)
+        }
     }
 
     /// Rebuilds the named read models (all when empty) from seq 1.
@@ -118,7 +121,9 @@ public final class ProjectionEngine {
             throw ProjectionError.unknown(n, known: definitions.map(\.name))
         }
         let force = Set(names.isEmpty ? definitions.map(\.name) : names)
-        try write(force: force) { db, gate, log in _ = try self.catchUp(db: db, gate: gate, log: log, force: force, progress: progress) }
+        try write(force: force, progress: progress) { db, gate, log, scratch in
+            _ = try self.catchUp(db: db, gate: gate, log: log, force: force, scratch: scratch, progress: progress)
+        }
         // Cached reports (TrellisReports' `ReportCache`) go with the rebuild: the next report recomputes.
         try readSide.write { db in
             if try db.tableExists("report_cache") { try db.execute(sql: "DELETE FROM report_cache") }
@@ -177,21 +182,32 @@ public final class ProjectionEngine {
     /// (``Gate``). The log is read first (``logView(force:after:)``); when another process moved
     /// a checkpoint in between, or the replay must start before the retractions read, the
     /// transaction is rolled back and the log read again.
-    private func write<T>(force: Set<String>, _ body: @escaping (Database, Gate, LogView) throws -> T) throws -> T {
+    ///
+    /// When every built-in is rebuilt from seq 1 (``scratchPlan(log:force:)``), they are first
+    /// replayed into a scratch file before the lock is taken (``buildScratch(_:through:retracted:progress:)``),
+    /// attached, and copied in inside the transaction.
+    private func write<T>(force: Set<String>, progress: ((Int64, Int64) -> Void)?,
+                          _ body: @escaping (Database, Gate, LogView, ScratchRebuild?) throws -> T) throws -> T {
         do {
             var floor = Int64.max
             for _ in 0..<8 {
                 let log = try logView(force: force, after: floor)
+                let scratch = try scratchPlan(log: log, force: force).map { group in
+                    try buildScratch(group, through: log.head, retracted: Set(log.late.map(\.target)), progress: progress)
+                }
                 var result: T?
                 do {
                     try readSide.queue.writeWithoutTransaction { db in
+                        // ATTACH and DETACH only outside a transaction.
+                        try scratch?.attach(to: db)
+                        defer { scratch?.detach(from: db) }
                         // A rebuild touches every page of the read models; a 64 MB page cache keeps it
                         // from spilling dirty pages to the WAL mid-transaction (RSS stays < 150 MB).
                         try db.execute(sql: "PRAGMA cache_size = -65536")
                         try Gate.session(db: db, definitions: self.definitions, budget: self.budget) { gate in
                             try db.inTransaction(.immediate) {
                                 guard try self.states(db) == log.states else { return .rollback }
-                                result = try body(db, gate, log)
+                                result = try body(db, gate, log, scratch)
                                 return .commit
                             }
                         }
@@ -218,7 +234,8 @@ public final class ProjectionEngine {
         return out
     }
 
-    private func catchUp(db: Database, gate: Gate, log: LogView, force: Set<String>, progress: ((Int64, Int64) -> Void)?) throws -> [String] {
+    private func catchUp(db: Database, gate: Gate, log: LogView, force: Set<String>, scratch: ScratchRebuild?,
+                         progress: ((Int64, Int64) -> Void)?) throws -> [String] {
         let head = log.head
         let states = log.states
         var plan: [(ProjectionDefinition, after: Int64)] = []
@@ -275,6 +292,11 @@ public final class ProjectionEngine {
         let window = EventWindow(through: head, retracted: retracted, occurredBy: nil)
         let groups = [plan.filter { builtInNames.contains($0.0.name) }] + plan.filter { !builtInNames.contains($0.0.name) }.map { [$0] }
         for group in groups where !group.isEmpty {
+            // Every built-in rebuilt from seq 1: already replayed into the scratch file.
+            if let scratch, scratch.covers(group, head: head) {
+                try scratch.copy(into: db)
+                continue
+            }
             let compiled = try group.map { (try CompiledProjection($0.0, db: db, gate: gate), $0.after) }
             try Replay.run(compiled.map { (projection: $0.0, after: $0.1) }, window: window, db: db) { progress?($0, head) }
         }

@@ -31,37 +31,64 @@ enum Replay {
         Raw.bind(s, 2, window.through)
         defer { sqlite3_reset(s) }
         progress?(start)  // also lets a caller observe the read models mid-rebuild
-        var typeCache: [String: EventType] = [:]
+        // Per event type, the handlers to run, in the targets' order, looked up once per run
+        // of events of one type (the log comes in runs: a meeting, then its register), not per
+        // projection per event.
+        var byType: [String: (type: EventType, handlers: [Bound])] = [:]
+        for name in handled {
+            guard let type = EventType(rawValue: name) else { continue }
+            var list: [Bound] = []
+            for target in targets {
+                for h in target.projection.handlers[type] ?? [] {
+                    let names = h.plan.map { p -> [UInt8] in if case .field(let f) = p { return Array(f.utf8) } else { return [] } }
+                    list.append(Bound(projection: target.projection, after: target.after, statement: h.statement, plan: h.plan, names: names, line: h.line))
+                }
+            }
+            byType[name] = (type, list)
+        }
+        var lastType: [UInt8] = []
+        var flatFields = FlatFields()
+        var current: (type: EventType, handlers: [Bound])?
         while try Raw.step(s, db) {
             let seq = Raw.int(s, 0)
             if seq & 0xFFFF == 0 { progress?(seq) }
             guard let typeBytes = Raw.column(s, 2) else { continue }
-            let typeName = String(decoding: typeBytes, as: UTF8.self)
-            guard handled.contains(typeName) else { continue }
-            if window.retracted.contains(seq) { continue }
-            if let limit = window.occurredBy, (Timestamp.micros(Raw.string(s, 4) ?? "") ?? .max) > limit { continue }
-            let type: EventType
-            if let t = typeCache[typeName] { type = t } else {
-                guard let t = EventType(rawValue: typeName) else { continue }
-                typeCache[typeName] = t
-                type = t
+            if !typeBytes.elementsEqual(lastType) {
+                lastType = Array(typeBytes)
+                current = byType[String(decoding: typeBytes, as: UTF8.self)]
             }
-            let data = Raw.column(s, 7).flatMap { try? JSONParser.parse($0) }?.object ?? JSONObject()
+            guard let entry = current else { continue }
+            if !window.retracted.isEmpty, window.retracted.contains(seq) { continue }
+            if let limit = window.occurredBy, (Timestamp.micros(Raw.string(s, 4) ?? "") ?? .max) > limit { continue }
+            // `data`'s fields found in place when it has the common flat shape, else parsed.
+            let column = Raw.column(s, 7)
+            let flat = flatFields.scan(column ?? UnsafeBufferPointer(start: nil, count: 0))
+            let data = flat ? JSONObject() : column.flatMap { try? JSONParser.parse($0) }?.object ?? JSONObject()
             // Envelope fields are bound straight from the scan's columns, only when a handler asks.
             let envelope = Envelope(row: s, seq: seq)
-            for target in targets where seq > target.after {
-                guard let statements = target.projection.handlers[type] else { continue }
-                for h in statements {
-                    let p = target.projection
-                    do {
-                        try p.gate.confined(p.scope) { try execute(h.statement, plan: h.plan, envelope: envelope, data: data, db: db) }
-                    } catch {
-                        throw p.gate.failure(error, in: p.scope, line: h.line, statement: h.statement.sql,
-                                             during: "failed on event seq \(seq) (\(typeName)): ")
+            for h in entry.handlers where seq > h.after {
+                let p = h.projection
+                do {
+                    try p.gate.confined(p.scope) {
+                        try execute(h.statement, plan: h.plan, names: h.names, envelope: envelope, flat: flat ? flatFields : nil, data: data, db: db)
                     }
+                } catch {
+                    throw p.gate.failure(error, in: p.scope, line: h.line, statement: h.statement.sql,
+                                         during: "failed on event seq \(seq) (\(entry.type.rawValue)): ")
                 }
             }
         }
+    }
+
+    /// One handler statement of one target, ready to run.
+    struct Bound {
+        var projection: CompiledProjection
+        var after: Int64
+        var statement: Statement
+        var plan: [Parameter]
+        /// For each `.field` of `plan`, its name's UTF-8 bytes.
+        var names: [[UInt8]]
+        var line: Int
     }
 
     /// The current row of the scan (`seq, id, type, v, occurred_at, recorded_at, actor, data`):
@@ -74,11 +101,16 @@ enum Replay {
             guard let bytes = Raw.column(row, column) else { sqlite3_bind_null(s, i); return }
             let n = min(bytes.count, prefix ?? bytes.count)
             guard let base = bytes.baseAddress, n > 0 else { sqlite3_bind_text(s, i, "", 0, Raw.transient); return }
-            sqlite3_bind_text(s, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(n), Raw.transient)
+            // SQLITE_STATIC: the scan's row outlives every execution of the handlers for it, and
+            // each execution binds every parameter again before it steps.
+            sqlite3_bind_text(s, i, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(n), nil)
         }
     }
 
-    static func execute(_ statement: Statement, plan: [Parameter], envelope e: Envelope, data: JSONObject, db: Database) throws {
+    /// Binds `plan` and runs the statement. `flat`: `data`'s fields found in place (then
+    /// `data` is unused), else nil and `data` is the parsed object.
+    static func execute(_ statement: Statement, plan: [Parameter], names: [[UInt8]], envelope e: Envelope, flat: FlatFields?,
+                        data: JSONObject, db: Database) throws {
         let s = statement.sqliteStatement
         defer { sqlite3_reset(s) }
         for (k, p) in plan.enumerated() {
@@ -94,6 +126,10 @@ enum Replay {
             case .day: e.bindColumn(4, to: s, at: i, prefix: 10)
             case .data: e.bindColumn(7, to: s, at: i)
             case .field(let name):
+                if let flat {
+                    flat.bind(flat.field(names[k]), to: s, at: i)
+                    continue
+                }
                 guard let value = data[name] else { sqlite3_bind_null(s, i); continue }
                 switch value {
                 case .string(let v): Raw.bind(s, i, v)
