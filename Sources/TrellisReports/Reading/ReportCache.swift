@@ -3,6 +3,9 @@ import GRDB
 import TrellisCore
 import TrellisLedger
 import TrellisProjections
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reports as a cold run wrote them, kept in the ledger file (`report_cache`, migration v4)
 /// so that a repeated report on an unchanged log costs a look-up, not a recomputation.
@@ -10,7 +13,7 @@ import TrellisProjections
 /// An entry is served only for the exact state it was computed from: its key is SHA-256 of
 /// the request (report, options, format, command line: whatever the caller says shapes the
 /// bytes), the read side's position (head seq **and** hash), every read model's definition
-/// digest and checkpoint, and this build's release. So an append, a retraction (an append),
+/// digest and checkpoint, and this build (release, and the binary's size, time and inode). So an append, a retraction (an append),
 /// a changed definition, or a hand-edited checkpoint gives another key, and the entry is
 /// never read again (the next store removes it). Its `check_sum`, a 64-bit hash of key and
 /// output, is recomputed on every read: a hand edit of an entry that does not redo it is not served
@@ -117,7 +120,7 @@ public enum ReportCache {
         guard try db.tableExists("report_cache") else { return nil }
         let position = try ReadSide.position(db)
         let hash = position.seq > 0 ? position.hash : CanonicalEnvelope.genesis
-        var text = "trellis-report-cache/1\n\(TrellisVersion.release)\n\(position.seq)\n\(Hex.encode(hash))\n"
+        var text = "trellis-report-cache/1\n\(TrellisVersion.release) \(buildIdentity)\n\(position.seq)\n\(Hex.encode(hash))\n"
         for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state ORDER BY name") {
             let name: String = row[0], digest: String = row[1], checkpoint: Int64 = row[2]
             text += "\(name.utf8.count):\(name) \(digest) \(checkpoint)\n"
@@ -130,6 +133,15 @@ public enum ReportCache {
     /// a 40 MB summary cost ~130 ms here, more than the rest of a repeat). Not cryptographic,
     /// and need not be: whoever can edit the file can redo any unkeyed hash, SHA-256 included;
     /// it catches an edit that does not, and verify handles the rest (see the type's comment).
+    /// The running binary's size, modification time and inode: a build that renders
+    /// differently under the same release number (a development build) does not read the
+    /// entries of another.
+    static let buildIdentity: String = {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return "-" }
+        return "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ino)"
+    }()
+
     static func checkSum(key: [UInt8], output: [UInt8]) -> [UInt8] {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(output.count)
         @inline(__always) func mix(_ w: UInt64) {
