@@ -20,6 +20,11 @@ public final class PostgresStore: @unchecked Sendable {
     fileprivate let connection: PGConnection
     fileprivate let lock = Lock()
 
+    /// Runs `body` on the connection, holding the lock (for the store's other files).
+    func withConnection<T>(_ body: (PGConnection) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        try lock.run { () throws(LedgerError) in try body(connection) }
+    }
+
     private init(connection: PGConnection) {
         self.connection = connection
         location = connection.location

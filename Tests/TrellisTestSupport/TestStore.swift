@@ -17,6 +17,23 @@ public enum TestStore {
     /// or tampers with the SQLite file itself, which a PostgreSQL ledger does not have.
     public static var isFile: Bool { !isPostgreSQL }
 
+    /// Edits the ledger behind Trellis's back, as whoever holds it could, so that a test states
+    /// the same tamper for both stores: on a file `sqlite3 PATH FILE-SQL`; on PostgreSQL `psql`
+    /// as the database's owner (the test cluster's superuser) on the database standing for PATH,
+    /// running `postgres` in one transaction (`SET LOCAL session_replication_role = replica`
+    /// there lets it past the append-only triggers without touching them).
+    public static func tamper(_ path: String, file: String, postgres: String) throws -> ProcessResult {
+        guard isPostgreSQL else { return try runTool("sqlite3", [path, file]) }
+        return try psql(path, postgres)
+    }
+
+    /// `psql` on the database standing for the ledger file `path` (PostgreSQL run only): one
+    /// transaction, stop at the first error, rows unaligned (`-At`).
+    public static func psql(_ path: String, _ sql: String) throws -> ProcessResult {
+        let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
+        return try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-c", sql], timeout: 60)
+    }
+
     private static let lock = NSLock()
     nonisolated(unsafe) private static var created: [String: String] = [:]
     /// Study files `replay --out` wrote: SQLite files by design, read as files on either store.
