@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisPostgres
 import TrellisCore
 
 struct EraseCommand: ParsableCommand {
@@ -53,7 +54,12 @@ struct EraseCommand: ParsableCommand {
         if ledger.isShared {
             let store = try ledger.openStore()
             if finish {
-                // PostgreSQL's erasure ends at its commit (the key row deleted, then VACUUM).
+                // PostgreSQL's erasure ends at its commit (the key row deleted, then VACUUM),
+                // unless a trigger or rule Trellis never creates may have copied the key.
+                let foreign = try (store as? PostgresStore)?.foreignTriggers() ?? []
+                if !foreign.isEmpty {
+                    throw CommandFailure(exitCode: 75, "the erasure is still not complete: \(ErasureResidue(foreignTriggers: foreign))")
+                }
                 if format == .json {
                     Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
                 } else {
@@ -64,7 +70,7 @@ struct EraseCommand: ParsableCommand {
             guard let personID, let reason else { throw CommandFailure.usage("name the person to erase and give --reason (or --finish)") }
             let outcome = try store.appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor)
             try printOutcome(outcome, format: format, ledger: store.location,
-                             sentence: "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys vacuumed; "
+                             sentence: outcome.erasureResidue != nil ? "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted" : "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys vacuumed; "
                                  + "PostgreSQL's WAL archives and backups made before now may still hold the key (see the README)")
             return
         }

@@ -70,7 +70,9 @@ extension PostgresStore {
 
     /// The catalog's view of the ledger's tables: their columns, constraints, indexes,
     /// triggers (with whether they fire), the functions the triggers run, rules, policies and
-    /// row-level security. Names are unqualified (the tables' schema is stripped).
+    /// row-level security; and every trigger on any other table of the database, and every
+    /// event trigger (nothing Trellis runs creates one). Names are unqualified (the tables'
+    /// schema is stripped).
     private static let catalogQuery = """
         WITH t AS (
             SELECT c.oid, c.relname::text AS relname, n.nspname::text AS nsp FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -88,9 +90,12 @@ extension PostgresStore {
         SELECT 'index', i.relname::text, t.relname, replace(pg_get_indexdef(x.indexrelid), ' ON ' || quote_ident(t.nsp) || '.', ' ON ')
           FROM t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid
         UNION ALL
-        SELECT 'trigger', g.tgname::text, t.relname, replace(pg_get_triggerdef(g.oid), ' ON ' || quote_ident(t.nsp) || '.', ' ON ')
+        SELECT 'trigger', g.tgname::text, c.relname::text, replace(pg_get_triggerdef(g.oid), ' ON ' || quote_ident(n.nspname) || '.', ' ON ')
                    || CASE g.tgenabled WHEN 'O' THEN '' ELSE ' [enabled ' || g.tgenabled::text || ']' END
-          FROM t JOIN pg_trigger g ON g.tgrelid = t.oid AND NOT g.tgisinternal
+          FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE NOT g.tgisinternal AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+        UNION ALL
+        SELECT 'event trigger', e.evtname::text, '', e.evtevent::text FROM pg_event_trigger e
         UNION ALL
         SELECT DISTINCT 'function', p.proname::text, t.relname, 'LANGUAGE ' || l.lanname::text
                    || CASE WHEN p.prosecdef THEN ' SECURITY DEFINER' ELSE ' SECURITY INVOKER' END || ' AS $$' || p.prosrc || '$$'
@@ -105,24 +110,40 @@ extension PostgresStore {
 
     /// Everything in the server's schema that is not as the migrations made it, one line each
     /// (the same words as a ledger file's `Ledger.triggerProblems`/`tableProblems`): empty when intact.
+    private static func catalog(_ c: PGConnection) throws(LedgerError) -> [String: CatalogObject] {
+        let r = try c.exec(Self.catalogQuery, [.text("{" + PostgresSchema.tables.joined(separator: ",") + "}")], during: "reading the schema")
+        var found: [String: CatalogObject] = [:]
+        for i in 0..<r.count {
+            let o = CatalogObject(kind: r.string(i, 0) ?? "", name: r.string(i, 1) ?? "", table: r.string(i, 2) ?? "", definition: r.string(i, 3) ?? "")
+            found[o.kind + " " + o.name + " " + o.table] = o
+        }
+        return found
+    }
+
+    /// Triggers, event triggers and rules the migrations do not create (`name on table`): any
+    /// of them may have copied a key, in any encoding, before an erasure deleted it.
+    public func foreignTriggers() throws(LedgerError) -> [String] {
+        try withConnection { (c: PGConnection) throws(LedgerError) -> [String] in try Self.foreignTriggers(c) }
+    }
+
+    /// ``foreignTriggers()`` on a connection the caller holds (inside an append).
+    static func foreignTriggers(_ c: PGConnection) throws(LedgerError) -> [String] {
+        let expected = Set(Self.expectedCatalog.map { $0.kind + " " + $0.name + " " + $0.table })
+        return try catalog(c).filter { !expected.contains($0.key) && ["trigger", "event trigger", "rule"].contains($0.value.kind) }
+            .values.map { $0.table.isEmpty ? "\($0.kind) \($0.name)" : "\($0.name) on \($0.table)" }.sorted()
+    }
+
     public func schemaProblems() throws(LedgerError) -> [String] {
         try withConnection { (c: PGConnection) throws(LedgerError) -> [String] in
-            let r = try c.exec(Self.catalogQuery, [.text("{" + PostgresSchema.tables.joined(separator: ",") + "}")], during: "reading the schema")
-            var found: [String: CatalogObject] = [:]
-            for i in 0..<r.count {
-                let o = CatalogObject(kind: r.string(i, 0) ?? "", name: r.string(i, 1) ?? "", table: r.string(i, 2) ?? "", definition: r.string(i, 3) ?? "")
-                found[o.kind + " " + o.name] = o
-            }
+            var found = try Self.catalog(c)
             let behind = "someone altered the schema behind Trellis's back"
             var problems: [String] = []
             for e in Self.expectedCatalog {
-                guard let f = found.removeValue(forKey: e.kind + " " + e.name) else {
+                guard let f = found.removeValue(forKey: e.kind + " " + e.name + " " + e.table) else {
                     problems.append(e.kind == "trigger" ? "the append-only trigger \(e.name) is missing: \(behind)" : "the \(e.kind) \(e.name) is missing: \(behind)")
                     continue
                 }
-                if f.table != e.table {
-                    problems.append("the \(e.kind) \(e.name) is on \(f.table), not \(e.table): \(behind)")
-                } else if f.definition != e.definition {
+                if f.definition != e.definition {
                     if e.kind == "trigger", f.definition.hasPrefix(e.definition + " [enabled ") {
                         problems.append("the append-only trigger \(e.name) is disabled (ALTER TABLE … DISABLE TRIGGER, or fires only in replica mode): \(behind)")
                     } else if e.kind == "trigger" {
@@ -138,6 +159,7 @@ extension PostgresStore {
                 switch f.kind {
                 case "row-level security": problems.append("row-level security is on for \(f.table), which Trellis never turns on: \(behind)")
                 case "function": problems.append("a trigger on \(f.table) runs the function \(f.name), which Trellis never creates: \(behind)")
+                case "event trigger": problems.append("an event trigger \(f.name) (on \(f.definition)), which Trellis never creates: \(behind)")
                 default: problems.append("an extra \(f.kind) \(f.name) on \(f.table), which Trellis never creates: \(behind)")
                 }
             }

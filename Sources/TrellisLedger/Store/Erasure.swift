@@ -26,6 +26,16 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
     /// `person_keys` may have copied a key, in any encoding, before it was destroyed.
     public var foreignTriggers: [String] = []
 
+    /// What a store without a WAL of its own (PostgreSQL) can have left: foreign triggers only.
+    public init(foreignTriggers: [String]) {
+        self.init(checkpointBusy: false, checkpointError: nil, walBytes: 0, filesHoldingKey: [], foreignTriggers: foreignTriggers)
+    }
+
+    init(checkpointBusy: Bool, checkpointError: String?, walBytes: Int64, filesHoldingKey: [String], foreignTriggers: [String] = []) {
+        self.checkpointBusy = checkpointBusy; self.checkpointError = checkpointError; self.walBytes = walBytes
+        self.filesHoldingKey = filesHoldingKey; self.foreignTriggers = foreignTriggers
+    }
+
     public var description: String {
         var what: [String] = []
         if let checkpointError {
@@ -36,7 +46,7 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
         if walBytes > 0 { what.append("the -wal file still holds \(walBytes) bytes of earlier pages") }
         if !filesHoldingKey.isEmpty { what.append("the key's bytes are still in \(filesHoldingKey.joined(separator: ", "))") }
         if !foreignTriggers.isEmpty {
-            what.append("the ledger has triggers Trellis never creates (\(foreignTriggers.joined(separator: ", "))), which may have copied the key elsewhere in the file before it was destroyed: remove them and what they wrote (trellis verify names them)")
+            what.append("the ledger has triggers Trellis never creates (\(foreignTriggers.joined(separator: ", "))), which may have copied the key elsewhere in the ledger before it was destroyed: remove them and what they wrote (trellis verify names them)")
         }
         return what.joined(separator: "; ")
     }
