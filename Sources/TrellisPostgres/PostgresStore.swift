@@ -237,6 +237,8 @@ public final class PostgresStore: @unchecked Sendable {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
         do {
+            // As long as a ledger file's writer waits (TRELLIS_BUSY_TIMEOUT, 60 s), then busy (75).
+            try c.run("SET LOCAL lock_timeout = \(PGConnection.lockTimeoutMillis)", during: "waiting for the append lock")
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
             let storage = PostgresAppendStorage(connection: c, head: head)
