@@ -210,3 +210,55 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    /// After an erasure (`xid`: the erasing transaction's id) or for `erase --finish` (nil):
+    /// `VACUUM FULL person_keys` rewrites the table into a new file, so the deleted key row's
+    /// bytes leave its pages — plain VACUUM only marks the space free and the bytes stay (tested:
+    /// `erasedPersonLeavesNoNameNoKeyAndAValidChain`). Nil when nothing is left that Trellis can
+    /// reach; else what remains: a session holding a snapshot from before the erasure (the
+    /// rewrite must keep the row for it: "another process is reading the ledger"), a role that
+    /// does not own the table (only the owner may rewrite it), a foreign trigger or rule.
+    static func purgeErasedKeys(_ c: PGConnection, erasedBy xid: String?) -> ErasureResidue? {
+        var kept: [String] = []
+        var keptForSnapshot = false
+        let owner = (try? c.exec("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'person_keys'::regclass").string(0, 0)) ?? "f"
+        if owner == "t" {
+            // The rewrite needs the table to itself: a reader in a transaction that read it holds
+            // it open. Waited for as long as a writer waits (TRELLIS_BUSY_TIMEOUT), then reported.
+            do {
+                try c.run("SET lock_timeout = \(PGConnection.lockTimeoutMillis)", during: "rewriting person_keys")
+                defer { try? c.run("RESET lock_timeout") }
+                try c.run("VACUUM FULL person_keys", during: "rewriting person_keys")
+                // The rewrite copies a deleted row that a snapshot somewhere may still see (it
+                // counts it in reltuples): then the key's bytes are in the new file too.
+                let kept = try c.exec("SELECT (SELECT reltuples FROM pg_class WHERE oid = 'person_keys'::regclass) > (SELECT count(*) FROM person_keys)",
+                                      during: "rewriting person_keys").string(0, 0)
+                if kept == "t" { keptForSnapshot = true }
+            } catch LedgerError.busy {
+                kept.append("another process is reading the ledger (a transaction that read person_keys is still open), so person_keys could not be rewritten: the erased key's bytes are still in its pages")
+            } catch {
+                kept.append("rewriting person_keys failed (\(error)): the erased key's bytes may still be in the table's pages")
+            }
+        } else {
+            kept.append("this role does not own person_keys, so it cannot rewrite it (VACUUM FULL): the erased key's bytes stay in the table's pages until the owner runs trellis erase --finish")
+        }
+        // Sessions whose snapshot may still see the deleted row: the rewrite copied it for them.
+        let readers = try? c.exec("""
+            SELECT string_agg(pid::text, ', ' ORDER BY pid) FROM pg_stat_activity
+            WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend' AND backend_xmin IS NOT NULL
+              AND ($1::text IS NULL OR age(backend_xmin) >= age(($1::text::bigint % 4294967296)::text::xid))
+            """, [xid.map { .text($0) } ?? .null], during: "looking for older snapshots").string(0, 0)
+        if kept.isEmpty, keptForSnapshot || !(readers ?? "").isEmpty {
+            kept.append("another process is reading the ledger (" + ((readers ?? "").isEmpty ? "a transaction" : "server process \(readers ?? "")")
+                        + " with a snapshot from before the erasure), so the rewrite had to keep the erased key's row: it is still in person_keys' pages")
+        }
+        let foreign = (try? foreignTriggers(c)) ?? []
+        return kept.isEmpty && foreign.isEmpty ? nil : ErasureResidue(foreignTriggers: foreign, serverKept: kept)
+    }
+
+    /// `erase --finish`: ``purgeErasedKeys(_:erasedBy:)`` for every earlier erasure. Nil when done.
+    public func finishErasure() throws(LedgerError) -> ErasureResidue? {
+        try withConnection { (c: PGConnection) throws(LedgerError) -> ErasureResidue? in Self.purgeErasedKeys(c, erasedBy: nil) }
+    }
+}

@@ -34,6 +34,23 @@ public enum TestStore {
         return try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-c", sql], timeout: 60)
     }
 
+    /// PostgreSQL run: the files on the (local, throw-away) test server that hold `table`'s rows,
+    /// after a CHECKPOINT has written every page out, so that a test can look for bytes in
+    /// them as it does in a ledger file (the server's data folder; root, as CI runs, reads it).
+    public static func serverFiles(_ path: String, table: String) throws -> [String] {
+        let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
+        let r = try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", "CHECKPOINT",
+                                     "-c", "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(table)')"], timeout: 60)
+        guard r.status == 0, let base = r.stdout.split(separator: "\n").last.map(String.init), !base.isEmpty else {
+            throw SupportError("cannot find \(table)'s files on the server: \(r)")
+        }
+        // The main fork and its 1 GB segments (base, base.1, …); not the free-space or visibility maps.
+        let dir = (base as NSString).deletingLastPathComponent, name = (base as NSString).lastPathComponent
+        return try FileManager.default.contentsOfDirectory(atPath: dir)
+            .filter { $0 == name || ($0.hasPrefix(name + ".") && Int($0.dropFirst(name.count + 1)) != nil) }
+            .map { dir + "/" + $0 }.sorted()
+    }
+
     private static let lock = NSLock()
     nonisolated(unsafe) private static var created: [String: String] = [:]
     /// Study files `replay --out` wrote: SQLite files by design, read as files on either store.
