@@ -31,16 +31,18 @@ public enum TestStore {
     /// transaction, stop at the first error, rows unaligned (`-At`).
     public static func psql(_ path: String, _ sql: String) throws -> ProcessResult {
         let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
-        return try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-c", sql], timeout: 60)
+        return try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-c", sql], timeout: 300)
     }
 
     /// PostgreSQL run: the files on the (local, throw-away) test server that hold `table`'s rows,
     /// after a CHECKPOINT has written every page out, so that a test can look for bytes in
     /// them as it does in a ledger file (the server's data folder; root, as CI runs, reads it).
+    /// The checkpoint writes the whole cluster's dirty pages: under a loaded parallel run it
+    /// can take minutes.
     public static func serverFiles(_ path: String, table: String) throws -> [String] {
         let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
         let r = try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", "CHECKPOINT",
-                                     "-c", "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(table)')"], timeout: 60)
+                                     "-c", "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(table)')"], timeout: 600)
         guard r.status == 0, let base = r.stdout.split(separator: "\n").last.map(String.init), !base.isEmpty else {
             throw SupportError("cannot find \(table)'s files on the server: \(r)")
         }
