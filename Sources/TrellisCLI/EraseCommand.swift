@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisPostgres
 import TrellisCore
 
 struct EraseCommand: ParsableCommand {
@@ -53,18 +54,22 @@ struct EraseCommand: ParsableCommand {
         if ledger.isShared {
             let store = try ledger.openStore()
             if finish {
-                // PostgreSQL's erasure ends at its commit (the key row deleted, then VACUUM).
+                // PostgreSQL's erasure ends at its commit and the rewrite of person_keys, unless
+                // an older snapshot, a non-owner role or a foreign trigger left something.
+                if let residue = try (store as? PostgresStore)?.finishErasure() {
+                    throw CommandFailure(exitCode: 75, "the erasure is still not complete: \(residue)")
+                }
                 if format == .json {
                     Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
                 } else {
-                    Console.out("erasure complete: the shared ledger deletes the key row in the erasing transaction and vacuums person_keys after it; nothing is left to finish here")
+                    Console.out("erasure complete: person_keys is rewritten (VACUUM FULL) and no session holds a snapshot from before; PostgreSQL's WAL archives and backups made before the erasure may still hold the key (see the README)")
                 }
                 return
             }
             guard let personID, let reason else { throw CommandFailure.usage("name the person to erase and give --reason (or --finish)") }
             let outcome = try store.appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor)
             try printOutcome(outcome, format: format, ledger: store.location,
-                             sentence: "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys vacuumed; "
+                             sentence: outcome.erasureResidue != nil ? "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted" : "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys rewritten (VACUUM FULL); "
                                  + "PostgreSQL's WAL archives and backups made before now may still hold the key (see the README)")
             return
         }

@@ -86,4 +86,14 @@ enum SharedLedger {
         }
         return report
     }
+
+    /// The server's schema against the migrations' (triggers and their function, tables,
+    /// indexes, ledger_meta): one `warning:` line each and exit 1, as for a ledger file.
+    static func verifySchema(_ store: PostgresStore, chain: PostgresStore.ChainReport) throws {
+        let problems = try store.schemaProblems()
+        guard !problems.isEmpty else { return }
+        for p in problems { Console.err("warning: \(p)") }
+        Console.out("broken: the ledger's schema is not the one Trellis creates (\(chain.events) events chain correctly, head \(chain.head.hashHex))")
+        throw ExitCode(1)
+    }
 }

@@ -6,7 +6,9 @@ import TrellisCore
 /// The part of `trellis verify` after the chain: every piece of derived state against the log.
 enum DerivedStateCheck {
     /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
-    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine) throws {
+    /// `shared` adds what a shared ledger's server holds beside the log (its rule tables and
+    /// keys, compared with the cache's), in the same words.
+    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine, shared: (() throws -> Findings)? = nil) throws {
         let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
         let bar = ProgressBar("checking derived state")
         // The replay and the read-model rebuilds run at once (the bar follows the replay).
@@ -15,6 +17,7 @@ enum DerivedStateCheck {
             return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
         }()
         var findings = report.findings
+        if let shared { findings.merge(try shared()) }
         for m in models {
             if case .differs(let what) = m.state { findings.add("read model \(m.name) (checkpoint \(m.checkpoint ?? 0)): \(what)") }
         }

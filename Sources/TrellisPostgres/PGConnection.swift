@@ -76,6 +76,10 @@ final class PGConnection {
         return line
     }
 
+    /// `lock_timeout` for a writer waiting for the append lock: ``Ledger/busyTimeout`` in
+    /// milliseconds, at least 1 (0 would mean no limit in PostgreSQL).
+    static var lockTimeoutMillis: Int64 { Int64(max(1, min(Ledger.busyTimeout * 1000, Double(Int32.max)))) }
+
     /// Whether the connection is still usable (false after the server went away).
     var isOK: Bool { TPQstatus(handle) == CONNECTION_OK }
 
@@ -90,7 +94,8 @@ final class PGConnection {
                 : "the connection broke \(what) (\(text)); the server rolled the transaction back, nothing was written, try again")
         }
         switch state {
-        case "40001", "40P01", "55P03", "57014": return .busy(path: location, seconds: 0)
+        case "55P03": return .busy(path: location, seconds: Ledger.busyTimeout)
+        case "40001", "40P01", "57014": return .busy(path: location, seconds: 0)
         case "53100": return .storage(path: location, reason: "the database server's disk is full (\(text))")
         case "42501": return .storage(path: location, reason: "this role may not do that (\(text)): the writer role is needed to append")
         case "3D000": return .missing(path: location)

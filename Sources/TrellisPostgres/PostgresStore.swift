@@ -20,6 +20,11 @@ public final class PostgresStore: @unchecked Sendable {
     fileprivate let connection: PGConnection
     fileprivate let lock = Lock()
 
+    /// Runs `body` on the connection, holding the lock (for the store's other files).
+    func withConnection<T>(_ body: (PGConnection) throws(LedgerError) -> T) throws(LedgerError) -> T {
+        try lock.run { () throws(LedgerError) in try body(connection) }
+    }
+
     private init(connection: PGConnection) {
         self.connection = connection
         location = connection.location
@@ -227,32 +232,30 @@ public final class PostgresStore: @unchecked Sendable {
 
     /// BEGIN; the append lock; the head (read after the lock: it sees every batch committed
     /// before); `body`; the buffered rows; COMMIT. Any error rolls back. When the batch erased
-    /// someone, `person_keys` is vacuumed after the commit (see ``vacuumPersonKeys()``).
+    /// someone, `person_keys` is rewritten after the commit (``purgeErasedKeys(_:erasedBy:)``).
     private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> (AppendOutcome, Bool)) throws -> AppendOutcome {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
         do {
+            // As long as a ledger file's writer waits (TRELLIS_BUSY_TIMEOUT, 60 s), then busy (75).
+            try c.run("SET LOCAL lock_timeout = \(PGConnection.lockTimeoutMillis)", during: "waiting for the append lock")
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
             let storage = PostgresAppendStorage(connection: c, head: head)
             let (outcome, erased) = try body(storage, head)
             try storage.flush()
+            let xid = erased ? try c.exec("SELECT pg_current_xact_id()::text", during: "committing the batch").string(0, 0) : nil
             try c.run("COMMIT", during: "committing the batch")
-            if erased { vacuumPersonKeys() }
+            if erased, let residue = Self.purgeErasedKeys(c, erasedBy: xid) {
+                var o = outcome
+                o.erasureResidue = residue
+                return o
+            }
             return outcome
         } catch {
             if c.isOK { try? c.run("ROLLBACK") }
             throw error
         }
-    }
-
-    /// After an erasure: the deleted key row is a dead tuple until VACUUM removes it from the
-    /// table's pages. VACUUM needs the table's owner (a writer role gets a warning and it is
-    /// skipped: the owner's or autovacuum's next run does it). What PostgreSQL may still hold
-    /// after that is outside Trellis's reach: WAL segments until recycled, WAL archives, base
-    /// backups and replicas (ARCHITECTURE.md, "The PostgreSQL store").
-    private func vacuumPersonKeys() {
-        try? connection.run("VACUUM person_keys", during: "vacuuming the erased key")
     }
 
     // MARK: Verifying

@@ -58,7 +58,7 @@ import TrellisTestSupport
         return Data(text.utf8)
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: the fixture is a ledger file (Fixtures/guard.db)")) func logArchivesAndBoardSummaryOfAFixedLedgerAreByteIdentical() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: pins the outputs of a committed ledger file (Fixtures/guard.db; a file moved to PostgreSQL byte for byte: SharedLedgerCLITests)")) func logArchivesAndBoardSummaryOfAFixedLedgerAreByteIdentical() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-guard-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

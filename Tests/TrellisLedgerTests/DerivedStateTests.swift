@@ -40,6 +40,13 @@ import TrellisLedger
         #expect(r.status == 0, "\(r)")
     }
 
+    /// A tamper of the log's own tables (rule tables, keys): in the file, or as the owner of the
+    /// PostgreSQL database (where ``sql(_:_:)`` would reach only the reader's local cache).
+    func tamper(_ db: String, file: String, postgres: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try TestStore.tamper(db, file: file, postgres: postgres)
+        #expect(r.status == 0, "\(r)", sourceLocation: sourceLocation)
+    }
+
     func digests(_ db: String) throws -> String {
         let r = try runTrellis(["projections", "digest", "--db", db])
         #expect(r.status == 0, "\(r)")
@@ -129,7 +136,7 @@ import TrellisLedger
         defer { dir.remove() }
         let honest = try digests(dir.ledgerPath)
         // seq 10 is oak's register at m1: marking it retracted would drop it from every figure.
-        try sql(dir.ledgerPath, "INSERT INTO retractions VALUES (10, 99999999)")
+        try tamper(dir.ledgerPath, file: "INSERT INTO retractions VALUES (10, 99999999)", postgres: "INSERT INTO retractions VALUES (10, 99999999)")
         expectBroken(try verify(dir.ledgerPath), "retractions: seq 10 marked retracted by 99999999, but no EventRetracted says so")
         #expect(try verify(dir.ledgerPath, "--chain-only").status == 0, "the chain alone cannot see it")
         // Catch-up and rebuilds take retractions from the log: the meeting stays.
@@ -142,10 +149,11 @@ import TrellisLedger
         #expect(!audit.stdout.contains("99999999"), "\(audit)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aDeletedRuleRowLettingADuplicateInIsARuleViolationInTheLog() throws {
+    @Test func aDeletedRuleRowLettingADuplicateInIsARuleViolationInTheLog() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
-        try sql(dir.ledgerPath, "DELETE FROM rule_entities WHERE kind = 'organisation' AND key = 'oak'")
+        let delete = "DELETE FROM rule_entities WHERE kind = 'organisation' AND key = 'oak'"
+        try tamper(dir.ledgerPath, file: delete, postgres: delete)
         expectBroken(try verify(dir.ledgerPath), "rule_entities: organisation oak, which the log creates at seq 2, is missing")
         let again = try dir.writeLines("again.ndjson", [envelope("OrganisationRegistered", id: "f-oak-2", at: "2025-11-01", ["org_id": "oak", "name": "Oak Again", "kind": "mat"])])
         let r = try runTrellis(["import", "--db", dir.ledgerPath, again])
@@ -157,18 +165,20 @@ import TrellisLedger
     @Test func membershipAndEntityStateTampersAreNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
-        try sql(dir.ledgerPath, "DELETE FROM rule_memberships WHERE org_id = 'ash'; UPDATE rule_entities SET state = 1 WHERE kind = 'meeting' AND key = 'm1'")
+        try tamper(dir.ledgerPath, file: "DELETE FROM rule_memberships WHERE org_id = 'ash'; UPDATE rule_entities SET state = 1 WHERE kind = 'meeting' AND key = 'm1'", postgres: "DELETE FROM rule_memberships WHERE org_id = 'ash'; UPDATE rule_entities SET state = 1 WHERE kind = 'meeting' AND key = 'm1'")
         let v = try verify(dir.ledgerPath)
         expectBroken(v, "rule_memberships: ash joining npn at seq 8 is missing")
         expectBroken(v, "rule_entities: meeting m1: state 0 expected, found 1 (retracted)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func personKeysTheLogDoesNotAllowAreNamed() throws {
+    @Test func personKeysTheLogDoesNotAllowAreNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         let erase = try dir.writeLines("erase.ndjson", [envelope("PersonErased", id: "erase-p-oak", at: "2025-11-01", ["person_id": "p-oak"])])
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, erase]).status == 0)
-        try sql(dir.ledgerPath, "INSERT INTO person_keys VALUES ('p-oak', randomblob(32)); INSERT INTO person_keys VALUES ('ghost', randomblob(32))")
+        let random32 = "decode(md5(random()::text) || md5(random()::text), 'hex')"
+        try tamper(dir.ledgerPath, file: "INSERT INTO person_keys VALUES ('p-oak', randomblob(32)); INSERT INTO person_keys VALUES ('ghost', randomblob(32))",
+                   postgres: "INSERT INTO person_keys VALUES ('p-oak', \(random32)); INSERT INTO person_keys VALUES ('ghost', \(random32))")
         let v = try verify(dir.ledgerPath)
         expectBroken(v, "person_keys: a key for p-oak, whom the log erased")
         expectBroken(v, "person_keys: a key for ghost, a person the log never registered")
@@ -195,12 +205,15 @@ import TrellisLedger
         #expect(a != b, "the footer hashes the tables the report read, not a cached digest")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aTriggerAddedToAReadModelTableIsNamed() throws {
+    /// On PostgreSQL the read models live in each reader's local cache (a SQLite file at the
+    /// ledger's path here): the tamper is there, and the full verify, which checks the cache
+    /// after the server, names it; `--chain-only` checks the shared log alone.
+    @Test func aTriggerAddedToAReadModelTableIsNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
         try sql(dir.ledgerPath, "CREATE TRIGGER forge AFTER INSERT ON attendance_by_org BEGIN UPDATE attendance_by_org SET status = 'present'; END")
         // No trigger but the migrations' may be anywhere: the chain check names it first.
-        for mode in [[], ["--chain-only"]] {
+        for mode in TestStore.isFile ? [[], ["--chain-only"]] : [[]] {
             let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
             #expect(v.status == 1, "\(v)")
             #expect(v.stderr.contains("an extra trigger forge on attendance_by_org, which Trellis never creates"), "\(v)")
@@ -253,16 +266,26 @@ import TrellisLedger
         expectBroken(try verify(dir.ledgerPath, "--projection", def), "read model present_count", "table present_count differs")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func noOpTriggersUnderTheRightNamesAndExtraTriggersAreCaught() throws {
+    @Test func noOpTriggersUnderTheRightNamesAndExtraTriggersAreCaught() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
-        try sql(dir.ledgerPath, "DROP TRIGGER events_no_update; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END")
+        try tamper(dir.ledgerPath, file: "DROP TRIGGER events_no_update; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT 1; END",
+                   postgres: """
+                       CREATE FUNCTION let_through() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+                       DROP TRIGGER events_no_update ON events;
+                       CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION let_through();
+                       """)
         for mode in [[], ["--chain-only"]] {
             let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
             #expect(v.status == 1, "\(v)")
             #expect(v.stderr.contains("events_no_update is not the one Trellis creates"), "\(v)")
         }
-        try sql(dir.ledgerPath, "DROP TRIGGER events_no_update; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be updated'); END; CREATE TRIGGER sneaky AFTER INSERT ON retractions BEGIN SELECT 1; END")
+        try tamper(dir.ledgerPath, file: "DROP TRIGGER events_no_update; CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'the event log is append-only: events cannot be updated'); END; CREATE TRIGGER sneaky AFTER INSERT ON retractions BEGIN SELECT 1; END",
+                   postgres: """
+                       DROP TRIGGER events_no_update ON events;
+                       CREATE TRIGGER events_no_update BEFORE UPDATE ON events FOR EACH ROW EXECUTE FUNCTION trellis_events_append_only();
+                       CREATE TRIGGER sneaky AFTER INSERT ON retractions FOR EACH ROW EXECUTE FUNCTION let_through();
+                       """)
         let v = try verify(dir.ledgerPath, "--chain-only")
         #expect(v.status == 1, "\(v)")
         #expect(v.stderr.contains("an extra trigger sneaky on retractions"), "\(v)")

@@ -19,7 +19,8 @@ import TrellisLedger
 
     /// The person's key, read from the ledger before anything is erased.
     func key(_ db: String, _ person: String) throws -> [UInt8] {
-        let hex = try sqlite3(db, "SELECT hex(key) FROM person_keys WHERE person_id = '\(person)'").stdout
+        let hex = try query(db, "SELECT hex(key) FROM person_keys WHERE person_id = '\(person)'",
+                            postgres: "SELECT upper(encode(key, 'hex')) FROM person_keys WHERE person_id = '\(person)'").stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try #require(hex.count == 64, "a 32-byte key for \(person)")
         return stride(from: 0, to: 64, by: 2).map { i in
@@ -28,27 +29,36 @@ import TrellisLedger
         }
     }
 
-    /// The ledger's files (db, -wal) whose raw bytes contain `needle`.
+    /// A query of the ledger's own tables, in the file or on the PostgreSQL server.
+    func query(_ db: String, _ sql: String, postgres: String? = nil) throws -> ProcessResult {
+        try TestStore.tamper(db, file: sql, postgres: postgres ?? sql)
+    }
+
+    /// The ledger's files (db, -wal) whose raw bytes contain `needle`; on PostgreSQL also the
+    /// server's files of person_keys (after a checkpoint).
     func filesContaining(_ dir: ScratchDir, _ needle: [UInt8]) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("ledger.db") && !$0.hasSuffix("-shm") }.filter { f in
-            let bytes = [UInt8](try Data(contentsOf: dir.url.appendingPathComponent(f)))
+        let local = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("ledger.db") && !$0.hasSuffix("-shm") }
+            .map { dir.url.appendingPathComponent($0).path }
+        let server = TestStore.isPostgreSQL ? try TestStore.serverFiles(dir.ledgerPath, table: "person_keys") : []
+        return try (local + server).filter { f in
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: f)))
             guard bytes.count >= needle.count else { return false }
             return (0...(bytes.count - needle.count)).contains { i in bytes[i] == needle[0] && bytes[i..<i + needle.count].elementsEqual(needle) }
         }.sorted()
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aPersonWhoseRegistrationWasRetractedCanBeErased() throws {
+    @Test func aPersonWhoseRegistrationWasRetractedCanBeErased() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try region(dir)]).status == 0)
         let key = try key(dir.ledgerPath, "p-o")
         #expect(try runTrellis(["retract", "--db", dir.ledgerPath, "p1", "--reason", "registered twice"]).status == 0)
 
-        let erase = try runTrellis(["erase", "--db", dir.ledgerPath, "p-o", "--reason", "erasure request"])
+        let erase = try eraseCompletely(["--db", dir.ledgerPath, "p-o", "--reason", "erasure request"])
         #expect(erase.status == 0, "\(erase)")
-        #expect(erase.stdout.contains("key destroyed"))
-        #expect(try sqlite3(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-o'").stdout == "0\n")
-        #expect(try sqlite3(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-k'").stdout == "1\n")
+        #expect(erase.stdout.contains(TestStore.isFile ? "key destroyed" : "key row deleted"), "\(erase)")
+        #expect(try query(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-o'").stdout == "0\n")
+        #expect(try query(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-k'").stdout == "1\n")
         #expect(try filesContaining(dir, key).isEmpty, "no copy of the key in the database or its WAL")
 
         let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "table"])
@@ -64,7 +74,7 @@ import TrellisLedger
         #expect(unknown.status == 65 && unknown.stderr.contains("(unknown)"), "\(unknown)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func sealedLookingOrReservedNamesAreRefusedOnImport() throws {
+    @Test func sealedLookingOrReservedNamesAreRefusedOnImport() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         let sealed = "aes256gcm:" + Data(repeating: 7, count: 40).base64EncodedString()
@@ -72,7 +82,7 @@ import TrellisLedger
         let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
         #expect(r.status == 65, "\(r)")
         #expect(r.stderr.contains("line 3: PersonRegistered.name: the name itself (the ledger seals it), got text that is already sealed"), "\(r)")
-        #expect(try sqlite3(dir.ledgerPath, "SELECT count(*) FROM events").stdout == "0\n", "nothing appended")
+        #expect(try query(dir.ledgerPath, "SELECT count(*) FROM events").stdout == "0\n", "nothing appended")
 
         let erasedLooking = try runTrellis(["import", "--db", dir.ledgerPath, try region(dir, name: "(erased)", file: "b.ndjson")])
         #expect(erasedLooking.status == 65 && erasedLooking.stderr.contains("line 3: PersonRegistered.name"), "\(erasedLooking)")
@@ -98,7 +108,9 @@ import TrellisLedger
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, other]).status == 65)
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func eraseWithAConcurrentReaderExits75AndFinishCompletesIt() throws {
+    /// On PostgreSQL the reader is a session holding a REPEATABLE READ snapshot taken before the
+    /// erasure: the rewrite of person_keys must keep the deleted row for it.
+    @Test func eraseWithAConcurrentReaderExits75AndFinishCompletesIt() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try region(dir)]).status == 0)
@@ -107,15 +119,24 @@ import TrellisLedger
 
         // A second process holds a read transaction (as a long report or a sqlite3 shell would).
         let hold = Pipe()
-        let reader = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-            import sqlite3, sys
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN")
-            c.execute("SELECT count(*) FROM person_keys").fetchall()
-            print("reading", flush=True)
-            sys.stdin.read()
-            c.execute("COMMIT")
-            """, dir.ledgerPath], stdin: .pipe(hold))
+        let reader = TestStore.isFile
+            ? try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
+                import sqlite3, sys
+                c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                c.execute("BEGIN")
+                c.execute("SELECT count(*) FROM person_keys").fetchall()
+                print("reading", flush=True)
+                sys.stdin.read()
+                c.execute("COMMIT")
+                """, dir.ledgerPath], stdin: .pipe(hold))
+            : try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
+                import subprocess, sys
+                p = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                p.stdin.write("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'reading' FROM person_keys LIMIT 1;\\n"); p.stdin.flush()
+                print(p.stdout.readline().strip(), flush=True)
+                sys.stdin.read()
+                p.stdin.write("COMMIT;\\n"); p.stdin.close(); p.wait()
+                """, try TestStore.database(for: dir.ledgerPath)], stdin: .pipe(hold))
         var started = false
         for _ in 0..<200 where !started {
             started = reader.stdoutSoFar().contains("reading")
@@ -127,9 +148,10 @@ import TrellisLedger
         #expect(erase.status == 75, "\(erase)")
         #expect(erase.stderr.contains("PersonErased is committed"), "\(erase)")
         #expect(erase.stderr.contains("another process is reading the ledger"), "\(erase)")
-        #expect(erase.stderr.contains("trellis erase --finish --db \(dir.ledgerPath)"), "\(erase)")
+        let location = TestStore.isFile ? dir.ledgerPath : try TestStore.database(for: dir.ledgerPath)
+        #expect(erase.stderr.contains("trellis erase --finish --db \(location)"), "\(erase)")
         #expect(!erase.stdout.contains("key destroyed"))
-        #expect(try sqlite3(dir.ledgerPath, "SELECT count(*) FROM events WHERE type = 'PersonErased'").stdout == "1\n", "the event is committed")
+        #expect(try query(dir.ledgerPath, "SELECT count(*) FROM events WHERE type = 'PersonErased'").stdout == "1\n", "the event is committed")
         #expect(try !filesContaining(dir, key).isEmpty, "what the message says: a copy is still on disk")
 
         // While the reader stays, --finish cannot complete either, and says so.
@@ -142,8 +164,10 @@ import TrellisLedger
         #expect(finish.status == 0, "\(finish)")
         #expect(finish.stdout.contains("erasure complete"))
         #expect(try filesContaining(dir, key).isEmpty, "no copy of the key in the database or its WAL")
-        let wal = (try? FileManager.default.attributesOfItem(atPath: dir.ledgerPath + "-wal")[.size] as? Int) ?? 0
-        #expect(wal == 0, "the WAL is truncated")
+        if TestStore.isFile {
+            let wal = (try? FileManager.default.attributesOfItem(atPath: dir.ledgerPath + "-wal")[.size] as? Int) ?? 0
+            #expect(wal == 0, "the WAL is truncated")
+        }
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
     }
 

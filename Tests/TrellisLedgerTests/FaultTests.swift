@@ -12,6 +12,9 @@ import TrellisLedger
         return dir
     }
 
+    /// The PostgreSQL store's append lock (`PostgresSchema.appendLock`, "trellis" in ASCII).
+    static let appendLockKey: Int64 = 0x74_72_65_6C_6C_69_73
+
     func events(_ db: String) throws -> Int {
         let r = try runTrellis(["status", "--db", db, "--format", "json"])
         return (try parseJSONObject(r.stdout)["events"] as? Int) ?? -1
@@ -25,9 +28,31 @@ import TrellisLedger
         }
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aReadOnlyLedgerCanBeReadButNotWritten() throws {
+    /// A ledger this user may read but not write: a read-only file, or on PostgreSQL a login in
+    /// the reader role (`init --create-roles`), which has SELECT only.
+    @Test func aReadOnlyLedgerCanBeReadButNotWritten() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
+        if TestStore.isPostgreSQL {
+            let owner = try TestStore.database(for: dir.ledgerPath)
+            let role = "r_" + sha256Hex(Data(dir.ledgerPath.utf8)).prefix(16), password = "pw" + sha256Hex(Data(role.utf8)).prefix(12)
+            let roles = try runTrellis(["init", "--db", owner, "--create-roles", "--reader-role", role, "--writer-role", "w" + role.dropFirst()])
+            #expect(roles.status == 0, "\(roles)")
+            #expect(try TestStore.psql(dir.ledgerPath, "ALTER ROLE \(role) LOGIN PASSWORD '\(password)'").status == 0)
+            defer { _ = try? TestStore.psql(dir.ledgerPath, "DROP OWNED BY \(role), w\(role.dropFirst()) CASCADE; DROP ROLE \(role); DROP ROLE w\(role.dropFirst())") }
+            let asReader = owner.replacingOccurrences(of: "://trellis_test@", with: "://\(role)@")
+            #expect(asReader != owner)
+            let env = ["PGPASSWORD": password, "TRELLIS_CACHE": dir.file("reader-cache.db")]
+            let status = try runTrellis(["status", "--db", asReader], env: env)
+            #expect(status.status == 0, "reading still works: \(status)")
+            let verify = try runTrellis(["verify", "--db", asReader], env: env)
+            #expect(verify.status == 0, "\(verify)")
+            let append = try runTrellis(["import", "--db", asReader, try dir.writeLines("more.ndjson", moreEvents(3, prefix: "ro"))], env: env)
+            #expect(append.status == 74, "\(append)")
+            #expect(append.stderr.contains("this role may not do that") && append.stderr.contains("nothing was written"), "\(append)")
+            #expect(try events(dir.ledgerPath) == Fixture.count)
+            return
+        }
         // Root ignores permission bits; the immutable attribute binds root too.
         let root = getuid() == 0
         if root {
@@ -48,7 +73,7 @@ import TrellisLedger
         #expect(try events(dir.ledgerPath) == Fixture.count)
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aFullDiskRollsTheImportBackAndLosesNothing() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: ulimit -f caps the files this process writes, which a server's disk is not (the server's full disk: aFullServerDiskRollsTheImportBackAndLosesNothing)")) func aFullDiskRollsTheImportBackAndLosesNothing() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         let big = try dir.writeLines("big.ndjson", moreEvents(20_000, prefix: "full"))
@@ -66,7 +91,7 @@ import TrellisLedger
         #expect(try events(dir.ledgerPath) == Fixture.count + 20_000)
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aFileThatIsNotALedgerIsRefusedClearly() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger given is a file of garbage bytes or another program's SQLite file (the database that is not a ledger: PostgresStoreTests.openingADatabaseWithoutTheSchemaSaysSo)")) func aFileThatIsNotALedgerIsRefusedClearly() throws {
         let dir = try ScratchDir("faults")
         defer { dir.remove() }
         let garbage = try dir.write("garbage.db", Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
@@ -82,7 +107,37 @@ import TrellisLedger
         #expect(r.stderr.contains("not a Trellis ledger"), "\(r)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aDamagedPageIsReportedNotCrashedOn() throws {
+    /// The PostgreSQL form of a full disk: the log's table moved (as the owner) to a tablespace
+    /// on a 2 MB tmpfs, so the server runs out of room mid-import (SQLSTATE 53100). Needs root
+    /// to mount it, as CI runs; without root it fails rather than skips.
+    @Test(.enabled(if: TestStore.isPostgreSQL, "PostgreSQL store only: the server's disk fills (the file's full disk is the test above)")) func aFullServerDiskRollsTheImportBackAndLosesNothing() throws {
+        let dir = try fixtureDir()
+        defer { dir.remove() }
+        let mount = dir.file("small-disk")
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = try runTool("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mount])
+        try #require(mounted.status == 0, "mounting a 2 MB tmpfs needs root: \(mounted)")
+        defer { _ = try? runTool("umount", ["-l", mount]) }
+        #expect(try runTool("chown", ["postgres:", mount]).status == 0 || getuid() != 0)
+        let space = "small_" + sha256Hex(Data(dir.ledgerPath.utf8)).prefix(12)
+        #expect(try runTool("psql", ["-X", "-q", "-d", try TestStore.database(for: dir.ledgerPath), "-c", "CREATE TABLESPACE \(space) LOCATION '\(mount)'"]).status == 0)
+        defer { _ = try? runTool("psql", ["-X", "-q", "-d", try TestStore.database(for: dir.ledgerPath), "-c", "DROP TABLESPACE IF EXISTS \(space)"]) }
+        #expect(try TestStore.psql(dir.ledgerPath, "ALTER TABLE events SET TABLESPACE \(space)").status == 0)
+        let big = try dir.writeLines("big.ndjson", moreEvents(20_000, prefix: "full"))
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, big])
+        #expect(r.status == 74, "\(r)")
+        #expect(r.stderr.contains("disk") && r.stderr.contains("full") && r.stderr.contains("nothing was written"), "\(r)")
+        #expect(try events(dir.ledgerPath) == Fixture.count, "no event of the failed batch is present")
+        // With room again, the same import goes through whole.
+        #expect(try TestStore.psql(dir.ledgerPath, "ALTER TABLE events SET TABLESPACE pg_default").status == 0)
+        let verify = try runTrellis(["verify", "--db", dir.ledgerPath])
+        #expect(verify.status == 0, "\(verify)")
+        let again = try runTrellis(["import", "--db", dir.ledgerPath, big])
+        #expect(again.status == 0, "\(again)")
+        #expect(try events(dir.ledgerPath) == Fixture.count + 20_000)
+    }
+
+    @Test(.enabled(if: TestStore.isFile, "file store only: overwrites bytes in the middle of the SQLite file; a server's pages are the server's to checksum")) func aDamagedPageIsReportedNotCrashedOn() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         #expect(try runTrellis(["import", "--db", dir.ledgerPath, try dir.writeLines("more.ndjson", moreEvents(3000, prefix: "pg"))]).status == 0)
@@ -98,32 +153,41 @@ import TrellisLedger
         #expect(!v.stderr.contains("Fatal error"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aLedgerWrittenByANewerTrellisIsRefused() throws {
+    @Test func aLedgerWrittenByANewerTrellisIsRefused() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        _ = try sqlite3(dir.ledgerPath, "UPDATE ledger_meta SET value = '2' WHERE key = 'format'")
+        let newer = "UPDATE ledger_meta SET value = '2' WHERE key = 'format'"
+        #expect(try TestStore.tamper(dir.ledgerPath, file: newer, postgres: newer).status == 0)
         for args in [["status"], ["import", try dir.writeLines("more.ndjson", moreEvents(1, prefix: "nv"))]] {
             let r = try runTrellis(Array(args.prefix(1)) + ["--db", dir.ledgerPath] + Array(args.dropFirst()))
             #expect(r.status == 65, "\(args): \(r)")
             #expect(r.stderr.contains("newer Trellis"), "\(args): \(r)")
         }
-        _ = try sqlite3(dir.ledgerPath, "UPDATE ledger_meta SET value = '1' WHERE key = 'format'; INSERT INTO grdb_migrations VALUES ('v9: from the future')")
+        #expect(try TestStore.tamper(dir.ledgerPath, file: "UPDATE ledger_meta SET value = '1' WHERE key = 'format'; INSERT INTO grdb_migrations VALUES ('v9: from the future')",
+                                     postgres: "UPDATE ledger_meta SET value = '1' WHERE key = 'format'; INSERT INTO ledger_migrations (name) VALUES ('v9: from the future')").status == 0)
         let r = try runTrellis(["status", "--db", dir.ledgerPath])
         #expect(r.status == 65 && r.stderr.contains("newer Trellis"), "\(r)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: a fault of the ledger file itself (damaged page, full disk, lock, permissions)")) func aLockHeldPastTheBusyTimeoutFailsCleanlyAndLosesNothing() throws {
+    /// Another process holds the write lock (SQLite's, or on PostgreSQL the append lock every
+    /// writer takes, `pg_advisory_xact_lock`) longer than TRELLIS_BUSY_TIMEOUT: exit 75.
+    @Test func aLockHeldPastTheBusyTimeoutFailsCleanlyAndLosesNothing() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
+        /// Holds the ledger's write lock for `seconds` in another process.
+        func holdTheLock(_ seconds: Int) throws -> RunningProcess {
+            if TestStore.isPostgreSQL {
+                return try RunningProcess(executable: "/usr/bin/env", arguments: ["psql", "-X", "-q", "-d", try TestStore.database(for: dir.ledgerPath), "-c",
+                    "BEGIN; SELECT pg_advisory_xact_lock(\(Self.appendLockKey)); SELECT pg_sleep(\(seconds)); COMMIT"])
+            }
+            return try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
+                import sqlite3, sys, time
+                c = sqlite3.connect(sys.argv[1], isolation_level=None)
+                c.execute("BEGIN IMMEDIATE"); time.sleep(\(seconds)); c.execute("ROLLBACK")
+                """, dir.ledgerPath])
+        }
         // Another process takes the write lock and holds it for 4 s.
-        let holder = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN IMMEDIATE")
-            print("locked", flush=True)
-            time.sleep(4)
-            c.execute("ROLLBACK")
-            """, dir.ledgerPath])
+        let holder = try holdTheLock(4)
         Thread.sleep(forTimeInterval: 1)
         let file = try dir.writeLines("more.ndjson", moreEvents(10, prefix: "lk"))
         let r = try runTrellis(["import", "--db", dir.ledgerPath, file], env: ["TRELLIS_BUSY_TIMEOUT": "1"])
@@ -132,11 +196,7 @@ import TrellisLedger
         _ = holder.finish()
         #expect(try events(dir.ledgerPath) == Fixture.count)
         // With the default timeout a writer simply waits its turn.
-        let waits = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-            import sqlite3, sys, time
-            c = sqlite3.connect(sys.argv[1], isolation_level=None)
-            c.execute("BEGIN IMMEDIATE"); time.sleep(2); c.execute("ROLLBACK")
-            """, dir.ledgerPath])
+        let waits = try holdTheLock(2)
         Thread.sleep(forTimeInterval: 0.5)
         let patient = try runTrellis(["import", "--db", dir.ledgerPath, file])
         _ = waits.finish()

@@ -229,86 +229,122 @@ import TrellisLedger
         #expect(v.stdout.contains("ok: 0 events, head " + String(repeating: "0", count: 64)), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func sqliteRefusesUpdateAndDeleteWhileTheTriggersAreInPlace() throws {
+    /// 32 bytes that are not the event's hash, in PostgreSQL's SQL (sqlite3: randomblob(32)).
+    static let pgRandom32 = "decode(md5(random()::text) || md5(random()::text), 'hex')"
+    /// A PostgreSQL tamper as the database's owner, past the append-only triggers (which stay in place).
+    static func pastTheTriggers(_ sql: String) -> String { "SET LOCAL session_replication_role = replica; " + sql }
+
+    @Test func theStoreRefusesUpdateAndDeleteWhileTheTriggersAreInPlace() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        let update = try sqlite3(dir.ledgerPath, "UPDATE events SET data = '{}' WHERE seq = 3")
+        let update = try TestStore.tamper(dir.ledgerPath, file: "UPDATE events SET data = '{}' WHERE seq = 3", postgres: "UPDATE events SET data = '{}' WHERE seq = 3")
         #expect(update.status != 0, "\(update)")
         #expect(update.stderr.contains("append-only"), "\(update)")
-        let delete = try sqlite3(dir.ledgerPath, "DELETE FROM events WHERE seq = 4")
+        let delete = try TestStore.tamper(dir.ledgerPath, file: "DELETE FROM events WHERE seq = 4", postgres: "DELETE FROM events WHERE seq = 4")
         #expect(delete.status != 0, "\(delete)")
         #expect(delete.stderr.contains("append-only"), "\(delete)")
+        if TestStore.isPostgreSQL {
+            let truncate = try TestStore.psql(dir.ledgerPath, "TRUNCATE events CASCADE")
+            #expect(truncate.status != 0, "\(truncate)")
+            #expect(truncate.stderr.contains("append-only"), "\(truncate)")
+        }
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 0, "\(v)")
     }
 
     /// seq is gap-free by construction, not by trigger: a row inserted past the head behind
     /// Trellis's back leaves a gap that verify names.
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func aRowInsertedPastTheHeadIsAGapThatVerifyNames() throws {
+    @Test func aRowInsertedPastTheHeadIsAGapThatVerifyNames() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        let gap = try sqlite3(dir.ledgerPath, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', randomblob(32))")
+        let row = "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, data, hash) VALUES (20, 'x', 'NetworkFormed', 1, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00.000000Z', '{}', "
+        let gap = try TestStore.tamper(dir.ledgerPath, file: row + "randomblob(32))", postgres: row + Self.pgRandom32 + ")")
         #expect(gap.status == 0, "\(gap)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("broken at seq 10: events 10–19 are missing"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func updatedEventIsDetectedAtItsSeq() throws {
+    @Test func updatedEventIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        let t = try sqlite3(dir.ledgerPath, #"DROP TRIGGER events_no_update; UPDATE events SET data = '{"kind":"sat","name":"Ash Academy","org_id":"ash","schools":2}' WHERE seq = 3"#)
+        let update = #"UPDATE events SET data = '{"kind":"sat","name":"Ash Academy","org_id":"ash","schools":2}' WHERE seq = 3"#
+        let t = try TestStore.tamper(dir.ledgerPath, file: "DROP TRIGGER events_no_update; " + update, postgres: Self.pastTheTriggers(update))
         #expect(t.status == 0, "\(t)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("broken at seq 3"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func updatedHashOfTheHeadIsDetected() throws {
+    @Test func updatedHashOfTheHeadIsDetected() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_update; UPDATE events SET hash = randomblob(32) WHERE seq = 9")
+        let t = try TestStore.tamper(dir.ledgerPath, file: "DROP TRIGGER events_no_update; UPDATE events SET hash = randomblob(32) WHERE seq = 9",
+                                     postgres: Self.pastTheTriggers("UPDATE events SET hash = \(Self.pgRandom32) WHERE seq = 9"))
         #expect(t.status == 0, "\(t)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("broken at seq 9"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func deletedEventIsDetectedAtItsSeq() throws {
+    @Test func deletedEventIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
-        let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 4")
+        let t = try TestStore.tamper(dir.ledgerPath, file: "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 4",
+                                     postgres: Self.pastTheTriggers("DELETE FROM events WHERE seq = 4"))
         #expect(t.status == 0, "\(t)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("broken at seq 4"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
+    @Test func insertedEventWithABogusHashIsDetectedAtItsSeq() throws {
         let dir = try fixtureDir()
         defer { dir.remove() }
         // A row at head + 1 looks in place; only the chain shows that it is forged.
-        let t = try sqlite3(dir.ledgerPath, #"""
+        let row = #"""
             INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash)
             VALUES (10, 'forged', 'MemberJoined', 1, '2025-09-02T00:00:00Z', '2025-09-02T00:00:00.000000Z', NULL,
-                    '{"network_id":"npn","org_id":"elm"}', randomblob(32))
-            """#)
+                    '{"network_id":"npn","org_id":"elm"}', 
+            """#
+        let t = try TestStore.tamper(dir.ledgerPath, file: row + "randomblob(32))", postgres: row + Self.pgRandom32 + ")")
         #expect(t.status == 0, "\(t)")
         let v = try verify(dir.ledgerPath)
         #expect(v.status == 1, "\(v)")
         #expect(v.stdout.contains("broken at seq 10"), "\(v)")
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: reads or tampers with the SQLite ledger file (sqlite3)")) func droppedTriggersAloneFailVerification() throws {
-        for trigger in ["events_no_update", "events_no_delete"] {
+    /// A log whose append-only triggers are gone, off or hollow fails verify (and `--chain-only`)
+    /// though every event is intact, naming the trigger. On PostgreSQL the triggers can also be
+    /// disabled, silenced for every session by `session_replication_role`, or kept while the
+    /// function they run is replaced by one that lets every change through.
+    @Test func droppedTriggersAloneFailVerification() throws {
+        var cases: [(name: String, file: String, postgres: String, names: String)] = [
+            ("events_no_update", "DROP TRIGGER events_no_update", "DROP TRIGGER events_no_update ON events", "the append-only trigger events_no_update is missing"),
+            ("events_no_delete", "DROP TRIGGER events_no_delete", "DROP TRIGGER events_no_delete ON events", "the append-only trigger events_no_delete is missing"),
+        ]
+        if TestStore.isPostgreSQL {
+            cases += [
+                ("truncate", "", "DROP TRIGGER events_no_truncate ON events", "the append-only trigger events_no_truncate is missing"),
+                ("disabled", "", "ALTER TABLE events DISABLE TRIGGER events_no_delete", "the append-only trigger events_no_delete is disabled"),
+                ("replica only", "", "ALTER TABLE events ENABLE REPLICA TRIGGER events_no_update", "the append-only trigger events_no_update is disabled"),
+                ("replication role", "", "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET session_replication_role = replica', current_database()); END $$",
+                 "session_replication_role is replica"),
+                ("hollow function", "", "CREATE OR REPLACE FUNCTION trellis_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+                 "the function trellis_events_append_only the append-only triggers run is not the one Trellis creates"),
+            ]
+        }
+        for c in cases {
             let dir = try fixtureDir()
             defer { dir.remove() }
-            let t = try sqlite3(dir.ledgerPath, "DROP TRIGGER \(trigger)")
-            #expect(t.status == 0, "\(t)")
-            let v = try verify(dir.ledgerPath)
-            #expect(v.status == 1, "\(trigger): \(v)")
-            #expect(v.stdout.contains("broken"), "\(trigger): \(v)")
-            #expect(v.stderr.contains(trigger), "\(trigger): \(v)")
+            let t = try TestStore.tamper(dir.ledgerPath, file: c.file, postgres: c.postgres)
+            #expect(t.status == 0, "\(c.name): \(t)")
+            for mode in [[], ["--chain-only"]] {
+                let v = try runTrellis(["verify", "--db", dir.ledgerPath] + mode)
+                #expect(v.status == 1, "\(c.name): \(v)")
+                #expect(v.stdout.contains("broken"), "\(c.name): \(v)")
+                #expect(v.stderr.contains(c.names), "\(c.name): \(v)")
+            }
         }
     }
 

@@ -161,7 +161,7 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         #expect(throws: DatabaseError.self) { try s.ledger.database.write { try $0.execute(sql: "DELETE FROM events WHERE seq = 1") } }
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: compares the ledger file's tables before and after")) func theSameRefusalThroughTheBinaryExits65AndChangesNothing() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func theSameRefusalThroughTheBinaryExits65AndChangesNothing() throws {
         let s = try targetLedger()
         let file = s.dir.appendingPathComponent("steal.sql")
         try "-- projection: steal\n-- tables\nCREATE TABLE key_copy AS SELECT person_id, key FROM person_keys;\n".write(to: file, atomically: true, encoding: .utf8)
@@ -189,7 +189,7 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         }
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: compares the ledger file's tables before and after")) func aRunawayStatementStopsAtItsBudgetAndReleasesTheLock() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aRunawayStatementStopsAtItsBudgetAndReleasesTheLock() throws {
         let s = try targetLedger()
         let file = s.dir.appendingPathComponent("loop.sql")
         try """

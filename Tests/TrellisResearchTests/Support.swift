@@ -19,6 +19,10 @@ struct Scratch: Sendable {
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
 
+extension ProcessResult {
+    var outcome: Outcome { Outcome(status: status, stdout: stdout, stderr: stderr) }
+}
+
 struct Outcome: Sendable, CustomStringConvertible {
     var status: Int32
     var stdout: String
@@ -101,6 +105,14 @@ func digests(_ db: String, _ extra: String...) throws -> [String: String] {
     var out: [String: String] = [:]
     for p in o["projections"] as? [[String: Any]] ?? [] { out[p["name"] as? String ?? ""] = p["digest"] as? String }
     return out
+}
+
+/// Rows of a query of the ledger's own tables (`a|b` lines, NULL empty): sqlite3 on the file,
+/// or psql on the PostgreSQL database standing for it; `postgres` when its SQL differs.
+func ledgerRows(_ db: String, _ sql: String, postgres: String? = nil) throws -> String {
+    let r = try TestStore.tamper(db, file: sql, postgres: postgres ?? sql)
+    guard r.status == 0 else { throw SupportFailure("the query failed: \(r)") }
+    return r.stdout
 }
 
 func sqliteRows(_ db: String, _ sql: String) throws -> String {

@@ -17,6 +17,42 @@ public enum TestStore {
     /// or tampers with the SQLite file itself, which a PostgreSQL ledger does not have.
     public static var isFile: Bool { !isPostgreSQL }
 
+    /// Edits the ledger behind Trellis's back, as whoever holds it could, so that a test states
+    /// the same tamper for both stores: on a file `sqlite3 PATH FILE-SQL`; on PostgreSQL `psql`
+    /// as the database's owner (the test cluster's superuser) on the database standing for PATH,
+    /// running `postgres` in one transaction (`SET LOCAL session_replication_role = replica`
+    /// there lets it past the append-only triggers without touching them).
+    public static func tamper(_ path: String, file: String, postgres: String) throws -> ProcessResult {
+        guard isPostgreSQL else { return try runTool("sqlite3", [path, file]) }
+        return try psql(path, postgres)
+    }
+
+    /// `psql` on the database standing for the ledger file `path` (PostgreSQL run only): one
+    /// transaction, stop at the first error, rows unaligned (`-At`).
+    public static func psql(_ path: String, _ sql: String) throws -> ProcessResult {
+        let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
+        return try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-1", "-d", url, "-c", sql], timeout: 300)
+    }
+
+    /// PostgreSQL run: the files on the (local, throw-away) test server that hold `table`'s rows,
+    /// after a CHECKPOINT has written every page out, so that a test can look for bytes in
+    /// them as it does in a ledger file (the server's data folder; root, as CI runs, reads it).
+    /// The checkpoint writes the whole cluster's dirty pages: under a loaded parallel run it
+    /// can take minutes.
+    public static func serverFiles(_ path: String, table: String) throws -> [String] {
+        let url = try database(for: path.hasPrefix("/") ? path : URL(fileURLWithPath: path).standardizedFileURL.path)
+        let r = try runTool("psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", "CHECKPOINT",
+                                     "-c", "SELECT current_setting('data_directory') || '/' || pg_relation_filepath('\(table)')"], timeout: 600)
+        guard r.status == 0, let base = r.stdout.split(separator: "\n").last.map(String.init), !base.isEmpty else {
+            throw SupportError("cannot find \(table)'s files on the server: \(r)")
+        }
+        // The main fork and its 1 GB segments (base, base.1, …); not the free-space or visibility maps.
+        let dir = (base as NSString).deletingLastPathComponent, name = (base as NSString).lastPathComponent
+        return try FileManager.default.contentsOfDirectory(atPath: dir)
+            .filter { $0 == name || ($0.hasPrefix(name + ".") && Int($0.dropFirst(name.count + 1)) != nil) }
+            .map { dir + "/" + $0 }.sorted()
+    }
+
     private static let lock = NSLock()
     nonisolated(unsafe) private static var created: [String: String] = [:]
     /// Study files `replay --out` wrote: SQLite files by design, read as files on either store.

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 import TrellisCore
@@ -21,6 +22,11 @@ public struct Findings: Sendable, Equatable {
     public mutating func add(_ line: String) {
         total += 1
         if lines.count < limit { lines.append(line) }
+    }
+    /// Adds `other`'s lines after these (up to the limit) and counts all of its problems.
+    public mutating func merge(_ other: Findings) {
+        for line in other.lines { add(line) }
+        total += other.unlisted
     }
     public var isEmpty: Bool { total == 0 }
     /// How many were found beyond those listed.
@@ -372,7 +378,9 @@ extension Ledger {
 
     /// No key for a person the log erased or never registered. A missing key is fine: a
     /// ledger imported from an archive has none.
-    private static func checkPersonKeys(_ db: Database, _ sdb: Database, into findings: inout Findings) throws {
+    /// `events` is where the persons' `PersonRegistered` events are read (`db` unless the keys
+    /// are a copy of another store's).
+    private static func checkPersonKeys(_ db: Database, _ sdb: Database, events: Database? = nil, into findings: inout Findings) throws {
         let person = try sdb.makeStatement(sql: "SELECT seq, state FROM rule_entities WHERE kind = 'person' AND key = ?")
         for row in try Row.fetchAll(db, sql: "SELECT person_id, length(key), typeof(key) FROM person_keys ORDER BY person_id") {
             let id: String = row[0]
@@ -387,7 +395,7 @@ extension Ledger {
                 findings.add("person_keys: a key for \(id), whom the log erased (PersonErased): the key should have been destroyed")
             } else if type != "blob" || length != 32 {
                 findings.add("person_keys: the key for \(id) is not 32 bytes")
-            } else if let field = try unopenedField(db, person: id, registeredAt: fact[0]) {
+            } else if let field = try unopenedField(db, events: events ?? db, person: id, registeredAt: fact[0]) {
                 findings.add("person_keys: the key for \(id) does not open the sealed \(field) of its PersonRegistered (seq \(fact[0] as Int64)): "
                              + "another person's or a made-up key, which makes every output show the person as erased")
             }
@@ -397,13 +405,13 @@ extension Ledger {
     /// The first sealed personal field of the person's `PersonRegistered` (at `seq`) that their
     /// key in `person_keys` does not open (AES-GCM authenticates it), or nil. A pseudonymised
     /// archive's `(withheld)` is not sealed and not checked.
-    private static func unopenedField(_ db: Database, person: String, registeredAt seq: Int64) throws -> String? {
+    private static func unopenedField(_ db: Database, events: Database, person: String, registeredAt seq: Int64) throws -> String? {
         let stmt = try db.makeStatement(sql: "SELECT key FROM person_keys WHERE person_id = ?")
         try stmt.setArguments([person])
         let s = stmt.sqliteStatement
         defer { sqlite3_reset(s) }
         guard try Raw.step(s, db), let key = Raw.column(s, 0).map({ Array($0) }),
-              let data = try String.fetchOne(db, sql: "SELECT data FROM events WHERE seq = ?", arguments: [seq]),
+              let data = try String.fetchOne(events, sql: "SELECT data FROM events WHERE seq = ?", arguments: [seq]),
               let object = (try? JSONParser.parse(data))?.object else { return nil }
         for field in PersonalData.fields(of: .personRegistered) {
             guard let sealed = object.string(field), PersonalData.isSealed(sealed) else { continue }
@@ -431,5 +439,66 @@ extension Ledger {
             WHERE r.seq > ? AND r.seq <= ? AND r.type = 'EventRetracted' AND t.seq < r.seq
             """, arguments: [after, through])
         return rows.map { LoggedRetraction(retraction: $0[0], target: $0[1], targetType: $0[2]) }
+    }
+}
+
+/// The derived state another store keeps for the same log (a shared ledger's server): its
+/// rule tables, `retractions` and `person_keys` (nil when the reader may not read them).
+public struct StoredDerivedState: Sendable {
+    public struct Entity: Sendable { public var kind, key: String; public var seq: Int64; public var parent: String?; public var state: Int64
+        public init(kind: String, key: String, seq: Int64, parent: String?, state: Int64) { self.kind = kind; self.key = key; self.seq = seq; self.parent = parent; self.state = state } }
+    public struct Membership: Sendable { public var networkID, orgID: String; public var seq, joined: Int64
+        public init(networkID: String, orgID: String, seq: Int64, joined: Int64) { self.networkID = networkID; self.orgID = orgID; self.seq = seq; self.joined = joined } }
+    public struct Retraction: Sendable { public var target, retraction: Int64
+        public init(target: Int64, retraction: Int64) { self.target = target; self.retraction = retraction } }
+    public struct PersonKey: Sendable { public var person: String; public var key: [UInt8]
+        public init(person: String, key: [UInt8]) { self.person = person; self.key = key } }
+    public var ruleEntities: [Entity] = []
+    public var memberships: [Membership] = []
+    public var retractions: [Retraction] = []
+    public var personKeys: [PersonKey]?
+    public init() {}
+}
+
+extension Ledger {
+    /// Compares another store's derived state for this same log with this ledger's — a
+    /// shared ledger's cache, whose rule tables its catch-up re-derived event by event and
+    /// which ``verifyDerivedState(limit:progress:)`` checks against the log — in the words a
+    /// ledger file's own check uses ("rule_entities: … is missing", "person_keys: a key for …").
+    /// The rows go into a scratch ledger in `$TMPDIR` (removed afterwards), compared by the same
+    /// sorted merge; the keys are checked against this ledger's persons and their sealed fields.
+    public func compareDerivedState(with stored: StoredDerivedState, limit: Int = 20) throws -> Findings {
+        let scratch: ScratchFile
+        do { scratch = try ScratchFile(prefix: "trellis-verify") } catch let e as ScratchFailure { throw e } catch {
+            throw ScratchFailure(path: Ledger.temporaryDirectory(), reason: "\(Ledger.translate(error, path: ""))")
+        }
+        defer { scratch.remove() }
+        do {
+            try Schema.migrator.migrate(scratch.queue)
+            try scratch.queue.write { sdb in
+                for e in stored.ruleEntities {
+                    try sdb.execute(sql: "INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES (?, ?, ?, ?, ?)", arguments: [e.kind, e.key, e.seq, e.parent, e.state])
+                }
+                for m in stored.memberships {
+                    try sdb.execute(sql: "INSERT INTO rule_memberships (network_id, org_id, seq, joined) VALUES (?, ?, ?, ?)", arguments: [m.networkID, m.orgID, m.seq, m.joined])
+                }
+                for r in stored.retractions {
+                    try sdb.execute(sql: "INSERT INTO retractions (target_seq, retraction_seq) VALUES (?, ?)", arguments: [r.target, r.retraction])
+                }
+                for k in stored.personKeys ?? [] {
+                    try sdb.execute(sql: "INSERT INTO person_keys (person_id, key) VALUES (?, ?)", arguments: [k.person, Data(k.key)])
+                }
+            }
+        } catch {
+            throw ScratchFailure(path: scratch.path, reason: "\(Ledger.translate(error, path: scratch.path))")
+        }
+        var findings = Findings(limit: limit)
+        try queue.read { db in
+            try scratch.queue.read { sdb in
+                try Ledger.compareRuleTables(sdb, db, into: &findings)
+                if stored.personKeys != nil { try Ledger.checkPersonKeys(sdb, db, events: db, into: &findings) }
+            }
+        }
+        return findings
     }
 }

@@ -26,6 +26,21 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
     /// `person_keys` may have copied a key, in any encoding, before it was destroyed.
     public var foreignTriggers: [String] = []
 
+    /// What a database server kept of a deleted key row, each a sentence (PostgreSQL: a
+    /// session whose snapshot predates the erasure, a role that may not rewrite the table).
+    public var serverKept: [String] = []
+
+    /// What a database server (PostgreSQL) can have left: foreign triggers and what it kept.
+    public init(foreignTriggers: [String], serverKept: [String] = []) {
+        self.init(checkpointBusy: false, checkpointError: nil, walBytes: 0, filesHoldingKey: [], foreignTriggers: foreignTriggers)
+        self.serverKept = serverKept
+    }
+
+    init(checkpointBusy: Bool, checkpointError: String?, walBytes: Int64, filesHoldingKey: [String], foreignTriggers: [String] = []) {
+        self.checkpointBusy = checkpointBusy; self.checkpointError = checkpointError; self.walBytes = walBytes
+        self.filesHoldingKey = filesHoldingKey; self.foreignTriggers = foreignTriggers
+    }
+
     public var description: String {
         var what: [String] = []
         if let checkpointError {
@@ -35,8 +50,9 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
         }
         if walBytes > 0 { what.append("the -wal file still holds \(walBytes) bytes of earlier pages") }
         if !filesHoldingKey.isEmpty { what.append("the key's bytes are still in \(filesHoldingKey.joined(separator: ", "))") }
+        what += serverKept
         if !foreignTriggers.isEmpty {
-            what.append("the ledger has triggers Trellis never creates (\(foreignTriggers.joined(separator: ", "))), which may have copied the key elsewhere in the file before it was destroyed: remove them and what they wrote (trellis verify names them)")
+            what.append("the ledger has triggers Trellis never creates (\(foreignTriggers.joined(separator: ", "))), which may have copied the key elsewhere in the ledger before it was destroyed: remove them and what they wrote (trellis verify names them)")
         }
         return what.joined(separator: "; ")
     }

@@ -74,16 +74,26 @@ public enum LogMirror {
         while local.seq < target.seq {
             let through = min(target.seq, local.seq + chunk)
             var chain = ArchiveChain(after: local)
-            _ = try cache.appendArchived { visit in
-                try store.scan(from: local.seq + 1, through: through) { e in
-                    do {
-                        try visit(try chain.admit(e, line: Int(e.seq)))
-                    } catch let error as ArchiveEventError {
-                        throw LedgerError.corrupt(path: store.location,
-                                                  reason: "the shared log is " + error.description + "; run trellis verify against it")
+            var current = ""
+            do {
+                _ = try cache.appendArchived { visit in
+                    try store.scan(from: local.seq + 1, through: through) { e in
+                        current = e.type
+                        do {
+                            try visit(try chain.admit(e, line: Int(e.seq)))
+                        } catch let error as ArchiveEventError {
+                            throw LedgerError.corrupt(path: store.location,
+                                                      reason: "the shared log is " + error.description + "; run trellis verify against it")
+                        }
+                        return true
                     }
-                    return true
                 }
+            } catch let e as AppendRejected {
+                // The chain is intact, but the rules refuse an event given those before it: a
+                // writer let it in because the server's rule tables were altered.
+                let first = e.errors.first
+                throw SharedLogRuleViolation(location: store.location, violation: "seq \(first?.line ?? Int(local.seq + 1)) (\(current))"
+                    + (first.map { ": " + ($0.path.isEmpty ? "" : $0.path + ": ") + $0.expected + ($0.found.map { ", got " + $0 } ?? "") } ?? ""))
             }
             copied += Int(through - local.seq)
             local = try cache.head()
@@ -91,4 +101,18 @@ public enum LogMirror {
         }
         return Outcome(copied: copied, head: local, rebuilt: rebuilt)
     }
+}
+
+/// The shared log holds an event its append rules refuse given the events before it: its
+/// chain is intact, so a writer let it in, reading rule tables altered behind Trellis's back.
+/// No cache can hold it (exit 65); `trellis verify` names it as a ledger file's verify does.
+public struct SharedLogRuleViolation: UserFacingError, CustomStringConvertible, Sendable {
+    public var location: String
+    /// `seq N (Type): rule`, in the words of a ledger file's verify.
+    public var violation: String
+    public var exitCode: Int32 { 65 }
+    public var diagnostic: String {
+        "the shared log at \(location) breaks an append rule at \(violation): its rule tables were altered behind Trellis's back (trellis verify names them)"
+    }
+    public var description: String { diagnostic }
 }
