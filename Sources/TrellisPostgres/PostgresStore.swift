@@ -19,6 +19,11 @@ public final class PostgresStore: @unchecked Sendable {
     public let location: String
     fileprivate let connection: PGConnection
     fileprivate let lock = Lock()
+    /// The append buffers' flush size; the tests make it small to send rows mid-batch.
+    var flushBytes = PostgresAppendStorage.flushBytes
+
+    /// Statements this store's connection has sent (the tests count an import's round trips).
+    var statementsSent: Int { lock.run { connection.statements } }
 
     private init(connection: PGConnection) {
         self.connection = connection
@@ -231,16 +236,19 @@ public final class PostgresStore: @unchecked Sendable {
     private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> (AppendOutcome, Bool)) throws -> AppendOutcome {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
+        var storage: PostgresAppendStorage?
         do {
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
-            let storage = PostgresAppendStorage(connection: c, head: head)
-            let (outcome, erased) = try body(storage, head)
-            try storage.flush()
+            let rows = PostgresAppendStorage(connection: c, head: head, flushBytes: flushBytes)
+            storage = rows
+            let (outcome, erased) = try body(rows, head)
+            try rows.finish()
             try c.run("COMMIT", during: "committing the batch")
             if erased { vacuumPersonKeys() }
             return outcome
         } catch {
+            storage?.abandon()
             if c.isOK { try? c.run("ROLLBACK") }
             throw error
         }

@@ -34,18 +34,20 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let (events, server): (Int, String) = {
+let (events, server, withWriters): (Int, String, Bool) = {
     var events = 200_000
+    var withWriters = true
     var server = getenv("TRELLIS_TEST_PG_URL").map { String(cString: $0) } ?? ""
     var args = CommandLine.arguments.dropFirst().makeIterator()
     while let a = args.next() {
         switch a {
         case "--events": events = Int(args.next() ?? "") ?? events
         case "--pg": server = args.next() ?? server
-        default: print("usage: trellis-pg-bench [--events N] [--pg URL]"); exit(64)
+        case "--no-writers": withWriters = false
+        default: print("usage: trellis-pg-bench [--events N] [--pg URL] [--no-writers]"); exit(64)
         }
     }
-    return (events, server)
+    return (events, server, withWriters)
 }()
 guard PostgresStore.isURL(server) else { fail("no server: set TRELLIS_TEST_PG_URL (tools/pg/cluster.sh env) or pass --pg postgresql://…") }
 
@@ -80,6 +82,26 @@ func dropAll() {
     for l in labels { admin("DROP DATABASE IF EXISTS trellis_bench_\(l)_\(pid) WITH (FORCE)") }
 }
 
+/// CPU seconds this process has used (all its threads).
+func clientCPU() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds a server process has used (/proc/PID/stat, utime + stime): the server is local.
+func serverCPU(_ pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return 0 }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { return 0 }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+func cpuSplit(client: Double, server: Double) -> String {
+    String(format: "(CPU: client %.2f s, server %.2f s)", client, server)
+}
+
 func rate(_ n: Int, _ seconds: Double) -> String {
     let r = Double(n) / seconds
     return r >= 1000 ? "\(Int(r / 1000)) k/s" : "\(Int(r))/s"
@@ -104,10 +126,13 @@ do {
     // 3. PostgreSQL store.
     let pgURL = freshDatabase("store")
     let store = try PostgresStore.create(url: pgURL)
+    let storeBackend = try store.backendPID()
+    var (client0, server0) = (clientCPU(), serverCPU(storeBackend))
     t = now()
     let p = try store.append(Lines.feed(input))
     let pgSeconds = now() - t
-    print("PostgreSQL store import:  \(p.appended) events in \(String(format: "%.2f", pgSeconds)) s, \(rate(p.appended, pgSeconds))")
+    print("PostgreSQL store import:  \(p.appended) events in \(String(format: "%.2f", pgSeconds)) s, \(rate(p.appended, pgSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(storeBackend) - server0))
     guard p.head.hash.count == 32, try store.verifyChain().broken == nil else { fail("the chain does not verify") }
 
     // 4. The same rows, COPY'd raw into the same table of a second database.
@@ -138,6 +163,8 @@ do {
     _ = try PostgresStore.create(url: rawURL)
     guard let c = TPQconnectdb(rawURL), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw COPY") }
     defer { TPQfinish(c) }
+    let rawBackend = TPQbackendPID(c)
+    (client0, server0) = (clientCPU(), serverCPU(rawBackend))
     t = now()
     TPQclear(TPQexec(c, "BEGIN"))
     let start = TPQexec(c, "COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN")
@@ -158,10 +185,12 @@ do {
     }
     TPQclear(TPQexec(c, "COMMIT"))
     let rawSeconds = now() - t
-    print("raw COPY, same rows:      \(p.appended) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(p.appended, rawSeconds))")
+    print("raw COPY, same rows:      \(p.appended) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(p.appended, rawSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(rawBackend) - server0))
     print(String(format: "store / raw COPY:         %.2f (target ≥ 0.5)", rawSeconds / pgSeconds))
 
     // 5. Four writers at once, then one alone, the same number of new events in batches of 10,000.
+    guard withWriters else { throw Finished() }
     let perWriter = max(10_000, events / 4), batch = 10_000
     let writersURL = freshDatabase("writers")
     _ = try PostgresStore.create(url: writersURL)
@@ -185,11 +214,15 @@ do {
     guard try four.head().seq == Int64(total), try four.verifyChain().broken == nil else { fail("the four writers' log is not gap-free and valid") }
     print("4 writers at once:        \(total) events in \(String(format: "%.2f", fourSeconds)) s, \(rate(total, fourSeconds))")
     print("1 writer alone:           \(total) events in \(String(format: "%.2f", oneSeconds)) s, \(rate(total, oneSeconds))")
+} catch is Finished {
 } catch {
     dropAll()
     fail("\(error)")
 }
 dropAll()
+
+/// Ends the run early (`--no-writers`).
+struct Finished: Error {}
 
 final class Failures: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
