@@ -1,6 +1,7 @@
 import ArgumentParser
 import TrellisLedger
 import TrellisCore
+import TrellisPostgres
 
 struct EraseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,6 +19,13 @@ struct EraseCommand: ParsableCommand {
             Then erase exits 75: the erasure is recorded, and 'trellis erase
             --finish' completes it once that reader is gone.
 
+            On PostgreSQL the key row is deleted in the erasing transaction and
+            person_keys is rewritten (VACUUM FULL) after it, which only the
+            table's owner may do: erasing as a writer role records the erasure
+            and says so, and the owner completes it with 'trellis erase
+            --finish', which also lists where PostgreSQL may still hold the key
+            (WAL, WAL archives, replicas, backups).
+
             Examples:
               trellis erase p-jane --reason "right to erasure request 2026-04"
               trellis erase --finish
@@ -31,7 +39,7 @@ struct EraseCommand: ParsableCommand {
     @Option(help: "Why (kept in the log; do not put personal data here).")
     var reason: String?
 
-    @Flag(help: "Complete earlier erasures: checkpoint and truncate the WAL so that no copy of a destroyed key remains.")
+    @Flag(help: "Complete earlier erasures: checkpoint and truncate the WAL so that no copy of a destroyed key remains (PostgreSQL: rewrite person_keys as its owner, and list what the server may still hold).")
     var finish = false
 
     @Option(help: "Who is recording the erasure.")
@@ -52,20 +60,40 @@ struct EraseCommand: ParsableCommand {
     func run() throws {
         if ledger.isShared {
             let store = try ledger.openStore()
+            guard let shared = store as? PostgresStore else { throw CommandFailure(exitCode: 70, "a shared ledger that is not PostgreSQL") }
             if finish {
-                // PostgreSQL's erasure ends at its commit (the key row deleted, then VACUUM).
+                let done = try shared.finishErasure()
+                if done.erasedKeysLeft > 0 {
+                    throw CommandFailure(exitCode: 1, "person_keys still holds \(done.erasedKeysLeft) key(s) of erased persons: something outside Trellis wrote them; "
+                                         + "delete those rows (SELECT person_id FROM person_keys JOIN rule_entities …) and run this again")
+                }
                 if format == .json {
-                    Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
+                    Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true)), ("wal_position", .string(done.walPosition)),
+                                                             ("archive_mode", .string(done.archiveMode)), ("standbys", .int(Int64(done.standbys))),
+                                                             ("replication_slots", .int(Int64(done.replicationSlots))),
+                                                             ("may_still_hold", .array(done.stillHeld.map { .string($0) }))])).rendered())
                 } else {
-                    Console.out("erasure complete: the shared ledger deletes the key row in the erasing transaction and vacuums person_keys after it; nothing is left to finish here")
+                    Console.out("erasure complete in the database: person_keys rewritten (VACUUM FULL), no erased person's key is left in its files\n"
+                                + "PostgreSQL may still hold erased keys in:\n" + done.stillHeld.map { "  - " + $0 }.joined(separator: "\n"))
                 }
                 return
             }
             guard let personID, let reason else { throw CommandFailure.usage("name the person to erase and give --reason (or --finish)") }
             let outcome = try store.appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor)
+            let rewrite: String
+            switch shared.lastErasureRewrite {
+            case .rewritten, nil:
+                rewrite = "key row deleted and person_keys rewritten; PostgreSQL's WAL, WAL archives and backups made before now may still hold the key (trellis erase --finish lists them)"
+            case .notOwner(let owner):
+                rewrite = "key row deleted; person_keys was not rewritten (this role does not own it), so the key's bytes may stay in its files until its owner (\(owner)) runs: trellis erase --finish"
+            case .busy:
+                rewrite = "key row deleted; person_keys was busy and not rewritten, so the key's bytes may stay in its files until someone runs: trellis erase --finish"
+            }
             try printOutcome(outcome, format: format, ledger: store.location,
-                             sentence: "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys vacuumed; "
-                                 + "PostgreSQL's WAL archives and backups made before now may still hold the key (see the README)")
+                             sentence: "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), \(rewrite)")
+            if format == .json, let r = shared.lastErasureRewrite, r != .rewritten {
+                Console.err("trellis: person_keys was not rewritten after the erasure: run 'trellis erase --finish' as its owner")
+            }
             return
         }
         let l = try ledger.open()

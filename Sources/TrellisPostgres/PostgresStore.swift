@@ -17,8 +17,10 @@ import Glibc
 public final class PostgresStore: @unchecked Sendable {
     /// The URL without a password, for messages.
     public let location: String
-    fileprivate let connection: PGConnection
-    fileprivate let lock = Lock()
+    let connection: PGConnection
+    let lock = Lock()
+    /// How the last committed erasure left `person_keys` (guarded by `lock`).
+    var erasureRewrite: KeyTableRewrite?
     /// The append buffers' flush size; the tests make it small to send rows mid-batch.
     var flushBytes = PostgresAppendStorage.flushBytes
 
@@ -254,13 +256,14 @@ public final class PostgresStore: @unchecked Sendable {
         }
     }
 
-    /// After an erasure: the deleted key row is a dead tuple until VACUUM removes it from the
-    /// table's pages. VACUUM needs the table's owner (a writer role gets a warning and it is
-    /// skipped: the owner's or autovacuum's next run does it). What PostgreSQL may still hold
-    /// after that is outside Trellis's reach: WAL segments until recycled, WAL archives, base
-    /// backups and replicas (ARCHITECTURE.md, "The PostgreSQL store").
+    /// After an erasure: the deleted key row is a dead tuple, and a plain VACUUM would leave its
+    /// bytes in the page's free space; `VACUUM FULL` rewrites the table without it (see
+    /// PostgresErasure.swift). A role that may not, or a table busy past two seconds, leaves it
+    /// for `trellis erase --finish`; ``lastErasureRewrite`` says which. What PostgreSQL may
+    /// still hold after that is outside Trellis's reach: WAL segments until recycled, WAL
+    /// archives, base backups and replicas (ARCHITECTURE.md, "The PostgreSQL store").
     private func vacuumPersonKeys() {
-        try? connection.run("VACUUM person_keys", during: "vacuuming the erased key")
+        erasureRewrite = (try? rewritePersonKeys(wait: "2s")) ?? .busy
     }
 
     // MARK: Verifying
@@ -307,7 +310,7 @@ public final class PostgresStore: @unchecked Sendable {
 }
 
 /// A mutex around the one connection (libpq connections are not thread-safe).
-private final class Lock: @unchecked Sendable {
+final class Lock: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }

@@ -259,9 +259,10 @@ extension PostgreSQLServer {
             #expect(more.appended == 1 && more.head.seq == Int64(archived.count) + 1)
         }
 
-        /// Erasure deletes the person's key row and vacuums the table after the commit, so the
-        /// dead tuple holding the key leaves the table's pages; the name stays sealed in the log.
-        @Test func erasureDeletesTheKeyAndVacuumsItsTable() throws {
+        /// Erasure deletes the person's key row and rewrites the table after the commit
+        /// (`VACUUM FULL`): the key's bytes are in none of the table's files, old or new (a plain
+        /// VACUUM left them in the page's free space); the name stays sealed in the log.
+        @Test func erasureDeletesTheKeyAndRewritesItsTable() throws {
             let db = try PG.Database()
             defer { db.drop() }
             let store = try PostgresStore.create(url: db.url)
@@ -273,18 +274,13 @@ extension PostgreSQLServer {
                 """.utf8)))
             let key = try #require(try store.personKeys()["p-1"])
             #expect(try store.personKeys().count == 2)
-            let vacuumsBefore = try db.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'person_keys'").int(0, 0)
+            #expect(try db.tableFiles("person_keys", hold: key))
+            let before = try db.dataDirectory() + "/" + (try db.relationPath("person_keys"))
             _ = try store.append(json: #"{"type":"PersonErased","occurred_at":"2026-02-01","data":{"person_id":"p-1"}}"#)
+            #expect(store.lastErasureRewrite == .rewritten)
             #expect(try store.personKeys().keys.sorted() == ["p-2"])
-            // The key's bytes are nowhere in the table any more, live or dead (pageinspect-free:
-            // a vacuumed heap has no dead tuples to count).
-            var vacuumed = false
-            for _ in 0..<100 where !vacuumed {
-                vacuumed = try db.sql("SELECT vacuum_count, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'person_keys'").int(0, 0) > vacuumsBefore
-                if !vacuumed { usleep(50_000) }
-            }
-            #expect(vacuumed, "person_keys was not vacuumed after the erasure")
-            #expect(try db.sql("SELECT count(*) FROM person_keys WHERE key = '\\x\(key.map { String(format: "%02x", $0) }.joined())'::bytea").int(0, 0) == 0)
+            #expect(try !db.tableFiles("person_keys", hold: key, also: before))
+            #expect(try db.tableFiles("person_keys", hold: try #require(try store.personKeys()["p-2"])))
             #expect(try store.verifyChain().broken == nil)
             // The log still holds the sealed fields: nothing in clear.
             var clear = false
@@ -551,6 +547,52 @@ extension PostgreSQLServer {
             #expect(retried.out.contains(#""appended":60000"#) && retried.out.contains(#""head_seq":60100"#), "\(retried)")
             let again = try run(["verify", "--chain-only", "--db", db.url])
             #expect(again.status == 0 && again.out.hasPrefix("ok: 60100 events"), "\(again)")
+        }
+
+        /// `erase` as a writer role records the erasure but may not rewrite person_keys: the
+        /// key's bytes stay in the table's file (a DELETE leaves them), and it says so, naming the
+        /// owner. `erase --finish` as the writer is refused (74); as the owner it rewrites the
+        /// table (the bytes are gone from its files) and lists what PostgreSQL may still hold.
+        @Test func eraseFinishRewritesTheKeyTableAsItsOwnerAndSaysWhatTheServerMayStillHold() throws {
+            let db = try PG.Database()
+            let suffix = String(db.name.suffix(8))
+            let writer = "w_" + suffix, reader = "r_" + suffix
+            defer { db.drop(); try? PG.admin("DROP ROLE IF EXISTS \(writer), \(reader)") }
+            #expect(try run(["init", "--db", db.url, "--create-roles", "--writer-role", writer, "--reader-role", reader]).status == 0)
+            try db.sql("ALTER ROLE \(writer) LOGIN PASSWORD '\(ProcessInfo.processInfo.environment["PGPASSWORD"] ?? "")'")
+            let asWriter = db.url.replacingOccurrences(of: "://trellis_test@", with: "://\(writer)@")
+            let input = temporaryPath("persons.ndjson")
+            defer { try? FileManager.default.removeItem(atPath: input) }
+            try Data("""
+                {"type":"OrganisationRegistered","occurred_at":"2026-01-01","data":{"org_id":"oak","name":"Oak","kind":"sat"}}
+                {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-1","org_id":"oak","name":"Alex Example","email":"alex@example.org"}}
+                {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-2","org_id":"oak","name":"Sam Example"}}
+
+                """.utf8).write(to: URL(fileURLWithPath: input))
+            let imported = try run(["import", "--db", asWriter, input])
+            #expect(imported.status == 0, "\(imported)")
+            let key = try #require(try PostgresStore.open(url: db.url).personKeys()["p-1"])
+
+            let erased = try run(["erase", "p-1", "--reason", "request 2026-04", "--db", asWriter])
+            #expect(erased.status == 0 && erased.out.contains("not rewritten") && erased.out.contains("trellis_test"), "\(erased)")
+            #expect(try PostgresStore.open(url: db.url).personKeys().keys.sorted() == ["p-2"])
+            #expect(try db.tableFiles("person_keys", hold: key), "the deleted row's bytes should still be in the file: the test proves nothing")
+
+            let refused = try run(["erase", "--finish", "--db", asWriter])
+            #expect(refused.status == 74 && refused.err.contains("trellis_test") && !refused.out.contains("complete"), "\(refused)")
+            #expect(try db.tableFiles("person_keys", hold: key))
+
+            let before = try db.dataDirectory() + "/" + (try db.relationPath("person_keys"))
+            let finished = try run(["erase", "--finish", "--db", db.url])
+            #expect(finished.status == 0, "\(finished)")
+            for phrase in ["person_keys rewritten", "WAL in pg_wal written before", "archive_mode is off", "replicas: none", "base backups"] {
+                #expect(finished.out.contains(phrase), "\(phrase): \(finished.out)")
+            }
+            #expect(try !db.tableFiles("person_keys", hold: key, also: before))
+            let json = try run(["erase", "--finish", "--db", db.url, "--format", "json"])
+            #expect(json.status == 0 && json.out.contains(#""erasure_complete":true"#) && json.out.contains(#""archive_mode":"off""#), "\(json)")
+            let verified = try run(["verify", "--chain-only", "--db", db.url])
+            #expect(verified.status == 0 && verified.out.hasPrefix("ok: 4 events"), "\(verified)")
         }
 
         @Test func anUnreachableServerIsExit75ForReadsAndWritesAndNeverShowsThePassword() throws {
