@@ -9,7 +9,9 @@
 //    append lock, COPY);
 // 4. COPYs the very rows step 3 stored into the events table of a second fresh database with
 //    plain libpq, one transaction: the limit;
-// 5. four writers on four connections, each appending N/4 new organisations in batches of
+// 5. a reader's cache caught up from the store: the whole log into a fresh cache, then one
+//    new event; next to a raw SELECT of the same rows and the store's scan;
+// 6. four writers on four connections, each appending N/4 new organisations in batches of
 //    10,000, at once; then one writer appending the same number alone.
 // The server is TRELLIS_TEST_PG_URL (or --pg); its password comes from PGPASSWORD/~/.pgpass.
 import CLibPQ
@@ -189,7 +191,12 @@ do {
           + cpuSplit(client: clientCPU() - client0, server: serverCPU(rawBackend) - server0))
     print(String(format: "store / raw COPY:         %.2f (target ≥ 0.5)", rawSeconds / pgSeconds))
 
-    // 5. Four writers at once, then one alone, the same number of new events in batches of 10,000.
+    // 5. A reader's cache: the first catch-up of the whole log into a fresh cache, then the
+    //    catch-up after one appended event (what every read pays), next to the raw read of the
+    //    server's rows and the store's own scan of them.
+    try catchUp(store, pgURL: pgURL, events: p.appended)
+
+    // 6. Four writers at once, then one alone, the same number of new events in batches of 10,000.
     guard withWriters else { throw Finished() }
     let perWriter = max(10_000, events / 4), batch = 10_000
     let writersURL = freshDatabase("writers")
@@ -220,6 +227,53 @@ do {
     fail("\(error)")
 }
 dropAll()
+
+/// Step 5: times `LogMirror.catchUp` (what a reader of a shared ledger runs before every read)
+/// against the rows' raw read.
+func catchUp(_ store: PostgresStore, pgURL: String, events: Int) throws {
+    guard let c = TPQconnectdb(pgURL), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw read") }
+    defer { TPQfinish(c) }
+    let rawBackend = TPQbackendPID(c)
+    var (client0, server0) = (clientCPU(), serverCPU(rawBackend))
+    var t = now()
+    let all = TPQexec(c, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
+    guard TPQresultStatus(all) == PGRES_TUPLES_OK, Int(TPQntuples(all)) == events else { fail(String(cString: TPQerrorMessage(c))) }
+    TPQclear(all)
+    let rawSeconds = now() - t
+    print("raw SELECT of the rows:   \(events) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(events, rawSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(rawBackend) - server0))
+
+    let backend = try store.backendPID()
+    (client0, server0) = (clientCPU(), serverCPU(backend))
+    t = now()
+    var scanned = 0
+    try store.scan { _ in scanned += 1; return true }
+    let scanSeconds = now() - t
+    print("store scan (cursor):      \(scanned) events in \(String(format: "%.2f", scanSeconds)) s, \(rate(scanned, scanSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(backend) - server0))
+
+    let path = "/tmp/trellis-pg-bench-cache-\(pid).db"
+    defer { for s in ["", "-wal", "-shm", ".cache-of"] { unlink(path + s) } }
+    var cache = try LogMirror.openCache(at: path, of: store)
+    (client0, server0) = (clientCPU(), serverCPU(backend))
+    t = now()
+    let first = try LogMirror.catchUp(&cache, from: store)
+    let firstSeconds = now() - t
+    guard first.copied == events, first.head == (try store.head()) else { fail("the first catch-up copied \(first.copied) of \(events)") }
+    print("cache, first catch-up:    \(first.copied) events in \(String(format: "%.2f", firstSeconds)) s, \(rate(first.copied, firstSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(backend) - server0)
+          + String(format: "; / raw SELECT %.2f", rawSeconds / firstSeconds))
+
+    _ = try store.append(json: #"{"type":"NetworkFormed","occurred_at":"2026-01-05","data":{"network_id":"net-bench-catch-up","name":"One more"}}"#)
+    t = now()
+    let next = try LogMirror.catchUp(&cache, from: store)
+    let nextSeconds = now() - t
+    guard next.copied == 1 else { fail("the catch-up after one event copied \(next.copied)") }
+    t = now()
+    let idle = try LogMirror.catchUp(&cache, from: store)
+    let idleSeconds = now() - t
+    print(String(format: "cache, one new event:     %.1f ms (nothing new: %.1f ms)", nextSeconds * 1000, idleSeconds * 1000) + (idle.copied == 0 ? "" : " ?"))
+}
 
 /// Ends the run early (`--no-writers`).
 struct Finished: Error {}
