@@ -32,8 +32,9 @@ final class PostgresAppendStorage: AppendStorage {
     private let startSeq: Int64
     private var batchIDs: Set<String> = []
     private var events: [UInt8] = []
-    /// The rows in `events` (not yet sent), by id, as ``recordedEvent(id:)`` returns them.
-    private var unsentEvents: [String: StoredEventRow] = [:]
+    /// The rows in `events` (not yet sent), by id; the data stays bytes (shared with the
+    /// caller's array, not copied) until ``recordedEvent(id:)`` asks for one.
+    private var unsentEvents: [String: (seq: Int64, type: String, v: Int64, occurredAt: String, actor: String?, data: [UInt8])] = [:]
     private var retractions: [UInt8] = []
     /// Every seq this batch retracted (sent or not).
     private var retractedInBatch: Set<Int64> = []
@@ -151,8 +152,12 @@ final class PostgresAppendStorage: AppendStorage {
         return try c.exec(sql, params, during: what)
     }
 
+    /// Sends once the buffers pass ``flushBytes`` and the sending thread is free; while it is
+    /// still busy with the previous parcel, the writer keeps buffering (up to four times as
+    /// much) rather than wait for it.
     private func flushIfFull() throws(LedgerError) {
-        if buffered >= flushBytes { try flush() }
+        let n = buffered
+        if n >= flushBytes && (n >= 4 * flushBytes || sender.isIdle) { try flush() }
     }
 
     func insertEvent(seq: Int64, id: String, fresh: Bool, type: String, v: Int64, occurredAt: String,
@@ -165,8 +170,7 @@ final class PostgresAppendStorage: AppendStorage {
         if !fresh {
             batchIDs.insert(id)
             // Kept until sent: a retraction or a re-sent line in the same batch reads it back.
-            unsentEvents[id] = StoredEventRow(seq: seq, type: type, v: v, occurredAt: occurredAt, actor: actor,
-                                              dataText: String(decoding: data, as: UTF8.self))
+            unsentEvents[id] = (seq, type, v, occurredAt, actor, data)
         }
         CopyText.int(seq, &events); CopyText.tab(&events)
         CopyText.field(id, &events); CopyText.tab(&events)
@@ -183,7 +187,10 @@ final class PostgresAppendStorage: AppendStorage {
     }
 
     func recordedEvent(id: String) throws -> StoredEventRow? {
-        if let row = unsentEvents[id] { return row }
+        if let row = unsentEvents[id] {
+            return StoredEventRow(seq: row.seq, type: row.type, v: row.v, occurredAt: row.occurredAt, actor: row.actor,
+                                  dataText: String(decoding: row.data, as: UTF8.self))
+        }
         if let row = prefetchedEvents[id] { return row }
         // Not buffered: in the log before the lock, or sent earlier in this batch, or nowhere.
         if logWasEmpty && !batchIDs.contains(id) { return nil }
@@ -416,6 +423,12 @@ final class ParcelSender: @unchecked Sendable {
     func wait() throws(LedgerError) {
         if inFlight { done.wait(); inFlight = false }
         if let failure { throw failure }
+    }
+
+    /// Whether no parcel is in flight (never blocks).
+    var isIdle: Bool {
+        if inFlight && done.wait(timeout: .now()) == .success { inFlight = false }
+        return !inFlight
     }
 
     func send(_ parcel: [ParcelStep], on connection: PGConnection) throws(LedgerError) {

@@ -36,9 +36,9 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let (events, server, withWriters): (Int, String, Bool) = {
+let (events, server, withWriters, storeOnly): (Int, String, Bool, Bool) = {
     var events = 200_000
-    var withWriters = true
+    var withWriters = true, storeOnly = false
     var server = getenv("TRELLIS_TEST_PG_URL").map { String(cString: $0) } ?? ""
     var args = CommandLine.arguments.dropFirst().makeIterator()
     while let a = args.next() {
@@ -46,10 +46,11 @@ let (events, server, withWriters): (Int, String, Bool) = {
         case "--events": events = Int(args.next() ?? "") ?? events
         case "--pg": server = args.next() ?? server
         case "--no-writers": withWriters = false
-        default: print("usage: trellis-pg-bench [--events N] [--pg URL] [--no-writers]"); exit(64)
+        case "--store-only": storeOnly = true   // for a profiler: generate, then only step 3
+        default: print("usage: trellis-pg-bench [--events N] [--pg URL] [--no-writers] [--store-only]"); exit(64)
         }
     }
-    return (events, server, withWriters)
+    return (events, server, withWriters, storeOnly)
 }()
 guard PostgresStore.isURL(server) else { fail("no server: set TRELLIS_TEST_PG_URL (tools/pg/cluster.sh env) or pass --pg postgresql://…") }
 
@@ -118,12 +119,15 @@ print("events: \(lines) lines, \(input.count / 1_048_576) MB of NDJSON")
 do {
     // 2. SQLite, for comparison.
     let sqlitePath = "/tmp/trellis-pg-bench-\(pid).db"
+    if storeOnly { print("(--store-only: no SQLite import)") }
     defer { for s in ["", "-wal", "-shm"] { unlink(sqlitePath + s) } }
     var t = now()
-    let sqlite = try Ledger.open(at: sqlitePath, create: true)
-    let s = try sqlite.append(Lines.feed(input))
-    let sqliteSeconds = now() - t
-    print("SQLite store import:      \(s.appended) events in \(String(format: "%.2f", sqliteSeconds)) s, \(rate(s.appended, sqliteSeconds))")
+    if !storeOnly {
+        let sqlite = try Ledger.open(at: sqlitePath, create: true)
+        let s = try sqlite.append(Lines.feed(input))
+        let sqliteSeconds = now() - t
+        print("SQLite store import:      \(s.appended) events in \(String(format: "%.2f", sqliteSeconds)) s, \(rate(s.appended, sqliteSeconds))")
+    }
 
     // 3. PostgreSQL store.
     let pgURL = freshDatabase("store")
@@ -136,6 +140,7 @@ do {
     print("PostgreSQL store import:  \(p.appended) events in \(String(format: "%.2f", pgSeconds)) s, \(rate(p.appended, pgSeconds)) "
           + cpuSplit(client: clientCPU() - client0, server: serverCPU(storeBackend) - server0))
     guard p.head.hash.count == 32, try store.verifyChain().broken == nil else { fail("the chain does not verify") }
+    guard !storeOnly else { throw Finished() }
 
     // 4. The same rows, COPY'd raw into the same table of a second database.
     var rows: [UInt8] = []
