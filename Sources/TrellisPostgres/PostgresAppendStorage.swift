@@ -6,7 +6,7 @@ import TrellisCore
 ///
 /// Inserts are buffered in COPY text form and sent in bulk (`COPY … FROM STDIN`, one round
 /// trip per table per flush) rather than a statement per row, when the buffers pass
-/// ``flushBytes`` and before COMMIT. Nothing else forces a flush: every read answers from what
+/// ``flushBytes`` (and the sending thread is free) and before COMMIT. Nothing else forces a flush: every read answers from what
 /// this batch has buffered first and asks the server only about the rest, which the server
 /// already holds (rows sent earlier in the batch, or in the log before the lock). A retraction,
 /// a person key, a left membership or a state change therefore costs no flush: 179 k
@@ -38,8 +38,9 @@ final class PostgresAppendStorage: AppendStorage {
     private var retractions: [UInt8] = []
     /// Every seq this batch retracted (sent or not).
     private var retractedInBatch: Set<Int64> = []
-    /// Person keys this batch wrote and not yet sent; nil marks a key this batch erased.
+    /// Person keys this batch wrote and has not sent yet.
     private var unsentKeys: [String: [UInt8]] = [:]
+    /// Every person key this batch wrote (sent or not); nil marks one this batch erased.
     private var keysInBatch: [String: [UInt8]?] = [:]
     /// Memberships not yet sent, in insertion order; a deleted one is marked dead and not sent.
     private var unsentMemberships: [(network: String, org: String, seq: Int64, joined: Bool, live: Bool)] = []
