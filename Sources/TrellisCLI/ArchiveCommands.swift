@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisCore
 import TrellisResearch
 
 // MARK: - import ARCHIVE and verify --archive (hooks called from ImportCommand and VerifyCommand)
@@ -17,6 +18,9 @@ enum ArchiveCommands {
         let spooled = archive.size == nil ? try archive.spoolToTemporaryFile() : nil
         let path = spooled ?? archive.name
         defer { if let spooled { TemporaryFiles.remove(spooled) } }
+        // The keys source is checked before anything is written: a refusal leaves the
+        // destination as it was (not even created).
+        let keySource = try keysFrom.map { try keysSource($0, for: path, archive: archive.name) }
         let l = try ledger.openStore(create: true)
         let bar = ProgressBar("importing")
         let source = path
@@ -27,18 +31,29 @@ enum ArchiveCommands {
             throw ArchiveCommands.failure(error, archive: archive.name, nothing: "imported")
         }
         bar.finish()
-        if let keysFrom {
+        if let source = keySource {
             // The keys go store to store, never through a file.
-            let source = try LedgerOptions.parse(["--db", keysFrom]).openStore()
-            guard try source.head().hashHex == outcome.head.hashHex || source.hash(at: outcome.head.seq) == outcome.head.hash else {
-                throw CommandFailure.usage("\(source.location) does not hold the log of this archive: its keys were not taken. "
-                                           + "The archive's \(outcome.appended) events are in; run the same command with --keys-from the ledger it was exported from (the events are then skipped)")
-            }
             let taken = try l.adoptKeys(try source.personKeys())
             Console.err("trellis: \(taken) person key\(taken == 1 ? "" : "s") carried over from \(source.location)")
         }
         try printOutcome(outcome, format: format, ledger: l.location)
         return true
+    }
+
+    /// The ledger `--keys-from` names, opened, once it is known to hold the archive's log (its
+    /// event at the archive's last seq has the archive's head hash; it may hold more). Checked
+    /// from the manifest alone, before the import writes anything.
+    static func keysSource(_ keysFrom: String, for path: String, archive name: String) throws -> any LedgerStore {
+        let manifest: ArchiveManifest
+        do { manifest = try ArchiveReader.manifest(path: path) } catch {
+            throw ArchiveCommands.failure(error, archive: name, nothing: "imported")
+        }
+        let source = try LedgerOptions.parse(["--db", keysFrom]).openStore()
+        guard let last = manifest.lastSeq, let held = try source.hash(at: last), Hex.encode(held) == manifest.headHash else {
+            throw CommandFailure.usage("\(source.location) does not hold the log of the archive \(name): nothing was imported. "
+                                       + "Name the ledger it was exported from with --keys-from, or import it without --keys-from (names then show as erased)")
+        }
+        return source
     }
 
     /// `trellis verify --archive FILE`: exit 0 `ok: N events, head <hex>`, exit 1 `broken …`.

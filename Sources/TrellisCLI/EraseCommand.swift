@@ -19,6 +19,13 @@ struct EraseCommand: ParsableCommand {
             Then erase exits 75: the erasure is recorded, and 'trellis erase
             --finish' completes it once that reader is gone.
 
+            On PostgreSQL the key row is deleted in the erasing transaction and
+            person_keys is rewritten (VACUUM FULL) after it, which only the
+            table's owner may do: erasing as a writer role records the erasure
+            and says so, and the owner completes it with 'trellis erase
+            --finish', which also lists where PostgreSQL may still hold the key
+            (WAL, WAL archives, replicas, backups).
+
             Examples:
               trellis erase p-jane --reason "right to erasure request 2026-04"
               trellis erase --finish
@@ -32,7 +39,7 @@ struct EraseCommand: ParsableCommand {
     @Option(help: "Why (kept in the log; do not put personal data here).")
     var reason: String?
 
-    @Flag(help: "Complete earlier erasures: checkpoint and truncate the WAL so that no copy of a destroyed key remains.")
+    @Flag(help: "Complete earlier erasures: checkpoint and truncate the WAL so that no copy of a destroyed key remains (PostgreSQL: rewrite person_keys as its owner, and list what the server may still hold).")
     var finish = false
 
     @Option(help: "Who is recording the erasure.")
@@ -53,16 +60,29 @@ struct EraseCommand: ParsableCommand {
     func run() throws {
         if ledger.isShared {
             let store = try ledger.openStore()
+            guard let shared = store as? PostgresStore else { throw CommandFailure(exitCode: 70, "a shared ledger that is not PostgreSQL") }
             if finish {
                 // PostgreSQL's erasure ends at its commit and the rewrite of person_keys, unless
                 // an older snapshot, a non-owner role or a foreign trigger left something.
-                if let residue = try (store as? PostgresStore)?.finishErasure() {
+                if let residue = try shared.finishErasure() {
+                    if residue.notOwner, residue.foreignTriggers.isEmpty, residue.serverKept.count == 1 {
+                        throw CommandFailure(exitCode: 74, "the erasure is still not complete: \(residue)")
+                    }
                     throw CommandFailure(exitCode: 75, "the erasure is still not complete: \(residue)")
                 }
+                let done = try shared.erasureAftermath()
+                if done.erasedKeysLeft > 0 {
+                    throw CommandFailure(exitCode: 1, "person_keys still holds \(done.erasedKeysLeft) key(s) of erased persons: something outside Trellis wrote them; "
+                                         + "delete those rows (SELECT person_id FROM person_keys JOIN rule_entities …) and run this again")
+                }
                 if format == .json {
-                    Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true))])).rendered())
+                    Console.out(JSONValue.object(JSONObject([("erasure_complete", .bool(true)), ("wal_position", .string(done.walPosition)),
+                                                             ("archive_mode", .string(done.archiveMode)), ("standbys", .int(Int64(done.standbys))),
+                                                             ("replication_slots", .int(Int64(done.replicationSlots))),
+                                                             ("may_still_hold", .array(done.stillHeld.map { .string($0) }))])).rendered())
                 } else {
-                    Console.out("erasure complete: person_keys is rewritten (VACUUM FULL) and no session holds a snapshot from before; PostgreSQL's WAL archives and backups made before the erasure may still hold the key (see the README)")
+                    Console.out("erasure complete in the database: person_keys rewritten (VACUUM FULL), no erased person's key is left in its files and no session holds a snapshot from before\n"
+                                + "PostgreSQL may still hold erased keys in:\n" + done.stillHeld.map { "  - " + $0 }.joined(separator: "\n"))
                 }
                 return
             }
@@ -70,7 +90,7 @@ struct EraseCommand: ParsableCommand {
             let outcome = try store.appendNow(.personErased, ["person_id": personID, "reason": reason], actor: actor)
             try printOutcome(outcome, format: format, ledger: store.location,
                              sentence: outcome.erasureResidue != nil ? "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted" : "erased \(personID): PersonErased recorded at seq \(outcome.head.seq), key row deleted and person_keys rewritten (VACUUM FULL); "
-                                 + "PostgreSQL's WAL archives and backups made before now may still hold the key (see the README)")
+                                 + "PostgreSQL's WAL, WAL archives and backups made before now may still hold the key (trellis erase --finish lists them)")
             return
         }
         let l = try ledger.open()

@@ -10,6 +10,8 @@ final class PGConnection {
     let handle: OpaquePointer
     /// The URL with any password removed, for messages.
     let location: String
+    /// Statements sent so far (each a round trip): what the tests hold an import to.
+    private(set) var statements = 0
 
     init(url: String) throws(LedgerError) {
         location = PGConnection.redacted(url)
@@ -126,6 +128,7 @@ final class PGConnection {
             case .null: texts.append(nil); lengths.append(0); formats.append(0)
             }
         }
+        statements += 1
         let result: OpaquePointer? = withPointers(texts) { values in
             lengths.withUnsafeBufferPointer { l in
                 formats.withUnsafeBufferPointer { f in
@@ -144,6 +147,7 @@ final class PGConnection {
 
     /// Sends `rows` (COPY text format, one row a line) to `COPY … FROM STDIN`.
     func copy(_ sql: String, _ rows: [UInt8], during what: String) throws(LedgerError) {
+        statements += 1
         guard let start = TPQexec(handle, sql) else { throw failure(nil, during: what) }
         guard TPQresultStatus(start) == PGRES_COPY_IN else {
             let error = failure(start, during: what)
@@ -173,6 +177,7 @@ final class PGConnection {
 
     /// Runs statements with no parameters and no rows (schema, transaction control).
     func run(_ sql: String, during what: String = "running a command") throws(LedgerError) {
+        statements += 1
         let result = TPQexec(handle, sql)
         let status = result.map { TPQresultStatus($0) } ?? PGRES_FATAL_ERROR
         defer { if let result { TPQclear(result) } }

@@ -222,8 +222,19 @@ extension PostgresStore {
     static func purgeErasedKeys(_ c: PGConnection, erasedBy xid: String?) -> ErasureResidue? {
         var kept: [String] = []
         var keptForSnapshot = false
-        let owner = (try? c.exec("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'person_keys'::regclass").string(0, 0)) ?? "f"
-        if owner == "t" {
+        // Who may: the table's owner, the database's owner, a superuser (MAINTAIN from 17).
+        let may = try? c.exec("""
+            SELECT pg_get_userbyid(c.relowner),
+                   pg_has_role(c.relowner, 'USAGE')
+                   OR pg_has_role((SELECT datdba FROM pg_database WHERE datname = current_database()), 'USAGE')
+                   OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+                   OR CASE WHEN current_setting('server_version_num')::int >= 170000
+                           THEN has_table_privilege(c.oid, 'MAINTAIN') ELSE false END
+            FROM pg_class c WHERE c.oid = 'person_keys'::regclass
+            """)
+        let ownerName = may?.string(0, 0) ?? "the table's owner"
+        var notOwner = false
+        if may?.string(0, 1) == "t" {
             // The rewrite needs the table to itself: a reader in a transaction that read it holds
             // it open. Waited for as long as a writer waits (TRELLIS_BUSY_TIMEOUT), then reported.
             do {
@@ -241,7 +252,8 @@ extension PostgresStore {
                 kept.append("rewriting person_keys failed (\(error)): the erased key's bytes may still be in the table's pages")
             }
         } else {
-            kept.append("this role does not own person_keys, so it cannot rewrite it (VACUUM FULL): the erased key's bytes stay in the table's pages until the owner runs trellis erase --finish")
+            notOwner = true
+            kept.append("this role does not own person_keys, so it cannot rewrite it (VACUUM FULL): the erased key's bytes stay in the table's pages until its owner (\(ownerName)) or a superuser runs trellis erase --finish")
         }
         // Sessions whose snapshot may still see the deleted row: the rewrite copied it for them.
         let readers = try? c.exec("""
@@ -254,7 +266,7 @@ extension PostgresStore {
                         + " with a snapshot from before the erasure), so the rewrite had to keep the erased key's row: it is still in person_keys' pages")
         }
         let foreign = (try? foreignTriggers(c)) ?? []
-        return kept.isEmpty && foreign.isEmpty ? nil : ErasureResidue(foreignTriggers: foreign, serverKept: kept)
+        return kept.isEmpty && foreign.isEmpty ? nil : ErasureResidue(foreignTriggers: foreign, serverKept: kept, notOwner: notOwner)
     }
 
     /// `erase --finish`: ``purgeErasedKeys(_:erasedBy:)`` for every earlier erasure. Nil when done.

@@ -17,8 +17,13 @@ import Glibc
 public final class PostgresStore: @unchecked Sendable {
     /// The URL without a password, for messages.
     public let location: String
-    fileprivate let connection: PGConnection
-    fileprivate let lock = Lock()
+    let connection: PGConnection
+    let lock = Lock()
+    /// The append buffers' flush size; the tests make it small to send rows mid-batch.
+    var flushBytes = PostgresAppendStorage.flushBytes
+
+    /// Statements this store's connection has sent (the tests count an import's round trips).
+    var statementsSent: Int { lock.run { connection.statements } }
 
     /// Runs `body` on the connection, holding the lock (for the store's other files).
     func withConnection<T>(_ body: (PGConnection) throws(LedgerError) -> T) throws(LedgerError) -> T {
@@ -236,14 +241,16 @@ public final class PostgresStore: @unchecked Sendable {
     private func inAppendTransaction(_ body: (PostgresAppendStorage, LedgerHead) throws -> (AppendOutcome, Bool)) throws -> AppendOutcome {
         let c = connection
         try c.run("BEGIN", during: "starting the batch")
+        var storage: PostgresAppendStorage?
         do {
             // As long as a ledger file's writer waits (TRELLIS_BUSY_TIMEOUT, 60 s), then busy (75).
             try c.run("SET LOCAL lock_timeout = \(PGConnection.lockTimeoutMillis)", during: "waiting for the append lock")
             try c.exec("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.appendLock)], during: "waiting for the append lock")
             let head = try readHead()
-            let storage = PostgresAppendStorage(connection: c, head: head)
-            let (outcome, erased) = try body(storage, head)
-            try storage.flush()
+            let rows = PostgresAppendStorage(connection: c, head: head, flushBytes: flushBytes)
+            storage = rows
+            let (outcome, erased) = try body(rows, head)
+            try rows.finish()
             let xid = erased ? try c.exec("SELECT pg_current_xact_id()::text", during: "committing the batch").string(0, 0) : nil
             try c.run("COMMIT", during: "committing the batch")
             if erased, let residue = Self.purgeErasedKeys(c, erasedBy: xid) {
@@ -253,6 +260,7 @@ public final class PostgresStore: @unchecked Sendable {
             }
             return outcome
         } catch {
+            storage?.abandon()
             if c.isOK { try? c.run("ROLLBACK") }
             throw error
         }
@@ -302,7 +310,7 @@ public final class PostgresStore: @unchecked Sendable {
 }
 
 /// A mutex around the one connection (libpq connections are not thread-safe).
-private final class Lock: @unchecked Sendable {
+final class Lock: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     init() { pthread_mutex_init(&mutex, nil) }
     deinit { pthread_mutex_destroy(&mutex) }

@@ -65,6 +65,29 @@ enum PG {
     }
 }
 
+extension PG.Database {
+    /// Whether `bytes` are anywhere in the files of a table (its current file, and `also`, a
+    /// file it had before), after a CHECKPOINT has written every page: the test cluster runs
+    /// on this machine, as this user or as `postgres` with the tests run as root.
+    func tableFiles(_ table: String, hold bytes: [UInt8], also earlier: String? = nil) throws -> Bool {
+        try sql("CHECKPOINT")
+        let dir = try sql("SHOW data_directory").string(0, 0) ?? ""
+        var paths = [dir + "/" + (try relationPath(table))]
+        if let earlier { paths.append(earlier) }
+        return paths.contains { path in
+            guard let data = FileManager.default.contents(atPath: path) else { return false }
+            return data.range(of: Data(bytes)) != nil
+        }
+    }
+
+    /// The path of a table's main file inside the data directory.
+    func relationPath(_ table: String) throws -> String {
+        try sql("SELECT pg_relation_filepath('\(table)')").string(0, 0) ?? ""
+    }
+
+    func dataDirectory() throws -> String { try sql("SHOW data_directory").string(0, 0) ?? "" }
+}
+
 /// Events of a small synthetic region, as NDJSON lines.
 func regionLines(events: Int, seed: UInt64 = 7) -> [UInt8] {
     var bytes: [UInt8] = []

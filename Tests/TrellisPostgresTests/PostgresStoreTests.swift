@@ -159,6 +159,74 @@ extension PostgreSQLServer {
             #expect(try pg.verifyChain().broken == nil)
         }
 
+        /// A batch reads back what it wrote (a retraction's target, a person's key, a state bit)
+        /// from its own buffers: an import into an empty log is a handful of statements, not a
+        /// flush and a round trip per read (3,000 events took ~50 flushes of five COPYs each and
+        /// a single-row UPDATE per state change). With rows sent every few kilobytes, reads go
+        /// to the server mid-batch; the log and the rule tables come out the same either way,
+        /// and the same as SQLite's.
+        @Test func aBatchReadsItsOwnRowsWithoutFlushingAndGivesTheSameState() throws {
+            let lines = regionLines(events: 3_000)
+            let text = String(decoding: lines, as: UTF8.self)
+            for type in ["EventRetracted", "PersonErased", "MemberLeft"] { #expect(text.contains(type), "the region has no \(type)") }
+            let path = temporaryPath("ledger.db")
+            defer { for s in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + s) } }
+            let sqlite = try Ledger.open(at: path, create: true)
+            let expected = try sqlite.append(feed(lines))
+
+            let bulkDB = try PG.Database(), smallDB = try PG.Database()
+            defer { bulkDB.drop(); smallDB.drop() }
+            let bulk = try PostgresStore.create(url: bulkDB.url)
+            let before = bulk.statementsSent
+            let a = try bulk.append(feed(lines))
+            // BEGIN, the lock, the head, a COPY per table (5), the state UPDATE, COMMIT; after the
+            // erasures, who may rewrite person_keys, SET lock_timeout, VACUUM FULL, RESET: 15.
+            #expect(bulk.statementsSent - before <= 15, "an import into an empty log sent \(bulk.statementsSent - before) statements")
+
+            let small = try PostgresStore.create(url: smallDB.url)
+            small.flushBytes = 4_096
+            let b = try small.append(feed(lines))
+            for o in [a, b] { #expect(o.appended == expected.appended && o.skipped == expected.skipped) }
+
+            func comparable(_ e: RecordedEvent) -> String {
+                guard case .object(var data)? = try? JSONParser.parse(e.data) else { return e.data }
+                if e.type == "PersonRegistered" { for f in PersonalData.fields(of: .personRegistered) { data[f] = data[f] == nil ? nil : .string("sealed") } }
+                return "\(e.seq) \(e.id) \(e.type) \(e.occurredAt) " + String(decoding: CanonicalJSON.bytes(.object(data)), as: UTF8.self)
+            }
+            var logs: [[String]] = [[], [], []]
+            try sqlite.scan { logs[0].append(comparable($0)); return true }
+            try bulk.scan { logs[1].append(comparable($0)); return true }
+            try small.scan { logs[2].append(comparable($0)); return true }
+            #expect(logs[0] == logs[1] && logs[0] == logs[2])
+            func ruleState(_ db: PG.Database) throws -> [String] {
+                var out: [String] = []
+                for q in ["SELECT kind || ' ' || key || ' ' || seq || ' ' || coalesce(parent, '-') || ' ' || state FROM rule_entities ORDER BY kind, key",
+                          "SELECT network_id || ' ' || org_id || ' ' || seq || ' ' || joined FROM rule_memberships ORDER BY 1",
+                          "SELECT target_seq || ' ' || retraction_seq FROM retractions ORDER BY target_seq",
+                          "SELECT person_id FROM person_keys ORDER BY person_id"] {
+                    let r = try db.sql(q)
+                    out.append(contentsOf: (0..<r.count).map { r.string($0, 0) ?? "" })
+                    out.append("--")
+                }
+                return out
+            }
+            let bulkState = try ruleState(bulkDB)
+            #expect(bulkState.count > 500)
+            #expect(bulkState == (try ruleState(smallDB)))
+            #expect(try bulk.personKeys().keys.sorted() == (try sqlite.personKeys().keys.sorted()))
+            #expect(try small.retractions() == (try sqlite.retractions()))
+            for s in [bulk, small] { #expect(try s.verifyChain().broken == nil) }
+
+            // Into the non-empty logs, the same again and a longer run: the same skips and
+            // refusals as SQLite, with rows sent mid-batch too.
+            let longer = regionLines(events: 6_000)
+            let c = try sqlite.append(feed(longer)), d = try bulk.append(feed(longer)), e = try small.append(feed(longer))
+            for o in [d, e] { #expect(o.appended == c.appended && o.skipped == c.skipped && o.notComparedErased == c.notComparedErased) }
+            #expect(try ruleState(bulkDB) == (try ruleState(smallDB)))
+            #expect(try small.personKeys().keys.sorted() == (try sqlite.personKeys().keys.sorted()))
+            #expect(try small.retractions() == (try sqlite.retractions()))
+        }
+
         /// An archive of a SQLite ledger (its events, chained as `trellis export` writes them)
         /// appended into PostgreSQL gives the same head hash; appending it again skips everything.
         @Test func aSQLiteLedgersArchiveGivesTheSameHeadInPostgreSQL() throws {
@@ -192,9 +260,9 @@ extension PostgreSQLServer {
             #expect(more.appended == 1 && more.head.seq == Int64(archived.count) + 1)
         }
 
-        /// Erasure deletes the person's key row and rewrites the table after the commit (VACUUM
-        /// FULL), so the key's bytes leave the table's file: a plain VACUUM only marked the
-        /// dead tuple's space free and the 32 bytes stayed in the page.
+        /// Erasure deletes the person's key row and rewrites the table after the commit
+        /// (`VACUUM FULL`): the key's bytes are in none of the table's files, old or new (a plain
+        /// VACUUM left them in the page's free space); the name stays sealed in the log.
         @Test func erasureDeletesTheKeyAndRewritesItsTable() throws {
             let db = try PG.Database()
             defer { db.drop() }
@@ -209,20 +277,13 @@ extension PostgreSQLServer {
             // page's end, nowhere, so a plain VACUUM leaves p-1's bytes in the freed space.
             let key = try #require(try store.personKeys()["p-1"])
             #expect(try store.personKeys().count == 2)
-            func tableFile() throws -> [UInt8] {
-                _ = try db.sql("CHECKPOINT")
-                let path = try #require(try db.sql("SELECT current_setting('data_directory') || '/' || pg_relation_filepath('person_keys')").string(0, 0))
-                return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-            }
-            func holdsKey(_ bytes: [UInt8]) -> Bool {
-                bytes.count >= 32 && (0...(bytes.count - 32)).contains { i in bytes[i] == key[0] && bytes[i..<i + 32].elementsEqual(key) }
-            }
-            #expect(holdsKey(try tableFile()), "the key is in the table's file before the erasure")
+            #expect(try db.tableFiles("person_keys", hold: key), "the key is in the table's file before the erasure")
+            let before = try db.dataDirectory() + "/" + (try db.relationPath("person_keys"))
             let outcome = try store.append(json: #"{"type":"PersonErased","occurred_at":"2026-02-01","data":{"person_id":"p-1"}}"#)
             #expect(outcome.erasureResidue == nil, "\(String(describing: outcome.erasureResidue))")
             #expect(try store.personKeys().keys.sorted() == ["p-2"])
-            #expect(!holdsKey(try tableFile()), "the key's bytes are gone from person_keys' file")
-            #expect(try db.sql("SELECT count(*) FROM person_keys WHERE key = '\\x\(key.map { String(format: "%02x", $0) }.joined())'::bytea").int(0, 0) == 0)
+            #expect(try !db.tableFiles("person_keys", hold: key, also: before), "the key's bytes are gone from person_keys' files")
+            #expect(try db.tableFiles("person_keys", hold: try #require(try store.personKeys()["p-2"])))
             #expect(try store.verifyChain().broken == nil)
             // The log still holds the sealed fields: nothing in clear.
             var clear = false
@@ -489,6 +550,53 @@ extension PostgreSQLServer {
             #expect(retried.out.contains(#""appended":60000"#) && retried.out.contains(#""head_seq":60100"#), "\(retried)")
             let again = try run(["verify", "--chain-only", "--db", db.url])
             #expect(again.status == 0 && again.out.hasPrefix("ok: 60100 events"), "\(again)")
+        }
+
+        /// `erase` as a writer role records the erasure but may not rewrite person_keys: the
+        /// key's bytes stay in the table's file (a DELETE leaves them), and it says so, naming the
+        /// owner. `erase --finish` as the writer is refused (74); as the owner it rewrites the
+        /// table (the bytes are gone from its files) and lists what PostgreSQL may still hold.
+        @Test func eraseFinishRewritesTheKeyTableAsItsOwnerAndSaysWhatTheServerMayStillHold() throws {
+            let db = try PG.Database()
+            let suffix = String(db.name.suffix(8))
+            let writer = "w_" + suffix, reader = "r_" + suffix
+            defer { db.drop(); try? PG.admin("DROP ROLE IF EXISTS \(writer), \(reader)") }
+            #expect(try run(["init", "--db", db.url, "--create-roles", "--writer-role", writer, "--reader-role", reader]).status == 0)
+            try db.sql("ALTER ROLE \(writer) LOGIN PASSWORD '\(ProcessInfo.processInfo.environment["PGPASSWORD"] ?? "")'")
+            let asWriter = db.url.replacingOccurrences(of: "://trellis_test@", with: "://\(writer)@")
+            let input = temporaryPath("persons.ndjson")
+            defer { try? FileManager.default.removeItem(atPath: input) }
+            try Data("""
+                {"type":"OrganisationRegistered","occurred_at":"2026-01-01","data":{"org_id":"oak","name":"Oak","kind":"sat"}}
+                {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-1","org_id":"oak","name":"Alex Example","email":"alex@example.org"}}
+                {"type":"PersonRegistered","occurred_at":"2026-01-02","data":{"person_id":"p-2","org_id":"oak","name":"Sam Example"}}
+
+                """.utf8).write(to: URL(fileURLWithPath: input))
+            let imported = try run(["import", "--db", asWriter, input])
+            #expect(imported.status == 0, "\(imported)")
+            let key = try #require(try PostgresStore.open(url: db.url).personKeys()["p-1"])
+
+            let erased = try run(["erase", "p-1", "--reason", "request 2026-04", "--db", asWriter])
+            // Recorded (the batch is committed), but not complete: this role may not rewrite the table.
+            #expect(erased.status == 75 && erased.err.contains("does not own person_keys") && erased.err.contains("trellis_test"), "\(erased)")
+            #expect(try PostgresStore.open(url: db.url).personKeys().keys.sorted() == ["p-2"])
+            #expect(try db.tableFiles("person_keys", hold: key), "the deleted row's bytes should still be in the file: the test proves nothing")
+
+            let refused = try run(["erase", "--finish", "--db", asWriter])
+            #expect(refused.status == 74 && refused.err.contains("trellis_test") && !refused.out.contains("complete"), "\(refused)")
+            #expect(try db.tableFiles("person_keys", hold: key))
+
+            let before = try db.dataDirectory() + "/" + (try db.relationPath("person_keys"))
+            let finished = try run(["erase", "--finish", "--db", db.url])
+            #expect(finished.status == 0, "\(finished)")
+            for phrase in ["person_keys rewritten", "WAL in pg_wal written before", "archive_mode is off", "replicas: none", "base backups"] {
+                #expect(finished.out.contains(phrase), "\(phrase): \(finished.out)")
+            }
+            #expect(try !db.tableFiles("person_keys", hold: key, also: before))
+            let json = try run(["erase", "--finish", "--db", db.url, "--format", "json"])
+            #expect(json.status == 0 && json.out.contains(#""erasure_complete":true"#) && json.out.contains(#""archive_mode":"off""#), "\(json)")
+            let verified = try run(["verify", "--chain-only", "--db", db.url])
+            #expect(verified.status == 0 && verified.out.hasPrefix("ok: 4 events"), "\(verified)")
         }
 
         @Test func anUnreachableServerIsExit75ForReadsAndWritesAndNeverShowsThePassword() throws {

@@ -197,29 +197,43 @@ extension PostgreSQLServer {
             #expect(try reports(alice) == (try reports(bob)))
         }
 
-        /// `--keys-from` naming a ledger of another log (or a file that is no ledger): refused
-    /// after the archive went in, no key taken, names shown as unknown rather than wrong.
-    @Test func keysFromAnotherLogAreRefused() throws {
-        let laptop = try Target(.file)
-        try Self.region(events: 400).write(to: URL(fileURLWithPath: laptop.file("r.ndjson")))
+    /// `--keys-from` naming a ledger of another log (or a file that is no ledger): refused
+    /// before anything is imported, on either store: the destination is not even created,
+    /// the keys source is left as it was. With the right source the move then goes through.
+    @Test(arguments: SharedLedgerCLITests.Store.allCases)
+    func keysFromAnotherLogAreRefusedBeforeAnythingIsImported(_ store: SharedLedgerCLITests.Store) throws {
+        let laptop = try SharedLedgerCLITests.Target(.file)
+        try SharedLedgerCLITests.region(events: 400).write(to: URL(fileURLWithPath: laptop.file("r.ndjson")))
         try laptop.ok(["import", laptop.file("r.ndjson")])
         try laptop.ok(["export", "--out", laptop.file("move.lz4")])
-        let stranger = try Target(.file, name: "stranger")
-        try Self.region(seed: 3, events: 400).write(to: URL(fileURLWithPath: stranger.file("s.ndjson")))
+        let stranger = try SharedLedgerCLITests.Target(.file, name: "stranger")
+        try SharedLedgerCLITests.region(seed: 3, events: 400).write(to: URL(fileURLWithPath: stranger.file("s.ndjson")))
         try stranger.ok(["import", stranger.file("s.ndjson")])
+        let strangerKeys = try sqliteCount(stranger.db, "SELECT count(*) FROM person_keys")
 
-        let shared = try Target(.postgresql)
-        let r = try shared.run(["import", laptop.file("move.lz4"), "--keys-from", stranger.db])
-        #expect(r.status == 64 && r.stderr.contains("does not hold the log of this archive"), "\(r)")
-        #expect(try sqliteCount(stranger.db, "SELECT count(*) FROM person_keys") > 0)
+        let destination = try SharedLedgerCLITests.Target(store)
+        /// Nothing written: no ledger file, no schema in the database (`status` says there is no ledger).
+        func untouched(sourceLocation: SourceLocation = #_sourceLocation) throws {
+            if store == .file { #expect(!FileManager.default.fileExists(atPath: destination.db), sourceLocation: sourceLocation) }
+            let status = try destination.run(["status"])
+            #expect(status.status == 66, "\(status)", sourceLocation: sourceLocation)
+        }
+        let r = try destination.run(["import", laptop.file("move.lz4"), "--keys-from", stranger.db])
+        #expect(r.status == 64 && r.stderr.contains("does not hold the log of the archive") && r.stderr.contains("nothing was imported"), "\(r)")
+        try untouched()
+        #expect(try sqliteCount(stranger.db, "SELECT count(*) FROM person_keys") == strangerKeys)
         let junk = laptop.file("junk.db")
         try Data("not a ledger at all".utf8).write(to: URL(fileURLWithPath: junk))
-        let j = try shared.run(["import", laptop.file("move.lz4"), "--keys-from", junk])
+        let j = try destination.run(["import", laptop.file("move.lz4"), "--keys-from", junk])
         #expect(j.status == 65, "\(j)")
-        // Nothing was taken: every registered person still reads as "(erased)" on the server.
-        let audit = try shared.ok(["log", "--format", "table"])
-        #expect(audit.contains("(erased)"))
-        #expect(!(try laptop.ok(["log", "--format", "table"])).contains("(erased)"))
+        try untouched()
+        let missing = try destination.run(["import", laptop.file("move.lz4"), "--keys-from", laptop.file("nowhere.db")])
+        #expect(missing.status == 66, "\(missing)")
+        try untouched()
+
+        // The ledger it came from: the events and the keys, names shown as on the laptop.
+        try destination.ok(["import", laptop.file("move.lz4"), "--keys-from", laptop.db])
+        #expect(try destination.ok(["log", "--format", "table"]) == (try laptop.ok(["log", "--format", "table"])))
     }
 
     /// `--cache` pointed at a real ledger by mistake: refused (66), its log left as it was

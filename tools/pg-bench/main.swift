@@ -9,7 +9,9 @@
 //    append lock, COPY);
 // 4. COPYs the very rows step 3 stored into the events table of a second fresh database with
 //    plain libpq, one transaction: the limit;
-// 5. four writers on four connections, each appending N/4 new organisations in batches of
+// 5. a reader's cache caught up from the store: the whole log into a fresh cache, then one
+//    new event; next to a raw SELECT of the same rows and the store's scan;
+// 6. four writers on four connections, each appending N/4 new organisations in batches of
 //    10,000, at once; then one writer appending the same number alone.
 // The server is TRELLIS_TEST_PG_URL (or --pg); its password comes from PGPASSWORD/~/.pgpass.
 import CLibPQ
@@ -34,18 +36,21 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let (events, server): (Int, String) = {
+let (events, server, withWriters, storeOnly): (Int, String, Bool, Bool) = {
     var events = 200_000
+    var withWriters = true, storeOnly = false
     var server = getenv("TRELLIS_TEST_PG_URL").map { String(cString: $0) } ?? ""
     var args = CommandLine.arguments.dropFirst().makeIterator()
     while let a = args.next() {
         switch a {
         case "--events": events = Int(args.next() ?? "") ?? events
         case "--pg": server = args.next() ?? server
-        default: print("usage: trellis-pg-bench [--events N] [--pg URL]"); exit(64)
+        case "--no-writers": withWriters = false
+        case "--store-only": storeOnly = true   // for a profiler: generate, then only step 3
+        default: print("usage: trellis-pg-bench [--events N] [--pg URL] [--no-writers] [--store-only]"); exit(64)
         }
     }
-    return (events, server)
+    return (events, server, withWriters, storeOnly)
 }()
 guard PostgresStore.isURL(server) else { fail("no server: set TRELLIS_TEST_PG_URL (tools/pg/cluster.sh env) or pass --pg postgresql://…") }
 
@@ -80,6 +85,26 @@ func dropAll() {
     for l in labels { admin("DROP DATABASE IF EXISTS trellis_bench_\(l)_\(pid) WITH (FORCE)") }
 }
 
+/// CPU seconds this process has used (all its threads).
+func clientCPU() -> Double {
+    var u = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &u)
+    return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+}
+
+/// CPU seconds a server process has used (/proc/PID/stat, utime + stime): the server is local.
+func serverCPU(_ pid: Int32) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = text.lastIndex(of: ")") else { return 0 }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let u = Double(fields[11]), let s = Double(fields[12]) else { return 0 }
+    return (u + s) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+func cpuSplit(client: Double, server: Double) -> String {
+    String(format: "(CPU: client %.2f s, server %.2f s)", client, server)
+}
+
 func rate(_ n: Int, _ seconds: Double) -> String {
     let r = Double(n) / seconds
     return r >= 1000 ? "\(Int(r / 1000)) k/s" : "\(Int(r))/s"
@@ -94,21 +119,28 @@ print("events: \(lines) lines, \(input.count / 1_048_576) MB of NDJSON")
 do {
     // 2. SQLite, for comparison.
     let sqlitePath = "/tmp/trellis-pg-bench-\(pid).db"
+    if storeOnly { print("(--store-only: no SQLite import)") }
     defer { for s in ["", "-wal", "-shm"] { unlink(sqlitePath + s) } }
     var t = now()
-    let sqlite = try Ledger.open(at: sqlitePath, create: true)
-    let s = try sqlite.append(Lines.feed(input))
-    let sqliteSeconds = now() - t
-    print("SQLite store import:      \(s.appended) events in \(String(format: "%.2f", sqliteSeconds)) s, \(rate(s.appended, sqliteSeconds))")
+    if !storeOnly {
+        let sqlite = try Ledger.open(at: sqlitePath, create: true)
+        let s = try sqlite.append(Lines.feed(input))
+        let sqliteSeconds = now() - t
+        print("SQLite store import:      \(s.appended) events in \(String(format: "%.2f", sqliteSeconds)) s, \(rate(s.appended, sqliteSeconds))")
+    }
 
     // 3. PostgreSQL store.
     let pgURL = freshDatabase("store")
     let store = try PostgresStore.create(url: pgURL)
+    let storeBackend = try store.backendPID()
+    var (client0, server0) = (clientCPU(), serverCPU(storeBackend))
     t = now()
     let p = try store.append(Lines.feed(input))
     let pgSeconds = now() - t
-    print("PostgreSQL store import:  \(p.appended) events in \(String(format: "%.2f", pgSeconds)) s, \(rate(p.appended, pgSeconds))")
+    print("PostgreSQL store import:  \(p.appended) events in \(String(format: "%.2f", pgSeconds)) s, \(rate(p.appended, pgSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(storeBackend) - server0))
     guard p.head.hash.count == 32, try store.verifyChain().broken == nil else { fail("the chain does not verify") }
+    guard !storeOnly else { throw Finished() }
 
     // 4. The same rows, COPY'd raw into the same table of a second database.
     var rows: [UInt8] = []
@@ -138,6 +170,8 @@ do {
     _ = try PostgresStore.create(url: rawURL)
     guard let c = TPQconnectdb(rawURL), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw COPY") }
     defer { TPQfinish(c) }
+    let rawBackend = TPQbackendPID(c)
+    (client0, server0) = (clientCPU(), serverCPU(rawBackend))
     t = now()
     TPQclear(TPQexec(c, "BEGIN"))
     let start = TPQexec(c, "COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN")
@@ -158,10 +192,17 @@ do {
     }
     TPQclear(TPQexec(c, "COMMIT"))
     let rawSeconds = now() - t
-    print("raw COPY, same rows:      \(p.appended) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(p.appended, rawSeconds))")
+    print("raw COPY, same rows:      \(p.appended) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(p.appended, rawSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(rawBackend) - server0))
     print(String(format: "store / raw COPY:         %.2f (target ≥ 0.5)", rawSeconds / pgSeconds))
 
-    // 5. Four writers at once, then one alone, the same number of new events in batches of 10,000.
+    // 5. A reader's cache: the first catch-up of the whole log into a fresh cache, then the
+    //    catch-up after one appended event (what every read pays), next to the raw read of the
+    //    server's rows and the store's own scan of them.
+    try catchUp(store, pgURL: pgURL, events: p.appended)
+
+    // 6. Four writers at once, then one alone, the same number of new events in batches of 10,000.
+    guard withWriters else { throw Finished() }
     let perWriter = max(10_000, events / 4), batch = 10_000
     let writersURL = freshDatabase("writers")
     _ = try PostgresStore.create(url: writersURL)
@@ -185,11 +226,62 @@ do {
     guard try four.head().seq == Int64(total), try four.verifyChain().broken == nil else { fail("the four writers' log is not gap-free and valid") }
     print("4 writers at once:        \(total) events in \(String(format: "%.2f", fourSeconds)) s, \(rate(total, fourSeconds))")
     print("1 writer alone:           \(total) events in \(String(format: "%.2f", oneSeconds)) s, \(rate(total, oneSeconds))")
+} catch is Finished {
 } catch {
     dropAll()
     fail("\(error)")
 }
 dropAll()
+
+/// Step 5: times `LogMirror.catchUp` (what a reader of a shared ledger runs before every read)
+/// against the rows' raw read.
+func catchUp(_ store: PostgresStore, pgURL: String, events: Int) throws {
+    guard let c = TPQconnectdb(pgURL), TPQstatus(c) == CONNECTION_OK else { fail("cannot connect for the raw read") }
+    defer { TPQfinish(c) }
+    let rawBackend = TPQbackendPID(c)
+    var (client0, server0) = (clientCPU(), serverCPU(rawBackend))
+    var t = now()
+    let all = TPQexec(c, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
+    guard TPQresultStatus(all) == PGRES_TUPLES_OK, Int(TPQntuples(all)) == events else { fail(String(cString: TPQerrorMessage(c))) }
+    TPQclear(all)
+    let rawSeconds = now() - t
+    print("raw SELECT of the rows:   \(events) rows in \(String(format: "%.2f", rawSeconds)) s, \(rate(events, rawSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(rawBackend) - server0))
+
+    let backend = try store.backendPID()
+    (client0, server0) = (clientCPU(), serverCPU(backend))
+    t = now()
+    var scanned = 0
+    try store.scan { _ in scanned += 1; return true }
+    let scanSeconds = now() - t
+    print("store scan (cursor):      \(scanned) events in \(String(format: "%.2f", scanSeconds)) s, \(rate(scanned, scanSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(backend) - server0))
+
+    let path = "/tmp/trellis-pg-bench-cache-\(pid).db"
+    defer { for s in ["", "-wal", "-shm", ".cache-of"] { unlink(path + s) } }
+    var cache = try LogMirror.openCache(at: path, of: store)
+    (client0, server0) = (clientCPU(), serverCPU(backend))
+    t = now()
+    let first = try LogMirror.catchUp(&cache, from: store)
+    let firstSeconds = now() - t
+    guard first.copied == events, first.head == (try store.head()) else { fail("the first catch-up copied \(first.copied) of \(events)") }
+    print("cache, first catch-up:    \(first.copied) events in \(String(format: "%.2f", firstSeconds)) s, \(rate(first.copied, firstSeconds)) "
+          + cpuSplit(client: clientCPU() - client0, server: serverCPU(backend) - server0)
+          + String(format: "; / raw SELECT %.2f", rawSeconds / firstSeconds))
+
+    _ = try store.append(json: #"{"type":"NetworkFormed","occurred_at":"2026-01-05","data":{"network_id":"net-bench-catch-up","name":"One more"}}"#)
+    t = now()
+    let next = try LogMirror.catchUp(&cache, from: store)
+    let nextSeconds = now() - t
+    guard next.copied == 1 else { fail("the catch-up after one event copied \(next.copied)") }
+    t = now()
+    let idle = try LogMirror.catchUp(&cache, from: store)
+    let idleSeconds = now() - t
+    print(String(format: "cache, one new event:     %.1f ms (nothing new: %.1f ms)", nextSeconds * 1000, idleSeconds * 1000) + (idle.copied == 0 ? "" : " ?"))
+}
+
+/// Ends the run early (`--no-writers`).
+struct Finished: Error {}
 
 final class Failures: @unchecked Sendable {
     private var mutex = pthread_mutex_t()

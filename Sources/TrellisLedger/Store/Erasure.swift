@@ -29,11 +29,14 @@ public struct ErasureResidue: Sendable, Equatable, CustomStringConvertible {
     /// What a database server kept of a deleted key row, each a sentence (PostgreSQL: a
     /// session whose snapshot predates the erasure, a role that may not rewrite the table).
     public var serverKept: [String] = []
+    /// The server's role may not rewrite the key table (only its owner may): waiting will not help.
+    public var notOwner = false
 
     /// What a database server (PostgreSQL) can have left: foreign triggers and what it kept.
-    public init(foreignTriggers: [String], serverKept: [String] = []) {
+    public init(foreignTriggers: [String], serverKept: [String] = [], notOwner: Bool = false) {
         self.init(checkpointBusy: false, checkpointError: nil, walBytes: 0, filesHoldingKey: [], foreignTriggers: foreignTriggers)
         self.serverKept = serverKept
+        self.notOwner = notOwner
     }
 
     init(checkpointBusy: Bool, checkpointError: String?, walBytes: Int64, filesHoldingKey: [String], foreignTriggers: [String] = []) {
