@@ -5,15 +5,18 @@ import TrellisCore
 
 /// The part of `trellis verify` after the chain: every piece of derived state against the log.
 enum DerivedStateCheck {
-    /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
-    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine) throws {
-        let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
+    /// Checks the derived state (the replay and the read-model rebuilds at once; the bar
+    /// follows the replay). Prints nothing: ``report(_:chain:)`` does, once the chain is known.
+    static func check(engine: ProjectionEngine) throws -> (DerivedStateReport, [ReadModelVerdict]) {
         let bar = ProgressBar("checking derived state")
-        // The replay and the read-model rebuilds run at once (the bar follows the replay).
-        let (report, models) = try { () throws in
-            defer { bar.finish() }
-            return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-        }()
+        defer { bar.finish() }
+        return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+    }
+
+    /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
+    static func report(_ result: (DerivedStateReport, [ReadModelVerdict]), chain: VerifyReport) throws {
+        let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
+        let (report, models) = result
         var findings = report.findings
         for m in models {
             if case .differs(let what) = m.state { findings.add("read model \(m.name) (checkpoint \(m.checkpoint ?? 0)): \(what)") }

@@ -170,6 +170,7 @@ print("""
     chain       \(report.ok ? "ok" : "BROKEN"), head \(Hex.encode(report.head).prefix(16))…  (\(scanned) raw rows, \(sink / max(scanned, 1)) B each)
     """)
 print(verifyLines)
+print(childRSSLines(input: input, dir: dir, events: n))
 
 func format1(_ x: Double) -> String { String(Double(Int(x * 10)) / 10) }
 func format2(_ x: Double) -> String { String(Double(Int(x * 100)) / 100) }
@@ -495,4 +496,74 @@ func verifyRows(ledger: Ledger, engine: ProjectionEngine, path: String, dir: Str
         verify (full)   chain + derived state (replay ∥ read-model rebuilds) \(k(fullRate)) (\(format1(allSeconds + fullSeconds)) s)   rebuild limit (scan + bulk insert of \(limit.rows) read-model rows) \(k(limitRate))   ratio \(x(fullRate, limitRate)) (target ≥ 0.5×)   \(fullOK ? "consistent" : "DIFFERS")   peak RSS \(Int(fullRSS)) MB
                         one after the other: replay \(format1(replaySeconds)) s (peak RSS \(Int(replayRSS)) MB), read models \(format1(modelsAloneSeconds)) s (\(Int(modelsRSS)) MB); chain + both \(k(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds))), ratio \(x(Double(n) / (allSeconds + replaySeconds + modelsAloneSeconds), limitRate))
         """
+}
+
+// MARK: - Peak RSS of the CLI (5d)
+
+/// Runs the release `trellis` next to this binary with `args` (stdout and stderr to
+/// /dev/null) and returns its exit status, wall seconds and peak resident set in MB, read from
+/// `wait4` for that child alone. nil when the binary is not there.
+func runTrellis(_ args: [String]) -> (status: Int32, seconds: Double, mb: Double)? {
+    let me = CommandLine.arguments[0]
+    let binary = (me.contains("/") ? String(me[..<me.lastIndex(of: "/")!]) : ".") + "/trellis"
+    guard access(binary, X_OK) == 0 else { return nil }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([binary] + args).map { strdup($0) } + [nil]
+    defer { for a in argv { free(a) } }
+    var pid = pid_t()
+    let t = now()
+    guard posix_spawn(&pid, binary, &actions, nil, argv, environ) == 0 else { return nil }
+    var status: Int32 = 0
+    var usage = rusage()
+    _ = wait4(pid, &status, 0, &usage)
+    return (status, now() - t, Double(usage.ru_maxrss) / 1024)
+}
+
+/// Peak RSS of import, rebuild, verify, `log --format ndjson` and export, each a process of
+/// the release binary, on the first quarter of the generated events and on all of them: the
+/// target is < 150 MB and flat in N.
+func childRSSLines(input: String, dir: String, events: Int) -> String {
+    let quarter = dir + "/region-quarter.ndjson"
+    if let f = fopen(input, "r"), let q = fopen(quarter, "w") {
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        var n = 0
+        while n < events / 4, getline(&line, &capacity, f) > 0 { fputs(line, q); n += 1 }
+        free(line)
+        fclose(f); fclose(q)
+    }
+    var rows: [String] = []
+    for (label, file) in [("¼ N", quarter), ("N", input)] {
+        let db = dir + "/rss.db", out = dir + "/rss.trellis.lz4"
+        for s in ["", "-wal", "-shm"] { unlink(db + s) }
+        let steps: [(String, [String])] = [
+            ("import", ["import", "--db", db, file]),
+            ("rebuild", ["projections", "rebuild", "--db", db]),
+            ("verify", ["verify", "--db", db]),
+            ("verify --chain-only", ["verify", "--chain-only", "--db", db]),
+            ("log ndjson", ["log", "--format", "ndjson", "--db", db]),
+            ("export", ["export", "--db", db, "--out", out, "--force"]),
+        ]
+        var parts: [String] = []
+        var lines = 0
+        if let f = fopen(file, "r") {
+            var line: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            while getline(&line, &capacity, f) > 0 { lines += 1 }
+            free(line); fclose(f)
+        }
+        for (name, args) in steps {
+            guard let r = runTrellis(args) else { return "peak RSS    (no release trellis binary next to trellis-bench: build it with swift build -c release)" }
+            parts.append("\(name) \(Int(r.mb)) MB" + (r.status == 0 ? "" : " (exit \(r.status >> 8))"))
+        }
+        rows.append("            \(label) = \(lines) events: " + parts.joined(separator: ", "))
+        for s in ["", "-wal", "-shm"] { unlink(db + s) }
+        unlink(out)
+    }
+    unlink(quarter)
+    return "\npeak RSS    each a `trellis` process (target < 150 MB, flat in N)\n" + rows.joined(separator: "\n")
 }
