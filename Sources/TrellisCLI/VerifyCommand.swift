@@ -1,5 +1,6 @@
 import ArgumentParser
 import TrellisLedger
+import TrellisProjections
 import TrellisPostgres
 import TrellisCore
 
@@ -54,9 +55,23 @@ struct VerifyCommand: ParsableCommand {
             Console.out("derived state: the log breaks an append rule at \(v.violation); the rule tables were not compared")
             throw ExitCode(1)
         }
-        let bar = ProgressBar("verifying")
-        let report = try l.verify { done, total in bar.update(done, of: total, unit: "events") }
-        bar.finish()
+        let report: VerifyReport
+        var derived: Result<(DerivedStateReport, [ReadModelVerdict]), any Error>?
+        if chainOnly {
+            let bar = ProgressBar("verifying")
+            report = try l.verify { done, total in bar.update(done, of: total, unit: "events") }
+            bar.finish()
+        } else {
+            // The chain is checked on another thread while the derived state is (each on its own
+            // connections); what is printed, and in which order, is as if one ran after the other:
+            // a broken chain is reported alone.
+            final class ChainBox: @unchecked Sendable { var result: Result<VerifyReport, LedgerError>? }
+            let box = ChainBox()
+            let worker = try? Pipeline.Worker { box.result = Result { () throws(LedgerError) in try l.verify() } }
+            derived = Result { try DerivedStateCheck.check(engine: try projections.engine(l)) }
+            worker?.join()
+            report = try (box.result ?? Result { () throws(LedgerError) in try l.verify() }).get()
+        }
         for w in report.warnings { Console.err("warning: \(w)") }
         if let broken = report.broken {
             Console.out("broken at seq \(broken.seq): \(broken.why)")
@@ -68,15 +83,15 @@ struct VerifyCommand: ParsableCommand {
         }
         // Every check runs, so one verify names every problem; any failure is exit 1.
         var derivedDiffers = false
-        if chainOnly {
-            Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
-        } else {
+        if let derived {
             // A shared ledger's server keeps rule tables and keys of its own: compared with the cache's.
             let shared = server.map { store in { () throws -> Findings in try l.compareDerivedState(with: try store.derivedState()) } }
-            do { try DerivedStateCheck.run(l, chain: report, engine: projections.engine(l), shared: shared) } catch let e as ExitCode where e == ExitCode(1) {
+            do { try DerivedStateCheck.report(try derived.get(), chain: report, shared: shared) } catch let e as ExitCode where e == ExitCode(1) {
                 derivedDiffers = true
             }
             try ReportCacheCheck.discard(projections.engine(l))
+        } else {
+            Console.out("ok: \(report.events) events, head \(Hex.encode(report.head))")
         }
         try anchor?.verify(archive: nil, ledger: ledger)
         if derivedDiffers { throw ExitCode(1) }

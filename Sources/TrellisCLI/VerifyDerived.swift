@@ -5,17 +5,20 @@ import TrellisCore
 
 /// The part of `trellis verify` after the chain: every piece of derived state against the log.
 enum DerivedStateCheck {
+    /// Checks the derived state (the replay and the read-model rebuilds at once; the bar
+    /// follows the replay). Prints nothing: ``report(_:chain:)`` does, once the chain is known.
+    static func check(engine: ProjectionEngine) throws -> (DerivedStateReport, [ReadModelVerdict]) {
+        let bar = ProgressBar("checking derived state")
+        defer { bar.finish() }
+        return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+    }
+
     /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).
     /// `shared` adds what a shared ledger's server holds beside the log (its rule tables and
     /// keys, compared with the cache's), in the same words.
-    static func run(_ ledger: Ledger, chain: VerifyReport, engine: ProjectionEngine, shared: (() throws -> Findings)? = nil) throws {
+    static func report(_ result: (DerivedStateReport, [ReadModelVerdict]), chain: VerifyReport, shared: (() throws -> Findings)? = nil) throws {
         let head = "\(chain.events) events, head \(Hex.encode(chain.head))"
-        let bar = ProgressBar("checking derived state")
-        // The replay and the read-model rebuilds run at once (the bar follows the replay).
-        let (report, models) = try { () throws in
-            defer { bar.finish() }
-            return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
-        }()
+        let (report, models) = result
         var findings = report.findings
         if let shared { findings.merge(try shared()) }
         for m in models {

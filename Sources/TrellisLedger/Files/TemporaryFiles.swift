@@ -148,9 +148,11 @@ public enum TemporaryFiles {
         guard let d = opendir(dir) else { return }
         defer { closedir(d) }
         while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
+            // The name read in place, up to its NUL: a record is only as long as its name, so
+            // copying the whole `d_name` array could read past the end of the directory
+            // buffer (a crash when that buffer ends a mapping, as a thread's arena can).
+            guard let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name) else { continue }
+            let name = String(cString: (UnsafeRawPointer(entry) + offset).assumingMemoryBound(to: CChar.self))
             body(name)
         }
     }

@@ -182,8 +182,9 @@ extension Ledger {
 
     /// Recomputes the rule tables and `retractions` from the log and compares them with the
     /// ledger's; checks `person_keys` and the read models' checkpoints. Run after
-    /// ``verify(progress:)`` found the chain intact. Everything is read in one read transaction,
-    /// so a concurrent append does not make a difference appear.
+    /// ``verify(progress:)`` found the chain intact (or while it checks it). Everything is read
+    /// in one read transaction, on a connection of its own, so a concurrent append does not
+    /// make a difference appear.
     ///
     /// A rule violation in the log itself (an event the append rules refuse given the events
     /// before it) is reported with its seq; the tables are then not compared (they cannot
@@ -205,7 +206,13 @@ extension Ledger {
         do { try Schema.migrator.migrate(scratch.queue) } catch { throw failed(error) }
         do {
             let copy = Ledger(path: scratch.path, queue: scratch.queue)
-            return try queue.read { db in
+            // The log is read on a read-only connection of its own: the ledger's stays free
+            // for the chain check, which `trellis verify` runs at the same time.
+            var config = Configuration()
+            config.readonly = true
+            let reader = try DatabaseQueue(path: path, configuration: config)
+            defer { try? reader.close() }
+            return try reader.read { db in
                 let head = try Ledger.head(db).seq
                 var findings = Findings(limit: limit)
                 var checked = ["rule tables", "retractions", "person keys"]
@@ -351,67 +358,104 @@ extension Ledger {
         return 0
     }
 
-    /// A sorted merge of each table in the ledger (`db`) and the replayed copy (`sdb`).
+    /// A sorted merge of each table in the ledger (`db`) and the replayed copy (`sdb`). Rows
+    /// whose columns are byte for byte the same (the usual case) are passed over on the raw
+    /// statements; only a pair that may differ is read into values and compared as before,
+    /// so the finding and its words are those of a row-by-row comparison.
     private static func compareRuleTables(_ db: Database, _ sdb: Database, into findings: inout Findings) throws {
         for t in tables {
-            let found = try Row.fetchCursor(db, sql: t.select)
-            let expected = try Row.fetchCursor(sdb, sql: t.select)
-            var f = try found.next().map { Array($0.databaseValues) }
-            var e = try expected.next().map { Array($0.databaseValues) }
-            while f != nil || e != nil {
+            let foundStatement = try db.makeStatement(sql: t.select), expectedStatement = try sdb.makeStatement(sql: t.select)
+            let fs = foundStatement.sqliteStatement, es = expectedStatement.sqliteStatement
+            defer { sqlite3_reset(fs); sqlite3_reset(es) }
+            let n = sqlite3_column_count(fs)
+            func values(_ s: SQLiteStatement) -> [DatabaseValue] { (0..<n).map { DatabaseValue(sqliteStatement: s, index: $0) } }
+            var fHas = try Raw.step(fs, db), eHas = try Raw.step(es, sdb)
+            while fHas || eHas {
+                if fHas && eHas && sameRow(fs, es, columns: n) {
+                    fHas = try Raw.step(fs, db)
+                    eHas = try Raw.step(es, sdb)
+                    continue
+                }
+                let f = fHas ? values(fs) : nil, e = eHas ? values(es) : nil
                 let order: Int
                 if let fr = f, let er = e { order = compareKeys(er, fr, count: t.keys) } else { order = f == nil ? -1 : 1 }
                 if order < 0, let er = e {
                     findings.add(t.missing(er))
-                    e = try expected.next().map { Array($0.databaseValues) }
+                    eHas = try Raw.step(es, sdb)
                 } else if order > 0, let fr = f {
                     findings.add(t.extra(fr))
-                    f = try found.next().map { Array($0.databaseValues) }
+                    fHas = try Raw.step(fs, db)
                 } else if let er = e, let fr = f {
                     if er != fr { findings.add(t.differs(er, fr)) }
-                    e = try expected.next().map { Array($0.databaseValues) }
-                    f = try found.next().map { Array($0.databaseValues) }
+                    eHas = try Raw.step(es, sdb)
+                    fHas = try Raw.step(fs, db)
                 }
             }
         }
     }
 
+    /// The current rows of `a` and `b` hold the same storage class and bytes in every column
+    /// (false only means "compare them as values").
+    private static func sameRow(_ a: SQLiteStatement, _ b: SQLiteStatement, columns: Int32) -> Bool {
+        for i in 0..<columns {
+            let type = sqlite3_column_type(a, i)
+            guard type == sqlite3_column_type(b, i) else { return false }
+            switch type {
+            case SQLITE_NULL: continue
+            case SQLITE_INTEGER: if sqlite3_column_int64(a, i) != sqlite3_column_int64(b, i) { return false }
+            case SQLITE_FLOAT: if sqlite3_column_double(a, i) != sqlite3_column_double(b, i) { return false }
+            default:
+                let p = sqlite3_column_blob(a, i), q = sqlite3_column_blob(b, i)
+                let m = sqlite3_column_bytes(a, i)
+                guard m == sqlite3_column_bytes(b, i) else { return false }
+                if m > 0 { guard let p, let q, memcmp(p, q, Int(m)) == 0 else { return false } }
+            }
+        }
+        return true
+    }
+
     /// No key for a person the log erased or never registered. A missing key is fine: a
-    /// ledger imported from an archive has none.
+    /// ledger imported from an archive has none. The three look-ups are prepared once.
     /// `events` is where the persons' `PersonRegistered` events are read (`db` unless the keys
     /// are a copy of another store's).
     private static func checkPersonKeys(_ db: Database, _ sdb: Database, events: Database? = nil, into findings: inout Findings) throws {
         let person = try sdb.makeStatement(sql: "SELECT seq, state FROM rule_entities WHERE kind = 'person' AND key = ?")
-        for row in try Row.fetchAll(db, sql: "SELECT person_id, length(key), typeof(key) FROM person_keys ORDER BY person_id") {
-            let id: String = row[0]
-            let length: Int64 = row[1]
-            let type: String = row[2]
-            guard let fact = try Row.fetchOne(person, arguments: [id]) else {
+        let registration = try (events ?? db).makeStatement(sql: "SELECT data FROM events WHERE seq = ?")
+        let keys = try db.makeStatement(sql: "SELECT person_id, length(key), typeof(key), key FROM person_keys ORDER BY person_id")
+        let ks = keys.sqliteStatement, ps = person.sqliteStatement, rs = registration.sqliteStatement
+        defer { sqlite3_reset(ks); sqlite3_reset(ps); sqlite3_reset(rs) }
+        while try Raw.step(ks, db) {
+            let id = Raw.string(ks, 0) ?? ""
+            let length = sqlite3_column_int64(ks, 1)
+            let type = Raw.string(ks, 2) ?? ""
+            sqlite3_reset(ps)
+            try person.setArguments([id])
+            guard try Raw.step(ps, sdb) else {
                 findings.add("person_keys: a key for \(id), a person the log never registered")
                 continue
             }
-            let state: Int64 = fact[1]
+            let seq = sqlite3_column_int64(ps, 0), state = sqlite3_column_int64(ps, 1)
             if state & EntityFact.State.erased.rawValue != 0 {
                 findings.add("person_keys: a key for \(id), whom the log erased (PersonErased): the key should have been destroyed")
             } else if type != "blob" || length != 32 {
                 findings.add("person_keys: the key for \(id) is not 32 bytes")
-            } else if let field = try unopenedField(db, events: events ?? db, person: id, registeredAt: fact[0]) {
-                findings.add("person_keys: the key for \(id) does not open the sealed \(field) of its PersonRegistered (seq \(fact[0] as Int64)): "
+            } else if let key = Raw.column(ks, 3).map({ Array($0) }),
+                      let field = try unopenedField(events ?? db, registration, person: id, key: key, registeredAt: seq) {
+                findings.add("person_keys: the key for \(id) does not open the sealed \(field) of its PersonRegistered (seq \(seq)): "
                              + "another person's or a made-up key, which makes every output show the person as erased")
             }
         }
     }
 
-    /// The first sealed personal field of the person's `PersonRegistered` (at `seq`) that their
-    /// key in `person_keys` does not open (AES-GCM authenticates it), or nil. A pseudonymised
-    /// archive's `(withheld)` is not sealed and not checked.
-    private static func unopenedField(_ db: Database, events: Database, person: String, registeredAt seq: Int64) throws -> String? {
-        let stmt = try db.makeStatement(sql: "SELECT key FROM person_keys WHERE person_id = ?")
-        try stmt.setArguments([person])
-        let s = stmt.sqliteStatement
+    /// The first sealed personal field of the person's `PersonRegistered` (at `seq`, read with
+    /// `registration`) that `key` does not open (AES-GCM authenticates it), or nil. A
+    /// pseudonymised archive's `(withheld)` is not sealed and not checked.
+    private static func unopenedField(_ db: Database, _ registration: Statement, person: String, key: [UInt8], registeredAt seq: Int64) throws -> String? {
+        let s = registration.sqliteStatement
+        sqlite3_reset(s)
+        sqlite3_bind_int64(s, 1, seq)
         defer { sqlite3_reset(s) }
-        guard try Raw.step(s, db), let key = Raw.column(s, 0).map({ Array($0) }),
-              let data = try String.fetchOne(events, sql: "SELECT data FROM events WHERE seq = ?", arguments: [seq]),
+        guard try Raw.step(s, db), let data = Raw.column(s, 0),
               let object = (try? JSONParser.parse(data))?.object else { return nil }
         for field in PersonalData.fields(of: .personRegistered) {
             guard let sealed = object.string(field), PersonalData.isSealed(sealed) else { continue }

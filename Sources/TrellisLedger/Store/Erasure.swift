@@ -96,7 +96,11 @@ extension Ledger {
         let walBytes = fileSize(path + "-wal")
         var holding: [String] = []
         if !busy {
-            for file in [path, path + "-wal"] where fileContainsAny(file, keys) {
+            // Read through SQLite's own open files: opening and closing another descriptor on
+            // the ledger would drop every POSIX lock this process holds on it (fcntl locks go
+            // with any close), and another process closing its last connection would then
+            // delete the WAL and shared memory under this one ("database disk image is malformed").
+            for (file, wal) in [(path, false), (path + "-wal", true)] where connectionFileContainsAny(handle, wal: wal, keys) {
                 holding.append(file)
             }
         }
@@ -129,8 +133,40 @@ extension Ledger {
     /// two bytes picks the few positions worth comparing. Needles are keys (32 bytes) and sealed
     /// texts; one shorter than two bytes could not identify anything and is ignored.
     static func fileContainsAny(_ path: String, _ needles: [[UInt8]]) -> Bool {
-        let long = needles.filter { $0.count >= 2 }
+        let (long, table, byPrefix) = needleTable(needles)
         guard !long.isEmpty else { return false }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return containsAny(long, table: table, byPrefix: byPrefix) { buffer, count, offset in
+            var n: Int
+            repeat { n = pread(fd, buffer, count, off_t(offset)) } while n < 0 && errno == EINTR
+            return n
+        }
+    }
+
+    /// ``fileContainsAny(_:_:)`` on the main database file of `handle` or its WAL, read through
+    /// SQLite's own open file (`SQLITE_FCNTL_FILE_POINTER` / `SQLITE_FCNTL_JOURNAL_POINTER`): no
+    /// descriptor of ours is opened or closed on a file SQLite holds locks on.
+    static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]]) -> Bool {
+        let (long, table, byPrefix) = needleTable(needles)
+        guard !long.isEmpty else { return false }
+        var pointer: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(handle, "main", wal ? SQLITE_FCNTL_JOURNAL_POINTER : SQLITE_FCNTL_FILE_POINTER, &pointer) == SQLITE_OK,
+              let file = pointer, let methods = file.pointee.pMethods?.pointee,
+              let xRead = methods.xRead, let xFileSize = methods.xFileSize else { return false }
+        var size: sqlite3_int64 = 0
+        guard xFileSize(file, &size) == SQLITE_OK else { return false }
+        return containsAny(long, table: table, byPrefix: byPrefix) { buffer, count, offset in
+            guard offset < size else { return 0 }
+            let n = Int(min(Int64(count), size - offset))
+            return xRead(file, buffer, Int32(n), offset) == SQLITE_OK ? n : -1
+        }
+    }
+
+    /// The needles of at least two bytes, and a 65,536-bit table of their first two bytes.
+    private static func needleTable(_ needles: [[UInt8]]) -> (long: [[UInt8]], table: [UInt64], byPrefix: [Int: [[UInt8]]]) {
+        let long = needles.filter { $0.count >= 2 }
         var table = [UInt64](repeating: 0, count: 1024)
         var byPrefix: [Int: [[UInt8]]] = [:]
         for n in long {
@@ -138,17 +174,22 @@ extension Ledger {
             table[p >> 6] |= 1 << UInt64(p & 63)
             byPrefix[p, default: []].append(n)
         }
+        return (long, table, byPrefix)
+    }
+
+    /// One pass over a file read by `read(buffer, count, offset)` (bytes read, 0 at its end,
+    /// negative on an error: not found).
+    private static func containsAny(_ long: [[UInt8]], table: [UInt64], byPrefix: [Int: [[UInt8]]],
+                                    read: (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
         let longest = long.map(\.count).max() ?? 2
-        let fd = Glibc.open(path, O_RDONLY)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        var offset: Int64 = 0
         let chunk = 4 << 20
         var buffer = [UInt8](repeating: 0, count: chunk + longest)
         var carried = 0
         while true {
-            let n = buffer.withUnsafeMutableBytes { b in Glibc.read(fd, b.baseAddress! + carried, chunk) }
-            if n < 0 { if errno == EINTR { continue }; return false }
-            if n == 0 { return false }
+            let n = buffer.withUnsafeMutableBytes { b in read(b.baseAddress! + carried, chunk, offset) }
+            if n <= 0 { return false }
+            offset += Int64(n)
             let filled = carried + n
             // A needle starting in the last `longest - 1` bytes may not fit: it is carried over.
             let found = buffer.withUnsafeBufferPointer { b in table.withUnsafeBufferPointer { t -> Bool in

@@ -33,11 +33,12 @@ extension Ledger {
     /// those the migrations create. `progress(done, head)` is called every 64 k events.
     ///
     /// The stored chain is checked in parallel: row n needs only the *stored* hash of n − 1,
-    /// so the log (through the head read once, in this read transaction) is cut into up to
-    /// `parallelism` ranges of at least `minimumRange` events, each checked on its own
-    /// read-only connection and thread. Every range also looks at the first row past its end,
-    /// so a gap at a boundary is named as a sequential pass names it; the lowest bad seq
-    /// among the ranges is the one reported. The report does not depend on `parallelism`.
+    /// so the log (through the head read once, in this read transaction) is checked by up to
+    /// `parallelism` threads, each on its own read-only connection, taking in seq order
+    /// chunks of at least `minimumRange` events (up to 8 per thread, so that the threads
+    /// finish together). Every chunk also looks at the first row past its end, so a gap at a
+    /// boundary is named as a sequential pass names it; the lowest bad seq among the chunks
+    /// is the one reported. The report does not depend on `parallelism`.
     public func verify(parallelism: Int = Ledger.verifyParallelism, minimumRange: Int64 = 32_768,
                        progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
         // Normally done when the binary loaded (a C constructor); referenced here so that the
@@ -47,48 +48,45 @@ extension Ledger {
             let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
             let warnings = try Ledger.triggerProblems(db)
             guard let connection = db.sqliteConnection else { throw LedgerError.database("the ledger's connection is closed") }
-            let parts = Int(min(Int64(max(1, parallelism)), max(1, head / max(1, minimumRange))))
-            let bounds = (0...parts).map { head * Int64($0) / Int64(parts) }
+            // The log is cut into chunks (several per thread) that the threads take in turn, so
+            // they finish together even when the rows are not alike or one core is busier.
+            let threads = Int(min(Int64(max(1, parallelism)), max(1, head / max(1, minimumRange))))
+            let chunks = threads == 1 ? 1 : Int(min(Int64(threads * 8), max(Int64(threads), head / max(1, minimumRange))))
+            let bounds = (0...chunks).map { head * Int64($0) / Int64(chunks) }
+            let work = ChunkQueue(count: chunks)
             let counter = VerifyCounter()
-            // Ranges 2… on workers, each with its own connection; range 1 on this one.
-            var workers: [(range: Int, worker: Pipeline.Worker, box: RangeBox)] = []
-            var leftOver: [Int] = []
-            for k in 1..<parts {
+            // Threads 2… on workers, each with its own read-only connection and read
+            // transaction; thread 1 on this connection.
+            var workers: [(worker: Pipeline.Worker, box: RangeBox)] = []
+            for _ in 1..<threads {
                 let box = RangeBox()
-                let (lo, hi, path) = (bounds[k], bounds[k + 1], self.path)
+                let path = self.path
                 do {
                     let worker = try Pipeline.Worker {
-                        box.result = Result { try Ledger.verifyRange(path: path, after: lo, through: hi, head: head, counter: counter) }
+                        box.error = Ledger.verifyChunks(path: path, bounds: bounds, head: head, work: work, counter: counter)
                     }
-                    workers.append((k, worker, box))
+                    workers.append((worker, box))
                 } catch {
-                    leftOver.append(k)
+                    // No thread: the others take its chunks.
                 }
             }
-            var outcomes = [RangeOutcome?](repeating: nil, count: parts)
             var firstError: (any Error)?
             do {
-                outcomes[0] = try Ledger.verifyRange(connection, after: 0, through: bounds[1], head: head, counter: counter) { done in
-                    progress?(done, head)
-                }
-            } catch { firstError = error }
+                try Ledger.verifyChunks(connection, bounds: bounds, head: head, work: work, counter: counter) { done in progress?(done, head) }
+            } catch { firstError = error; work.stop() }
             for w in workers {
                 w.worker.join()
-                switch w.box.result {
-                case .success(let o)?: outcomes[w.range] = o
-                case .failure(is NoSecondConnection)?: leftOver.append(w.range)
-                case .failure(let e)?: if firstError == nil { firstError = e }
-                case nil: leftOver.append(w.range)
-                }
+                if firstError == nil, let e = w.box.error { firstError = e }
             }
             if let firstError { throw firstError }
-            // A range whose worker could not open its own connection is checked here.
-            for k in leftOver.sorted() {
-                outcomes[k] = try Ledger.verifyRange(connection, after: bounds[k], through: bounds[k + 1], head: head, counter: counter, progress: nil)
+            // A worker that could not open its connection took no chunk; one that failed
+            // mid-way threw. Any chunk still unchecked is checked here.
+            for k in 0..<chunks where work.outcome(k) == nil && !work.isBeyondBreak(k) {
+                work.record(k, try Ledger.verifyRange(connection, after: bounds[k], through: bounds[k + 1], head: head, counter: counter, progress: nil))
             }
             var previousEnd = CanonicalEnvelope.genesis
-            for (k, o) in outcomes.enumerated() {
-                switch o {
+            for k in 0..<chunks {
+                switch work.outcome(k) {
                 case .intact(let last)?:
                     previousEnd = last
                 case .broken(let seq, let why, let before)?:
@@ -103,6 +101,78 @@ extension Ledger {
         }
     }
 
+    /// Takes chunks from `work` until none is left, checking each on `c` (inside the caller's
+    /// read transaction).
+    static func verifyChunks(_ c: OpaquePointer, bounds: [Int64], head: Int64, work: ChunkQueue, counter: VerifyCounter,
+                             progress: ((Int64) -> Void)?) throws {
+        while let k = work.next() {
+            let outcome = try verifyRange(c, after: bounds[k], through: bounds[k + 1], head: head, counter: counter, progress: progress)
+            work.record(k, outcome)
+        }
+    }
+
+    /// The same on a new read-only connection to `path`, in its own read transaction; the
+    /// error, if any (none when the connection cannot be opened: the other threads go on).
+    static func verifyChunks(path: String, bounds: [Int64], head: Int64, work: ChunkQueue, counter: VerifyCounter) -> (any Error)? {
+        var connection: OpaquePointer?
+        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let c = connection else {
+            sqlite3_close(connection)
+            return nil
+        }
+        defer { sqlite3_close(c) }
+        sqlite3_busy_timeout(c, Int32(min(Double(Int32.max), busyTimeout * 1000)))
+        guard sqlite3_exec(c, "BEGIN", nil, nil, nil) == SQLITE_OK else { return nil }
+        defer { sqlite3_exec(c, "COMMIT", nil, nil, nil) }
+        do {
+            try verifyChunks(c, bounds: bounds, head: head, work: work, counter: counter, progress: nil)
+            return nil
+        } catch {
+            work.stop()
+            return error
+        }
+    }
+
+    /// The chunks of the log still to check, handed out in seq order, and their verdicts.
+    /// Once a chunk is broken, no chunk after it is handed out: the lowest break is reported.
+    final class ChunkQueue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var nextChunk = 0
+        private var stopped = false
+        private var lowestBreak = Int.max
+        private var outcomes: [RangeOutcome?]
+
+        init(count: Int) { outcomes = Array(repeating: nil, count: count) }
+
+        func next() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard !stopped, nextChunk < outcomes.count, nextChunk < lowestBreak else { return nil }
+            nextChunk += 1
+            return nextChunk - 1
+        }
+
+        func record(_ k: Int, _ outcome: RangeOutcome) {
+            lock.lock(); defer { lock.unlock() }
+            outcomes[k] = outcome
+            if case .intact = outcome {} else { lowestBreak = min(lowestBreak, k) }
+        }
+
+        func outcome(_ k: Int) -> RangeOutcome? {
+            lock.lock(); defer { lock.unlock() }
+            return outcomes[k]
+        }
+
+        /// After a broken chunk: not needed for the report.
+        func isBeyondBreak(_ k: Int) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            return k > lowestBreak
+        }
+
+        func stop() {
+            lock.lock(); defer { lock.unlock() }
+            stopped = true
+        }
+    }
+
     /// One range's verdict.
     enum RangeOutcome: Sendable {
         /// Every row checked; the stored (= computed) hash of the last.
@@ -114,7 +184,7 @@ extension Ledger {
     }
 
     final class RangeBox: @unchecked Sendable {
-        var result: Result<RangeOutcome, any Error>?
+        var error: (any Error)?
     }
 
     /// Events checked so far by every range, for the progress line.
@@ -128,21 +198,12 @@ extension Ledger {
         }
     }
 
-    struct NoSecondConnection: Error {}
-
-    /// Checks seq `after`+1 … `through` on a new read-only connection to `path`, in its own
-    /// read transaction. Rows above `head` (appended since the head was read) are not looked at.
-    static func verifyRange(path: String, after: Int64, through: Int64, head: Int64, counter: VerifyCounter) throws -> RangeOutcome {
-        var connection: OpaquePointer?
-        guard sqlite3_open_v2(path, &connection, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK, let c = connection else {
-            sqlite3_close(connection)
-            throw NoSecondConnection()
-        }
-        defer { sqlite3_close(c) }
-        sqlite3_busy_timeout(c, Int32(min(Double(Int32.max), busyTimeout * 1000)))
-        guard sqlite3_exec(c, "BEGIN", nil, nil, nil) == SQLITE_OK else { throw NoSecondConnection() }
-        defer { sqlite3_exec(c, "COMMIT", nil, nil, nil) }
-        return try verifyRange(c, after: after, through: through, head: head, counter: counter, progress: nil)
+    /// A column's bytes by pointer (valid until the next step): `sqlite3_column_blob`, then its
+    /// length; a NULL or empty value as an empty buffer.
+    @inline(__always)
+    static func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_blob(s, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(s, i)))
     }
 
     /// Checks that seq `after`+1 … `through` are all there and that each row's stored hash is
@@ -179,7 +240,6 @@ extension Ledger {
         var expected = after + 1
         var canonical: [UInt8] = []
         canonical.reserveCapacity(4096)
-        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         var sinceReport: Int64 = 0
         while true {
             let rc = sqlite3_step(s)
@@ -195,14 +255,16 @@ extension Ledger {
             // The row past the range was only looked at for a gap.
             if seq > through { break }
             canonical.removeAll(keepingCapacity: true)
-            CanonicalEnvelope.write(seq: seq, id: Raw.column(s, 1) ?? empty, type: Raw.column(s, 2) ?? empty, v: Raw.int(s, 3),
-                                    occurredAt: Raw.column(s, 4) ?? empty, recordedAt: Raw.column(s, 5) ?? empty,
-                                    actor: Raw.column(s, 6), data: Raw.column(s, 7) ?? empty, into: &canonical)
+            // Columns the schema makes NOT NULL read as bytes (a NULL as none, as before), by
+            // pointer; only `actor` asks for its type.
+            CanonicalEnvelope.write(seq: seq, id: bytes(s, 1), type: bytes(s, 2), v: Raw.int(s, 3),
+                                    occurredAt: bytes(s, 4), recordedAt: bytes(s, 5),
+                                    actor: sqlite3_column_type(s, 6) == SQLITE_NULL ? nil : bytes(s, 6), data: bytes(s, 7), into: &canonical)
             var h = SHA256()
             previous.withUnsafeBytes { h.update(bufferPointer: $0) }
             canonical.withUnsafeBytes { h.update(bufferPointer: $0) }
             let digest = h.finalize()
-            let stored = Raw.column(s, 8) ?? empty
+            let stored = bytes(s, 8)
             let same = digest.withUnsafeBytes { d in
                 guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
                 return memcmp(a, b, 32) == 0

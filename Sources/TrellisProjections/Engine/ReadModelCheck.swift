@@ -1,7 +1,11 @@
 import Crypto
 import GRDB
+import GRDBSQLite
 import TrellisLedger
 import TrellisCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How one read model compares with a rebuild from the log (`trellis verify`).
 public struct ReadModelVerdict: Sendable, Equatable {
@@ -155,34 +159,142 @@ extension ProjectionEngine {
 extension ProjectionEngine {
     /// The part of full verify after the chain: the ledger's derived state against a replay of
     /// the log (``Ledger/verifyDerivedState(limit:progress:)``) and every read model against a
-    /// rebuild (``checkReadModels(progress:)``). The two are independent — each reads the
-    /// ledger and writes its own scratch file — so they run at once, the rebuild on a worker
-    /// thread; `progress` follows the replay. The rebuilt tables are hashed only once the
-    /// replay is over: hashing holds a whole table's rows in memory, and the replay's scratch
-    /// ledger holds its page cache, so the two peaks do not add up. The first error (the
+    /// rebuild (``checkReadModelsInOneRead(progress:)``). The two are independent — each reads
+    /// the ledger on its own connection and writes its own scratch file — so they run at once,
+    /// the read models on a worker thread; `progress` follows the replay. Neither holds a whole
+    /// table in memory (the tables are compared in key order, streamed). The first error (the
     /// replay's first) is thrown.
     public func checkDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
         guard let ledger = store as? Ledger else {
             throw ProjectionError.internalError("derived state is checked for a SQLite ledger only (\(store.location))")
         }
-        // Read before the replay takes the ledger's connection for its whole run.
-        let plan = try readModelCheckPlan()
         final class Box: @unchecked Sendable { var result: Result<[ReadModelVerdict], any Error>? }
         let box = Box()
-        // Closed when the replay is over; the worker's take() waits for that.
-        let replayDone = Pipeline.Channel<Bool>(capacity: 1)
         let worker: Pipeline.Worker?
         do {
-            worker = try Pipeline.Worker {
-                box.result = Result { try self.checkReadModels(plan, beforeComparing: { _ = replayDone.take() }) }
-            }
+            worker = try Pipeline.Worker { box.result = Result { try self.checkReadModelsInOneRead() } }
         } catch {
             worker = nil
         }
         let report = Result { try ledger.verifyDerivedState(limit: limit, progress: progress) }
-        replayDone.finish(nil)
         worker?.join()
-        let models = box.result ?? Result { try self.checkReadModels(plan) }
+        let models = box.result ?? Result { try self.checkReadModelsInOneRead() }
         return (try report.get(), try models.get())
+    }
+
+    /// ``checkReadModels(progress:)`` inside one read transaction on a read-only connection of
+    /// its own (the ledger's connection stays free for the replay): the read models' states,
+    /// the rebuild through each checkpoint, and the comparison all see one state of the read
+    /// models. Each owned table is compared with the rebuild's row by row in primary-key order
+    /// (all columns when it has none), streamed; only when that finds a difference are both
+    /// tables' digests computed (as in the model digest), and they decide, so the verdicts are
+    /// those of comparing digests.
+    public func checkReadModelsInOneRead(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
+        var config = Configuration()
+        config.readonly = true
+        let reader = try DatabaseQueue(path: readSide.path, configuration: config)
+        defer { try? reader.close() }
+        let definitions = self.definitions
+        return try reader.read { db in
+            let asOf = try db.tableExists("study_meta") ? String.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'as_of'") : nil
+            var states: [String: State] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
+                states[row[0]] = State(digest: row[1], checkpoint: row[2])
+            }
+            let head = try ReadSide.position(db).seq
+            let occurredBy = try asOf.map { t throws -> Int64 in
+                guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("study_meta.as_of \(t) is not a date or date-time") }
+                return m
+            }
+            var verdicts: [String: ReadModelVerdict] = [:]
+            var checkpoints: [String: Int64] = [:]
+            for d in definitions {
+                guard let s = states[d.name] else { verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: nil, state: .notBuilt); continue }
+                if s.digest != d.digest {
+                    verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .otherDefinition)
+                } else if s.checkpoint < 0 || s.checkpoint > head {
+                    verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .checkpointOutsideLog)
+                } else {
+                    checkpoints[d.name] = s.checkpoint
+                }
+            }
+            for checkpoint in Set(checkpoints.values).sorted() {
+                let snapshot = try build(through: checkpoint, occurredBy: occurredBy, progress: progress)
+                try snapshot.database.read { sdb in
+                    for d in definitions where checkpoints[d.name] == checkpoint {
+                        var state = ReadModelVerdict.State.consistent
+                        for name in Self.tableNames(of: d) {
+                            let inLedger = try db.tableExists(name), inRebuild = try sdb.tableExists(name)
+                            if !inLedger && !inRebuild { continue }
+                            if !inLedger { state = .differs("its table \(name) is missing"); break }
+                            if inRebuild, try Self.sameRows(name, ledger: db, rebuild: sdb) { continue }
+                            if inRebuild, try Self.tableDigest(name, db: db) == Self.tableDigest(name, db: sdb) { continue }
+                            state = .differs("table \(name) differs from a rebuild through seq \(checkpoint)" + (asOf.map { " as of \($0)" } ?? ""))
+                            break
+                        }
+                        if state == .consistent {
+                            let expectedSchema = try Self.schema(of: d, db: sdb), mine = try Self.schema(of: d, db: db)
+                            if expectedSchema != mine {
+                                let extra = mine.first { !expectedSchema.contains($0) }
+                                state = .differs("its schema differs from the definition's" + (extra.map { " (not in the definition: \($0.prefix(120)))" } ?? ""))
+                            }
+                        }
+                        verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: checkpoint, state: state)
+                    }
+                }
+            }
+            let known = Set(definitions.map(\.name))
+            return definitions.compactMap { verdicts[$0.name] }
+                + states.keys.filter { !known.contains($0) }.sorted().map { ReadModelVerdict(name: $0, checkpoint: states[$0]?.checkpoint, state: .definitionNotGiven) }
+        }
+    }
+
+    private static func tableDigest(_ name: String, db: Database) throws -> String {
+        var h = SHA256()
+        _ = try hashTable(name, into: &h, db: db)
+        return hex(h.finalize())
+    }
+
+    /// The table's rows in the ledger and in the rebuild are the same, in the same order of the
+    /// rebuild's primary key (of all its columns when it has none), storage class and bytes of
+    /// every column alike. False also when the ledger's table cannot be read that way (a column
+    /// missing): the digests then decide.
+    private static func sameRows(_ name: String, ledger db: Database, rebuild sdb: Database) throws -> Bool {
+        func quoted(_ s: String) -> String { "\"" + s.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\"" }
+        let info = try Row.fetchAll(sdb, sql: "SELECT name, pk FROM pragma_table_info(?) ORDER BY pk, cid", arguments: [name])
+        var order = info.filter { ($0[1] as Int64) > 0 }.map { $0[0] as String }
+        if order.isEmpty { order = info.map { $0[0] as String } }
+        guard !order.isEmpty else { return false }
+        let sql = "SELECT * FROM main.\(quoted(name)) ORDER BY " + order.map(quoted).joined(separator: ", ")
+        let expected = try sdb.makeStatement(sql: sql)
+        let found: Statement
+        do { found = try db.makeStatement(sql: sql) } catch { return false }
+        let e = expected.sqliteStatement, f = found.sqliteStatement
+        defer { sqlite3_reset(e); sqlite3_reset(f) }
+        let n = sqlite3_column_count(e)
+        guard sqlite3_column_count(f) == n else { return false }
+        while true {
+            let re = sqlite3_step(e), rf = sqlite3_step(f)
+            if re == SQLITE_DONE && rf == SQLITE_DONE { return true }
+            guard re == SQLITE_ROW, rf == SQLITE_ROW else {
+                if re != SQLITE_DONE && re != SQLITE_ROW { throw DatabaseError(resultCode: ResultCode(rawValue: re), message: String(cString: sqlite3_errmsg(sdb.sqliteConnection))) }
+                if rf != SQLITE_DONE && rf != SQLITE_ROW { throw DatabaseError(resultCode: ResultCode(rawValue: rf), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
+                return false
+            }
+            for i in 0..<n {
+                let type = sqlite3_column_type(e, i)
+                guard type == sqlite3_column_type(f, i) else { return false }
+                switch type {
+                case SQLITE_NULL: continue
+                case SQLITE_INTEGER: if sqlite3_column_int64(e, i) != sqlite3_column_int64(f, i) { return false }
+                case SQLITE_FLOAT: if sqlite3_column_double(e, i).bitPattern != sqlite3_column_double(f, i).bitPattern { return false }
+                default:
+                    let p = sqlite3_column_blob(e, i), q = sqlite3_column_blob(f, i)
+                    let m = sqlite3_column_bytes(e, i)
+                    guard m == sqlite3_column_bytes(f, i) else { return false }
+                    if m > 0 { guard let p, let q, memcmp(p, q, Int(m)) == 0 else { return false } }
+                }
+            }
+        }
     }
 }
