@@ -6,56 +6,67 @@ import TrellisCore
 /// SipHash and retained both dictionaries, about 1 k instructions a look-up, three look-ups
 /// for each `AttendanceRecorded` (callgrind).
 struct EntityCache {
-    private var kinds: [UInt8] = []
-    private var keys: [String] = []
-    private var facts: [EntityFact?] = []
-    /// Index + 1 into the arrays above; 0 is an empty slot. A power of two long.
-    private var slots = [Int32](repeating: 0, count: 1024)
+    private struct Entry {
+        var kind: UInt8
+        var key: String
+        var fact: EntityFact?
+    }
+    /// One array of entries (kind, id and fact side by side: one cache line a hit).
+    private var entries: [Entry] = []
+    /// Per slot, the entry's index + 1 in the low 32 bits (0: empty) and the high 32 bits of
+    /// its hash, so that a collision is told apart without reading the entry. A power of two long.
+    private var slots = [UInt64](repeating: 0, count: 1024)
 
-    private static func hash(_ kind: UInt8, _ key: String) -> Int {
+    private static func hash(_ kind: UInt8, _ key: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(kind)
         let hashed: Void? = key.utf8.withContiguousStorageIfAvailable { bytes in
             for c in bytes { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 }
         }
         if hashed == nil { for c in key.utf8 { h = (h ^ UInt64(c)) &* 0x100_0000_01b3 } }
-        return Int(truncatingIfNeeded: h ^ (h >> 32))
+        return h ^ (h >> 29)
     }
 
     /// The slot holding (kind, key), or the empty slot where it would go.
-    private func slot(_ kind: UInt8, _ key: String) -> (slot: Int, index: Int?) {
+    private func slot(_ kind: UInt8, _ key: String, hash h: UInt64) -> (slot: Int, index: Int?) {
         let mask = slots.count - 1
-        var s = Self.hash(kind, key) & mask
+        let tag = h >> 32
+        var s = Int(truncatingIfNeeded: h) & mask
         while true {
-            let i = Int(slots[s])
-            if i == 0 { return (s, nil) }
-            if kinds[i - 1] == kind && keys[i - 1] == key { return (s, i - 1) }
+            let v = slots[s]
+            if v == 0 { return (s, nil) }
+            if v >> 32 == tag {
+                let i = Int(v & 0xFFFF_FFFF) - 1
+                if entries[i].kind == kind && entries[i].key == key { return (s, i) }
+            }
             s = (s + 1) & mask
         }
     }
 
     /// `.some(nil)`: known to have no row; nil: not cached.
     subscript(kind: EntityKind, key: String) -> EntityFact?? {
-        let found = slot(kind.code, key)
-        guard let i = found.index else { return nil }
-        return .some(facts[i])
+        let code = kind.code
+        guard let i = slot(code, key, hash: Self.hash(code, key)).index else { return nil }
+        return .some(entries[i].fact)
     }
 
     mutating func set(_ kind: EntityKind, _ key: String, _ fact: EntityFact?) {
         let code = kind.code
-        let found = slot(code, key)
-        if let i = found.index { facts[i] = fact; return }
-        kinds.append(code); keys.append(key); facts.append(fact)
-        slots[found.slot] = Int32(keys.count)
-        if keys.count * 2 > slots.count { grow() }
+        let h = Self.hash(code, key)
+        let found = slot(code, key, hash: h)
+        if let i = found.index { entries[i].fact = fact; return }
+        entries.append(Entry(kind: code, key: key, fact: fact))
+        slots[found.slot] = (h >> 32) << 32 | UInt64(entries.count)
+        if entries.count * 2 > slots.count { grow() }
     }
 
     private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
+        slots = [UInt64](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1
-        for i in keys.indices {
-            var s = Self.hash(kinds[i], keys[i]) & mask
+        for i in entries.indices {
+            let h = Self.hash(entries[i].kind, entries[i].key)
+            var s = Int(truncatingIfNeeded: h) & mask
             while slots[s] != 0 { s = (s + 1) & mask }
-            slots[s] = Int32(i + 1)
+            slots[s] = (h >> 32) << 32 | UInt64(i + 1)
         }
     }
 }
