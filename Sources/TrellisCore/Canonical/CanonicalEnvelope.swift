@@ -141,7 +141,8 @@ public enum CanonicalEnvelope {
         var h = SHA256()
         previous.withUnsafeBufferPointer { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         h.update(bufferPointer: UnsafeRawBufferPointer(canonical))
-        return Array(h.finalize())
+        // One copy of the 32 bytes (`Array(digest)` iterated the digest a byte at a time).
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     public static let genesis = [UInt8](repeating: 0, count: 32)

@@ -62,16 +62,34 @@ public enum EventDecoder {
         func add(_ path: String, _ expected: String, _ found: String?) {
             errors.append(InputError(line: number, path: path, expected: expected, found: found))
         }
-        guard let typeValue = env["type"] else {
+        // One pass over the envelope's fields: a look-up per field name and a set of the known
+        // names cost a third of decoding the envelope (callgrind).
+        var typeValue: JSONValue?, idValue: JSONValue?, vValue: JSONValue?, occurredValue: JSONValue?
+        var actorValue: JSONValue?, dataValue: JSONValue?
+        var unknown: [String] = []
+        for k in env.keys.indices {
+            let key = env.keys[k]
+            switch key.utf8.count {
+            case 4 where key == "type": typeValue = env.values[k]
+            case 2 where key == "id": idValue = env.values[k]
+            case 1 where key == "v": vValue = env.values[k]
+            case 11 where key == "occurred_at": occurredValue = env.values[k]
+            case 5 where key == "actor": actorValue = env.values[k]
+            case 4 where key == "data": dataValue = env.values[k]
+            default: unknown.append(key)
+            }
+        }
+        guard let typeValue else {
             return .failure([InputError(line: number, path: "envelope.type", expected: "an event type", found: "nothing (the field is missing)")])
         }
-        guard let typeName = typeValue.string, let type = EventType(rawValue: typeName) else {
+        guard let typeName = typeValue.string, let type = EventType.named(typeName) else {
             return .failure([InputError(line: number, path: "envelope.type",
                                         expected: "one of " + EventType.allCases.map(\.rawValue).joined(separator: ", "),
                                         found: typeValue.described)])
         }
-        let prefix = type.rawValue + "."
-        for key in env.keys where !envelopeKeys.contains(key) {
+        // Built only for an error: one string concatenation a line.
+        var prefix: String { type.rawValue + "." }
+        for key in unknown {
             if ledgerKeys.contains(key) {
                 add(prefix + key, "no '\(key)' on input: the ledger assigns it (to carry recorded events over, import an archive from 'trellis export')", nil)
             } else {
@@ -79,17 +97,17 @@ public enum EventDecoder {
             }
         }
         var id: String?
-        if let v = env["id"] {
+        if let v = idValue {
             if let s = v.string, isIdentifier(s) { id = s } else { add(prefix + "id", identifierExpectation, v.described) }
         }
         var version: Int64 = 1
-        if let v = env["v"] {
+        if let v = vValue {
             if let i = v.int, EventType.knownVersions.contains(i) { version = i } else {
                 add(prefix + "v", "a known version of \(type.rawValue) (1)", v.described)
             }
         }
         var occurred: Timestamp.Instant?
-        if let v = env["occurred_at"] {
+        if let v = occurredValue {
             if let s = v.string, let inst = Timestamp.parseOccurredAt(s) { occurred = inst } else {
                 add(prefix + "occurred_at", "a UTC date or date-time (2026-03-12 or 2026-03-12T09:30:00Z)", v.described)
             }
@@ -97,7 +115,7 @@ public enum EventDecoder {
             add(prefix + "occurred_at", "a UTC date or date-time", "nothing (the field is missing)")
         }
         var actor: String?
-        if let v = env["actor"] {
+        if let v = actorValue {
             if let s = v.string, let problem = textProblem(s, min: 0, max: 200) {
                 add(prefix + "actor", problem, v.described)
             } else if let s = v.string { actor = s } else {
@@ -105,10 +123,10 @@ public enum EventDecoder {
             }
         }
         var data = JSONObject()
-        if let v = env["data"] {
+        if let v = dataValue {
             if case .object(let o) = v {
                 data = o
-                validate(data: o, of: type, path: prefix, into: &errors, line: number)
+                validate(data: o, of: type, path: type.rawValue + ".", into: &errors, line: number)
             } else {
                 add(prefix + "data", "an object", v.described)
             }
@@ -124,17 +142,21 @@ public enum EventDecoder {
     public static func isIdentifier(_ s: String) -> Bool {
         let u = s.utf8
         guard !u.isEmpty, u.count <= 128 else { return false }
-        for c in u {
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: ":"), UInt8(ascii: "-"):
-                continue
-            default:
-                return false
-            }
+        // Over the string's own bytes where it has them (every parsed string does): iterating
+        // the UTF-8 view a byte at a time was 3 % of decoding.
+        if let ok = u.withContiguousStorageIfAvailable({ b in b.allSatisfy(isIdentifierByte) }) { return ok }
+        return u.allSatisfy(isIdentifierByte)
+    }
+
+    @inline(__always) static func isIdentifierByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"),
+             UInt8(ascii: ":"), UInt8(ascii: "-"):
+            return true
+        default:
+            return false
         }
-        return true
     }
 
     /// nil when `s` is acceptable free text; otherwise what was expected.
@@ -149,12 +171,14 @@ public enum EventDecoder {
         return nil
     }
 
-    public static func validate(data: JSONObject, of type: EventType, path prefix: String, into errors: inout [InputError], line: Int) {
+    public static func validate(data: JSONObject, of type: EventType, path makePrefix: @autoclosure () -> String, into errors: inout [InputError], line: Int) {
+        // The prefix is built only for an error: a string concatenation a line otherwise.
+        var prefix: String { makePrefix() }
         func add(_ path: String, _ expected: String, _ found: String?) {
             errors.append(InputError(line: line, path: path, expected: expected, found: found))
         }
         let specs = type.fields
-        for key in data.keys where !specs.contains(where: { $0.name == key }) {
+        for key in data.keys where !specs.contains(where: { JSONObject.same($0.name, key) }) {
             add(prefix + key, "only " + specs.map(\.name).joined(separator: ", ") + " in \(type.rawValue) data", "an unknown field")
         }
         for spec in specs {

@@ -24,6 +24,16 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
 
     /// The data fields of version 1, as `schemas/events/<Type>.v1.schema.json` has them.
     public var fields: [FieldSpec] { Catalogue.fields[self] ?? [] }
+
+    /// The type named `name`, as `init(rawValue:)` but cheaper (the import decodes one per
+    /// line): names are compared only when their lengths match, and almost every length is one name's.
+    public static func named(_ name: String) -> EventType? {
+        let n = name.utf8.count
+        for (length, type) in byLength where length == n && type.rawValue == name { return type }
+        return nil
+    }
+
+    private static let byLength: [(Int, EventType)] = allCases.map { ($0.rawValue.utf8.count, $0) }
 }
 
 /// What one `data` field may hold. The same decisions as the JSON Schemas under `schemas/`.

@@ -53,7 +53,7 @@ public struct JSONParser {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
                 let key = try string()
-                if obj.keys.contains(key) { throw fail("duplicate key \"\(key)\"") }
+                if obj.keys.contains(where: { JSONObject.same($0, key) }) { throw fail("duplicate key \"\(key)\"") }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
                 i += 1

@@ -70,7 +70,7 @@ public struct JSONObject: Equatable, Sendable {
 
     public subscript(key: String) -> JSONValue? {
         get {
-            for i in keys.indices where keys[i] == key { return values[i] }
+            for i in keys.indices where Self.same(keys[i], key) { return values[i] }
             return nil
         }
         set {
@@ -80,6 +80,12 @@ public struct JSONObject: Equatable, Sendable {
                 keys.append(key); values.append(newValue)
             }
         }
+    }
+
+    /// String equality, deciding most unequal pairs by their UTF-8 length alone (`==` on two
+    /// different strings takes the slow comparison path; keys are mostly of different lengths).
+    @inline(__always) static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a == b
     }
 
     /// Appends without checking for an existing key; the parser checks duplicates itself.

@@ -17,6 +17,14 @@ package protocol AppendStorage: AnyObject {
     /// a store may skip looking it up (the unique index still refuses a duplicate).
     func insertEvent(seq: Int64, id: String, fresh: Bool, type: String, v: Int64, occurredAt: String,
                      recordedAt: String, actor: String?, data: [UInt8], hash: [UInt8]) throws -> Bool
+    /// Inserts the `events` row of `event` with its prepared id, data and texts, as
+    /// ``insertEvent(seq:id:fresh:type:v:occurredAt:recordedAt:actor:data:hash:)`` does (which
+    /// it calls unless a store binds the prepared bytes itself, as SQLite's does).
+    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool
+    /// Inserts the `events` row of an archived event, with its own seq, recorded_at and hash,
+    /// as ``insertEvent(seq:id:fresh:type:v:occurredAt:recordedAt:actor:data:hash:)`` does
+    /// (which it calls unless a store binds the event's texts itself, as SQLite's does).
+    func insertArchived(_ e: ChainedEvent) throws -> Bool
     /// The event recorded under `id`.
     func recordedEvent(id: String) throws -> StoredEventRow?
     /// The stored hash of the event at `seq` (nil when there is none).
@@ -40,6 +48,16 @@ package protocol AppendStorage: AnyObject {
 
 extension AppendStorage {
     package func prefetch(_ events: [DecodedEvent]) throws {}
+
+    package func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool {
+        try insertEvent(seq: seq, id: prepared.id, fresh: event.id == nil, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
+                        recordedAt: recordedAt, actor: event.actor, data: prepared.bytes, hash: hash)
+    }
+
+    package func insertArchived(_ e: ChainedEvent) throws -> Bool {
+        try insertEvent(seq: e.seq, id: e.id, fresh: false, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
+                        recordedAt: e.recordedAt, actor: e.actor, data: Array(e.event.data.utf8), hash: e.hash)
+    }
 }
 
 /// An `events` row as the idempotency check reads it back.
@@ -145,6 +163,73 @@ final class SQLiteAppendStorage: AppendStorage {
             _ = try Raw.step(s, db)
             return sqlite3_changes(db.sqliteConnection) != 0
         }
+    }
+
+    /// The same insert from the bytes the decoding thread laid out (``PreparedData/texts``),
+    /// bound where they lie: no copy, no string bridging on the writer. Every parameter is
+    /// bound on every call, so the `SQLITE_STATIC` pointers of the previous row are never read.
+    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool {
+        let s = insertEventStatement.sqliteStatement
+        let ends = prepared.textEnds
+        let hasActor = event.actor != nil
+        var recordedAt = recordedAt
+        return try prepared.texts.withUnsafeBufferPointer { t in
+            try prepared.bytes.withUnsafeBufferPointer { d in
+                try hash.withUnsafeBufferPointer { h in
+                    try recordedAt.withUTF8 { r in
+                        let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
+                        func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
+                            sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
+                        }
+                        let tb = t.baseAddress ?? dummy
+                        defer { sqlite3_reset(s) }
+                        sqlite3_bind_int64(s, 1, seq)
+                        text(2, tb, ends.id)
+                        text(3, tb + ends.id, ends.type - ends.id)
+                        sqlite3_bind_int64(s, 4, event.v)
+                        text(5, tb + ends.type, ends.occurredAt - ends.type)
+                        text(6, r.baseAddress, r.count)
+                        if hasActor { text(7, tb + ends.occurredAt, ends.actor - ends.occurredAt) } else { sqlite3_bind_null(s, 7) }
+                        text(8, d.baseAddress, d.count)
+                        sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? dummy), Int32(h.count), nil)
+                        _ = try Raw.step(s, db)
+                        return sqlite3_changes(db.sqliteConnection) != 0
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same insert for an archived event, its texts bound where they lie (`data` was
+    /// copied into an array first: an allocation and a copy of every event on the writer).
+    func insertArchived(_ e: ChainedEvent) throws -> Bool {
+        let s = insertEventStatement.sqliteStatement
+        let r = e.event
+        var id = r.id, type = r.type, occurredAt = r.occurredAt, recordedAt = r.recordedAt, data = r.data
+        var actor = r.actor ?? ""
+        let hasActor = r.actor != nil
+        func text(_ i: Int32, _ b: UnsafeBufferPointer<UInt8>) {
+            let p = UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+            sqlite3_bind_text(s, i, p.assumingMemoryBound(to: CChar.self), Int32(b.count), nil)
+        }
+        defer { sqlite3_reset(s) }
+        return try id.withUTF8 { idBytes in try type.withUTF8 { typeBytes in try occurredAt.withUTF8 { occurredBytes in
+            try recordedAt.withUTF8 { recordedBytes in try actor.withUTF8 { actorBytes in try data.withUTF8 { dataBytes in
+                try r.hash.withUnsafeBufferPointer { h in
+                    sqlite3_bind_int64(s, 1, r.seq)
+                    text(2, idBytes)
+                    text(3, typeBytes)
+                    sqlite3_bind_int64(s, 4, r.v)
+                    text(5, occurredBytes)
+                    text(6, recordedBytes)
+                    if hasActor { text(7, actorBytes) } else { sqlite3_bind_null(s, 7) }
+                    text(8, dataBytes)
+                    sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? UnsafePointer(bitPattern: 1)!), Int32(h.count), nil)
+                    _ = try Raw.step(s, db)
+                    return sqlite3_changes(db.sqliteConnection) != 0
+                }
+            } } }
+        } } }
     }
 
     func recordedEvent(id: String) throws -> StoredEventRow? {

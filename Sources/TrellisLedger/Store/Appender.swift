@@ -92,18 +92,44 @@ package struct PreparedData: Sendable {
     var id: String
     var bytes: [UInt8]
     var key: [UInt8]?
+    /// The row's other texts for the insert, back to back: id, type, occurred_at, then the
+    /// actor when there is one (`textEnds` marks where each ends), so that the writer binds
+    /// them where they lie instead of copying four strings into a buffer (see
+    /// ``AppendStorage/insertEvent(seq:_:_:recordedAt:hash:)``).
+    var texts: [UInt8] = []
+    var textEnds: (id: Int, type: Int, occurredAt: Int, actor: Int) = (0, 0, 0, 0)
     /// The seq and previous hash the speculative `hash` was computed for (`hash` is empty
     /// when there is no speculation). The writer uses it only when both match its head.
     var seq: Int64 = 0
     var previousHash: [UInt8] = []
     var hash: [UInt8] = []
 
+    init(id: String, bytes: [UInt8], key: [UInt8]?, event: DecodedEvent) {
+        self.id = id; self.bytes = bytes; self.key = key
+        texts.reserveCapacity(id.utf8.count + event.occurredAt.utf8.count + 32 + (event.actor?.utf8.count ?? 0))
+        Self.append(id, to: &texts)
+        textEnds.id = texts.count
+        Self.append(event.type.rawValue, to: &texts)
+        textEnds.type = texts.count
+        Self.append(event.occurredAt, to: &texts)
+        textEnds.occurredAt = texts.count
+        if let actor = event.actor { Self.append(actor, to: &texts) }
+        textEnds.actor = texts.count
+    }
+
+    /// A string's UTF-8 bytes in one copy (appending the UTF-8 view went byte by byte).
+    private static func append(_ s: String, to out: inout [UInt8]) {
+        if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: s.utf8) }
+    }
+
     static func of(_ event: DecodedEvent) throws -> PreparedData {
         let id = event.id ?? Identifier.uuidV7()
-        guard event.type == .personRegistered else { return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(event.data)), key: nil) }
+        guard event.type == .personRegistered else {
+            return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(event.data)), key: nil, event: event)
+        }
         let key = PersonalData.newKey()
         let sealed = try PersonalData.sealing(event.data, of: event.type, key: key)
-        return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(sealed)), key: key)
+        return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(sealed)), key: key, event: event)
     }
 
     /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`.
@@ -168,7 +194,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
 
     /// Scratch for an envelope the writer has to chain itself (the speculation missed).
     private var canonical: [UInt8] = []
-    private var entities: [EntityKind: [String: EntityFact?]] = [:]
+    private var entities = EntityCache()
     private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
 
     /// `head` is the log's head as read under the writer's lock.
@@ -257,9 +283,14 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     }
 
     private func appendChecked(_ event: DecodedEvent, prepared: PreparedData?, line: Int, source: String?) throws {
+        // Lent, not copied: `prepared ?? …` copied it (six retains and releases an event).
+        if let prepared { try appendChecked(event, stored: prepared, line: line, source: source) } else {
+            try appendChecked(event, stored: PreparedData.of(event), line: line, source: source)
+        }
+    }
+
+    private func appendChecked(_ event: DecodedEvent, stored: PreparedData, line: Int, source: String?) throws {
         let effects = try Rules.effects(of: event, against: self)
-        let stored = try prepared ?? PreparedData.of(event)
-        let dataBytes = stored.bytes
         let key = stored.key
         let id = stored.id
         let seq = headSeq + 1
@@ -272,8 +303,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
 
-        if try !storage.insertEvent(seq: seq, id: id, fresh: event.id == nil, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
-                                    recordedAt: recordedAt, actor: event.actor, data: dataBytes, hash: hash) {
+        if try !storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: hash) {
             // The id is taken: the same event again is skipped, anything else is an error.
             switch try compareWithRecorded(id: id, event: event, line: line) {
             case .same: skipped += 1
@@ -332,12 +362,12 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         switch effect {
         case .create(let kind, let key, let parent):
             try storage.createEntity(kind, key, seq: seq, parent: parent)
-            entities[kind, default: [:]][key] = .some(EntityFact(seq: seq, parent: parent, state: []))
+            entities.set(kind, key, EntityFact(seq: seq, parent: parent, state: []))
         case .setState(let kind, let key, let bits, let on):
             guard var fact = try entity(kind, key) else { return }
             if on { fact.state.insert(bits) } else { fact.state.remove(bits) }
             try storage.setEntityState(kind, key, state: fact.state.rawValue)
-            entities[kind, default: [:]][key] = .some(fact)
+            entities.set(kind, key, fact)
         case .membership(let network, let org, let joined):
             _ = try membershipEvents(network, org)
             try storage.insertMembership(network: network, org: org, seq: seq, joined: joined)
@@ -359,9 +389,9 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     // MARK: LedgerFacts
 
     package func entity(_ kind: EntityKind, _ key: String) throws -> EntityFact? {
-        if let cached = entities[kind]?[key] { return cached }
+        if let cached = entities[kind, key] { return cached }
         let fact = try storage.entity(kind, key)
-        entities[kind, default: [:]][key] = .some(fact)
+        entities.set(kind, key, fact)
         return fact
     }
 

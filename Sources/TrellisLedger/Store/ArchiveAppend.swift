@@ -102,7 +102,7 @@ public struct ArchiveChain: Sendable {
             throw broken(seq == lastSeq + 2 ? "event \(lastSeq + 1) is missing" : "events \(lastSeq + 1)–\(seq - 1) are missing")
         }
         guard EventDecoder.isIdentifier(e.id) else { throw broken("id \(JSONValue.string(e.id).described) is not an identifier") }
-        guard let type = EventType(rawValue: e.type) else { throw broken("unknown event type \(JSONValue.string(e.type).described)") }
+        guard let type = EventType.named(e.type) else { throw broken("unknown event type \(JSONValue.string(e.type).described)") }
         guard EventType.knownVersions.contains(e.v) else { throw broken("\(e.type) v\(e.v) is a version this build does not know") }
         let day: Int
         if let last = lastOccurred, last.text == e.occurredAt {
@@ -271,8 +271,7 @@ package final class ArchiveBatch<Storage: AppendStorage> {
         if !ruleErrors.isEmpty { throw AppendRejected(errors: ruleErrors, truncated: false) }
         let effects = try Rules.effects(of: e.decoded, against: batch)
 
-        if try !batch.storage.insertEvent(seq: e.seq, id: e.id, fresh: false, type: e.type.rawValue, v: e.v, occurredAt: e.occurredAt,
-                                          recordedAt: e.recordedAt, actor: e.actor, data: Array(e.event.data.utf8), hash: e.hash) {
+        if try !batch.storage.insertArchived(e) {
             let recorded = try batch.event(id: e.id)
             throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".id", expected: "an id not used before",
                                                      found: JSONValue.string(e.id).described + " (recorded at seq \(recorded?.seq ?? 0))")],
