@@ -66,7 +66,8 @@ import TrellisLedger
 
         let erase = try eraseCompletely(["--db", dir.ledgerPath, "p-z", "--reason", "erasure request"])
         #expect(erase.status == 0, "\(erase)")
-        #expect(try ledgerFilesContain(dir, key) == [], "no copy of the key in the database, its free pages or the WAL")
+        let holding = try ledgerFilesContain(dir, key)
+        #expect(holding == [], "no copy of the key in the database, its free pages or the WAL: \(holding); erase: \(erase)")
         #expect(try filesContain(dir, Array(Self.name.utf8)).isEmpty)
 
         let verify = try runTrellis(["verify", "--db", dir.ledgerPath])
