@@ -63,14 +63,9 @@ struct VerifyCommand: ParsableCommand {
             bar.finish()
         } else {
             // The chain is checked on another thread while the derived state is (each on its own
-            // connections); what is printed, and in which order, is as if one ran after the other:
-            // a broken chain is reported alone.
-            final class ChainBox: @unchecked Sendable { var result: Result<VerifyReport, LedgerError>? }
-            let box = ChainBox()
-            let worker = try? Pipeline.Worker { box.result = Result { () throws(LedgerError) in try l.verify() } }
-            derived = Result { try DerivedStateCheck.check(engine: try projections.engine(l)) }
-            worker?.join()
-            report = try (box.result ?? Result { () throws(LedgerError) in try l.verify() }).get()
+            // connections, over the same head); what is printed, and in which order, is as if one
+            // ran after the other: a broken chain is reported alone (`derived` is then nil).
+            (report, derived) = try l.verify(alongside: { chain in try DerivedStateCheck.check(engine: try projections.engine(l), chain: chain) })
         }
         for w in report.warnings { Console.err("warning: \(w)") }
         if let broken = report.broken {

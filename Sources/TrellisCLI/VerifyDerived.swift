@@ -7,10 +7,10 @@ import TrellisCore
 enum DerivedStateCheck {
     /// Checks the derived state (the replay and the read-model rebuilds at once; the bar
     /// follows the replay). Prints nothing: ``report(_:chain:)`` does, once the chain is known.
-    static func check(engine: ProjectionEngine) throws -> (DerivedStateReport, [ReadModelVerdict]) {
+    static func check(engine: ProjectionEngine, chain: ChainCheckedRange? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
         let bar = ProgressBar("checking derived state")
         defer { bar.finish() }
-        return try engine.checkDerivedState { done, total in bar.update(done, of: total, unit: "events") }
+        return try engine.checkDerivedState(chain: chain) { done, total in bar.update(done, of: total, unit: "events") }
     }
 
     /// Prints `ok: …` and what was checked, or `broken: …` and one line per difference (exit 1).

@@ -95,6 +95,16 @@ public struct ArchiveChain: Sendable {
     /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
     /// `line` is where `e` was read (the archive's line, or the seq when replaying a ledger), for messages.
     public mutating func admit(_ e: RecordedEvent, line: Int) throws(ArchiveEventError) -> ChainedEvent {
+        try admit(e, line: line, hashVouchedFor: false)
+    }
+
+    /// ``admit(_:line:)``, but with `hashVouchedFor` the stored hash is taken as given instead
+    /// of recomputed — for full verify's replay only (``Ledger/verifyDerivedState(limit:chain:progress:)``),
+    /// and only for rows a concurrent chain check of the same verify covers, whose result is
+    /// reported only if that check finds the chain intact. Every other check is made. `data`
+    /// that is not canonical is still hashed as before (the hash decides which form counts).
+    /// An archive import and a cache catch-up never pass it: they recompute every hash.
+    mutating func admit(_ e: RecordedEvent, line: Int, hashVouchedFor: Bool) throws(ArchiveEventError) -> ChainedEvent {
         let seq = e.seq
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: line, why: why) }
         guard seq == lastSeq + 1 else {
@@ -176,11 +186,16 @@ public struct ArchiveChain: Sendable {
         }
         let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
 
-        canonical.removeAll(keepingCapacity: true)
-        CanonicalEnvelope.write(stored, into: &canonical)
-        let hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
-        guard hash == e.hash else {
-            throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
+        let hash: [UInt8]
+        if hashVouchedFor && isCanonical {
+            hash = e.hash
+        } else {
+            canonical.removeAll(keepingCapacity: true)
+            CanonicalEnvelope.write(stored, into: &canonical)
+            hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+            guard hash == e.hash else {
+                throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
+            }
         }
         let chained = ChainedEvent(event: stored, previousHash: previousHash, line: line, decoded: decoded)
         previousHash = hash

@@ -22,6 +22,30 @@ public struct VerifyReport: Sendable, Equatable {
     }
 }
 
+/// The rows a full verify's chain check covers (seq 1…`head`, the head read once), handed to
+/// the replay of the same verify by ``Ledger/verify(alongside:parallelism:)`` — only it makes
+/// one — so that the replay may take the stored hashes of exactly those rows as given. Valid
+/// for that call only: its replay's result is returned only if the chain check passes.
+public final class ChainCheckedRange: @unchecked Sendable {
+    /// The last seq the chain check covers.
+    public let head: Int64
+    private let lock = NSLock()
+    private var hashAtHead: [UInt8]?
+
+    init(head: Int64) { self.head = head }
+
+    /// The stored hash of seq `head` as the replay read it (nil: it did not reach it).
+    var replayedHeadHash: [UInt8]? {
+        lock.lock(); defer { lock.unlock() }
+        return hashAtHead
+    }
+
+    func replayed(headHash: [UInt8]) {
+        lock.lock(); defer { lock.unlock() }
+        hashAtHead = headHash
+    }
+}
+
 extension Ledger {
     /// How many ranges of seq the chain is checked in at once: the cores online, at most 8.
     public static var verifyParallelism: Int {
@@ -39,13 +63,17 @@ extension Ledger {
     /// finish together). Every chunk also looks at the first row past its end, so a gap at a
     /// boundary is named as a sequential pass names it; the lowest bad seq among the chunks
     /// is the one reported. The report does not depend on `parallelism`.
-    public func verify(parallelism: Int = Ledger.verifyParallelism, minimumRange: Int64 = 32_768,
+    ///
+    /// `through` checks seq 1…`through` instead of 1…the head this read sees (full verify
+    /// reads the head once and gives it to this check and to the replay, ``verify(alongside:parallelism:)``);
+    /// rows missing up to it are named as gaps.
+    public func verify(parallelism: Int = Ledger.verifyParallelism, minimumRange: Int64 = 32_768, through: Int64? = nil,
                        progress: ((Int64, Int64) -> Void)? = nil) throws(LedgerError) -> VerifyReport {
         // Normally done when the binary loaded (a C constructor); referenced here so that the
         // linker keeps it. Refused, harmlessly, once SQLite is initialised.
         _ = ctrellis_sqlite_memstatus_off()
         return try read { db in
-            let head = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
+            let head = try through ?? Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0
             let warnings = try Ledger.triggerProblems(db)
             guard let connection = db.sqliteConnection else { throw LedgerError.database("the ledger's connection is closed") }
             // The log is cut into chunks (several per thread) that the threads take in turn, so
@@ -99,6 +127,33 @@ extension Ledger {
             }
             return VerifyReport(events: head, head: previousEnd, broken: nil, warnings: warnings)
         }
+    }
+
+    /// Full verify's chain check and derived-state check at once, coupled: the head is read
+    /// once and given to both as a ``ChainCheckedRange``; the chain over seq 1…head is checked
+    /// on a worker thread (``verify(parallelism:minimumRange:through:progress:)``) while
+    /// `derived` runs on this one (its replay takes the stored hashes of those rows as given
+    /// rather than recomputing them: ``verifyDerivedState(limit:chain:progress:)``). Its result
+    /// is returned only when the chain and schema check finds nothing: with a broken chain it is
+    /// `nil`, so a broken chain is reported alone and nothing the replay trusted is reported.
+    /// The replay's stored hash at the head must equal the chain check's head (both read the
+    /// same rows), else the log changed under the verify (``LedgerError/corrupt(path:reason:)``).
+    public func verify<T>(alongside derived: (ChainCheckedRange) throws -> T,
+                          parallelism: Int = Ledger.verifyParallelism) throws -> (report: VerifyReport, derived: Result<T, any Error>?) {
+        let head = try read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0 }
+        let range = ChainCheckedRange(head: head)
+        let box = ChainResultBox()
+        let worker = try? Pipeline.Worker {
+            box.result = Result { () throws(LedgerError) in try self.verify(parallelism: parallelism, through: head) }
+        }
+        let result = Result { try derived(range) }
+        worker?.join()
+        let report = try (box.result ?? Result { () throws(LedgerError) in try verify(parallelism: parallelism, through: head) }).get()
+        guard report.ok else { return (report, nil) }
+        if let seen = range.replayedHeadHash, seen != report.head {
+            throw LedgerError.corrupt(path: path, reason: "the events up to seq \(head) changed while verify read them (the stored hash at seq \(head) is not the one the chain check read): something wrote to the log behind Trellis's back; run verify again")
+        }
+        return (report, result)
     }
 
     /// Takes chunks from `work` until none is left, checking each on `c` (inside the caller's
@@ -181,6 +236,10 @@ extension Ledger {
         case broken(Int64, String, [UInt8])
         /// The row before the range is not there (a gap the range before reports).
         case cannotStart
+    }
+
+    final class ChainResultBox: @unchecked Sendable {
+        var result: Result<VerifyReport, LedgerError>?
     }
 
     final class RangeBox: @unchecked Sendable {

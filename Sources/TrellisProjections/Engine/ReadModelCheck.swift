@@ -164,7 +164,8 @@ extension ProjectionEngine {
     /// the read models on a worker thread; `progress` follows the replay. Neither holds a whole
     /// table in memory (the tables are compared in key order, streamed). The first error (the
     /// replay's first) is thrown.
-    public func checkDerivedState(limit: Int = 20, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
+    /// `chain` is full verify's concurrent chain check (``Ledger/verify(alongside:parallelism:)``), for the replay.
+    public func checkDerivedState(limit: Int = 20, chain: ChainCheckedRange? = nil, progress: ((Int64, Int64) -> Void)? = nil) throws -> (DerivedStateReport, [ReadModelVerdict]) {
         guard let ledger = store as? Ledger else {
             throw ProjectionError.internalError("derived state is checked for a SQLite ledger only (\(store.location))")
         }
@@ -176,7 +177,7 @@ extension ProjectionEngine {
         } catch {
             worker = nil
         }
-        let report = Result { try ledger.verifyDerivedState(limit: limit, progress: progress) }
+        let report = Result { try ledger.verifyDerivedState(limit: limit, chain: chain, progress: progress) }
         worker?.join()
         let models = box.result ?? Result { try self.checkReadModelsInOneRead() }
         return (try report.get(), try models.get())
