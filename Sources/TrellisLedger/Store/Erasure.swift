@@ -128,62 +128,110 @@ extension Ledger {
     }
 
     /// Whether any of `needles` occurs in the file, in one pass whatever their number: an import
-    /// that erases hundreds of people reads the file once, not once per key (it was 17 % of a
-    /// 50 k-event import, quadratic in the log's size). A 65,536-bit table of the needles' first
-    /// two bytes picks the few positions worth comparing. Needles are keys (32 bytes) and sealed
-    /// texts; one shorter than two bytes could not identify anything and is ignored.
-    static func fileContainsAny(_ path: String, _ needles: [[UInt8]]) -> Bool {
-        let (long, table, byPrefix) = needleTable(needles)
-        guard !long.isEmpty else { return false }
+    /// that erases hundreds of people reads the file once, not once per key. Needles are keys
+    /// (32 bytes); one shorter than two bytes could not identify anything and is ignored.
+    static func fileContainsAny(_ path: String, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
+        guard let search = NeedleSearch(needles) else { return false }
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return containsAny(long, table: table, byPrefix: byPrefix) { buffer, count, offset in
+        return search.run(chunk: chunk) { buffer, count, offset in
             var n: Int
             repeat { n = pread(fd, buffer, count, off_t(offset)) } while n < 0 && errno == EINTR
             return n
         }
     }
 
-    /// ``fileContainsAny(_:_:)`` on the main database file of `handle` or its WAL, read through
+    /// ``fileContainsAny(_:_:chunk:)`` on the main database file of `handle` or its WAL, read through
     /// SQLite's own open file (`SQLITE_FCNTL_FILE_POINTER` / `SQLITE_FCNTL_JOURNAL_POINTER`): no
     /// descriptor of ours is opened or closed on a file SQLite holds locks on.
-    static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]]) -> Bool {
-        let (long, table, byPrefix) = needleTable(needles)
-        guard !long.isEmpty else { return false }
+    static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
+        guard let search = NeedleSearch(needles) else { return false }
         var pointer: UnsafeMutablePointer<sqlite3_file>?
         guard sqlite3_file_control(handle, "main", wal ? SQLITE_FCNTL_JOURNAL_POINTER : SQLITE_FCNTL_FILE_POINTER, &pointer) == SQLITE_OK,
               let file = pointer, let methods = file.pointee.pMethods?.pointee,
               let xRead = methods.xRead, let xFileSize = methods.xFileSize else { return false }
         var size: sqlite3_int64 = 0
         guard xFileSize(file, &size) == SQLITE_OK else { return false }
-        return containsAny(long, table: table, byPrefix: byPrefix) { buffer, count, offset in
+        return search.run(chunk: chunk) { buffer, count, offset in
             guard offset < size else { return 0 }
             let n = Int(min(Int64(count), size - offset))
             return xRead(file, buffer, Int32(n), offset) == SQLITE_OK ? n : -1
         }
     }
 
-    /// The needles of at least two bytes, and a 65,536-bit table of their first two bytes.
-    private static func needleTable(_ needles: [[UInt8]]) -> (long: [[UInt8]], table: [UInt64], byPrefix: [Int: [[UInt8]]]) {
-        let long = needles.filter { $0.count >= 2 }
-        var table = [UInt64](repeating: 0, count: 1024)
-        var byPrefix: [Int: [[UInt8]]] = [:]
-        for n in long {
-            let p = Int(n[0]) << 8 | Int(n[1])
-            table[p >> 6] |= 1 << UInt64(p & 63)
-            byPrefix[p, default: []].append(n)
+    /// Whether this ledger's database file (or its -wal) holds any of `needles`: the search an
+    /// erasure runs, through this connection's open files.
+    func fileContainsAny(wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
+        queue.writeWithoutTransaction { db in Ledger.connectionFileContainsAny(db.sqliteConnection, wal: wal, needles, chunk: chunk) }
+    }
+
+    /// Bytes read at a time by the key search (tests pass a small one to put keys across many boundaries).
+    static let searchChunk = 4 << 20
+}
+
+/// A search for many needles in one pass that looks at one position in `step` (25 for 32-byte
+/// keys) rather than at every byte. Every 8-byte window of a needle that starts at one of its
+/// first `step` offsets is in a hash table (open addressing, linear probing), with that offset;
+/// `step` is the shortest needle's length − 7, so however a needle lies in a buffer, exactly one
+/// of the sampled positions (multiples of `step` from the buffer's start) falls on one of those
+/// windows. A sampled position costs one unaligned 64-bit load and a probe; a window found
+/// there is checked by comparing the whole needle it came from. Needles of 2 to 7 bytes (none
+/// today: callers pass keys) are searched one at a time (`memchr`, then a compare).
+struct NeedleSearch {
+    static let gram = 8
+    /// Needles of at least `gram` bytes, and the shorter ones (at least 2 bytes).
+    let long: [[UInt8]], short: [[UInt8]]
+    let step: Int, longest: Int
+    /// The table: a window's 8 bytes, and 1 + its index in `entries` (0: an empty slot).
+    let slotGram: [UInt64], slotEntry: [Int32]
+    /// For each indexed window: which needle, and where in it the window starts.
+    let entries: [(needle: Int32, offset: Int32)]
+    let shift: UInt64
+
+    init?(_ needles: [[UInt8]]) {
+        long = needles.filter { $0.count >= Self.gram }
+        short = needles.filter { $0.count >= 2 && $0.count < Self.gram }
+        guard !long.isEmpty || !short.isEmpty else { return nil }
+        longest = needles.map(\.count).max() ?? 2
+        let step = (long.map(\.count).min() ?? Self.gram) - Self.gram + 1
+        self.step = step
+        var entries: [(needle: Int32, offset: Int32)] = []
+        var grams: [UInt64] = []
+        for (index, n) in long.enumerated() {
+            n.withUnsafeBytes { b in
+                for offset in 0..<step {
+                    grams.append(b.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+                    entries.append((Int32(index), Int32(offset)))
+                }
+            }
         }
-        return (long, table, byPrefix)
+        // At least four slots a window: most probes of a sampled position end at an empty slot.
+        var bits: UInt64 = 4
+        while (1 << bits) < max(16, grams.count * 4) { bits += 1 }
+        let shift = 64 - bits
+        self.shift = shift
+        let mask = (1 << Int(bits)) - 1
+        var slotGram = [UInt64](repeating: 0, count: 1 << Int(bits))
+        var slotEntry = [Int32](repeating: 0, count: 1 << Int(bits))
+        for (i, g) in grams.enumerated() {
+            var h = Self.slot(g, shift)
+            while slotEntry[h] != 0 { h = (h + 1) & mask }
+            slotGram[h] = g; slotEntry[h] = Int32(i + 1)
+        }
+        self.entries = entries; self.slotGram = slotGram; self.slotEntry = slotEntry
+    }
+
+    @inline(__always) static func slot(_ gram: UInt64, _ shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (gram &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
     /// One pass over a file read by `read(buffer, count, offset)` (bytes read, 0 at its end,
-    /// negative on an error: not found).
-    private static func containsAny(_ long: [[UInt8]], table: [UInt64], byPrefix: [Int: [[UInt8]]],
-                                    read: (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
-        let longest = long.map(\.count).max() ?? 2
+    /// negative on an error: not found). The last `longest − 1` bytes of each buffer are carried
+    /// to the front of the next, so a needle across a read boundary lies whole in the next one.
+    func run(chunk: Int, read: (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
+        let chunk = max(chunk, longest)
         var offset: Int64 = 0
-        let chunk = 4 << 20
         var buffer = [UInt8](repeating: 0, count: chunk + longest)
         var carried = 0
         while true {
@@ -191,24 +239,55 @@ extension Ledger {
             if n <= 0 { return false }
             offset += Int64(n)
             let filled = carried + n
-            // A needle starting in the last `longest - 1` bytes may not fit: it is carried over.
-            let found = buffer.withUnsafeBufferPointer { b in table.withUnsafeBufferPointer { t -> Bool in
-                guard let base = b.baseAddress else { return false }
-                var i = 0
-                while i + 1 < filled {
-                    let p = Int(base[i]) << 8 | Int(base[i + 1])
-                    if t[p >> 6] & (1 << UInt64(p & 63)) != 0, let candidates = byPrefix[p] {
-                        for c in candidates where i + c.count <= filled && memcmp(base + i, c, c.count) == 0 { return true }
-                    }
-                    i += 1
-                }
-                return false
-            } }
-            if found { return true }
+            if buffer.withUnsafeBytes({ b in contains(UnsafeRawBufferPointer(rebasing: b[0..<filled])) }) { return true }
             carried = min(longest - 1, filled)
             buffer.withUnsafeMutableBytes { b in
                 _ = memmove(b.baseAddress!, b.baseAddress! + (filled - carried), carried)
             }
         }
     }
+
+    /// Whether `needle` occurs in the `count` bytes at `base`: `memchr` for its first byte, then a compare.
+    static func naive(_ base: UnsafeRawPointer, _ count: Int, _ needle: UnsafeRawBufferPointer) -> Bool {
+        guard let first = needle.first, let n = needle.baseAddress else { return false }
+        var i = 0
+        while i + needle.count <= count {
+            guard let hit = memchr(base + i, Int32(first), count - needle.count + 1 - i) else { return false }
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, n, needle.count) == 0 { return true }
+            i = at + 1
+        }
+        return false
+    }
+
+    /// Whether a needle lies whole in `b`.
+    func contains(_ b: UnsafeRawBufferPointer) -> Bool {
+        guard let base = b.baseAddress else { return false }
+        let filled = b.count
+        for n in short where n.withUnsafeBytes({ Self.naive(base, filled, $0) }) { return true }
+        guard !long.isEmpty else { return false }
+        let mask = slotEntry.count - 1
+        return slotGram.withUnsafeBufferPointer { grams in slotEntry.withUnsafeBufferPointer { slots in
+            entries.withUnsafeBufferPointer { entries in
+                var i = 0
+                while i + Self.gram <= filled {
+                    let g = b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                    var h = Self.slot(g, shift)
+                    while slots[h] != 0 {
+                        if grams[h] == g {
+                            let e = entries[Int(slots[h]) - 1]
+                            let needle = long[Int(e.needle)]
+                            let start = i - Int(e.offset)
+                            if start >= 0, start + needle.count <= filled,
+                               needle.withUnsafeBytes({ memcmp(base + start, $0.baseAddress!, needle.count) }) == 0 { return true }
+                        }
+                        h = (h + 1) & mask
+                    }
+                    i += step
+                }
+                return false
+            }
+        } }
+    }
+
 }
