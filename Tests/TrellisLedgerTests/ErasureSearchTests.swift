@@ -107,6 +107,22 @@ import Testing
         #expect(!Ledger.fileContainsAny(path, [[0]], chunk: 256), "one byte identifies nothing")
     }
 
+    /// A read that fails part-way cannot show a key is gone: the search counts it as found, so
+    /// an erasure never says "no copy left" over bytes it could not read.
+    @Test func aFailedReadCountsAsHoldingTheKey() throws {
+        var rng = SystemRandomNumberGenerator()
+        let search = try #require(NeedleSearch([Self.key(&rng)]))
+        var calls = 0
+        let found = search.run(chunk: 256) { buffer, count, _ in
+            calls += 1
+            if calls == 3 { return -1 }
+            memset(buffer, 0, count)
+            return count
+        }
+        #expect(found && calls == 3)
+        #expect(!search.run(chunk: 256) { _, _, _ in 0 }, "an empty file holds nothing")
+    }
+
     /// Through SQLite's own open files: 32 bytes written by a commit are found in the -wal (and
     /// not yet in the database file); after a checkpoint that truncates the WAL, in the file only.
     @Test(.enabled(if: TestStore.isFile, "file store only: reads the SQLite ledger's files"))

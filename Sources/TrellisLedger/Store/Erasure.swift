@@ -227,7 +227,7 @@ struct NeedleSearch {
     }
 
     /// One pass over a file read by `read(buffer, count, offset)` (bytes read, 0 at its end,
-    /// negative on an error: not found). The last `longest − 1` bytes of each buffer are carried
+    /// negative on an error: counted as found). The last `longest − 1` bytes of each buffer are carried
     /// to the front of the next, so a needle across a read boundary lies whole in the next one.
     func run(chunk: Int, read: (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
         let chunk = max(chunk, longest)
@@ -236,7 +236,10 @@ struct NeedleSearch {
         var carried = 0
         while true {
             let n = buffer.withUnsafeMutableBytes { b in read(b.baseAddress! + carried, chunk, offset) }
-            if n <= 0 { return false }
+            // A read that fails cannot show the key is gone: counted as holding it, so erasure
+            // never claims "no copy left" over bytes it could not read.
+            if n < 0 { return true }
+            if n == 0 { return false }
             offset += Int64(n)
             let filled = carried + n
             if buffer.withUnsafeBytes({ b in contains(UnsafeRawBufferPointer(rebasing: b[0..<filled])) }) { return true }
