@@ -60,7 +60,7 @@ import TrellisLedger
         try tamper(dir, updates.joined(separator: " "))
     }
 
-    @Test func aTamperedHashIsNamedByFullVerifyAsByTheChainCheckAndNoDerivedVerdictIsGiven() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: builds and tampers with a SQLite ledger file in process, then runs the binary on that file")) func aTamperedHashIsNamedByFullVerifyAsByTheChainCheckAndNoDerivedVerdictIsGiven() throws {
         let dir = try ScratchDir("vouched-hash")
         defer { dir.remove() }
         let ledger = try fixtureLedger(in: dir)
@@ -79,7 +79,7 @@ import TrellisLedger
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath, "--chain-only"]).stdout == r.stdout)
     }
 
-    @Test func aTamperedBodyWithARecomputedChainIsStillCaughtByTheReplay() throws {
+    @Test(.enabled(if: TestStore.isFile, "file store only: builds and tampers with a SQLite ledger file in process, then runs the binary on that file")) func aTamperedBodyWithARecomputedChainIsStillCaughtByTheReplay() throws {
         let dir = try ScratchDir("vouched-body")
         defer { dir.remove() }
         let ledger = try fixtureLedger(in: dir)
