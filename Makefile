@@ -68,7 +68,9 @@ demo: build
 
 # Release-built benchmark: ours next to raw sqlite3 in the same run (1 M events by default).
 # Then the PostgreSQL store next to a raw COPY of the same rows, on a throw-away cluster.
+# trellis itself too: the bench times reports and peak RSS as `trellis` processes beside it.
 bench: deps
+	swift build -c release --product trellis
 	swift build -c release --product trellis-bench
 	swift build -c release --product trellis-pg-bench
 	.build/release/trellis-bench $(BENCH_ARGS)
