@@ -554,10 +554,6 @@ enum CopyText {
         s.withUTF8 { bytes(UnsafeBufferPointer(rebasing: $0[...]), &out) }
     }
 
-    static func bytes(_ b: [UInt8], _ out: inout [UInt8]) {
-        b.withUnsafeBufferPointer { bytes($0, &out) }
-    }
-
     static func bytes(_ b: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
         var start = 0
         for (i, c) in b.enumerated() where c == 92 || c == 10 || c == 13 || c == 9 {
