@@ -32,9 +32,10 @@ final class PostgresAppendStorage: AppendStorage {
     private let startSeq: Int64
     private var batchIDs: Set<String> = []
     private var events: [UInt8] = []
-    /// The rows in `events` (not yet sent), by id; the data stays bytes (shared with the
-    /// caller's array, not copied) until ``recordedEvent(id:)`` asks for one.
-    private var unsentEvents: [String: (seq: Int64, type: String, v: Int64, occurredAt: String, actor: String?, data: [UInt8])] = [:]
+    /// The rows in `events` (not yet sent), by id: where each row starts in `events`, read
+    /// back from there when ``recordedEvent(id:)`` asks for one (nothing else kept per row,
+    /// so a flush frees no per-row values).
+    private var unsentEvents: [String: Int] = [:]
     private var retractions: [UInt8] = []
     /// Every seq this batch retracted (sent or not).
     private var retractedInBatch: Set<Int64> = []
@@ -69,7 +70,9 @@ final class PostgresAppendStorage: AppendStorage {
     func flush() throws(LedgerError) {
         var parcel: [ParcelStep] = []
         if !events.isEmpty {
-            parcel.append(.copy("COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN", events, "appending events"))
+            CopyBinary.trailer(&events)
+            parcel.append(.copy("COPY events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) FROM STDIN (FORMAT binary)",
+                                events, "appending events"))
             events = []
             events.reserveCapacity(flushBytes + flushBytes / 8)
             unsentEvents.removeAll(keepingCapacity: true)
@@ -168,30 +171,29 @@ final class PostgresAppendStorage: AppendStorage {
             let r = try query("SELECT 1 FROM events WHERE id = $1", [.text(id)], during: "looking up an event id")
             if r.count > 0 { return false }
         }
+        if events.isEmpty { CopyBinary.header(&events) }
         if !fresh {
             batchIDs.insert(id)
             // Kept until sent: a retraction or a re-sent line in the same batch reads it back.
-            unsentEvents[id] = (seq, type, v, occurredAt, actor, data)
+            unsentEvents[id] = events.count
         }
-        CopyText.int(seq, &events); CopyText.tab(&events)
-        CopyText.field(id, &events); CopyText.tab(&events)
-        CopyText.field(type, &events); CopyText.tab(&events)
-        CopyText.int(v, &events); CopyText.tab(&events)
-        CopyText.field(occurredAt, &events); CopyText.tab(&events)
-        CopyText.field(recordedAt, &events); CopyText.tab(&events)
-        CopyText.field(actor, &events); CopyText.tab(&events)
-        CopyText.bytes(data, &events); CopyText.tab(&events)
-        CopyText.bytea(hash, &events); CopyText.newline(&events)
+        CopyBinary.tuple(9, &events)
+        CopyBinary.int(seq, &events)
+        CopyBinary.field(id, &events)
+        CopyBinary.field(type, &events)
+        CopyBinary.int(v, &events)
+        CopyBinary.field(occurredAt, &events)
+        CopyBinary.field(recordedAt, &events)
+        CopyBinary.field(actor, &events)
+        CopyBinary.bytes(data, &events)
+        CopyBinary.bytes(hash, &events)
         rowsSent += 1
         try flushIfFull()
         return true
     }
 
     func recordedEvent(id: String) throws -> StoredEventRow? {
-        if let row = unsentEvents[id] {
-            return StoredEventRow(seq: row.seq, type: row.type, v: row.v, occurredAt: row.occurredAt, actor: row.actor,
-                                  dataText: String(decoding: row.data, as: UTF8.self))
-        }
+        if let offset = unsentEvents[id] { return CopyBinary.eventRow(events, at: offset) }
         if let row = prefetchedEvents[id] { return row }
         // Not buffered: in the log before the lock, or sent earlier in this batch, or nowhere.
         if logWasEmpty && !batchIDs.contains(id) { return nil }
@@ -459,6 +461,77 @@ private struct UncheckedParcel: @unchecked Sendable {
     let connection: PGConnection
 }
 
+/// COPY's binary format (`FORMAT binary`): a signature and two zero words, then per row a
+/// 16-bit field count and per field a 32-bit length (-1 for NULL) and the value's bytes
+/// (bigint as 8 bytes big-endian; text and bytea as they are), then -1 as the trailer. Nothing
+/// is escaped on this side or unescaped on the server's; the server still checks that text is
+/// valid in its encoding, as it does for the text format.
+enum CopyBinary {
+    static func header(_ out: inout [UInt8]) {
+        out.append(contentsOf: [80, 71, 67, 79, 80, 89, 10, 255, 13, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    static func trailer(_ out: inout [UInt8]) { out.append(contentsOf: [255, 255]) }
+
+    static func tuple(_ fields: Int16, _ out: inout [UInt8]) {
+        out.append(UInt8(truncatingIfNeeded: fields >> 8)); out.append(UInt8(truncatingIfNeeded: fields))
+    }
+
+    private static func int32(_ v: Int32, _ out: inout [UInt8]) {
+        withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func int(_ v: Int64, _ out: inout [UInt8]) {
+        int32(8, &out)
+        withUnsafeBytes(of: v.bigEndian) { out.append(contentsOf: $0) }
+    }
+
+    static func field(_ s: String?, _ out: inout [UInt8]) {
+        guard var s else { int32(-1, &out); return }
+        s.withUTF8 { b in
+            int32(Int32(b.count), &out)
+            out.append(contentsOf: b)
+        }
+    }
+
+    static func bytes(_ b: [UInt8], _ out: inout [UInt8]) {
+        int32(Int32(b.count), &out)
+        out.append(contentsOf: b)
+    }
+
+    /// Reads back the `events` row written at `offset` (by ``PostgresAppendStorage``, in the
+    /// column order of its COPY: seq, id, type, v, occurred_at, recorded_at, actor, data, hash).
+    static func eventRow(_ buffer: [UInt8], at offset: Int) -> StoredEventRow {
+        var o = offset + 2
+        func length() -> Int {
+            let n = buffer[o..<o + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            o += 4
+            return Int(Int32(bitPattern: n))
+        }
+        func int() -> Int64 {
+            _ = length()
+            let v = buffer[o..<o + 8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            o += 8
+            return Int64(bitPattern: v)
+        }
+        func text() -> String? {
+            let n = length()
+            guard n >= 0 else { return nil }
+            defer { o += n }
+            return String(decoding: buffer[o..<o + n], as: UTF8.self)
+        }
+        let seq = int()
+        _ = text()
+        let type = text() ?? ""
+        let v = int()
+        let occurredAt = text() ?? ""
+        _ = text()
+        let actor = text()
+        let data = text() ?? "{}"
+        return StoredEventRow(seq: seq, type: type, v: v, occurredAt: occurredAt, actor: actor, dataText: data)
+    }
+}
+
 /// COPY's text format: tab-separated, `\N` for NULL, backslash escapes for `\`, newline,
 /// carriage return and tab; bytea as `\\x` and hex.
 enum CopyText {
@@ -479,10 +552,6 @@ enum CopyText {
     static func field(_ s: String?, _ out: inout [UInt8]) {
         guard var s else { out.append(contentsOf: [92, 78]); return }
         s.withUTF8 { bytes(UnsafeBufferPointer(rebasing: $0[...]), &out) }
-    }
-
-    static func bytes(_ b: [UInt8], _ out: inout [UInt8]) {
-        b.withUnsafeBufferPointer { bytes($0, &out) }
     }
 
     static func bytes(_ b: UnsafeBufferPointer<UInt8>, _ out: inout [UInt8]) {
