@@ -65,10 +65,8 @@ struct EraseCommand: ParsableCommand {
                 // PostgreSQL's erasure ends at its commit and the rewrite of person_keys, unless
                 // an older snapshot, a non-owner role or a foreign trigger left something.
                 if let residue = try shared.finishErasure() {
-                    if residue.notOwner, residue.foreignTriggers.isEmpty, residue.serverKept.count == 1 {
-                        throw CommandFailure(exitCode: 74, "the erasure is still not complete: \(residue)")
-                    }
-                    throw CommandFailure(exitCode: 75, "the erasure is still not complete: \(residue)")
+                    // A role that may not rewrite the table cannot finish by trying again (74).
+                    throw CommandFailure(exitCode: residue.notOwner ? 74 : 75, "the erasure is still not complete: \(residue)")
                 }
                 let done = try shared.erasureAftermath()
                 if done.erasedKeysLeft > 0 {

@@ -103,13 +103,13 @@ import Testing
         for (at, k) in placed { bytes.replaceSubrange(at..<(at + 32), with: k) }
         let path = try dir.write("file", Data(bytes))
 
-        #expect(!Ledger.fileContainsAny(path, absent))
+        #expect(!searchFile(path, absent))
         for (_, k) in placed {
-            #expect(Ledger.fileContainsAny(path, [k]), "one key alone")
-            #expect(Ledger.fileContainsAny(path, absent + [k]), "a key placed in the file")
-            #expect(Ledger.fileContainsAny(path, [k] + absent))
+            #expect(searchFile(path, [k]), "one key alone")
+            #expect(searchFile(path, absent + [k]), "a key placed in the file")
+            #expect(searchFile(path, [k] + absent))
         }
-        #expect(!Ledger.fileContainsAny(path, []))
-        #expect(!Ledger.fileContainsAny(dir.file("missing"), placed.map(\.1)))
+        #expect(!searchFile(path, []))
+        #expect(!searchFile(dir.file("missing"), placed.map(\.1)))
     }
 }

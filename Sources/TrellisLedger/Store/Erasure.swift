@@ -127,22 +127,9 @@ extension Ledger {
         return stat(path, &st) == 0 ? Int64(st.st_size) : 0
     }
 
-    /// Whether any of `needles` occurs in the file, in one pass whatever their number: an import
-    /// that erases hundreds of people reads the file once, not once per key. Needles are keys
-    /// (32 bytes); one shorter than two bytes could not identify anything and is ignored.
-    static func fileContainsAny(_ path: String, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
-        guard let search = NeedleSearch(needles) else { return false }
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return search.run(chunk: chunk) { buffer, count, offset in
-            var n: Int
-            repeat { n = pread(fd, buffer, count, off_t(offset)) } while n < 0 && errno == EINTR
-            return n
-        }
-    }
-
-    /// ``fileContainsAny(_:_:chunk:)`` on the main database file of `handle` or its WAL, read through
+    /// Whether any of `needles` occurs in the main database file of `handle` or its WAL, in one
+    /// pass whatever their number (``NeedleSearch``): an import that erases hundreds of people
+    /// reads the file once, not once per key. Read through
     /// SQLite's own open file (`SQLITE_FCNTL_FILE_POINTER` / `SQLITE_FCNTL_JOURNAL_POINTER`): no
     /// descriptor of ours is opened or closed on a file SQLite holds locks on.
     static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
@@ -152,7 +139,8 @@ extension Ledger {
               let file = pointer, let methods = file.pointee.pMethods?.pointee,
               let xRead = methods.xRead, let xFileSize = methods.xFileSize else { return false }
         var size: sqlite3_int64 = 0
-        guard xFileSize(file, &size) == SQLITE_OK else { return false }
+        // A size that cannot be read cannot show the key is gone (as a failed read below).
+        guard xFileSize(file, &size) == SQLITE_OK else { return true }
         return search.run(chunk: chunk) { buffer, count, offset in
             guard offset < size else { return 0 }
             let n = Int(min(Int64(count), size - offset))

@@ -29,111 +29,6 @@ public struct ReadModelVerdict: Sendable, Equatable {
 }
 
 extension ProjectionEngine {
-    /// What the ledger's copy of a read model looks like, read in one transaction.
-    fileprivate struct Seen {
-        var checkpoint: Int64
-        /// Table name → SHA-256 of its canonical dump (as in ``digest(of:db:)``), nil when missing.
-        var tables: [(name: String, digest: String?)]
-        var schema: [String]
-    }
-
-    /// Compares every read model built in the ledger with a rebuild from the log through its
-    /// checkpoint, in a scratch file (``build(through:occurredBy:progress:)``, deleted
-    /// afterwards): the digest of each table it owns, and the SQL of its tables, views,
-    /// indexes and triggers (a trigger added to a read-model table would rewrite its rows).
-    public func checkReadModels(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
-        try checkReadModels(readModelCheckPlan(), progress: progress)
-    }
-
-    /// What ``checkReadModels(progress:)`` reads from the ledger (one short read transaction),
-    /// so that the rebuilds, which read the log on their own connection, can run on another thread.
-    public struct ReadModelCheckPlan: @unchecked Sendable {
-        fileprivate var head: Int64
-        fileprivate var states: [String: State]
-        fileprivate var seen: [String: Seen]
-        fileprivate var asOf: String?
-    }
-
-    public func readModelCheckPlan() throws -> ReadModelCheckPlan {
-        let definitions = self.definitions
-        let (states, allSeen, asOf): ([String: State], [String: Seen], String?) = try readSide.read { db in
-            // A study file built with `replay --as-of T` holds read models of the events that
-            // occurred by T (recorded in its study_meta): they are compared with such a rebuild.
-            let asOf = try db.tableExists("study_meta") ? String.fetchOne(db, sql: "SELECT value FROM study_meta WHERE key = 'as_of'") : nil
-            var states: [String: State] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
-                states[row[0]] = State(digest: row[1], checkpoint: row[2])
-            }
-            var seen: [String: Seen] = [:]
-            for d in definitions {
-                guard let s = states[d.name], s.digest == d.digest, s.checkpoint >= 0 else { continue }
-                seen[d.name] = Seen(checkpoint: s.checkpoint, tables: try Self.tableDigests(of: d, db: db), schema: try Self.schema(of: d, db: db))
-            }
-            return (states, seen, asOf)
-        }
-        // The head from the log, read after the checkpoints: none is above it unless wrong.
-        let head = try store.head().seq
-        let seen = allSeen.filter { $0.value.checkpoint <= head }
-        return ReadModelCheckPlan(head: head, states: states, seen: seen, asOf: asOf)
-    }
-
-    /// The rebuilds and comparisons of a plan; touches the ledger only through the scratch
-    /// files' own connections.
-    /// `beforeComparing` is called after each rebuild, before its tables are dumped and hashed
-    /// (the step that holds a whole table in memory).
-    public func checkReadModels(_ plan: ReadModelCheckPlan, progress: ((Int64, Int64) -> Void)? = nil,
-                                beforeComparing: (() -> Void)? = nil) throws -> [ReadModelVerdict] {
-        let definitions = self.definitions
-        let (head, states, seen, asOf) = (plan.head, plan.states, plan.seen, plan.asOf)
-        let occurredBy = try asOf.map { t throws -> Int64 in
-            guard let m = Timestamp.micros(t) else { throw ProjectionError.internalError("study_meta.as_of \(t) is not a date or date-time") }
-            return m
-        }
-        var verdicts: [String: ReadModelVerdict] = [:]
-        for d in definitions {
-            guard let s = states[d.name] else { verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: nil, state: .notBuilt); continue }
-            if s.digest != d.digest {
-                verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .otherDefinition)
-            } else if s.checkpoint < 0 || s.checkpoint > head {
-                verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: s.checkpoint, state: .checkpointOutsideLog)
-            }
-        }
-        // One rebuild per distinct checkpoint (usually one: the built-ins catch up together).
-        for checkpoint in Set(seen.values.map(\.checkpoint)).sorted() {
-            let snapshot = try build(through: checkpoint, occurredBy: occurredBy, progress: progress)
-            beforeComparing?()
-            try snapshot.database.read { sdb in
-                for d in definitions {
-                    guard let mine = seen[d.name], mine.checkpoint == checkpoint else { continue }
-                    let expected = try Self.tableDigests(of: d, db: sdb)
-                    let expectedSchema = try Self.schema(of: d, db: sdb)
-                    var state = ReadModelVerdict.State.consistent
-                    if let (e, f) = zip(expected, mine.tables).first(where: { $0.0.digest != $0.1.digest }) {
-                        state = .differs(f.digest == nil ? "its table \(e.name) is missing"
-                                         : "table \(e.name) differs from a rebuild through seq \(checkpoint)" + (asOf.map { " as of \($0)" } ?? ""))
-                    } else if expectedSchema != mine.schema {
-                        let extra = mine.schema.first { !expectedSchema.contains($0) }
-                        state = .differs("its schema differs from the definition's" + (extra.map { " (not in the definition: \($0.prefix(120)))" } ?? ""))
-                    }
-                    verdicts[d.name] = ReadModelVerdict(name: d.name, checkpoint: checkpoint, state: state)
-                }
-            }
-        }
-        let known = Set(definitions.map(\.name))
-        return definitions.compactMap { verdicts[$0.name] }
-            + states.keys.filter { !known.contains($0) }.sorted().map { ReadModelVerdict(name: $0, checkpoint: states[$0]?.checkpoint, state: .definitionNotGiven) }
-    }
-
-    /// Each owned table's digest, sorted by name; nil for a table that is not there.
-    private static func tableDigests(of d: ProjectionDefinition, db: Database) throws -> [(name: String, digest: String?)] {
-        try tableNames(of: d).map { name in
-            guard try db.tableExists(name) else { return (name, nil) }
-            var h = SHA256()
-            _ = try hashTable(name, into: &h, db: db)
-            return (name, hex(h.finalize()))
-        }
-    }
-
     /// The SQL of what the definition owns, and of every trigger and index on its tables,
     /// sorted. Names are matched as SQLite matches them, ignoring case: a trigger made
     /// `ON ATTENDANCE` is on `attendance`. An index the definition does not declare counts:
@@ -159,7 +54,7 @@ extension ProjectionEngine {
 extension ProjectionEngine {
     /// The part of full verify after the chain: the ledger's derived state against a replay of
     /// the log (``Ledger/verifyDerivedState(limit:progress:)``) and every read model against a
-    /// rebuild (``checkReadModelsInOneRead(progress:)``). The two are independent — each reads
+    /// rebuild (``checkReadModels(progress:)``). The two are independent — each reads
     /// the ledger on its own connection and writes its own scratch file — so they run at once,
     /// the read models on a worker thread; `progress` follows the replay. Neither holds a whole
     /// table in memory (the tables are compared in key order, streamed). The first error (the
@@ -173,24 +68,28 @@ extension ProjectionEngine {
         let box = Box()
         let worker: Pipeline.Worker?
         do {
-            worker = try Pipeline.Worker { box.result = Result { try self.checkReadModelsInOneRead() } }
+            worker = try Pipeline.Worker { box.result = Result { try self.checkReadModels() } }
         } catch {
             worker = nil
         }
         let report = Result { try ledger.verifyDerivedState(limit: limit, chain: chain, progress: progress) }
         worker?.join()
-        let models = box.result ?? Result { try self.checkReadModelsInOneRead() }
+        let models = box.result ?? Result { try self.checkReadModels() }
         return (try report.get(), try models.get())
     }
 
-    /// ``checkReadModels(progress:)`` inside one read transaction on a read-only connection of
-    /// its own (the ledger's connection stays free for the replay): the read models' states,
+    /// Compares every read model built in the ledger with a rebuild from the log through its
+    /// checkpoint, in a scratch file (``build(through:occurredBy:progress:)``, deleted
+    /// afterwards): its owned tables, and the SQL of its tables, views, indexes and triggers
+    /// (a trigger added to a read-model table would rewrite its rows). It runs inside one read
+    /// transaction on a read-only connection of its own (the ledger's connection stays free
+    /// for the replay): the read models' states,
     /// the rebuild through each checkpoint, and the comparison all see one state of the read
     /// models. Each owned table is compared with the rebuild's row by row in primary-key order
     /// (all columns when it has none), streamed; only when that finds a difference are both
     /// tables' digests computed (as in the model digest), and they decide, so the verdicts are
     /// those of comparing digests.
-    public func checkReadModelsInOneRead(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
+    public func checkReadModels(progress: ((Int64, Int64) -> Void)? = nil) throws -> [ReadModelVerdict] {
         var config = Configuration()
         config.readonly = true
         let reader = try DatabaseQueue(path: readSide.path, configuration: config)
