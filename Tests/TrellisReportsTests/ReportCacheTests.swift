@@ -105,6 +105,23 @@ struct ReportCacheTests {
         #expect(try Self.report(s, args).stdout == cold)
     }
 
+    /// Trellis never keeps an output over the limit, so a larger entry was put there by hand
+    /// (a hostile ledger file): it is not read into memory or served, even with a check sum
+    /// that matches, and the report is recomputed.
+    @Test func anEntryLargerThanTrellisKeepsIsNotReadEvenWithAMatchingCheckSum() throws {
+        let s = try Self.region()
+        let source = try s.source()
+        guard case .miss(let key) = try ReportCache.lookup(source, request: "r") else { Issue.record("expected a miss"); return }
+        #expect(ReportCache.store(source, key: key, output: Array("figures".utf8)))
+        #expect(!ReportCache.store(source, key: key, output: [UInt8](repeating: 0x20, count: ReportCache.largestOutput + 1)), "never kept")
+        let huge = [UInt8](repeating: 0x20, count: ReportCache.largestOutput + 1)
+        try s.ledger.database.write { db in
+            try db.execute(sql: "UPDATE report_cache SET output = ?, check_sum = ?",
+                           arguments: [Data(huge), Data(ReportCache.checkSum(key: key.bytes, output: huge))])
+        }
+        guard case .damaged = try ReportCache.lookup(source, request: "r") else { Issue.record("an oversized entry was read"); return }
+    }
+
     @Test func aHandEditedReadModelIsNamedByVerifyAndTheCacheGoesWithIt() throws {
         let s = try Self.region()
         let args = ["participation", "--format", "json"]

@@ -60,9 +60,11 @@ public enum ReportCache {
         return try source.engine.readSide.read { db -> Lookup in
             guard let key = try key(request: request, db) else { return .unavailable }
             // A cursor lends the blob (tens of MB for a region's graph): copied once.
-            let rows = try Row.fetchCursor(db, sql: "SELECT output, check_sum, head_seq, head_hash FROM report_cache WHERE key = ?",
+            let rows = try Row.fetchCursor(db, sql: "SELECT output, check_sum, head_seq, head_hash, length(output) FROM report_cache WHERE key = ?",
                                            arguments: [Data(key.bytes)])
             guard let row = try rows.next() else { return .miss(key) }
+            // Never kept above the limit: a larger entry was put there by hand, and is not read.
+            guard let length = row[4] as Int64?, length <= largestOutput else { return .damaged(key) }
             let output = try row.withUnsafeData(atIndex: 0) { d in d.map { [UInt8]($0) } ?? [] }
             guard bytes(row[1]) == checkSum(key: key.bytes, output: output), (row[2] as Int64?) == key.headSeq,
                   bytes(row[3]) == key.headHash else { return .damaged(key) }
