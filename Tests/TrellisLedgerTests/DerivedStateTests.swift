@@ -10,19 +10,13 @@ import TrellisLedger
     /// The fixture region, two more attendances and a retraction, imported by the real binary,
     /// and a report run so the read models are built.
     func ledgerDir() throws -> ScratchDir {
-        let dir = try ScratchDir("derived")
-        let lines = Fixture.lines + [
+        try importedFixture("derived", [
             envelope("AttendanceRecorded", id: "att-oak", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "oak", "status": "absent"]),
             envelope("AttendanceRecorded", id: "att-ash", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "ash", "status": "present"]),
             envelope("MeetingHeld", id: "f-m2", at: "2025-10-15T16:00:00Z", ["meeting_id": "m2", "network_id": "npn", "title": "Second", "format": "online"]),
             envelope("AttendanceRecorded", id: "att-oak-2", at: "2025-10-15T16:00:00Z", ["meeting_id": "m2", "org_id": "oak", "status": "present"]),
             envelope("EventRetracted", id: "r-oak-2", at: "2025-10-20", ["event_id": "att-oak-2", "reason": "recorded against the wrong meeting"]),
-        ]
-        let file = try dir.writeLines("region.ndjson", lines)
-        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
-        #expect(r.status == 0, "\(r)")
-        try build(dir.ledgerPath)
-        return dir
+        ])
     }
 
     /// Catches the read models up (they are built on first use).
@@ -33,11 +27,6 @@ import TrellisLedger
 
     func verify(_ db: String, _ extra: String...) throws -> ProcessResult {
         try runTrellis(["verify", "--db", db] + extra)
-    }
-
-    func sql(_ db: String, _ text: String) throws {
-        let r = try sqlite3(db, text)
-        #expect(r.status == 0, "\(r)")
     }
 
     /// A tamper of the log's own tables (rule tables, keys): in the file, or as the owner of the

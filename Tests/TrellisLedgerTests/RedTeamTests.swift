@@ -8,20 +8,9 @@ import TrellisLedger
 @Suite struct RedTeamTests {
     /// The fixture region imported by the real binary, and the read models built.
     func ledgerDir() throws -> ScratchDir {
-        let dir = try ScratchDir("redteam")
-        let file = try dir.writeLines("region.ndjson", Fixture.lines + [
+        try importedFixture("redteam", [
             envelope("AttendanceRecorded", id: "att-oak", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "oak", "status": "present"]),
         ])
-        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
-        #expect(r.status == 0, "\(r)")
-        let d = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
-        #expect(d.status == 0, "\(d)")
-        return dir
-    }
-
-    func sql(_ db: String, _ text: String) throws {
-        let r = try sqlite3(db, text)
-        #expect(r.status == 0, "\(r)")
     }
 
     /// The same tamper on either store (``TestStore/tamper(_:file:postgres:)``), which must succeed.

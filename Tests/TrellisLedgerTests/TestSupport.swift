@@ -286,3 +286,22 @@ func eraseCompletely(_ args: [String]) throws -> ProcessResult {
     }
     return erase
 }
+
+/// The fixture region plus `extra` lines imported by the real binary into a new scratch
+/// ledger, and its read models built (they are built on first use): the starting point of
+/// the tamper tests.
+func importedFixture(_ name: String, _ extra: [String]) throws -> ScratchDir {
+    let dir = try ScratchDir(name)
+    let file = try dir.writeLines("region.ndjson", Fixture.lines + extra)
+    let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
+    #expect(r.status == 0, "\(r)")
+    let built = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
+    #expect(built.status == 0, "\(built)")
+    return dir
+}
+
+/// Runs `text` with the sqlite3 shell on the file `db`, expecting it to succeed.
+func sql(_ db: String, _ text: String) throws {
+    let r = try sqlite3(db, text)
+    #expect(r.status == 0, "\(r)")
+}

@@ -8,22 +8,10 @@ import TrellisLedger
 /// tampered with the sqlite3 shell, the real binary.
 @Suite struct VerifyStreamedTests {
     func ledgerDir() throws -> ScratchDir {
-        let dir = try ScratchDir("verify-streamed")
-        let lines = Fixture.lines + [
+        try importedFixture("verify-streamed", [
             envelope("AttendanceRecorded", id: "att-oak", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "oak", "status": "absent"]),
             envelope("AttendanceRecorded", id: "att-ash", at: "2025-09-15T16:00:00Z", ["meeting_id": "m1", "org_id": "ash", "status": "present"]),
-        ]
-        let file = try dir.writeLines("region.ndjson", lines)
-        let r = try runTrellis(["import", "--db", dir.ledgerPath, file])
-        #expect(r.status == 0, "\(r)")
-        let built = try runTrellis(["projections", "digest", "--db", dir.ledgerPath])
-        #expect(built.status == 0, "\(built)")
-        return dir
-    }
-
-    func sql(_ db: String, _ text: String) throws {
-        let r = try sqlite3(db, text)
-        #expect(r.status == 0, "\(r)")
+        ])
     }
 
     /// The same bytes in another storage class (a status as a blob) are a difference: the
