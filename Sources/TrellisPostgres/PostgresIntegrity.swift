@@ -234,7 +234,21 @@ extension PostgresStore {
             """)
         let ownerName = may?.string(0, 0) ?? "the table's owner"
         var notOwner = false
+        // Every server process of this database holding a snapshot from before the erasure,
+        // whatever its kind: an autovacuum worker's ANALYZE (after a large import) holds one
+        // too, and VACUUM FULL must then copy the deleted row.
+        func olderSnapshots() -> String? {
+            try? c.exec("""
+                SELECT string_agg(pid::text, ', ' ORDER BY pid) FROM pg_stat_activity
+                WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_xmin IS NOT NULL
+                  AND ($1::text IS NULL OR age(backend_xmin) >= age(($1::text::bigint % 4294967296)::text::xid))
+                """, [xid.map { .text($0) } ?? .null], during: "looking for older snapshots").string(0, 0)
+        }
         if may?.string(0, 1) == "t" {
+            // A short-lived one (an ANALYZE, a report) is waited for, up to five seconds, so that
+            // the rewrite need not keep the row; a longer one is reported below.
+            var waited = 0
+            while waited < 50, !(olderSnapshots() ?? "").isEmpty { usleep(100_000); waited += 1 }
             // The rewrite needs the table to itself: a reader in a transaction that read it holds
             // it open. Waited for as long as a writer waits (TRELLIS_BUSY_TIMEOUT), then reported.
             do {
@@ -256,11 +270,7 @@ extension PostgresStore {
             kept.append("this role does not own person_keys, so it cannot rewrite it (VACUUM FULL): the erased key's bytes stay in the table's pages until its owner (\(ownerName)) or a superuser runs trellis erase --finish")
         }
         // Sessions whose snapshot may still see the deleted row: the rewrite copied it for them.
-        let readers = try? c.exec("""
-            SELECT string_agg(pid::text, ', ' ORDER BY pid) FROM pg_stat_activity
-            WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend' AND backend_xmin IS NOT NULL
-              AND ($1::text IS NULL OR age(backend_xmin) >= age(($1::text::bigint % 4294967296)::text::xid))
-            """, [xid.map { .text($0) } ?? .null], during: "looking for older snapshots").string(0, 0)
+        let readers = olderSnapshots()
         if kept.isEmpty, keptForSnapshot || !(readers ?? "").isEmpty {
             kept.append("another process is reading the ledger (" + ((readers ?? "").isEmpty ? "a transaction" : "server process \(readers ?? "")")
                         + " with a snapshot from before the erasure), so the rewrite had to keep the erased key's row: it is still in person_keys' pages")

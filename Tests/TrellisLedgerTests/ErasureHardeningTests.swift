@@ -59,7 +59,8 @@ import TrellisLedger
         #expect(erase.stdout.contains(TestStore.isFile ? "key destroyed" : "key row deleted"), "\(erase)")
         #expect(try query(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-o'").stdout == "0\n")
         #expect(try query(dir.ledgerPath, "SELECT count(*) FROM person_keys WHERE person_id = 'p-k'").stdout == "1\n")
-        #expect(try filesContaining(dir, key).isEmpty, "no copy of the key in the database or its WAL")
+        let holding = try filesContaining(dir, key)
+        #expect(holding.isEmpty, "no copy of the key in the database or its WAL: \(holding); erase: \(erase)")
 
         let log = try runTrellis(["log", "--db", dir.ledgerPath, "--format", "table"])
         #expect(!log.stdout.contains(Self.name), "\(log)")
