@@ -221,7 +221,6 @@ extension PostgresStore {
     /// does not own the table (only the owner may rewrite it), a foreign trigger or rule.
     static func purgeErasedKeys(_ c: PGConnection, erasedBy xid: String?) -> ErasureResidue? {
         var kept: [String] = []
-        var keptForSnapshot = false
         // Who may: the table's owner, the database's owner, a superuser (MAINTAIN from 17).
         let may = try? c.exec("""
             SELECT pg_get_userbyid(c.relowner),
@@ -234,32 +233,36 @@ extension PostgresStore {
             """)
         let ownerName = may?.string(0, 0) ?? "the table's owner"
         var notOwner = false
-        // Every server process of this database holding a snapshot from before the erasure,
-        // whatever its kind: an autovacuum worker's ANALYZE (after a large import) holds one
-        // too, and VACUUM FULL must then copy the deleted row.
-        func olderSnapshots() -> String? {
-            try? c.exec("""
-                SELECT string_agg(pid::text, ', ' ORDER BY pid) FROM pg_stat_activity
-                WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_xmin IS NOT NULL
-                  AND ($1::text IS NULL OR age(backend_xmin) >= age(($1::text::bigint % 4294967296)::text::xid))
-                """, [xid.map { .text($0) } ?? .null], during: "looking for older snapshots").string(0, 0)
-        }
+        // The first transaction id that may be newer than the erasure: everything before it is
+        // committed or aborted, the erasing transaction included (`erase --finish`: the next id).
+        let bound: String? = {
+            if let xid, let d = UInt64(xid) { return String(d + 1) }
+            return try? c.exec("SELECT pg_snapshot_xmax(pg_current_snapshot())::text", during: "looking for older snapshots").string(0, 0)
+        }()
         if may?.string(0, 1) == "t" {
-            // A short-lived one (an ANALYZE, a report) is waited for, up to five seconds, so that
-            // the rewrite need not keep the row; a longer one is reported below.
+            // Short-lived holders (an ANALYZE, a report, another database's import) are waited
+            // for, up to five seconds (less when TRELLIS_BUSY_TIMEOUT is less), so that the
+            // rewrite need not keep the row.
+            var holders = bound.map { olderThanErasure(c, bound: $0) } ?? "the erasure's transaction id could not be read"
             var waited = 0
-            while waited < 50, !(olderSnapshots() ?? "").isEmpty { usleep(100_000); waited += 1 }
+            let polls = Int(min(5, Ledger.busyTimeout) * 10)
+            while holders != nil, waited < polls {
+                usleep(100_000); waited += 1
+                holders = bound.map { olderThanErasure(c, bound: $0) } ?? holders
+            }
             // The rewrite needs the table to itself: a reader in a transaction that read it holds
             // it open. Waited for as long as a writer waits (TRELLIS_BUSY_TIMEOUT), then reported.
             do {
                 try c.run("SET lock_timeout = \(PGConnection.lockTimeoutMillis)", during: "rewriting person_keys")
                 defer { try? c.run("RESET lock_timeout") }
                 try c.run("VACUUM FULL person_keys", during: "rewriting person_keys")
-                // The rewrite copies a deleted row that a snapshot somewhere may still see (it
-                // counts it in reltuples): then the key's bytes are in the new file too.
-                let kept = try c.exec("SELECT (SELECT reltuples FROM pg_class WHERE oid = 'person_keys'::regclass) > (SELECT count(*) FROM person_keys)",
-                                      during: "rewriting person_keys").string(0, 0)
-                if kept == "t" { keptForSnapshot = true }
+                // Nothing tells a client whether the rewrite kept a deleted row (reltuples counts
+                // only live rows, measured): the check above is what decides. It is sound because
+                // no transaction older than the bound can start once none is running, and no
+                // snapshot taken after that can see the deleted row.
+                if let holders {
+                    kept.append(holders + ", so the rewrite had to keep the erased key's row: it is still in person_keys' pages")
+                }
             } catch LedgerError.busy {
                 kept.append("another process is reading the ledger (a transaction that read person_keys is still open), so person_keys could not be rewritten: the erased key's bytes are still in its pages")
             } catch {
@@ -269,14 +272,35 @@ extension PostgresStore {
             notOwner = true
             kept.append("this role does not own person_keys, so it cannot rewrite it (VACUUM FULL): the erased key's bytes stay in the table's pages until its owner (\(ownerName)) or a superuser runs trellis erase --finish")
         }
-        // Sessions whose snapshot may still see the deleted row: the rewrite copied it for them.
-        let readers = olderSnapshots()
-        if kept.isEmpty, keptForSnapshot || !(readers ?? "").isEmpty {
-            kept.append("another process is reading the ledger (" + ((readers ?? "").isEmpty ? "a transaction" : "server process \(readers ?? "")")
-                        + " with a snapshot from before the erasure), so the rewrite had to keep the erased key's row: it is still in person_keys' pages")
-        }
         let foreign = (try? foreignTriggers(c)) ?? []
         return kept.isEmpty && foreign.isEmpty ? nil : ErasureResidue(foreignTriggers: foreign, serverKept: kept, notOwner: notOwner)
+    }
+
+    /// Why `VACUUM FULL` would have to keep a row deleted before transaction `bound` (a decimal
+    /// xid8), as the start of a sentence; nil when nothing would. The rewrite keeps a deleted row
+    /// while the cleanup horizon of this database is not past its deletion. That horizon is the
+    /// oldest of: any snapshot of this database (or of none: a replication connection),
+    /// including the rewriting session's own, whose oldest running transaction may be in any
+    /// database (measured: a CREATE TABLE in another database made the rewrite keep the row);
+    /// a replication slot; and `vacuum_defer_cleanup_age` (PostgreSQL 15 and before).
+    static func olderThanErasure(_ c: PGConnection, bound: String) -> String? {
+        let r = try? c.exec("""
+            WITH b AS (SELECT ($1::text::numeric + coalesce(nullif(current_setting('vacuum_defer_cleanup_age', true), '')::numeric, 0))::text AS b)
+            SELECT concat_ws('; ',
+              (SELECT 'a transaction that began before the erasure is still running ('
+                      || coalesce((SELECT 'server process ' || string_agg(pid::text || coalesce(' in database ' || datname, ''), ', ' ORDER BY pid)
+                                   FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND age(backend_xid) > age((b::numeric % 4294967296)::text::xid)
+                                   HAVING count(*) > 0), 'a prepared transaction, or one held back by vacuum_defer_cleanup_age') || ')'
+               FROM b WHERE pg_snapshot_xmin(pg_current_snapshot()) < b::xid8),
+              (SELECT 'another process is reading the ledger (server process ' || string_agg(pid::text, ', ' ORDER BY pid) || ' with a snapshot from before the erasure)'
+               FROM pg_stat_activity, b WHERE pid <> pg_backend_pid() AND (datname = current_database() OR datid IS NULL)
+                 AND backend_xmin IS NOT NULL AND age(backend_xmin) > age((b::numeric % 4294967296)::text::xid) HAVING count(*) > 0),
+              (SELECT 'replication slot ' || string_agg(slot_name::text, ', ') || ' holds back cleanup from before the erasure'
+               FROM pg_replication_slots, b WHERE xmin IS NOT NULL AND age(xmin) > age((b::numeric % 4294967296)::text::xid) HAVING count(*) > 0))
+            """, [.text(bound)], during: "looking for older snapshots")
+        guard let r else { return "the server's transactions could not be listed" }
+        let text = r.string(0, 0) ?? ""
+        return text.isEmpty ? nil : text
     }
 
     /// `erase --finish`: ``purgeErasedKeys(_:erasedBy:)`` for every earlier erasure. Nil when done.

@@ -172,6 +172,49 @@ import TrellisLedger
         #expect(try runTrellis(["verify", "--db", dir.ledgerPath]).status == 0)
     }
 
+    /// The rewrite's own snapshot counts too: while any transaction on the server (in any
+    /// database) that began before the erasure is running, VACUUM FULL keeps the deleted row.
+    /// Found in CI: another test's `trellis init` in its own database made erase exit 0 with
+    /// the key still in person_keys' new file. It must be waited for, or named with exit 75.
+    @Test(.enabled(if: TestStore.isPostgreSQL, "PostgreSQL only: a transaction in another database of the same server"))
+    func aTransactionInAnotherDatabaseThatBeganBeforeTheErasureIsWaitedForOrNamed() throws {
+        let dir = try ScratchDir("erasure-hardening")
+        defer { dir.remove() }
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, try region(dir)]).status == 0)
+        let key = try key(dir.ledgerPath, "p-o")
+        let server = try #require(ProcessInfo.processInfo.environment["TRELLIS_TEST_PG_URL"])
+        // A writing transaction in the server's own database, not the ledger's.
+        let hold = Pipe()
+        let other = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
+            import subprocess, sys
+            p = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            p.stdin.write("BEGIN; SELECT 'writing', pg_current_xact_id();\\n"); p.stdin.flush()
+            print(p.stdout.readline().strip(), flush=True)
+            sys.stdin.read()
+            p.stdin.write("COMMIT;\\n"); p.stdin.close(); p.wait()
+            """, server], stdin: .pipe(hold))
+        var started = false
+        for _ in 0..<200 where !started {
+            started = other.stdoutSoFar().contains("writing")
+            if !started { usleep(25_000) }
+        }
+        try #require(started, "the other database's transaction is open")
+
+        let erase = try runTrellis(["erase", "--db", dir.ledgerPath, "p-o", "--reason", "request"], env: ["TRELLIS_BUSY_TIMEOUT": "0.5"])
+        #expect(erase.status == 75, "\(erase)")
+        #expect(erase.stderr.contains("a transaction that began before the erasure is still running (server process"), "\(erase)")
+        #expect(erase.stderr.contains("so the rewrite had to keep the erased key's row"), "\(erase)")
+        #expect(try !filesContaining(dir, key).isEmpty, "what the message says: a copy is still on disk")
+        let early = try runTrellis(["erase", "--db", dir.ledgerPath, "--finish"], env: ["TRELLIS_BUSY_TIMEOUT": "0.3"])
+        #expect(early.status == 75, "\(early)")
+
+        try hold.fileHandleForWriting.close()
+        #expect(other.finish().status == 0)
+        let finish = try eraseCompletely(["--db", dir.ledgerPath, "--finish"])
+        #expect(finish.status == 0, "\(finish)")
+        #expect(try filesContaining(dir, key).isEmpty, "no copy of the key once that transaction is over")
+    }
+
     @Test func eraseFinishValidatesItsArguments() throws {
         let dir = try ScratchDir("erasure-hardening")
         defer { dir.remove() }
