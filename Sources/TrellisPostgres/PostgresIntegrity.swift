@@ -240,12 +240,13 @@ extension PostgresStore {
             return try? c.exec("SELECT pg_snapshot_xmax(pg_current_snapshot())::text", during: "looking for older snapshots").string(0, 0)
         }()
         if may?.string(0, 1) == "t" {
-            // Short-lived holders (an ANALYZE, a report, another database's import) are waited
-            // for, up to five seconds (less when TRELLIS_BUSY_TIMEOUT is less), so that the
-            // rewrite need not keep the row.
+            // Holders (an ANALYZE, a report, another database's import) are waited for as long
+            // as a writer waits for a lock (TRELLIS_BUSY_TIMEOUT, 60 s), so that the rewrite
+            // need not keep the row: on a shared server some transaction from before the
+            // erasure is often still running.
             var holders = bound.map { olderThanErasure(c, bound: $0) } ?? "the erasure's transaction id could not be read"
             var waited = 0
-            let polls = Int(min(5, Ledger.busyTimeout) * 10)
+            let polls = Int(min(Ledger.busyTimeout, 24 * 3600) * 10)
             while holders != nil, waited < polls {
                 usleep(100_000); waited += 1
                 holders = bound.map { olderThanErasure(c, bound: $0) } ?? holders
