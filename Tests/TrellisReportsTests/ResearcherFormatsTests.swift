@@ -106,6 +106,10 @@ import Testing
         let gexf = try Self.run("xmllint", ["--noout", "--schema", Self.xsd.appendingPathComponent("gexf-1.3-subset.xsd").path,
                                             e.file("graph.gexf"), e.file("sliced.gexf")])
         #expect(gexf.status == 0, "\(gexf)")
+        // And the official GEXF 1.3 schema, unchanged (gephi/gexf, CC BY 4.0), which Gephi reads by.
+        let official = try Self.run("xmllint", ["--noout", "--schema", Self.xsd.appendingPathComponent("gexf-1.3-official/gexf.xsd").path,
+                                                e.file("graph.gexf"), e.file("sliced.gexf")])
+        #expect(official.status == 0, "\(official)")
     }
 
     /// The XML Schemas reject what they promise to: an edge to an undeclared node, data for
@@ -119,6 +123,8 @@ import Testing
             ("graphml-subset.xsd", "undeclared.graphml", graphml.replacingOccurrences(of: "<data key=\"degree\">", with: "<data key=\"degre\">")),
             ("gexf-1.3-subset.xsd", "weight.gexf", gexf.replacingOccurrences(of: " weight=\"", with: " weight=\"x")),
             ("gexf-1.3-subset.xsd", "dangling.gexf", gexf.replacingOccurrences(of: "</edges>", with: "<edge id=\"ex\" source=\"org0001\" target=\"nobody\"/></edges>")),
+            ("gexf-1.3-official/gexf.xsd", "weight-official.gexf", gexf.replacingOccurrences(of: " weight=\"", with: " weight=\"x")),
+            ("gexf-1.3-official/gexf.xsd", "version-official.gexf", gexf.replacingOccurrences(of: "version=\"1.3\"", with: "version=\"1.4\"")),
         ]
         for (schema, name, text) in cases {
             try text.write(toFile: e.file(name), atomically: true, encoding: .utf8)
