@@ -216,6 +216,61 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         #expect(try s.rows("SELECT count(*) FROM events") == [["13"]])
     }
 
+    /// One line doubling a string took a rebuild to 4.5 GB of memory. A user definition may
+    /// make no string or blob over 4 MiB (`SQLITE_LIMIT_LENGTH` while it runs); one of exactly
+    /// 4 MiB is still fine, and the built-ins are not limited.
+    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aValueOverTheLimitStopsTheDefinitionAndOneAtTheLimitDoesNot() throws {
+        let s = try targetLedger()
+        let fits = s.dir.appendingPathComponent("fits.sql")
+        try """
+            -- projection: fits
+            -- tables
+            CREATE TABLE fits (n INTEGER);
+
+            -- on MeetingHeld
+            INSERT INTO fits SELECT length(zeroblob(4194304));
+            """.write(to: fits, atomically: true, encoding: .utf8)
+        let ok = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", fits.path])
+        #expect(ok.status == 0, "\(ok.stderr)")
+
+        let bomb = s.dir.appendingPathComponent("bomb.sql")
+        try """
+            -- projection: bomb
+            -- tables
+            CREATE TABLE bomb (n INTEGER);
+
+            -- on MeetingHeld
+            INSERT INTO bomb SELECT length(x) FROM (WITH RECURSIVE r(i, s) AS (SELECT 1, 'x' UNION ALL SELECT i + 1, s || s FROM r WHERE i < 25) SELECT max(s) AS x FROM r);
+            """.write(to: bomb, atomically: true, encoding: .utf8)
+        let before = try LedgerState(s)
+        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", bomb.path])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("\(bomb.path):6: failed on event seq 9 (MeetingHeld): made a string or blob longer than 4 MiB, the longest a definition may make; nothing was changed"), "\(run.stderr)")
+        #expect(try LedgerState(s).tables == before.tables)
+    }
+
+    /// Under the value limit, rows can still pile up (here a sort of 400 blobs of 4 MB): the
+    /// progress handler stops a user definition once the process's peak memory has grown by
+    /// TRELLIS_PROJECTION_MEMORY MiB. Before, only the time budget stopped it.
+    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aDefinitionHoardingMemoryIsStoppedAtItsBound() throws {
+        let s = try targetLedger()
+        let file = s.dir.appendingPathComponent("hoard.sql")
+        try """
+            -- projection: hoard
+            -- tables
+            CREATE TABLE hoard (n INTEGER);
+
+            -- on MeetingHeld
+            INSERT INTO hoard SELECT sum(length(b)) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 400) SELECT i, randomblob(3000000) || randomblob(1000000) AS b FROM r ORDER BY i DESC);
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let before = try LedgerState(s)
+        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path],
+                              env: ["TRELLIS_PROJECTION_MEMORY": "32", "TRELLIS_PROJECTION_BUDGET": "30"])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("\(file.path):6: failed on event seq 9 (MeetingHeld): used more than 32 MiB of memory, the bound of a definition (TRELLIS_PROJECTION_MEMORY); nothing was changed"), "\(run.stderr)")
+        #expect(try LedgerState(s).tables == before.tables)
+    }
+
     @Test func theBudgetIsPerDefinitionThroughTheAPI() throws {
         let s = try targetLedger()
         let refused = try refusal(of: """

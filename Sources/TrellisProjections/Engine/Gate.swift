@@ -19,8 +19,12 @@ import Glibc
 /// and read only `events`' public columns, the other read models and its own objects. No
 /// triggers, temporary or virtual tables, `ATTACH`, transactions, `PRAGMA` beyond a read-only
 /// few, or functions outside SQLite's core set. Each user definition also has a budget of run
-/// time per session (built-ins are trusted to finish); past it the progress handler interrupts
-/// the statement and the engine's transaction is rolled back.
+/// time per session and a bound on memory (built-ins are trusted to finish); past either the
+/// progress handler interrupts the statement and the engine's transaction is rolled back.
+/// Memory: while a user definition runs, no string or blob may exceed ``valueLimit``
+/// (`SQLITE_LIMIT_LENGTH`), and the progress handler, every ``userTickOps`` VM operations,
+/// stops it once the process's peak resident memory has grown by ``memoryAllowance`` since
+/// the session began. One line of SQL doubling a string had taken a rebuild to 4.5 GB.
 ///
 /// The gate replaces GRDB's own authorizer on the connection (GRDB uses it only for
 /// transaction observation, which Trellis does not use, and for its schema cache, which the
@@ -43,10 +47,13 @@ final class Gate {
         /// Nanoseconds spent confined in this session, and how many it may spend.
         fileprivate(set) var spent: UInt64 = 0
         let budget: UInt64
+        /// A built-in as shipped: no budget, no memory bound.
+        let trusted: Bool
 
-        init(_ definition: ProjectionDefinition, tables: Set<String>, views: Set<String>, indexes: Set<String>, budget: UInt64) {
+        init(_ definition: ProjectionDefinition, tables: Set<String>, views: Set<String>, indexes: Set<String>, budget: UInt64, trusted: Bool) {
             self.definition = definition
             self.budget = budget
+            self.trusted = trusted
             self.tables = tables
             self.views = views
             self.indexes = indexes
@@ -105,6 +112,36 @@ final class Gate {
     private(set) var refusal: String?
     /// The scope whose budget ran out.
     private var overran: Scope?
+    /// The scope that went past its memory bound.
+    private var overMemory: Scope?
+    /// The process's peak resident set when the session began (bytes).
+    private let peakAtStart = Gate.peakResident()
+
+    /// The longest string or blob a user definition may make: 4 MiB (a `data` object is at
+    /// most 1 MiB, an NDJSON line's limit).
+    static let valueLimit: Int32 = 4 << 20
+    /// VM operations between two calls of the progress handler: the engine's and the
+    /// built-ins' statements, and a user definition's (each call reads the peak resident set).
+    static let tickOps: Int32 = 1000, userTickOps: Int32 = 100
+    /// How far the peak resident set may grow while a session runs user definitions: 512 MiB,
+    /// or `$TRELLIS_PROJECTION_MEMORY` MiB. Checked at most once a millisecond, and at most
+    /// ``userTickOps`` values of ``valueLimit`` can be made between two ticks, so the bound
+    /// holds to within a few tens of megabytes.
+    static var memoryAllowance: UInt64 {
+        if let v = getenv("TRELLIS_PROJECTION_MEMORY").flatMap({ String(validatingCString: $0) }).flatMap(Double.init), v > 0 {
+            return UInt64(min(v, Double(1 << 40)) * 1_048_576)
+        }
+        return 512 << 20
+    }
+    private let allowance = Gate.memoryAllowance
+    private var lastMemoryCheck: UInt64 = 0
+
+    /// The process's peak resident set in bytes (`getrusage`, kilobytes on Linux).
+    static func peakResident() -> UInt64 {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
+        return UInt64(max(0, usage.ru_maxrss)) * 1024
+    }
     /// Set by an allowed DROP: SQLite's own follow-up reads of `sqlite_master` are allowed
     /// until the statement's next SELECT.
     private var dropping = false
@@ -124,7 +161,7 @@ final class Gate {
             guard let context else { return SQLITE_DENY }
             return Unmanaged<Gate>.fromOpaque(context).takeUnretainedValue().authorize(code, a, b, c, d)
         }, context)
-        sqlite3_progress_handler(gate.connection, 1000, { context in
+        sqlite3_progress_handler(gate.connection, tickOps, { context in
             guard let context else { return 0 }
             return Unmanaged<Gate>.fromOpaque(context).takeUnretainedValue().tick()
         }, context)
@@ -173,8 +210,9 @@ final class Gate {
                 default: indexes.insert(name)
                 }
             }
+            let trusted = builtIns.contains("\(d.name) \(d.digest)")
             scopes[d.name] = Scope(d, tables: tables, views: views, indexes: indexes,
-                                   budget: builtIns.contains("\(d.name) \(d.digest)") ? .max : budgetNanos)
+                                   budget: trusted ? .max : budgetNanos, trusted: trusted)
             readModels.formUnion(tables.union(views))
             objects.formUnion(tables.union(views).union(indexes))
         }
@@ -210,13 +248,29 @@ final class Gate {
         self.shaping = shaping
         refusal = nil
         dropping = false
+        var lengthBefore: Int32 = -1
+        if !scope.trusted {
+            lengthBefore = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, Self.valueLimit)
+            setTicks(Self.userTickOps)
+        }
         enteredAt = Self.now()
         defer {
             scope.spent &+= Self.now() &- enteredAt
+            if !scope.trusted {
+                sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, lengthBefore)
+                setTicks(Self.tickOps)
+            }
             current = nil
             self.shaping = false
         }
         return try body()
+    }
+
+    private func setTicks(_ ops: Int32) {
+        sqlite3_progress_handler(connection, ops, { context in
+            guard let context else { return 0 }
+            return Unmanaged<Gate>.fromOpaque(context).takeUnretainedValue().tick()
+        }, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Runs a definition's `-- tables` section confined, one statement at a time, then checks
@@ -265,6 +319,10 @@ final class Gate {
         } else if overran === scope {
             let seconds = budget == budget.rounded() ? String(Int(budget)) : String(budget)
             message = prefix + "ran longer than \(seconds) s, the run-time budget of a definition (TRELLIS_PROJECTION_BUDGET); nothing was changed"
+        } else if overMemory === scope {
+            message = prefix + "used more than \(allowance >> 20) MiB of memory, the bound of a definition (TRELLIS_PROJECTION_MEMORY); nothing was changed"
+        } else if !scope.trusted, (error as? DatabaseError)?.resultCode == .SQLITE_TOOBIG {
+            message = prefix + "made a string or blob longer than \(Self.valueLimit >> 20) MiB, the longest a definition may make; nothing was changed"
         } else {
             message = prefix + CompiledProjection.message(error)
         }
@@ -274,10 +332,20 @@ final class Gate {
     // MARK: - SQLite callbacks
 
     private func tick() -> Int32 {
-        guard let scope = current else { return 0 }
-        if scope.budget != .max, scope.spent &+ (Self.now() &- enteredAt) > scope.budget {
+        guard let scope = current, !scope.trusted else { return 0 }
+        let now = Self.now()
+        if scope.budget != .max, scope.spent &+ (now &- enteredAt) > scope.budget {
             overran = scope
             return 1
+        }
+        // getrusage is a system call: at most once a millisecond (memory grows by a few
+        // megabytes a millisecond at most, copying), not every tick.
+        if now &- lastMemoryCheck >= 1_000_000 {
+            lastMemoryCheck = now
+            if Self.peakResident() > peakAtStart &+ allowance {
+                overMemory = scope
+                return 1
+            }
         }
         return 0
     }
