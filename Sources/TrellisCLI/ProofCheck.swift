@@ -27,7 +27,7 @@ extension ProofCommand {
         }
 
         func run() throws {
-            let text = try LineReader.text(of: file)
+            let text = try LineReader.text(of: file, limit: 1 << 20, what: "a proof")
             let doc: ProofDocument
             do { doc = try ProofDocument.parse(text) } catch {
                 throw CommandFailure.badInput("\(file) is not a proof: \(error)")

@@ -77,8 +77,10 @@ import TrellisCore
         let dir = try ScratchDir("moves")
         defer { dir.remove() }
         let path = try dir.write("def.sql", "a\r\nb")
-        #expect(try LineReader.text(of: path) == "a\nb\n")
-        #expect(throws: LineReader.Failure.self) { try LineReader.text(of: dir.file("missing")) }
+        #expect(try LineReader.text(of: path, what: "a test file") == "a\nb\n")
+        #expect(throws: LineReader.Failure.self) { try LineReader.text(of: dir.file("missing"), what: "a test file") }
+        #expect(try LineReader.text(of: path, limit: 4, what: "a test file") == "a\nb\n", "exactly the limit")
+        #expect(throws: LineReader.Failure.self) { try LineReader.text(of: path, limit: 3, what: "a test file") }
     }
 
     @Test func errorsCarryTheirExitCodes() throws {
@@ -87,6 +89,8 @@ import TrellisCore
             (LedgerError.storage(path: "x", reason: "full"), 74), (LedgerError.corrupt(path: "x", reason: "r"), 65),
             (AppendRejected(errors: [], truncated: false), 65), (LineReader.Failure.missing("f"), 66),
             (LineReader.Failure.lineTooLong("f", line: 1, limit: 1 << 20), 65),
+            (LineReader.Failure.fileTooLong("f", limit: 4 << 20, what: "a proof"), 65),
+            (LineReader.Failure.textLineTooLong("f", line: 1, limit: 1 << 20, what: "a proof"), 65),
             (ScratchFailure(path: "/tmp/x", reason: "full"), 74), (CommandFailure.usage("u"), 64),
         ]
         for (error, code) in cases { #expect(error.exitCode == code, "\(error)") }

@@ -271,6 +271,22 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         #expect(try LedgerState(s).tables == before.tables)
     }
 
+    /// A definition file is read whole, so it is read up to 4 MiB and no further: a pipe that
+    /// never ends (`yes -- '-- x' |`) had the process grow until killed. A valid definition
+    /// padded past 4 MiB with comments, and /dev/zero, are refused with exit 65, naming the file.
+    @Test func aDefinitionFileIsReadUpToFourMiBAndNoFurther() throws {
+        let s = try targetLedger()
+        let file = s.dir.appendingPathComponent("padded.sql")
+        let padding = String(repeating: "-- " + String(repeating: "x", count: 77) + "\n", count: 4 << 20 / 80 + 1)
+        try ("-- projection: padded\n-- tables\nCREATE TABLE padded (n INTEGER);\n" + padding).write(to: file, atomically: true, encoding: .utf8)
+        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path])
+        #expect(run.status == 65, "\(run.stderr)")
+        #expect(run.stderr.contains("\(file.path): longer than 4 MiB (a projection definition is never that long; is this the right file?)"), "\(run.stderr)")
+        let zero = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", "/dev/zero"])
+        #expect(zero.status == 65, "\(zero.stderr)")
+        #expect(zero.stderr.contains("/dev/zero: line 1: longer than 1 MiB (a projection definition has no line that long"), "\(zero.stderr)")
+    }
+
     @Test func theBudgetIsPerDefinitionThroughTheAPI() throws {
         let s = try targetLedger()
         let refused = try refusal(of: """

@@ -31,20 +31,32 @@ public struct LineReader {
         case unreadable(String, String)
         /// The source's name, the line's number, the limit in bytes.
         case lineTooLong(String, line: Int, limit: Int)
+        /// A small file read whole (``text(of:limit:what:)``) past its limit: the source's
+        /// name, the limit in bytes, what the file should have been.
+        case fileTooLong(String, limit: Int, what: String)
+        /// A line of such a file past ``LineReader``'s line limit.
+        case textLineTooLong(String, line: Int, limit: Int, what: String)
         public var description: String {
             switch self {
             case .missing(let n): return "no such file: \(n)"
             case .unreadable(let n, let why): return "cannot read \(n): \(why)"
             case .lineTooLong(let n, let line, let limit):
-                let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
-                return "\(n): line \(line): longer than \(size) (no event is that long; is this NDJSON?)"
+                return "\(n): line \(line): longer than \(Self.size(limit)) (no event is that long; is this NDJSON?)"
+            case .fileTooLong(let n, let limit, let what):
+                return "\(n): longer than \(Self.size(limit)) (\(what) is never that long; is this the right file?)"
+            case .textLineTooLong(let n, let line, let limit, let what):
+                return "\(n): line \(line): longer than \(Self.size(limit)) (\(what) has no line that long; is this the right file?)"
             }
         }
         /// CLI.md's exit code: 66 for a file that cannot be read, 65 for input that is not acceptable.
         public var exitCode: Int32 {
-            if case .lineTooLong = self { return 65 }
-            return 66
+            switch self {
+            case .lineTooLong, .fileTooLong, .textLineTooLong: return 65
+            case .missing, .unreadable: return 66
+            }
         }
+
+        static func size(_ bytes: Int) -> String { bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes" }
     }
 
     /// `-` is standard input.
