@@ -249,26 +249,32 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         #expect(try LedgerState(s).tables == before.tables)
     }
 
-    /// Under the value limit, rows can still pile up (here a sort of 400 blobs of 4 MB): the
-    /// progress handler stops a user definition once the process's peak memory has grown by
-    /// TRELLIS_PROJECTION_MEMORY MiB. Before, only the time budget stopped it.
+    /// Under the value limit, values can still pile up: 200 columns of 4 MB blobs held in one
+    /// row took a rebuild to 850 MB, in straight-line code that the progress handler never
+    /// interrupts. SQLite's allocator (Trellis's own) counts what a user definition's thread
+    /// allocates and refuses past TRELLIS_PROJECTION_MEMORY MiB: the statement stops there.
     @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aDefinitionHoardingMemoryIsStoppedAtItsBound() throws {
         let s = try targetLedger()
         let file = s.dir.appendingPathComponent("hoard.sql")
+        let columns = (0..<200).map { "randomblob(4000000) a\($0)" }.joined(separator: ", ")
+        let used = (0..<200).map { "length(a\($0))" }.joined(separator: " + ")
         try """
             -- projection: hoard
             -- tables
             CREATE TABLE hoard (n INTEGER);
 
             -- on MeetingHeld
-            INSERT INTO hoard SELECT sum(length(b)) FROM (WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 400) SELECT i, randomblob(3000000) || randomblob(1000000) AS b FROM r ORDER BY i DESC);
+            INSERT INTO hoard SELECT \(used) FROM (SELECT \(columns) LIMIT 1);
             """.write(to: file, atomically: true, encoding: .utf8)
         let before = try LedgerState(s)
         let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path],
-                              env: ["TRELLIS_PROJECTION_MEMORY": "32", "TRELLIS_PROJECTION_BUDGET": "30"])
+                              env: ["TRELLIS_PROJECTION_MEMORY": "32"])
         #expect(run.status == 65, "\(run.stderr)")
         #expect(run.stderr.contains("\(file.path):6: failed on event seq 9 (MeetingHeld): used more than 32 MiB of memory, the bound of a definition (TRELLIS_PROJECTION_MEMORY); nothing was changed"), "\(run.stderr)")
         #expect(try LedgerState(s).tables == before.tables)
+        // The same definition under the default bound (512 MiB) is stopped too, before 850 MB.
+        let roomier = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path])
+        #expect(roomier.status == 65 && roomier.stderr.contains("used more than 512 MiB of memory"), "\(roomier.stderr)")
     }
 
     /// A definition file is read whole, so it is read up to 4 MiB and no further: a pipe that

@@ -9,4 +9,19 @@
 /// once initialised). Returns SQLite's result code.
 int ctrellis_sqlite_memstatus_off(void);
 
+/// SQLite's allocator in this process is Trellis's (installed at load, SQLITE_CONFIG_MALLOC):
+/// malloc, with a count of the live bytes allocated by *confined* threads. From this call
+/// until ``ctrellis_sqlite_release``, every SQLite allocation on the calling thread is
+/// counted, and one that would take the count past `bytes` fails (SQLite reports
+/// SQLITE_NOMEM, the statement stops). The projection gate confines a user definition's run
+/// with it. Other threads are not limited and not counted.
+void ctrellis_sqlite_confine(long long bytes);
+
+/// Ends the calling thread's confinement. Returns 1 if an allocation was refused since
+/// ``ctrellis_sqlite_confine``, else 0.
+int ctrellis_sqlite_release(void);
+
+/// Live bytes allocated by confined threads, not yet freed (for tests).
+long long ctrellis_sqlite_counted_bytes(void);
+
 #endif

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import CTrellisSQLite
 import TrellisLedger
 #if canImport(Glibc)
 import Glibc
@@ -22,9 +23,11 @@ import Glibc
 /// time per session and a bound on memory (built-ins are trusted to finish); past either the
 /// progress handler interrupts the statement and the engine's transaction is rolled back.
 /// Memory: while a user definition runs, no string or blob may exceed ``valueLimit``
-/// (`SQLITE_LIMIT_LENGTH`), and the progress handler, every ``userTickOps`` VM operations,
-/// stops it once the process's peak resident memory has grown by ``memoryAllowance`` since
-/// the session began. One line of SQL doubling a string had taken a rebuild to 4.5 GB.
+/// (`SQLITE_LIMIT_LENGTH`), and SQLite's allocator (Trellis's own, `CTrellisSQLite`) counts
+/// what the definition's thread allocates and refuses an allocation past ``memoryAllowance``
+/// of live bytes: the statement fails with SQLITE_NOMEM wherever it is, even in straight-line
+/// code that the progress handler never interrupts. One line of SQL doubling a string had
+/// taken a rebuild to 4.5 GB, and 200 columns of 4 MB blobs to 850 MB.
 ///
 /// The gate replaces GRDB's own authorizer on the connection (GRDB uses it only for
 /// transaction observation, which Trellis does not use, and for its schema cache, which the
@@ -114,19 +117,14 @@ final class Gate {
     private var overran: Scope?
     /// The scope that went past its memory bound.
     private var overMemory: Scope?
-    /// The process's peak resident set when the session began (bytes).
-    private let peakAtStart = Gate.peakResident()
 
     /// The longest string or blob a user definition may make: 4 MiB (a `data` object is at
     /// most 1 MiB, an NDJSON line's limit).
     static let valueLimit: Int32 = 4 << 20
-    /// VM operations between two calls of the progress handler: the engine's and the
-    /// built-ins' statements, and a user definition's (each call reads the peak resident set).
-    static let tickOps: Int32 = 1000, userTickOps: Int32 = 100
-    /// How far the peak resident set may grow while a session runs user definitions: 512 MiB,
-    /// or `$TRELLIS_PROJECTION_MEMORY` MiB. Checked at most once a millisecond, and at most
-    /// ``userTickOps`` values of ``valueLimit`` can be made between two ticks, so the bound
-    /// holds to within a few tens of megabytes.
+    /// VM operations between two calls of the progress handler (the run-time budget).
+    static let tickOps: Int32 = 1000
+    /// The live memory SQLite may hold for a user definition's statements while it runs:
+    /// 512 MiB, or `$TRELLIS_PROJECTION_MEMORY` MiB.
     static var memoryAllowance: UInt64 {
         if let v = getenv("TRELLIS_PROJECTION_MEMORY").flatMap({ String(validatingCString: $0) }).flatMap(Double.init), v > 0 {
             return UInt64(min(v, Double(1 << 40)) * 1_048_576)
@@ -134,14 +132,7 @@ final class Gate {
         return 512 << 20
     }
     private let allowance = Gate.memoryAllowance
-    private var lastMemoryCheck: UInt64 = 0
 
-    /// The process's peak resident set in bytes (`getrusage`, kilobytes on Linux).
-    static func peakResident() -> UInt64 {
-        var usage = rusage()
-        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return 0 }
-        return UInt64(max(0, usage.ru_maxrss)) * 1024
-    }
     /// Set by an allowed DROP: SQLite's own follow-up reads of `sqlite_master` are allowed
     /// until the statement's next SELECT.
     private var dropping = false
@@ -251,14 +242,14 @@ final class Gate {
         var lengthBefore: Int32 = -1
         if !scope.trusted {
             lengthBefore = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, Self.valueLimit)
-            setTicks(Self.userTickOps)
+            ctrellis_sqlite_confine(Int64(clamping: allowance))
         }
         enteredAt = Self.now()
         defer {
             scope.spent &+= Self.now() &- enteredAt
             if !scope.trusted {
+                if ctrellis_sqlite_release() != 0 { overMemory = scope }
                 sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, lengthBefore)
-                setTicks(Self.tickOps)
             }
             current = nil
             self.shaping = false
@@ -266,12 +257,6 @@ final class Gate {
         return try body()
     }
 
-    private func setTicks(_ ops: Int32) {
-        sqlite3_progress_handler(connection, ops, { context in
-            guard let context else { return 0 }
-            return Unmanaged<Gate>.fromOpaque(context).takeUnretainedValue().tick()
-        }, Unmanaged.passUnretained(self).toOpaque())
-    }
 
     /// Runs a definition's `-- tables` section confined, one statement at a time, then checks
     /// what it made: every declared view is prepared confined (SQLite authorizes the reads
@@ -332,20 +317,10 @@ final class Gate {
     // MARK: - SQLite callbacks
 
     private func tick() -> Int32 {
-        guard let scope = current, !scope.trusted else { return 0 }
-        let now = Self.now()
-        if scope.budget != .max, scope.spent &+ (now &- enteredAt) > scope.budget {
+        guard let scope = current, scope.budget != .max else { return 0 }
+        if scope.spent &+ (Self.now() &- enteredAt) > scope.budget {
             overran = scope
             return 1
-        }
-        // getrusage is a system call: at most once a millisecond (memory grows by a few
-        // megabytes a millisecond at most, copying), not every tick.
-        if now &- lastMemoryCheck >= 1_000_000 {
-            lastMemoryCheck = now
-            if Self.peakResident() > peakAtStart &+ allowance {
-                overMemory = scope
-                return 1
-            }
         }
         return 0
     }
