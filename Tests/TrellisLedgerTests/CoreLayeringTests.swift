@@ -65,6 +65,36 @@ import Testing
         }
     }
 
+    /// The chain check's buffer (verify) hashes the canonical form: one buffer reused event
+    /// after event, previous hashes of any length (a damaged stored hash), integers of every
+    /// width, actors that need escaping, and a `data` larger than the buffer's first size.
+    @Test func theChainBufferHashesThePreviousHashAndTheCanonicalForm() throws {
+        let big = RecordedEvent(seq: 3, id: "e-big", type: "DocumentAdded", v: 1, occurredAt: "2025-09-01", recordedAt: "2026-01-01T12:00:00.000000Z",
+                                actor: String(repeating: "\"", count: 3000), data: #"{"x":""# + String(repeating: "y", count: 10_000) + #""}"#, hash: [])
+        var events = Self.events + [big]
+        for v: Int64 in [0, 9, 10, 99, 100, -1, -9, -10, 1_000_000, Int64.max, Int64.min, Int64.min + 1] {
+            events.append(RecordedEvent(seq: v == Int64.min ? 1 : abs(v == Int64.min + 1 ? 1 : v), id: "e", type: "T", v: v,
+                                        occurredAt: "2025-09-01", recordedAt: "2026-01-01T12:00:00.000000Z", actor: nil, data: "{}", hash: []))
+        }
+        var buffer = ChainBuffer()
+        for (k, e) in events.enumerated() {
+            let previous: [UInt8] = [CanonicalEnvelope.genesis, (0..<32).map { UInt8($0 + k) }, [], [1, 2, 3], Array(repeating: 0xAB, count: 5000)][k % 5]
+            previous.withUnsafeBufferPointer { buffer.setPrevious($0) }
+            #expect(buffer.previous == previous)
+            let expected = try Self.oracle(e, withHash: false).withUnsafeBufferPointer { CanonicalEnvelope.chain(previous, $0) }
+            let columns = [e.id, e.type, e.occurredAt, e.recordedAt, e.actor ?? "", e.data].map { Array($0.utf8) }
+            let digest = columns[0].withUnsafeBufferPointer { id in columns[1].withUnsafeBufferPointer { type in
+                columns[2].withUnsafeBufferPointer { occurred in columns[3].withUnsafeBufferPointer { recorded in
+                    columns[4].withUnsafeBufferPointer { actor in columns[5].withUnsafeBufferPointer { data in
+                        buffer.hash(seq: e.seq, id: id, type: type, v: e.v, occurredAt: occurred, recordedAt: recorded,
+                                    actor: e.actor == nil ? nil : actor, data: data)
+                    } }
+                } }
+            } }
+            #expect(Array(digest) == expected, "\(e)")
+        }
+    }
+
     @Test func writtenIntegersAreTheirDecimalText() {
         for v: Int64 in [0, 1, 9, 10, 99, 100, -1, -9, -10, 1_000_000, Int64.max, Int64.min, Int64.min + 1] {
             var out: [UInt8] = []

@@ -50,6 +50,14 @@ public enum CanonicalEnvelope {
                 data: data, hash: hash, newline: newline, into: &out)
     }
 
+    /// From the stored columns, into the chain check's buffer (``ChainBuffer``).
+    fileprivate static func write(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
+                                  occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
+                                  actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>, into out: inout PointerSink) {
+        compose(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor,
+                data: data, hash: nil as [UInt8]?, newline: false, into: &out)
+    }
+
     /// From an event being appended: its text fields and its stored `data` bytes.
     public static func write(seq: Int64, id: String, type: String, v: Int64, occurredAt: String, recordedAt: String,
                              actor: String?, data: [UInt8], into out: inout [UInt8]) {
@@ -71,7 +79,6 @@ public enum CanonicalEnvelope {
         return out
     }
 
-    // StaticString: copied straight from the binary, no array to retain per line.
     private static let open: StaticString = "{"
     private static let actorKey: StaticString = #""actor":"#
     private static let dataKey: StaticString = #""data":"#
@@ -85,29 +92,25 @@ public enum CanonicalEnvelope {
     private static let vKey: StaticString = #"","v":"#
     private static let hexDigits: StaticString = "0123456789abcdef"
 
-    @inline(__always)
-    private static func put(_ s: StaticString, _ out: inout [UInt8]) {
-        out.append(contentsOf: UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
-    }
-
     /// The writer itself, specialised by the compiler for column bytes and for text (each
-    /// field's bytes borrowed on its own, so no nest of `withUTF8` closures).
+    /// field's bytes borrowed on its own, so no nest of `withUTF8` closures), and for its two
+    /// outputs: an array, and the chain check's buffer written by pointer (``ChainBuffer``).
     /// ids, types and timestamps never need escaping: their characters are checked on input.
     @inline(__always)
-    private static func compose<Text: EnvelopeBytes, Data: EnvelopeBytes, Hash: Collection<UInt8>>(
+    private static func compose<Text: EnvelopeBytes, Data: EnvelopeBytes, Hash: Collection<UInt8>, Sink: EnvelopeSink>(
         seq: Int64, id: Text, type: Text, v: Int64, occurredAt: Text, recordedAt: Text, actor: Text?,
-        data: Data, hash: Hash?, newline: Bool, into out: inout [UInt8]
+        data: Data, hash: Hash?, newline: Bool, into out: inout Sink
     ) {
-        put(open, &out)
+        out.put(open)
         if let actor {
-            put(actorKey, &out)
+            out.put(actorKey)
             actor.appendQuoted(to: &out)
-            out.append(UInt8(ascii: ","))
+            out.put(UInt8(ascii: ","))
         }
-        put(dataKey, &out)
+        out.put(dataKey)
         data.append(to: &out)
         if let hash {
-            put(hashKey, &out)
+            out.put(hashKey)
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
                 let digits = hexDigits.utf8Start
                 var n = 0
@@ -116,24 +119,32 @@ public enum CanonicalEnvelope {
                     hex[n + 1] = digits[Int(b & 15)]
                     n += 2
                 }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: hex[0..<n]))
+                out.put(UnsafeBufferPointer(rebasing: hex[0..<n]))
             }
-            put(hashEnd, &out)
+            out.put(hashEnd)
         }
-        put(idKey, &out)
+        out.put(idKey)
         id.append(to: &out)
-        put(occurredKey, &out)
+        out.put(occurredKey)
         occurredAt.append(to: &out)
-        put(recordedKey, &out)
+        out.put(recordedKey)
         recordedAt.append(to: &out)
-        put(seqKey, &out)
-        CanonicalJSON.writeInt(seq, into: &out)
-        put(typeKey, &out)
+        out.put(seqKey)
+        out.putInt(seq)
+        out.put(typeKey)
         type.append(to: &out)
-        put(vKey, &out)
-        CanonicalJSON.writeInt(v, into: &out)
-        out.append(UInt8(ascii: "}"))
-        if newline { out.append(0x0A) }
+        out.put(vKey)
+        out.putInt(v)
+        out.put(UInt8(ascii: "}"))
+        if newline { out.put(0x0A) }
+    }
+
+    /// The bytes ``compose(seq:id:type:v:occurredAt:recordedAt:actor:data:hash:newline:into:)``
+    /// writes for these fields without a hash, at most: the keys and punctuation (90 bytes),
+    /// two integers of up to 20 characters, the fields, and the actor escaped (6 bytes a byte
+    /// at most, `\u00XX`).
+    static func maximumLength(id: Int, type: Int, occurredAt: Int, recordedAt: Int, actor: Int, data: Int) -> Int {
+        256 + id + type + occurredAt + recordedAt + data + 6 * actor
     }
 
     /// `SHA-256(previous ‖ canonical)`.
@@ -151,27 +162,151 @@ public enum CanonicalEnvelope {
 /// A field as the envelope writer takes it: column bytes, text, or stored bytes.
 private protocol EnvelopeBytes {
     /// The bytes as they are.
-    func append(to out: inout [UInt8])
+    func append<Sink: EnvelopeSink>(to out: inout Sink)
     /// As a JSON string (quoted, escaped as ``CanonicalJSON`` escapes).
-    func appendQuoted(to out: inout [UInt8])
+    func appendQuoted<Sink: EnvelopeSink>(to out: inout Sink)
 }
 
 extension UnsafeBufferPointer<UInt8>: EnvelopeBytes {
-    @inline(__always) fileprivate func append(to out: inout [UInt8]) { out.append(contentsOf: self) }
-    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) { CanonicalJSON.writeString(utf8: self, into: &out) }
+    @inline(__always) fileprivate func append<Sink: EnvelopeSink>(to out: inout Sink) { out.put(self) }
+    @inline(__always) fileprivate func appendQuoted<Sink: EnvelopeSink>(to out: inout Sink) { out.putQuoted(self) }
 }
 
 extension String: EnvelopeBytes {
-    @inline(__always) fileprivate func append(to out: inout [UInt8]) {
+    @inline(__always) fileprivate func append<Sink: EnvelopeSink>(to out: inout Sink) {
         // Native strings lend their UTF-8 without a copy of the string (no retain either).
-        if utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: utf8) }
+        if utf8.withContiguousStorageIfAvailable({ out.put($0) }) == nil {
+            var s = self
+            s.withUTF8 { out.put($0) }
+        }
     }
-    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) { CanonicalJSON.writeString(self, into: &out) }
+    @inline(__always) fileprivate func appendQuoted<Sink: EnvelopeSink>(to out: inout Sink) {
+        var s = self
+        s.withUTF8 { out.putQuoted($0) }
+    }
 }
 
 extension Array<UInt8>: EnvelopeBytes {
-    @inline(__always) fileprivate func append(to out: inout [UInt8]) { out.append(contentsOf: self) }
-    @inline(__always) fileprivate func appendQuoted(to out: inout [UInt8]) {
-        withUnsafeBufferPointer { CanonicalJSON.writeString(utf8: $0, into: &out) }
+    @inline(__always) fileprivate func append<Sink: EnvelopeSink>(to out: inout Sink) { withUnsafeBufferPointer { out.put($0) } }
+    @inline(__always) fileprivate func appendQuoted<Sink: EnvelopeSink>(to out: inout Sink) {
+        withUnsafeBufferPointer { out.putQuoted($0) }
+    }
+}
+
+/// Where the envelope writer puts its bytes: an array, or the chain check's buffer.
+private protocol EnvelopeSink {
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>)
+    mutating func put(_ byte: UInt8)
+    /// As ``CanonicalJSON/writeInt(_:into:)`` writes it.
+    mutating func putInt(_ v: Int64)
+    /// Quoted and escaped as ``CanonicalJSON/writeString(utf8:into:)`` writes it.
+    mutating func putQuoted(_ utf8: UnsafeBufferPointer<UInt8>)
+}
+
+extension EnvelopeSink {
+    // StaticString: copied straight from the binary, no array to retain per line.
+    @inline(__always) mutating func put(_ s: StaticString) {
+        put(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+    }
+}
+
+extension Array<UInt8>: EnvelopeSink {
+    @inline(__always) fileprivate mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
+    @inline(__always) fileprivate mutating func put(_ byte: UInt8) { append(byte) }
+    @inline(__always) fileprivate mutating func putInt(_ v: Int64) { CanonicalJSON.writeInt(v, into: &self) }
+    @inline(__always) fileprivate mutating func putQuoted(_ utf8: UnsafeBufferPointer<UInt8>) { CanonicalJSON.writeString(utf8: utf8, into: &self) }
+}
+
+/// The chain check's buffer (verify): the stored hash of the row before, then the row's
+/// canonical envelope, written by pointer into memory allocated once and grown only for a row
+/// larger than any before, then hashed in one call. The envelope's bytes are those of
+/// ``CanonicalEnvelope/write(seq:id:type:v:occurredAt:recordedAt:actor:data:hash:newline:into:)``
+/// (the same writer; `CoreLayeringTests` compares the hashes). Not copyable: one owner, no
+/// reference counting or exclusivity checks per row.
+public struct ChainBuffer: ~Copyable {
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// The length of the previous hash at the front (32 but for a damaged one).
+    private var previousCount = 0
+
+    public init() {
+        capacity = 4096
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    /// The hash the next row is chained on (copied).
+    public var previous: [UInt8] { Array(UnsafeBufferPointer(start: base, count: previousCount)) }
+
+    /// Sets the hash the next row is chained on (copied; of any length).
+    public mutating func setPrevious(_ hash: UnsafeBufferPointer<UInt8>) {
+        reserve(hash.count)
+        if let p = hash.baseAddress, hash.count > 0 { base.update(from: p, count: hash.count) }
+        previousCount = hash.count
+    }
+
+    /// `SHA-256(previous ‖ canonical envelope of these stored columns)`.
+    public mutating func hash(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
+                              occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
+                              actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> SHA256.Digest {
+        reserve(previousCount + CanonicalEnvelope.maximumLength(id: id.count, type: type.count, occurredAt: occurredAt.count,
+                                                                recordedAt: recordedAt.count, actor: actor?.count ?? 0, data: data.count))
+        let start = base
+        var sink = PointerSink(next: start + previousCount)
+        CanonicalEnvelope.write(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt,
+                                actor: actor, data: data, into: &sink)
+        var h = SHA256()
+        h.update(bufferPointer: UnsafeRawBufferPointer(start: start, count: sink.next - start))
+        return h.finalize()
+    }
+
+    private mutating func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        let size = max(n, 2 * capacity)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        grown.update(from: base, count: previousCount)
+        base.deallocate()
+        base = grown
+        capacity = size
+    }
+}
+
+/// Writes at a pointer with room enough (``ChainBuffer`` reserves the envelope's maximum length).
+private struct PointerSink: EnvelopeSink {
+    var next: UnsafeMutablePointer<UInt8>
+
+    @inline(__always) mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let p = bytes.baseAddress else { return }
+        next.update(from: p, count: bytes.count)
+        next += bytes.count
+    }
+
+    @inline(__always) mutating func put(_ byte: UInt8) {
+        next.pointee = byte
+        next += 1
+    }
+
+    @inline(__always) mutating func putInt(_ v: Int64) {
+        if v >= 0 && v < 10 { put(UInt8(v) + 0x30); return }
+        var m = v.magnitude
+        var digits = 0
+        var t = m
+        repeat { digits += 1; t /= 10 } while t > 0
+        if v < 0 { put(UInt8(ascii: "-")) }
+        var i = digits
+        while i > 0 { i -= 1; next[i] = UInt8(m % 10) + 0x30; m /= 10 }
+        next += digits
+    }
+
+    @inline(__always) mutating func putQuoted(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // Almost every actor needs no escape: copied in one go; otherwise the one escaper.
+        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
+            put(0x22); put(utf8); put(0x22)
+            return
+        }
+        var escaped: [UInt8] = []
+        CanonicalJSON.writeString(utf8: utf8, into: &escaped)
+        escaped.withUnsafeBufferPointer { put($0) }
     }
 }

@@ -257,12 +257,20 @@ extension Ledger {
         }
     }
 
-    /// A column's bytes by pointer (valid until the next step): `sqlite3_column_blob`, then its
-    /// length; a NULL or empty value as an empty buffer.
+    /// A column's bytes by pointer (valid until the next step): its value
+    /// (`sqlite3_column_value`: one column call, where `sqlite3_column_blob` and then
+    /// `sqlite3_column_bytes` made two), then that value's blob and length; a NULL or empty
+    /// value as an empty buffer. The value is SQLite's unprotected one, read at once on the
+    /// thread that owns the connection (each chain-check thread has its own).
     @inline(__always)
-    static func bytes(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
-        guard let p = sqlite3_column_blob(s, i) else { return UnsafeBufferPointer(start: nil, count: 0) }
-        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_column_bytes(s, i)))
+    static func value(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
+        bytes(sqlite3_column_value(s, i))
+    }
+
+    @inline(__always)
+    static func bytes(_ v: OpaquePointer?) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_value_blob(v) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(v)))
     }
 
     /// Checks that seq `after`+1 … `through` are all there and that each row's stored hash is
@@ -279,7 +287,9 @@ extension Ledger {
             guard rc == SQLITE_OK, let s else { throw failure(rc) }
             return s
         }
-        var previous = CanonicalEnvelope.genesis
+        // The previous row's stored hash, then each row's envelope, in one buffer reused row
+        // after row and hashed in one call.
+        var buffer = ChainBuffer()
         if after > 0 {
             let s = try prepare("SELECT hash FROM events WHERE seq = ?")
             defer { sqlite3_finalize(s) }
@@ -290,15 +300,16 @@ extension Ledger {
                 throw failure(rc)
             }
             // Not 32 bytes: the range before reports it; anything chained on it differs anyway.
-            previous = Raw.column(s, 0).map { Array($0) } ?? []
+            buffer.setPrevious(Raw.column(s, 0) ?? UnsafeBufferPointer(start: nil, count: 0))
+        } else {
+            let genesis = CanonicalEnvelope.genesis
+            genesis.withUnsafeBufferPointer { buffer.setPrevious($0) }
         }
         let s = try prepare("SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
         defer { sqlite3_finalize(s) }
         sqlite3_bind_int64(s, 1, after)
         sqlite3_bind_int64(s, 2, head)
         var expected = after + 1
-        var canonical: [UInt8] = []
-        canonical.reserveCapacity(4096)
         var sinceReport: Int64 = 0
         while true {
             let rc = sqlite3_step(s)
@@ -309,21 +320,17 @@ extension Ledger {
                 let why = seq > expected
                     ? (expected == seq - 1 ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(seq - 1) are missing (deleted?)")
                     : "seq out of order"
-                return .broken(expected, why, previous)
+                return .broken(expected, why, buffer.previous)
             }
             // The row past the range was only looked at for a gap.
             if seq > through { break }
-            canonical.removeAll(keepingCapacity: true)
             // Columns the schema makes NOT NULL read as bytes (a NULL as none, as before), by
             // pointer; only `actor` asks for its type.
-            CanonicalEnvelope.write(seq: seq, id: bytes(s, 1), type: bytes(s, 2), v: Raw.int(s, 3),
-                                    occurredAt: bytes(s, 4), recordedAt: bytes(s, 5),
-                                    actor: sqlite3_column_type(s, 6) == SQLITE_NULL ? nil : bytes(s, 6), data: bytes(s, 7), into: &canonical)
-            var h = SHA256()
-            previous.withUnsafeBytes { h.update(bufferPointer: $0) }
-            canonical.withUnsafeBytes { h.update(bufferPointer: $0) }
-            let digest = h.finalize()
-            let stored = bytes(s, 8)
+            let actor = sqlite3_column_value(s, 6)
+            let digest = buffer.hash(seq: seq, id: value(s, 1), type: value(s, 2), v: Raw.int(s, 3),
+                                     occurredAt: value(s, 4), recordedAt: value(s, 5),
+                                     actor: sqlite3_value_type(actor) == SQLITE_NULL ? nil : bytes(actor), data: value(s, 7))
+            let stored = value(s, 8)
             let same = digest.withUnsafeBytes { d in
                 guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
                 return memcmp(a, b, 32) == 0
@@ -332,10 +339,9 @@ extension Ledger {
                 let why = stored.count != 32
                     ? "the stored hash is not 32 bytes"
                     : "the stored hash does not match the event's content and the chain before it (changed or inserted?)"
-                return .broken(seq, why, previous)
+                return .broken(seq, why, buffer.previous)
             }
-            if previous.count != 32 { previous = Array(repeating: 0, count: 32) }
-            previous.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(stored)) }
+            buffer.setPrevious(stored)
             expected += 1
             sinceReport += 1
             if sinceReport == 4096 {
@@ -349,8 +355,8 @@ extension Ledger {
         // it would have been read above had it been there, up to the head).
         if expected <= through {
             let why = expected == through ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(through) are missing (deleted?)"
-            return .broken(expected, why, previous)
+            return .broken(expected, why, buffer.previous)
         }
-        return .intact(previous)
+        return .intact(buffer.previous)
     }
 }
