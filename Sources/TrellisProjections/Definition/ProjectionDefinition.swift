@@ -34,11 +34,12 @@ public struct ProjectionDefinition: Sendable, Equatable {
     public var derivations: [Derivation] = []
 
     /// A table of the definition that is a function of its other tables once every event is
-    /// applied (the definition promises it): a replay from seq 1 on its own (the full rebuild
-    /// of the built-ins) may skip each handler statement that writes it and run `statements`
-    /// once at the end instead, on the empty table. The engine checks, with SQLite's own
-    /// account of each prepared statement, that a skipped statement writes nothing else and
-    /// that no statement it keeps reads the table. A catch-up always runs every handler.
+    /// applied (the definition promises it): a replay from seq 1 (the full rebuild of the
+    /// built-ins, a snapshot) in which no other definition's handler reads it skips each
+    /// handler statement that writes it and runs `statements` once at the end instead, on the
+    /// empty table. The engine checks, with SQLite's own account of each prepared statement,
+    /// that a skipped statement writes nothing else and that no statement it keeps reads the
+    /// table. A catch-up always runs every handler.
     public struct Derivation: Sendable, Equatable {
         public var table: String
         public var line: Int

@@ -159,7 +159,7 @@ extension ProjectionEngine {
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing. `main.` only: the ledger attached
             // later keeps its own settings.
-            try db.execute(sql: "PRAGMA main.journal_mode = OFF; PRAGMA main.synchronous = OFF; PRAGMA main.cache_size = -32768")
+            try db.execute(sql: "PRAGMA main.journal_mode = OFF; PRAGMA main.synchronous = OFF; PRAGMA main.cache_size = -16384")
         }
         let queue = try DatabaseQueue(path: part.path, configuration: config)
         defer { try? queue.close() }
