@@ -150,6 +150,120 @@ import TrellisGenerator
         #expect(try engine.status().allSatisfy(\.isCurrent))
     }
 
+    /// `attendance_by_org` is `-- derive`d: a full rebuild fills it once from the final
+    /// `attendance` rows instead of recomputing an organisation's status after each record.
+    /// The rows must be those of the per-event statements, which a catch-up still runs (here
+    /// after every single append): re-recorded statuses, person and organisation records,
+    /// retracted records (one the only record of its organisation), a retracted meeting.
+    @Test func theDerivedAttendanceByOrgOfAFullRebuildIsWhatCatchUpGivesEventByEvent() throws {
+        let s = try Scratch()
+        let engine = try ProjectionEngine(ledger: s.ledger)
+        let lines = E.base + [
+            E.line("p1", "PersonRegistered", "2025-09-01", #""person_id":"p1","org_id":"oak","name":"A B""#),
+            E.line("p2", "PersonRegistered", "2025-09-01", #""person_id":"p2","org_id":"oak","name":"C D""#),
+            E.meeting("m1", "2025-10-01"), E.meeting("m2", "2025-10-08"), E.meeting("m3", "2025-10-15"),
+            E.attend("a1", "m1", "oak", "absent"),
+            E.attend("a2", "m1", "oak", "apologies", person: "p1"),
+            E.attend("a3", "m1", "oak", "present", person: "p2"),
+            E.attend("a4", "m1", "ash", "apologies"),
+            E.attend("a5", "m1", "ash", "absent"),
+            E.attend("a6", "m2", "elm", "present", day: "2025-10-08"),
+            E.attend("a7", "m2", "oak", "absent", day: "2025-10-08", person: "p1"),
+            E.attend("a8", "m2", "oak", "present", day: "2025-10-08", person: "p1"),
+            E.attend("a9", "m3", "ash", "present", day: "2025-10-15"),
+            E.retract("r1", "a3"), E.retract("r2", "a6"), E.retract("r3", "a8"), E.retract("r4", "mh-m3"),
+            E.attend("a10", "m2", "ash", "apologies", day: "2025-10-08"),
+        ]
+        for line in lines {
+            try s.append([line])
+            try engine.catchUp()
+        }
+        let byOrg = "SELECT meeting_id, org_id, status FROM attendance_by_org ORDER BY meeting_id, org_id"
+        let expected = [["m1", "ash", "absent"], ["m1", "oak", "apologies"], ["m2", "ash", "apologies"], ["m2", "oak", "absent"], ["m3", "ash", "present"]]
+        #expect(try s.rows(byOrg) == expected)
+        let caughtUp = try Self.digests(engine)
+        try engine.rebuild()
+        #expect(try s.rows(byOrg) == expected)
+        #expect(try Self.digests(engine) == caughtUp)
+    }
+
+    /// Compiled for a replay from seq 1 (`deriving`), the built-in attendance runs one statement
+    /// per record, not two, and its `-- derive` once; compiled for a catch-up, both.
+    @Test func aReplayFromTheStartLeavesOutTheStatementsThatWriteADerivedTable() throws {
+        let s = try Scratch()
+        try s.append(E.base + [E.meeting("m1", "2025-10-01"), E.attend("a1", "m1", "oak", "present")])
+        try ProjectionEngine(ledger: s.ledger).catchUp()
+        let attendance = try #require(ProjectionEngine.builtIns.first { $0.name == "attendance" })
+        #expect(attendance.derivations.map(\.table) == ["attendance_by_org"])
+        let queue = try DatabaseQueue(path: s.ledger.path)
+        try queue.writeWithoutTransaction { db in
+            try Gate.session(db: db, definitions: ProjectionEngine.builtIns, budget: 60) { gate in
+                let perEvent = try CompiledProjection(attendance, db: db, gate: gate)
+                let fromStart = try CompiledProjection(attendance, db: db, gate: gate, deriving: true)
+                #expect(perEvent.handlers[.attendanceRecorded]?.count == 2)
+                #expect(fromStart.handlers[.attendanceRecorded]?.count == 1)
+                #expect(fromStart.handlers[.attendanceRecorded]?.first?.statement.sql.contains("INSERT INTO attendance ") == true)
+                #expect(fromStart.derive.count == 1 && perEvent.derive.isEmpty)
+                #expect(try CompiledProjection.fromStart(ProjectionEngine.builtIns, db: db, gate: gate)
+                    .first { $0.name == "attendance" }?.handlers[.attendanceRecorded]?.count == 1)
+            }
+            // A definition whose handler reads attendance_by_org, in the same replay from seq 1
+            // (a snapshot, verify's rebuild): attendance must then keep it current event by event.
+            let reader = try ProjectionDefinition.parse("""
+                -- projection: present_counts
+                -- tables
+                CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
+                -- on AttendanceRecorded
+                INSERT INTO present_counts (meeting_id, n)
+                SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
+                ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
+                """, source: "counts.sql")
+            try Gate.session(db: db, definitions: ProjectionEngine.builtIns + [reader], budget: 60) { gate in
+                try db.inTransaction {
+                    try gate.setUp(reader, db: db)
+                    let compiled = try CompiledProjection.fromStart(ProjectionEngine.builtIns + [reader], db: db, gate: gate)
+                    #expect(compiled.first { $0.name == "attendance" }?.handlers[.attendanceRecorded]?.count == 2)
+                    #expect(compiled.first { $0.name == "attendance" }?.derive.isEmpty == true)
+                    return .rollback
+                }
+            }
+        }
+    }
+
+    /// A snapshot (and verify's rebuild) replays every definition from seq 1 in one pass.
+    /// Alone, the built-ins derive `attendance_by_org` and give the pinned digests. With a user
+    /// definition that reads it as each record arrives, it must be kept current event by event:
+    /// a meeting's count, written at its last record, is then the final count (derived at the
+    /// end instead, the reader would have found the table empty and counted 0 everywhere).
+    @Test func aSnapshotDerivesOnlyWhenNoOtherDefinitionReadsTheDerivedTable() throws {
+        let reader = try ProjectionDefinition.parse("""
+            -- projection: present_counts
+            -- tables
+            CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
+            -- on AttendanceRecorded
+            INSERT INTO present_counts (meeting_id, n)
+            SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
+            ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
+            """, source: "counts.sql")
+        for extra in [[], [reader]] {
+            let s = try Scratch()
+            try Self.generatedRegion(s)
+            let engine = try ProjectionEngine(ledger: s.ledger, extra: extra)
+            let snapshot = try engine.snapshot()
+            let digests = Dictionary(uniqueKeysWithValues: try engine.digests(of: snapshot).map { ($0.name, $0.digest) })
+            #expect(digests.filter { $0.key != "present_counts" } == Self.regionDigests)
+            guard !extra.isEmpty else { continue }
+            let (mismatches, counted) = try snapshot.database.read { db in
+                (try Int.fetchOne(db, sql: """
+                    SELECT count(*) FROM present_counts p
+                    WHERE n <> (SELECT count(*) FROM attendance_by_org a WHERE a.meeting_id = p.meeting_id AND a.status = 'present')
+                    """), try Int.fetchOne(db, sql: "SELECT count(*) FROM present_counts WHERE n > 0"))
+            }
+            #expect(mismatches == 0)
+            #expect((counted ?? 0) > 0)
+        }
+    }
+
     @Test func theScratchFilesAreRemovedWhenReleased() throws {
         let s = try Scratch()
         try s.append(E.base + [E.meeting("m1", "2025-10-01"), E.attend("a1", "m1", "oak", "present")])

@@ -28,6 +28,23 @@ public struct ProjectionDefinition: Sendable, Equatable {
     public var setup: [Statement]
     /// `-- on <Type>`: run for each event of that type, in log order.
     public var handlers: [EventType: [Statement]]
+    /// `-- derive <table>`: statements that fill one of its tables at once from its other
+    /// tables, which a replay from seq 1 may run after the last event instead of the handler
+    /// statements that write that table (see ``Derivation``).
+    public var derivations: [Derivation] = []
+
+    /// A table of the definition that is a function of its other tables once every event is
+    /// applied (the definition promises it): a replay from seq 1 (the full rebuild of the
+    /// built-ins, a snapshot) in which no other definition's handler reads it skips each
+    /// handler statement that writes it and runs `statements` once at the end instead, on the
+    /// empty table. The engine checks, with SQLite's own account of each prepared statement,
+    /// that a skipped statement writes nothing else and that no statement it keeps reads the
+    /// table. A catch-up always runs every handler.
+    public struct Derivation: Sendable, Equatable {
+        public var table: String
+        public var line: Int
+        public var statements: [Statement]
+    }
 
     public var handledTypes: Set<EventType> { Set(handlers.keys) }
 
@@ -39,7 +56,8 @@ public struct ProjectionDefinition: Sendable, Equatable {
         var summary: [String] = []
         var setup: [Statement] = []
         var handlers: [EventType: [Statement]] = [:]
-        enum Section { case header, tables, handler(EventType) }
+        var derivations: [Derivation] = []
+        enum Section { case header, tables, handler(EventType), derive }
         var section = Section.header
         var pending = ""
         var pendingLine = 0
@@ -53,6 +71,7 @@ public struct ProjectionDefinition: Sendable, Equatable {
                 throw DefinitionError(file: source, line: pendingLine, statement: sql, message: "SQL before any '-- tables' or '-- on <EventType>' section")
             case .tables: setup.append(stmt)
             case .handler(let t): handlers[t, default: []].append(stmt)
+            case .derive: derivations[derivations.count - 1].statements.append(stmt)
             }
             pending = ""
         }
@@ -72,6 +91,18 @@ public struct ProjectionDefinition: Sendable, Equatable {
                     continue
                 }
                 if comment == "tables" { section = .tables; continue }
+                if comment.hasPrefix("derive ") {
+                    let table = String(comment.dropFirst("derive ".count)).trimmingCharacters()
+                    guard isName(table.lowercased()) else {
+                        throw DefinitionError(file: source, line: lineNo, statement: nil, message: "'-- derive' names one table of the definition (got \"\(table)\")")
+                    }
+                    if derivations.contains(where: { $0.table.lowercased() == table.lowercased() }) {
+                        throw DefinitionError(file: source, line: lineNo, statement: nil, message: "\(table) is derived twice")
+                    }
+                    derivations.append(Derivation(table: table, line: lineNo, statements: []))
+                    section = .derive
+                    continue
+                }
                 if comment.hasPrefix("on ") {
                     let typeName = String(comment.dropFirst(3)).trimmingCharacters()
                     guard let t = EventType(rawValue: typeName) else {
@@ -102,11 +133,14 @@ public struct ProjectionDefinition: Sendable, Equatable {
         if setup.isEmpty {
             throw DefinitionError(file: source, line: 1, statement: nil, message: "no '-- tables' section: a projection must create the tables or views it owns")
         }
+        if let empty = derivations.first(where: { $0.statements.isEmpty }) {
+            throw DefinitionError(file: source, line: empty.line, statement: nil, message: "'-- derive \(empty.table)' has no statement")
+        }
         var h = SHA256()
         h.update(data: Array(text.utf8))
         let digest = h.finalize().map { String($0, radix: 16).leftPadded(2) }.joined()
         return ProjectionDefinition(name: name, summary: summary.joined(separator: " ").trimmingCharacters(), source: source,
-                                    digest: digest, setup: setup, handlers: handlers)
+                                    digest: digest, setup: setup, handlers: handlers, derivations: derivations)
     }
 
     static func isName(_ s: String) -> Bool {

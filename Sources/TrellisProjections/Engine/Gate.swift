@@ -113,6 +113,8 @@ final class Gate {
     private var enteredAt: UInt64 = 0
     /// The first action refused since the last ``confined(_:shaping:_:)`` began.
     private(set) var refusal: String?
+    /// While ``recording(_:)`` runs: the tables of `main` SQLite reports a statement reads and writes.
+    private var record: (reads: Set<String>, writes: Set<String>)?
     /// The scope whose budget ran out.
     private var overran: Scope?
     /// The scope that went past its memory bound.
@@ -257,6 +259,15 @@ final class Gate {
         return try body()
     }
 
+    /// Runs `body` (which prepares statements) and returns, with its result, the lowercased
+    /// names of the tables of `main` that SQLite reported reading and writing while it
+    /// authorized them: SQLite's own account, not a reading of the text.
+    func recording<T>(_ body: () throws -> T) rethrows -> (T, reads: Set<String>, writes: Set<String>) {
+        record = ([], [])
+        defer { record = nil }
+        let value = try body()
+        return (value, record?.reads ?? [], record?.writes ?? [])
+    }
 
     /// Runs a definition's `-- tables` section confined, one statement at a time, then checks
     /// what it made: every declared view is prepared confined (SQLite authorizes the reads
@@ -331,6 +342,13 @@ final class Gate {
         let first = a.map { String(cString: $0) }
         let second = b.map { String(cString: $0) }
         let schema = c.map { String(cString: $0).lowercased() }
+        if record != nil, let first, schema == nil || schema == "main" {
+            switch code {
+            case SQLITE_READ: record?.reads.insert(first.lowercased())
+            case SQLITE_INSERT, SQLITE_UPDATE, SQLITE_DELETE: record?.writes.insert(first.lowercased())
+            default: break
+            }
+        }
         guard let why = refusal(code, first, second, schema, scope) else { return SQLITE_OK }
         if refusal == nil { refusal = why }
         return SQLITE_DENY

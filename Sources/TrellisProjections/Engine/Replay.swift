@@ -80,6 +80,18 @@ enum Replay {
         }
     }
 
+    /// Runs the `-- derive` statements of the projections compiled `deriving`, after the last
+    /// event of a replay from seq 1, each confined to its definition.
+    static func derive(_ projections: [CompiledProjection]) throws {
+        for p in projections {
+            for (statement, line) in p.derive {
+                do { try p.gate.confined(p.scope) { try statement.execute() } } catch {
+                    throw p.gate.failure(error, in: p.scope, line: line, statement: statement.sql, during: "-- derive, after the last event: ")
+                }
+            }
+        }
+    }
+
     /// One handler statement of one target, ready to run.
     struct Bound {
         var projection: CompiledProjection

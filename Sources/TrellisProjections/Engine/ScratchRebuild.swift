@@ -159,7 +159,7 @@ extension ProjectionEngine {
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing. `main.` only: the ledger attached
             // later keeps its own settings.
-            try db.execute(sql: "PRAGMA main.journal_mode = OFF; PRAGMA main.synchronous = OFF; PRAGMA main.cache_size = -32768")
+            try db.execute(sql: "PRAGMA main.journal_mode = OFF; PRAGMA main.synchronous = OFF; PRAGMA main.cache_size = -16384")
         }
         let queue = try DatabaseQueue(path: part.path, configuration: config)
         defer { try? queue.close() }
@@ -180,9 +180,12 @@ extension ProjectionEngine {
                         try gate.setUp(now, db: db)
                         if !later.setup.isEmpty { deferred.append(later) }
                     }
-                    let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db, gate: gate), after: Int64(0)) }
+                    // From seq 1: a derived table is filled once at the end (`-- derive`)
+                    // instead of by every event.
+                    let compiled = try CompiledProjection.fromStart(definitions, db: db, gate: gate)
                     let window = EventWindow(table: "ledger.events", through: head, retracted: retracted, occurredBy: nil)
-                    try Replay.run(compiled, window: window, db: db) { progress?($0, head) }
+                    try Replay.run(compiled.map { (projection: $0, after: Int64(0)) }, window: window, db: db) { progress?($0, head) }
+                    try Replay.derive(compiled)
                     for d in deferred { try gate.setUp(d, db: db) }
                     return .commit
                 }

@@ -80,9 +80,11 @@ extension ProjectionEngine {
             try Gate.session(db: db, definitions: definitions, logSchema: "ledger", budget: budget) { gate in
                 try db.inTransaction {
                     for d in definitions { try gate.setUp(d, db: db) }
-                    let compiled = try definitions.map { (projection: try CompiledProjection($0, db: db, gate: gate), after: Int64(0)) }
+                    // From seq 1: a derived table is filled once at the end (`-- derive`).
+                    let compiled = try CompiledProjection.fromStart(definitions, db: db, gate: gate)
                     let window = EventWindow(table: "ledger.events", through: through, retracted: retracted, occurredBy: occurredBy)
-                    try Replay.run(compiled, window: window, db: db) { progress?($0, through) }
+                    try Replay.run(compiled.map { (projection: $0, after: Int64(0)) }, window: window, db: db) { progress?($0, through) }
+                    try Replay.derive(compiled)
                     return .commit
                 }
             }
