@@ -192,8 +192,9 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     /// The head's recorded_at, when it is ahead of the clock (beyond the tolerance).
     package var headAheadOfClock: String?
 
-    /// Scratch for an envelope the writer has to chain itself (the speculation missed).
+    /// Scratch for an envelope the writer has to chain itself (the speculation missed), and its hash.
     private var canonical: [UInt8] = []
+    private var ownHash: [UInt8] = []
     private var entities = EntityCache()
     private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
 
@@ -291,21 +292,20 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
 
     private func appendChecked(_ event: DecodedEvent, stored: PreparedData, line: Int, source: String?) throws {
         let effects = try Rules.effects(of: event, against: self)
-        let key = stored.key
-        let id = stored.id
         let seq = headSeq + 1
-        let hash: [UInt8]
-        if !stored.hash.isEmpty, stored.seq == seq, stored.previousHash == headHash {
-            // The decoding thread chained it onto this very head (the common case).
-            hash = stored.hash
-        } else {
+        // The decoding thread chained it onto this very head (the common case): its hash is
+        // bound where it lies and copied into `headHash` (no retain of an array the other
+        // thread made: each was a cache line taken from that core, twice an event).
+        let speculated = !stored.hash.isEmpty && stored.seq == seq && stored.previousHash == headHash
+        if !speculated {
             stored.canonical(event, seq: seq, recordedAt: recordedAt, into: &canonical)
-            hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
+            ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
-
-        if try !storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: hash) {
+        let inserted = speculated ? try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: stored.hash)
+                                  : try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: ownHash)
+        if !inserted {
             // The id is taken: the same event again is skipped, anything else is an error.
-            switch try compareWithRecorded(id: id, event: event, line: line) {
+            switch try compareWithRecorded(id: stored.id, event: event, line: line) {
             case .same: skipped += 1
             case .personErased: notComparedErased += 1
             case .different(let error): report([error], source: source)
@@ -314,13 +314,25 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             return
         }
         headSeq = seq
-        headHash = hash
-        headRecordedAt = recordedAt
+        Self.copy(speculated ? stored.hash : ownHash, into: &headHash)
+        if headRecordedAt != recordedAt { headRecordedAt = recordedAt }
         appended += 1
-        if let key, let person = event.data.string("person_id") {
+        if let key = stored.key, let person = event.data.string("person_id") {
             try storage.putPersonKey(person, key)
         }
         for effect in effects { try apply(effect, seq: seq) }
+    }
+
+    /// `hash` into `head` in place when both are 32 bytes and `head` is not shared (it is
+    /// ours after the first event), so the writer keeps no reference to the source array.
+    @inline(__always) static func copy(_ hash: [UInt8], into head: inout [UInt8]) {
+        guard hash.count == 32, head.count == 32 else { head = hash; return }
+        head.withUnsafeMutableBufferPointer { h in
+            hash.withUnsafeBufferPointer { s in
+                guard let d = h.baseAddress, let b = s.baseAddress else { return }
+                d.update(from: b, count: 32)
+            }
+        }
     }
 
     /// How an incoming event compares with the one already recorded under its id.
