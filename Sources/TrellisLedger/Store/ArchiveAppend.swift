@@ -282,7 +282,7 @@ package final class ArchiveBatch<Storage: AppendStorage> {
             return
         }
         // The chain checked e against the archive's previous event; this ties it to the ledger.
-        guard e.seq == batch.headSeq + 1, e.previousHash == batch.headHash else {
+        guard e.seq == batch.headSeq + 1, Batch<Storage>.same(e.previousHash, batch.headHash) else {
             throw ArchiveDivergence(seq: e.seq, ledgerHash: Hex.encode(batch.headHash), archiveHash: Hex.encode(e.previousHash))
         }
         if let head = batch.headRecordedAt, e.event.recordedAt < head {
