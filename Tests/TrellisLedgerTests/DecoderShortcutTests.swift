@@ -36,6 +36,25 @@ import Testing
         }
     }
 
+    /// Text checks count Unicode scalars and refuse NUL; the ASCII shortcut counts bytes.
+    @Test func textChecksCountScalarsWithOrWithoutTheASCIIShortcut() {
+        func reference(_ s: String, min: Int, max: Int) -> String? {
+            if s.unicodeScalars.contains("\u{0}") { return "text without NUL characters" }
+            let n = s.unicodeScalars.count
+            if n < min { return min == 1 ? "non-empty text" : "text of at least \(min) characters" }
+            if n > max { return "text of at most \(max) characters (found \(n))" }
+            return nil
+        }
+        let samples = ["", "a", "Regional coordinator", "ab\u{0}c", "\u{0}", String(repeating: "x", count: 200),
+                       String(repeating: "x", count: 201), String(repeating: "é", count: 200), String(repeating: "é", count: 201),
+                       "naïve\u{0}", "🙂🙂", "\u{7f}\u{1}", String(repeating: "ab", count: 40) + "ü"]
+        for s in samples {
+            for (min, max) in [(0, 200), (1, 200), (1, 2), (3, 500)] {
+                #expect(EventDecoder.textProblem(s, min: min, max: max) == reference(s, min: min, max: max), "\(s.debugDescription) \(min)…\(max)")
+            }
+        }
+    }
+
     @Test func stringLooksUpTheFirstFieldOfThatNameAndOnlyStrings() throws {
         let o = try #require(try JSONParser.parse(#"{"a":"x","b":1,"c":["y"],"d":null,"ab":"z"}"#).object)
         #expect(o.string("a") == "x")
