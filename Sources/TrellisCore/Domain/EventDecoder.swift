@@ -161,10 +161,22 @@ public enum EventDecoder {
 
     /// nil when `s` is acceptable free text; otherwise what was expected.
     public static func textProblem(_ s: String, min: Int, max: Int) -> String? {
+        // Plain ASCII (names, actors, titles almost always) counts its bytes and looks for a NUL
+        // byte over the string's own storage; anything else is counted scalar by scalar.
+        let ascii: (count: Int, nul: Bool)?? = s.utf8.withContiguousStorageIfAvailable { b in
+            var high: UInt8 = 0, nul = false
+            for c in b { high |= c; nul = nul || c == 0 }
+            return high < 0x80 ? (b.count, nul) : nil
+        }
         var n = 0
-        for u in s.unicodeScalars {
-            if u == "\u{0}" { return "text without NUL characters" }
-            n += 1
+        if let ascii = ascii ?? nil {
+            if ascii.nul { return "text without NUL characters" }
+            n = ascii.count
+        } else {
+            for u in s.unicodeScalars {
+                if u == "\u{0}" { return "text without NUL characters" }
+                n += 1
+            }
         }
         if n < min { return min == 1 ? "non-empty text" : "text of at least \(min) characters" }
         if n > max { return "text of at most \(max) characters (found \(n))" }

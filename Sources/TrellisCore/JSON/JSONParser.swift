@@ -52,7 +52,7 @@ public struct JSONParser {
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
-                let key = try string()
+                let key = try key()
                 if obj.keys.contains(where: { JSONObject.same($0, key) }) { throw fail("duplicate key \"\(key)\"") }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
@@ -151,6 +151,23 @@ public struct JSONParser {
         return v
     }
 
+    /// An object's key: one the catalogue knows (plain ASCII, no escape) is its literal
+    /// (``KnownKeys``), anything else is read by ``string()`` (which also reports every error).
+    private mutating func key() throws(Failure) -> String {
+        let start = i + 1
+        var j = start
+        while j < b.count {
+            let c = b[j]
+            if c == UInt8(ascii: "\"") {
+                if let known = KnownKeys.lookUp(UnsafeBufferPointer(rebasing: b[start..<j])) { i = j + 1; return known }
+                break
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 || c >= 0x80 { break }
+            j += 1
+        }
+        return try string()
+    }
+
     private mutating func string() throws(Failure) -> String {
         i += 1  // opening quote
         let start = i
@@ -218,5 +235,59 @@ public struct JSONParser {
             }
         }
         throw fail("unterminated string")
+    }
+}
+
+/// The object keys events use (envelope, every type's `data` fields, outcomes), so that the
+/// parser hands out the catalogue's own strings for them instead of building a string for each
+/// key of each line (about ten a line). The same text either way; only where it is stored differs.
+enum KnownKeys {
+    /// Built once and never freed or changed: plain pointers, so a look-up retains nothing
+    /// (through arrays in a static, every look-up retained them and checked their initialisation).
+    private struct Table: @unchecked Sendable {
+        /// Every known key's bytes back to back; key `k` ends at `ends[k]`, `strings[k]` is its text.
+        /// Keys are grouped by length: those of length `n` are `starts[n]..<starts[n + 1]`.
+        let bytes: UnsafeMutableBufferPointer<UInt8>
+        let ends: UnsafeMutableBufferPointer<Int>
+        let starts: UnsafeMutableBufferPointer<Int>
+        let strings: UnsafeMutableBufferPointer<String>
+    }
+
+    private static let table: Table = {
+        var names = Set(["id", "type", "v", "occurred_at", "actor", "data", "seq", "recorded_at", "hash", "area", "judgement", "actions"])
+        for (_, specs) in Catalogue.fields { for spec in specs { names.insert(spec.name) } }
+        let sorted = names.sorted { ($0.utf8.count, $0) < ($1.utf8.count, $1) }
+        let longest = sorted.last?.utf8.count ?? 0
+        var bytes: [UInt8] = [], ends: [Int] = [], starts = [Int](repeating: sorted.count, count: longest + 2)
+        for (k, name) in sorted.enumerated() {
+            let n = name.utf8.count
+            if starts[n] == sorted.count { starts[n] = k }
+            bytes.append(contentsOf: name.utf8)
+            ends.append(bytes.count)
+        }
+        // A length no key has starts where the next one does.
+        for n in stride(from: longest, through: 0, by: -1) where starts[n] == sorted.count { starts[n] = starts[n + 1] }
+        func kept<T>(_ a: [T]) -> UnsafeMutableBufferPointer<T> {
+            let p = UnsafeMutableBufferPointer<T>.allocate(capacity: a.count)
+            _ = p.initialize(from: a)
+            return p
+        }
+        return Table(bytes: kept(bytes), ends: kept(ends), starts: kept(starts), strings: kept(sorted))
+    }()
+
+    static func lookUp(_ key: UnsafeBufferPointer<UInt8>) -> String? {
+        let t = table
+        let n = key.count
+        guard n + 1 < t.starts.count, let bytes = t.bytes.baseAddress, let keyBytes = key.baseAddress else { return nil }
+        var k = t.starts[n]
+        let end = t.starts[n + 1]
+        while k < end {
+            let candidate = bytes + (t.ends[k] - n)
+            var p = 0
+            while p < n && candidate[p] == keyBytes[p] { p += 1 }
+            if p == n { return t.strings[k] }
+            k += 1
+        }
+        return nil
     }
 }

@@ -93,7 +93,15 @@ public struct JSONObject: Equatable, Sendable {
         keys.append(key); values.append(value)
     }
 
-    public func string(_ key: String) -> String? { self[key]?.string }
+    /// The string under `key` (nil when absent or not a string). Looked up in place: through
+    /// `self[key]?.string` the whole value was copied first (a retain and a release of its payload).
+    public func string(_ key: String) -> String? {
+        for i in keys.indices where Self.same(keys[i], key) {
+            if case .string(let s) = values[i] { return s }
+            return nil
+        }
+        return nil
+    }
     public func int(_ key: String) -> Int64? { self[key]?.int }
     public func strings(_ key: String) -> [String] { self[key]?.array?.compactMap(\.string) ?? [] }
 

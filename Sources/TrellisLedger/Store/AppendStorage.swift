@@ -201,25 +201,24 @@ final class SQLiteAppendStorage: AppendStorage {
     }
 
     /// The same insert for an archived event, its texts bound where they lie (`data` was
-    /// copied into an array first: an allocation and a copy of every event on the writer).
+    /// copied into an array first: an allocation and a copy of every event on the writer; then
+    /// each string was copied into a `var` for `withUTF8`: a retain and a release of each of the
+    /// reading thread's strings, now borrowed in place).
     func insertArchived(_ e: ChainedEvent) throws -> Bool {
         let s = insertEventStatement.sqliteStatement
-        let r = e.event
-        var id = r.id, type = r.type, occurredAt = r.occurredAt, recordedAt = r.recordedAt, data = r.data
-        var actor = r.actor ?? ""
-        let hasActor = r.actor != nil
+        let hasActor = e.event.actor != nil
         func text(_ i: Int32, _ b: UnsafeBufferPointer<UInt8>) {
             let p = UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             sqlite3_bind_text(s, i, p.assumingMemoryBound(to: CChar.self), Int32(b.count), nil)
         }
         defer { sqlite3_reset(s) }
-        return try id.withUTF8 { idBytes in try type.withUTF8 { typeBytes in try occurredAt.withUTF8 { occurredBytes in
-            try recordedAt.withUTF8 { recordedBytes in try actor.withUTF8 { actorBytes in try data.withUTF8 { dataBytes in
-                try r.hash.withUnsafeBufferPointer { h in
-                    sqlite3_bind_int64(s, 1, r.seq)
+        return try Self.bytes(of: e.event.id) { idBytes in try Self.bytes(of: e.event.type) { typeBytes in try Self.bytes(of: e.event.occurredAt) { occurredBytes in
+            try Self.bytes(of: e.event.recordedAt) { recordedBytes in try Self.bytes(of: e.event.actor ?? "") { actorBytes in try Self.bytes(of: e.event.data) { dataBytes in
+                try e.event.hash.withUnsafeBufferPointer { h in
+                    sqlite3_bind_int64(s, 1, e.event.seq)
                     text(2, idBytes)
                     text(3, typeBytes)
-                    sqlite3_bind_int64(s, 4, r.v)
+                    sqlite3_bind_int64(s, 4, e.event.v)
                     text(5, occurredBytes)
                     text(6, recordedBytes)
                     if hasActor { text(7, actorBytes) } else { sqlite3_bind_null(s, 7) }
@@ -230,6 +229,14 @@ final class SQLiteAppendStorage: AppendStorage {
                 }
             } } }
         } } }
+    }
+
+    /// A string's UTF-8 bytes where they lie (a native string lends them without a copy).
+    @inline(__always)
+    private static func bytes<R>(of text: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try text.utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = text
+        return try copy.withUTF8(body)
     }
 
     func recordedEvent(id: String) throws -> StoredEventRow? {

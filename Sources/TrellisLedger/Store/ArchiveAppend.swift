@@ -18,13 +18,20 @@ import TrellisCore
 
 /// An archived event that ``ArchiveChain`` has checked: it chains onto `previousHash`.
 /// Only this module makes them, so ``Ledger/appendArchived(_:)`` can trust the hash.
-public struct ChainedEvent: Sendable {
+/// A class of constants (so still a value): the writer reads the fields where the checking
+/// thread left them, where a struct was copied out of each chunk (atomic retains and
+/// releases of that thread's strings and arrays, each a cache line taken from the other core).
+public final class ChainedEvent: Sendable {
     /// The event as it is stored and hashed (`data` canonical).
     public let event: RecordedEvent
     public let previousHash: [UInt8]
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
     package let decoded: DecodedEvent
+
+    init(event: RecordedEvent, previousHash: [UInt8], line: Int, decoded: DecodedEvent) {
+        self.event = event; self.previousHash = previousHash; self.line = line; self.decoded = decoded
+    }
 
     // Read-through accessors for the insert (plain properties: a key-path dynamic member
     // lookup cost the archive import's writer a third more CPU).
@@ -275,10 +282,10 @@ package final class ArchiveBatch<Storage: AppendStorage> {
             return
         }
         // The chain checked e against the archive's previous event; this ties it to the ledger.
-        guard e.seq == batch.headSeq + 1, e.previousHash == batch.headHash else {
+        guard e.seq == batch.headSeq + 1, Batch<Storage>.same(e.previousHash, batch.headHash) else {
             throw ArchiveDivergence(seq: e.seq, ledgerHash: Hex.encode(batch.headHash), archiveHash: Hex.encode(e.previousHash))
         }
-        if let head = batch.headRecordedAt, e.recordedAt < head {
+        if let head = batch.headRecordedAt, e.event.recordedAt < head {
             throw AppendRejected(errors: [InputError(line: e.line, path: e.type.rawValue + ".recorded_at",
                                                      expected: "a time at or after the ledger head's \(head)", found: e.recordedAt)], truncated: false)
         }
@@ -293,8 +300,9 @@ package final class ArchiveBatch<Storage: AppendStorage> {
                                  truncated: false)
         }
         batch.headSeq = e.seq
-        batch.headHash = e.hash
-        batch.headRecordedAt = e.recordedAt
+        // Copied, not shared: the reading thread's array and string are not retained here.
+        Batch<Storage>.copy(e.event.hash, into: &batch.headHash)
+        if batch.headRecordedAt != e.event.recordedAt { batch.headRecordedAt = e.event.recordedAt }
         batch.appended += 1
         for effect in effects { try batch.apply(effect, seq: e.seq) }
     }

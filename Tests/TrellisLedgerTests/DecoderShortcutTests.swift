@@ -1,0 +1,68 @@
+import Testing
+@testable import TrellisLedger
+@testable import TrellisCore
+
+/// The import's decoding shortcuts give what the long way gives: object keys the catalogue
+/// knows are handed out as its own strings (``KnownKeys``), a type's fields come from an array
+/// rather than a dictionary, and `JSONObject.string` looks up in place. Each is checked
+/// against the plain path, including the inputs a shortcut must leave to it.
+@Suite struct DecoderShortcutTests {
+    /// Every known key, and keys that only look like one (a prefix, a longer name, other case,
+    /// an escape, non-ASCII), parse to exactly the text they spell.
+    @Test func keysReadTheSameThroughTheKnownKeyTable() throws {
+        var names = Set(["id", "type", "v", "occurred_at", "actor", "data", "seq", "recorded_at", "hash", "area", "judgement", "actions"])
+        for type in EventType.allCases { for spec in type.fields { names.insert(spec.name) } }
+        let lookalikes = ["i", "ids", "org_i", "org_idx", "Org_id", "ORG_ID", "network_id_", "réunion", "", "person_id\u{7f}", "x"]
+        for key in names.sorted() + lookalikes {
+            var line: [UInt8] = Array("{".utf8)
+            CanonicalJSON.writeString(key, into: &line)
+            line += Array(":1}".utf8)
+            let parsed = try line.withUnsafeBufferPointer { try JSONParser.parse($0) }
+            #expect(parsed.object?.keys == [key], "\(key)")
+        }
+        // Written with an escape, a known key is still that key: the duplicate is found.
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"id":"a","\u0069d":"b"}"#) }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"org_id":"a","org_id":"b"}"#) }
+        let escaped = try JSONParser.parse(#"{"\u006frg_id":"a"}"#)
+        #expect(escaped.object?.string("org_id") == "a")
+        // A raw control character in a key is refused as before.
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse("{\"org\u{1}_id\":1}") }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"org_id:1}"#) }
+    }
+
+    @Test func fieldsOfEveryTypeAreTheCatalogues() {
+        for type in EventType.allCases {
+            #expect(type.fields.map(\.name) == (Catalogue.fields[type] ?? []).map(\.name), "\(type)")
+        }
+    }
+
+    /// Text checks count Unicode scalars and refuse NUL; the ASCII shortcut counts bytes.
+    @Test func textChecksCountScalarsWithOrWithoutTheASCIIShortcut() {
+        func reference(_ s: String, min: Int, max: Int) -> String? {
+            if s.unicodeScalars.contains("\u{0}") { return "text without NUL characters" }
+            let n = s.unicodeScalars.count
+            if n < min { return min == 1 ? "non-empty text" : "text of at least \(min) characters" }
+            if n > max { return "text of at most \(max) characters (found \(n))" }
+            return nil
+        }
+        let samples = ["", "a", "Regional coordinator", "ab\u{0}c", "\u{0}", String(repeating: "x", count: 200),
+                       String(repeating: "x", count: 201), String(repeating: "é", count: 200), String(repeating: "é", count: 201),
+                       "naïve\u{0}", "🙂🙂", "\u{7f}\u{1}", String(repeating: "ab", count: 40) + "ü"]
+        for s in samples {
+            for (min, max) in [(0, 200), (1, 200), (1, 2), (3, 500)] {
+                #expect(EventDecoder.textProblem(s, min: min, max: max) == reference(s, min: min, max: max), "\(s.debugDescription) \(min)…\(max)")
+            }
+        }
+    }
+
+    @Test func stringLooksUpTheFirstFieldOfThatNameAndOnlyStrings() throws {
+        let o = try #require(try JSONParser.parse(#"{"a":"x","b":1,"c":["y"],"d":null,"ab":"z"}"#).object)
+        #expect(o.string("a") == "x")
+        #expect(o.string("ab") == "z")
+        #expect(o.string("b") == nil)
+        #expect(o.string("c") == nil)
+        #expect(o.string("d") == nil)
+        #expect(o.string("e") == nil)
+        for key in ["a", "ab", "b", "c", "d", "e"] { #expect(o.string(key) == o[key]?.string, "\(key)") }
+    }
+}
