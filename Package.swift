@@ -76,7 +76,6 @@ let package = Package(
             dependencies: [
                 "TrellisCore",
                 "TrellisLedger",
-                "CTrellisSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),

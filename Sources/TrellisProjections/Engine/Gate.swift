@@ -1,6 +1,5 @@
 import GRDB
 import GRDBSQLite
-import CTrellisSQLite
 import TrellisLedger
 #if canImport(Glibc)
 import Glibc
@@ -23,7 +22,7 @@ import Glibc
 /// time per session and a bound on memory (built-ins are trusted to finish); past either the
 /// progress handler interrupts the statement and the engine's transaction is rolled back.
 /// Memory: while a user definition runs, no string or blob may exceed ``valueLimit``
-/// (`SQLITE_LIMIT_LENGTH`), and SQLite's allocator (Trellis's own, `CTrellisSQLite`) counts
+/// (`SQLITE_LIMIT_LENGTH`), and SQLite's allocator (Trellis's own, ``SQLiteAllocator``) counts
 /// what the definition's thread allocates and refuses an allocation past ``memoryAllowance``
 /// of live bytes: the statement fails with SQLITE_NOMEM wherever it is, even in straight-line
 /// code that the progress handler never interrupts. One line of SQL doubling a string had
@@ -244,13 +243,13 @@ final class Gate {
         var lengthBefore: Int32 = -1
         if !scope.trusted {
             lengthBefore = sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, Self.valueLimit)
-            ctrellis_sqlite_confine(Int64(clamping: allowance))
+            SQLiteAllocator.confine(toBytes: Int64(clamping: allowance))
         }
         enteredAt = Self.now()
         defer {
             scope.spent &+= Self.now() &- enteredAt
             if !scope.trusted {
-                if ctrellis_sqlite_release() != 0 { overMemory = scope }
+                if SQLiteAllocator.release() { overMemory = scope }
                 sqlite3_limit(connection, SQLITE_LIMIT_LENGTH, lengthBefore)
             }
             current = nil
