@@ -119,31 +119,10 @@ import TrellisLedger
         #expect(try !filesContaining(dir, key).isEmpty)
 
         // A second process holds a read transaction (as a long report or a sqlite3 shell would).
-        let hold = Pipe()
         let reader = TestStore.isFile
-            ? try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-                import sqlite3, sys
-                c = sqlite3.connect(sys.argv[1], isolation_level=None)
-                c.execute("BEGIN")
-                c.execute("SELECT count(*) FROM person_keys").fetchall()
-                print("reading", flush=True)
-                sys.stdin.read()
-                c.execute("COMMIT")
-                """, dir.ledgerPath], stdin: .pipe(hold))
-            : try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-                import subprocess, sys
-                p = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                p.stdin.write("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'reading' FROM person_keys LIMIT 1;\\n"); p.stdin.flush()
-                print(p.stdout.readline().strip(), flush=True)
-                sys.stdin.read()
-                p.stdin.write("COMMIT;\\n"); p.stdin.close(); p.wait()
-                """, try TestStore.database(for: dir.ledgerPath)], stdin: .pipe(hold))
-        var started = false
-        for _ in 0..<200 where !started {
-            started = reader.stdoutSoFar().contains("reading")
-            if !started { usleep(25_000) }
-        }
-        try #require(started, "the reader holds its transaction")
+            ? try HeldTransaction(sqlite: dir.ledgerPath, "SELECT count(*) FROM person_keys")
+            : try HeldTransaction(psql: try TestStore.database(for: dir.ledgerPath),
+                                  "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 'open' FROM person_keys LIMIT 1;")
 
         let erase = try runTrellis(["erase", "--db", dir.ledgerPath, "p-o", "--reason", "request"], env: ["TRELLIS_BUSY_TIMEOUT": "0.6"])
         #expect(erase.status == 75, "\(erase)")
@@ -159,8 +138,7 @@ import TrellisLedger
         let early = try runTrellis(["erase", "--db", dir.ledgerPath, "--finish"], env: ["TRELLIS_BUSY_TIMEOUT": "0.3"])
         #expect(early.status == 75, "\(early)")
 
-        try hold.fileHandleForWriting.close()
-        #expect(reader.finish().status == 0)
+        #expect(reader.end() == 0)
         let finish = try runTrellis(["erase", "--db", dir.ledgerPath, "--finish"])
         #expect(finish.status == 0, "\(finish)")
         #expect(finish.stdout.contains("erasure complete"))
@@ -184,21 +162,7 @@ import TrellisLedger
         let key = try key(dir.ledgerPath, "p-o")
         let server = try #require(ProcessInfo.processInfo.environment["TRELLIS_TEST_PG_URL"])
         // A writing transaction in the server's own database, not the ledger's.
-        let hold = Pipe()
-        let other = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", """
-            import subprocess, sys
-            p = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            p.stdin.write("BEGIN; SELECT 'writing', pg_current_xact_id();\\n"); p.stdin.flush()
-            print(p.stdout.readline().strip(), flush=True)
-            sys.stdin.read()
-            p.stdin.write("COMMIT;\\n"); p.stdin.close(); p.wait()
-            """, server], stdin: .pipe(hold))
-        var started = false
-        for _ in 0..<200 where !started {
-            started = other.stdoutSoFar().contains("writing")
-            if !started { usleep(25_000) }
-        }
-        try #require(started, "the other database's transaction is open")
+        let other = try HeldTransaction(psql: server, "BEGIN; SELECT 'open', pg_current_xact_id();")
 
         let erase = try runTrellis(["erase", "--db", dir.ledgerPath, "p-o", "--reason", "request"], env: ["TRELLIS_BUSY_TIMEOUT": "0.5"])
         #expect(erase.status == 75, "\(erase)")
@@ -208,8 +172,7 @@ import TrellisLedger
         let early = try runTrellis(["erase", "--db", dir.ledgerPath, "--finish"], env: ["TRELLIS_BUSY_TIMEOUT": "0.3"])
         #expect(early.status == 75, "\(early)")
 
-        try hold.fileHandleForWriting.close()
-        #expect(other.finish().status == 0)
+        #expect(other.end() == 0)
         let finish = try eraseCompletely(["--db", dir.ledgerPath, "--finish"])
         #expect(finish.status == 0, "\(finish)")
         #expect(try filesContaining(dir, key).isEmpty, "no copy of the key once that transaction is over")
@@ -223,5 +186,56 @@ import TrellisLedger
         #expect(try runTrellis(["erase", "--db", dir.ledgerPath, "p-o"]).status == 64, "--reason is required")
         let done = try runTrellis(["erase", "--db", dir.ledgerPath, "--finish"])
         #expect(done.status == 0 && done.stdout.contains("erasure complete"), "\(done)")
+    }
+}
+
+/// A transaction another process holds open: begun (and its first statement answered) when
+/// this returns, ended by ``end()``. The process is a small Python script that keeps a sqlite3
+/// connection, or a psql session, open until its stdin closes.
+private struct HeldTransaction {
+    let process: RunningProcess
+    let hold = Pipe()
+
+    /// A read transaction on a ledger file that has run `select`.
+    init(sqlite path: String, _ select: String) throws {
+        try self.init(script: """
+            import sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN")
+            c.execute(sys.argv[2]).fetchall()
+            print("open", flush=True)
+            sys.stdin.read()
+            c.execute("COMMIT")
+            """, [path, select])
+    }
+
+    /// A psql session on `url` that has sent `begin` (one line, ending in a query whose first
+    /// output line is awaited) and holds the transaction.
+    init(psql url: String, _ begin: String) throws {
+        try self.init(script: """
+            import subprocess, sys
+            p = subprocess.Popen(["psql", "-X", "-q", "-At", "-d", sys.argv[1]], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            p.stdin.write(sys.argv[2] + "\\n"); p.stdin.flush()
+            p.stdout.readline()
+            print("open", flush=True)
+            sys.stdin.read()
+            p.stdin.write("COMMIT;\\n"); p.stdin.close(); p.wait()
+            """, [url, begin])
+    }
+
+    private init(script: String, _ arguments: [String]) throws {
+        process = try RunningProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script] + arguments, stdin: .pipe(hold))
+        var open = false
+        for _ in 0..<200 where !open {
+            open = process.stdoutSoFar().contains("open")
+            if !open { usleep(25_000) }
+        }
+        try #require(open, "the other process holds its transaction: \(process.stdoutSoFar())")
+    }
+
+    /// Commits and waits for the process: its exit status.
+    func end() -> Int32 {
+        try? hold.fileHandleForWriting.close()
+        return process.finish().status
     }
 }

@@ -189,25 +189,40 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
         }
     }
 
-    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aRunawayStatementStopsAtItsBudgetAndReleasesTheLock() throws {
-        let s = try targetLedger()
-        let file = s.dir.appendingPathComponent("loop.sql")
+    /// Why the binary-driven gate tests run on the file store only.
+    static let inProcessLedger = "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate"
+
+    /// A one-table definition named `name` whose MeetingHeld handler (line 6) is `statement`,
+    /// written next to the ledger.
+    func definition(_ s: Scratch, _ name: String, _ statement: String) throws -> URL {
+        let file = s.dir.appendingPathComponent("\(name).sql")
         try """
-            -- projection: loop
+            -- projection: \(name)
             -- tables
-            CREATE TABLE forever (n INTEGER);
+            CREATE TABLE \(name) (n INTEGER);
 
             -- on MeetingHeld
-            INSERT INTO forever WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT max(i) FROM r;
+            \(statement)
             """.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// `trellis projections rebuild` with `file` must be refused (exit 65) at its handler on
+    /// seq 9, saying `says`, and leave every table of the ledger as it was.
+    func expectRefusedRebuild(_ s: Scratch, _ file: URL, env: [String: String] = [:], says: String) throws {
         let before = try LedgerState(s)
-        let start = Date()
-        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path],
-                              env: ["TRELLIS_PROJECTION_BUDGET": "1"])
+        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path], env: env)
         #expect(run.status == 65, "\(run.stderr)")
-        #expect(run.stderr.contains("\(file.path):6: failed on event seq 9 (MeetingHeld): ran longer than 1 s"), "\(run.stderr)")
-        #expect(Date().timeIntervalSince(start) < 30)
+        #expect(run.stderr.contains("\(file.path):6: failed on event seq 9 (MeetingHeld): \(says)"), "\(run.stderr)")
         #expect(try LedgerState(s).tables == before.tables)
+    }
+
+    @Test(.enabled(if: TestStore.isFile, Comment(rawValue: ProjectionGateTests.inProcessLedger))) func aRunawayStatementStopsAtItsBudgetAndReleasesTheLock() throws {
+        let s = try targetLedger()
+        let file = try definition(s, "forever", "INSERT INTO forever WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r) SELECT max(i) FROM r;")
+        let start = Date()
+        try expectRefusedRebuild(s, file, env: ["TRELLIS_PROJECTION_BUDGET": "1"], says: "ran longer than 1 s")
+        #expect(Date().timeIntervalSince(start) < 30)
         // The lock is released: an import right after succeeds at once.
         let more = s.dir.appendingPathComponent("more.ndjson")
         try (E.meeting("m2", "2025-11-01") + "\n").write(to: more, atomically: true, encoding: .utf8)
@@ -219,62 +234,28 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
     /// One line doubling a string took a rebuild to 4.5 GB of memory. A user definition may
     /// make no string or blob over 4 MiB (`SQLITE_LIMIT_LENGTH` while it runs); one of exactly
     /// 4 MiB is still fine, and the built-ins are not limited.
-    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aValueOverTheLimitStopsTheDefinitionAndOneAtTheLimitDoesNot() throws {
+    @Test(.enabled(if: TestStore.isFile, Comment(rawValue: ProjectionGateTests.inProcessLedger))) func aValueOverTheLimitStopsTheDefinitionAndOneAtTheLimitDoesNot() throws {
         let s = try targetLedger()
-        let fits = s.dir.appendingPathComponent("fits.sql")
-        try """
-            -- projection: fits
-            -- tables
-            CREATE TABLE fits (n INTEGER);
-
-            -- on MeetingHeld
-            INSERT INTO fits SELECT length(zeroblob(4194304));
-            """.write(to: fits, atomically: true, encoding: .utf8)
+        let fits = try definition(s, "fits", "INSERT INTO fits SELECT length(zeroblob(4194304));")
         let ok = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", fits.path])
         #expect(ok.status == 0, "\(ok.stderr)")
-
-        let bomb = s.dir.appendingPathComponent("bomb.sql")
-        try """
-            -- projection: bomb
-            -- tables
-            CREATE TABLE bomb (n INTEGER);
-
-            -- on MeetingHeld
-            INSERT INTO bomb SELECT length(x) FROM (WITH RECURSIVE r(i, s) AS (SELECT 1, 'x' UNION ALL SELECT i + 1, s || s FROM r WHERE i < 25) SELECT max(s) AS x FROM r);
-            """.write(to: bomb, atomically: true, encoding: .utf8)
-        let before = try LedgerState(s)
-        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", bomb.path])
-        #expect(run.status == 65, "\(run.stderr)")
-        #expect(run.stderr.contains("\(bomb.path):6: failed on event seq 9 (MeetingHeld): made a string or blob longer than 4 MiB, the longest a definition may make; nothing was changed"), "\(run.stderr)")
-        #expect(try LedgerState(s).tables == before.tables)
+        let bomb = try definition(s, "bomb", "INSERT INTO bomb SELECT length(x) FROM (WITH RECURSIVE r(i, s) AS (SELECT 1, 'x' UNION ALL SELECT i + 1, s || s FROM r WHERE i < 25) SELECT max(s) AS x FROM r);")
+        try expectRefusedRebuild(s, bomb, says: "made a string or blob longer than 4 MiB, the longest a definition may make; nothing was changed")
     }
 
     /// Under the value limit, values can still pile up: 200 columns of 4 MB blobs held in one
     /// row took a rebuild to 850 MB, in straight-line code that the progress handler never
     /// interrupts. SQLite's allocator (Trellis's own) counts what a user definition's thread
     /// allocates and refuses past TRELLIS_PROJECTION_MEMORY MiB: the statement stops there.
-    @Test(.enabled(if: TestStore.isFile, "file store only: the ledger is built in-process (Ledger.open) and its file compared table by table; on PostgreSQL definitions run against the local cache, a SQLite file, through the same gate")) func aDefinitionHoardingMemoryIsStoppedAtItsBound() throws {
+    @Test(.enabled(if: TestStore.isFile, Comment(rawValue: ProjectionGateTests.inProcessLedger))) func aDefinitionHoardingMemoryIsStoppedAtItsBound() throws {
         let s = try targetLedger()
-        let file = s.dir.appendingPathComponent("hoard.sql")
         let columns = (0..<200).map { "randomblob(4000000) a\($0)" }.joined(separator: ", ")
         let used = (0..<200).map { "length(a\($0))" }.joined(separator: " + ")
-        try """
-            -- projection: hoard
-            -- tables
-            CREATE TABLE hoard (n INTEGER);
-
-            -- on MeetingHeld
-            INSERT INTO hoard SELECT \(used) FROM (SELECT \(columns) LIMIT 1);
-            """.write(to: file, atomically: true, encoding: .utf8)
-        let before = try LedgerState(s)
-        let run = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path],
-                              env: ["TRELLIS_PROJECTION_MEMORY": "32"])
-        #expect(run.status == 65, "\(run.stderr)")
-        #expect(run.stderr.contains("\(file.path):6: failed on event seq 9 (MeetingHeld): used more than 32 MiB of memory, the bound of a definition (TRELLIS_PROJECTION_MEMORY); nothing was changed"), "\(run.stderr)")
-        #expect(try LedgerState(s).tables == before.tables)
+        let file = try definition(s, "hoard", "INSERT INTO hoard SELECT \(used) FROM (SELECT \(columns) LIMIT 1);")
+        try expectRefusedRebuild(s, file, env: ["TRELLIS_PROJECTION_MEMORY": "32"],
+                                 says: "used more than 32 MiB of memory, the bound of a definition (TRELLIS_PROJECTION_MEMORY); nothing was changed")
         // The same definition under the default bound (512 MiB) is stopped too, before 850 MB.
-        let roomier = try trellis(["projections", "rebuild", "--db", s.ledger.path, "--projection", file.path])
-        #expect(roomier.status == 65 && roomier.stderr.contains("used more than 512 MiB of memory"), "\(roomier.stderr)")
+        try expectRefusedRebuild(s, file, says: "used more than 512 MiB of memory")
     }
 
     /// A definition file is read whole, so it is read up to 4 MiB and no further: a pipe that
