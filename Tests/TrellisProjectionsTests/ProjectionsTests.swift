@@ -58,6 +58,12 @@ enum E {
         line(id, "EventRetracted", "2025-12-01", #""event_id":"\#(target)","reason":"mistake""#)
     }
     static let base = [network(), org("oak"), org("ash"), org("elm"), join("oak"), join("ash"), join("elm")]
+    /// ``base`` and `count` meetings on one day, each attended by all three members.
+    static func meetingsAttendedByAll(_ count: Int) -> [String] {
+        base + (0..<count).flatMap { m in
+            [meeting("m\(m)", "2025-10-01")] + ["oak", "ash", "elm"].map { attend("a\(m)\($0)", "m\(m)", $0, "present") }
+        }
+    }
 }
 
 @Suite struct ProjectionsTests {
@@ -331,12 +337,7 @@ enum E {
 
     @Test func readerDuringRebuildSeesTheOldModelUntilTheNewOneIsSwappedIn() throws {
         let s = try Scratch()
-        var lines = E.base
-        for m in 0..<50 {
-            lines.append(E.meeting("m\(m)", "2025-10-01"))
-            for o in ["oak", "ash", "elm"] { lines.append(E.attend("a\(m)\(o)", "m\(m)", o, "present")) }
-        }
-        try s.append(lines)
+        try s.append(E.meetingsAttendedByAll(50))
         let engine = try ProjectionEngine(ledger: s.ledger)
         try engine.catchUp()
         let before = try s.rows("SELECT count(*) FROM attendance")[0][0]

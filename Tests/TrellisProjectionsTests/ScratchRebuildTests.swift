@@ -75,17 +75,26 @@ import TrellisGenerator
         #expect(try Self.digests(engine) == Self.guardDigests)
     }
 
+    /// A user definition whose handler reads `attendance_by_org` as each record arrives: each
+    /// meeting's count of organisations present, written at its records.
+    static func presentCounts() throws -> ProjectionDefinition {
+        try ProjectionDefinition.parse("""
+            -- projection: present_counts
+            -- tables
+            CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
+            -- on AttendanceRecorded
+            INSERT INTO present_counts (meeting_id, n)
+            SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
+            ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
+            """, source: "counts.sql")
+    }
+
     /// The replay of a full rebuild runs before the write lock is taken: another process may
     /// append meanwhile (the old rebuild held the lock for the whole replay, so this append
     /// waited for it); the rebuild stops at the head it read, the next catch-up takes the rest.
     @Test func anAppendDuringTheReplayOfAFullRebuildDoesNotWaitAndIsCaughtUpNext() throws {
         let s = try Scratch()
-        var lines = E.base
-        for m in 0..<20 {
-            lines.append(E.meeting("m\(m)", "2025-10-01"))
-            for o in ["oak", "ash", "elm"] { lines.append(E.attend("a\(m)\(o)", "m\(m)", o, "present")) }
-        }
-        try s.append(lines)
+        try s.append(E.meetingsAttendedByAll(20))
         let engine = try ProjectionEngine(ledger: s.ledger)
         try engine.catchUp()
         let other = try DatabaseQueue(path: s.ledger.path)  // no busy timeout: busy fails at once
@@ -117,15 +126,7 @@ import TrellisGenerator
     @Test func userDefinitionsReadTheCopiedBuiltInsAndABrokenOneChangesNothing() throws {
         let s = try Scratch()
         try Self.generatedRegion(s)
-        let counts = try ProjectionDefinition.parse("""
-            -- projection: present_counts
-            -- tables
-            CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
-            -- on AttendanceRecorded
-            INSERT INTO present_counts (meeting_id, n)
-            SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
-            ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
-            """, source: "counts.sql")
+        let counts = try Self.presentCounts()
         let engine = try ProjectionEngine(ledger: s.ledger, extra: [counts])
         try engine.rebuild()
         #expect(try Self.digests(engine).filter { $0.key != "present_counts" } == Self.regionDigests)
@@ -209,15 +210,7 @@ import TrellisGenerator
             }
             // A definition whose handler reads attendance_by_org, in the same replay from seq 1
             // (a snapshot, verify's rebuild): attendance must then keep it current event by event.
-            let reader = try ProjectionDefinition.parse("""
-                -- projection: present_counts
-                -- tables
-                CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
-                -- on AttendanceRecorded
-                INSERT INTO present_counts (meeting_id, n)
-                SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
-                ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
-                """, source: "counts.sql")
+            let reader = try Self.presentCounts()
             try Gate.session(db: db, definitions: ProjectionEngine.builtIns + [reader], budget: 60) { gate in
                 try db.inTransaction {
                     try gate.setUp(reader, db: db)
@@ -236,15 +229,7 @@ import TrellisGenerator
     /// a meeting's count, written at its last record, is then the final count (derived at the
     /// end instead, the reader would have found the table empty and counted 0 everywhere).
     @Test func aSnapshotDerivesOnlyWhenNoOtherDefinitionReadsTheDerivedTable() throws {
-        let reader = try ProjectionDefinition.parse("""
-            -- projection: present_counts
-            -- tables
-            CREATE TABLE present_counts (meeting_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
-            -- on AttendanceRecorded
-            INSERT INTO present_counts (meeting_id, n)
-            SELECT :meeting_id, count(*) FROM attendance_by_org WHERE meeting_id = :meeting_id AND status = 'present'
-            ON CONFLICT (meeting_id) DO UPDATE SET n = excluded.n;
-            """, source: "counts.sql")
+        let reader = try Self.presentCounts()
         for extra in [[], [reader]] {
             let s = try Scratch()
             try Self.generatedRegion(s)
