@@ -414,7 +414,7 @@ extension Ledger {
             func values(_ s: SQLiteStatement) -> [DatabaseValue] { (0..<n).map { DatabaseValue(sqliteStatement: s, index: $0) } }
             var fHas = try Raw.step(fs, db), eHas = try Raw.step(es, sdb)
             while fHas || eHas {
-                if fHas && eHas && sameRow(fs, es, columns: n) {
+                if fHas && eHas && StoredRow.same(fs, es, columns: n) {
                     fHas = try Raw.step(fs, db)
                     eHas = try Raw.step(es, sdb)
                     continue
@@ -437,25 +437,6 @@ extension Ledger {
         }
     }
 
-    /// The current rows of `a` and `b` hold the same storage class and bytes in every column
-    /// (false only means "compare them as values").
-    private static func sameRow(_ a: SQLiteStatement, _ b: SQLiteStatement, columns: Int32) -> Bool {
-        for i in 0..<columns {
-            let type = sqlite3_column_type(a, i)
-            guard type == sqlite3_column_type(b, i) else { return false }
-            switch type {
-            case SQLITE_NULL: continue
-            case SQLITE_INTEGER: if sqlite3_column_int64(a, i) != sqlite3_column_int64(b, i) { return false }
-            case SQLITE_FLOAT: if sqlite3_column_double(a, i) != sqlite3_column_double(b, i) { return false }
-            default:
-                let p = sqlite3_column_blob(a, i), q = sqlite3_column_blob(b, i)
-                let m = sqlite3_column_bytes(a, i)
-                guard m == sqlite3_column_bytes(b, i) else { return false }
-                if m > 0 { guard let p, let q, memcmp(p, q, Int(m)) == 0 else { return false } }
-            }
-        }
-        return true
-    }
 
     /// No key for a person the log erased or never registered. A missing key is fine: a
     /// ledger imported from an archive has none. The three look-ups are prepared once.
@@ -587,5 +568,30 @@ extension Ledger {
             }
         }
         return findings
+    }
+}
+
+/// Comparing two stepped statements' current rows as SQLite stores them, without reading them
+/// into values: the fast path of both derived-state checks (the rule tables here, the read
+/// models in TrellisProjections' `ReadModelCheck`).
+public enum StoredRow {
+    /// The current rows of `a` and `b` hold the same storage class and bytes in every column
+    /// (reals by bit pattern). False only means "compare them another way".
+    public static func same(_ a: SQLiteStatement, _ b: SQLiteStatement, columns: Int32) -> Bool {
+        for i in 0..<columns {
+            let type = sqlite3_column_type(a, i)
+            guard type == sqlite3_column_type(b, i) else { return false }
+            switch type {
+            case SQLITE_NULL: continue
+            case SQLITE_INTEGER: if sqlite3_column_int64(a, i) != sqlite3_column_int64(b, i) { return false }
+            case SQLITE_FLOAT: if sqlite3_column_double(a, i).bitPattern != sqlite3_column_double(b, i).bitPattern { return false }
+            default:
+                let p = sqlite3_column_blob(a, i), q = sqlite3_column_blob(b, i)
+                let m = sqlite3_column_bytes(a, i)
+                guard m == sqlite3_column_bytes(b, i) else { return false }
+                if m > 0 { guard let p, let q, memcmp(p, q, Int(m)) == 0 else { return false } }
+            }
+        }
+        return true
     }
 }

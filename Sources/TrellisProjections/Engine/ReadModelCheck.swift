@@ -181,20 +181,7 @@ extension ProjectionEngine {
                 if rf != SQLITE_DONE && rf != SQLITE_ROW { throw DatabaseError(resultCode: ResultCode(rawValue: rf), message: String(cString: sqlite3_errmsg(db.sqliteConnection))) }
                 return false
             }
-            for i in 0..<n {
-                let type = sqlite3_column_type(e, i)
-                guard type == sqlite3_column_type(f, i) else { return false }
-                switch type {
-                case SQLITE_NULL: continue
-                case SQLITE_INTEGER: if sqlite3_column_int64(e, i) != sqlite3_column_int64(f, i) { return false }
-                case SQLITE_FLOAT: if sqlite3_column_double(e, i).bitPattern != sqlite3_column_double(f, i).bitPattern { return false }
-                default:
-                    let p = sqlite3_column_blob(e, i), q = sqlite3_column_blob(f, i)
-                    let m = sqlite3_column_bytes(e, i)
-                    guard m == sqlite3_column_bytes(f, i) else { return false }
-                    if m > 0 { guard let p, let q, memcmp(p, q, Int(m)) == 0 else { return false } }
-                }
-            }
+            guard StoredRow.same(e, f, columns: n) else { return false }
         }
     }
 }
