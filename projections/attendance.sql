@@ -39,15 +39,14 @@ GROUP BY meeting_id, org_id
 ON CONFLICT (meeting_id, org_id) DO UPDATE SET status = excluded.status;
 
 -- derive attendance_by_org
--- The same rows at once, from the final counting records: the statement above recomputes an
--- organisation's status after each of its records from all its records so far, so after the
--- last event it is their fold, present over apologies over absent. A full rebuild runs this
--- (one pass in key order) instead of the statement above.
+-- The same rows at once, from the final counting records, by the same fold as the statement
+-- above (it recomputes an organisation's status after each of its records from all its
+-- records so far, so after the last event it is this). A full rebuild runs this, one pass
+-- in key order, instead of the statement above.
 INSERT INTO attendance_by_org (meeting_id, org_id, status)
 SELECT meeting_id, org_id,
-       CASE status WHEN 'present' THEN 'present' WHEN 'apologies' THEN 'apologies' ELSE 'absent' END
-FROM attendance WHERE true
-ON CONFLICT (meeting_id, org_id) DO UPDATE SET status =
-    CASE WHEN 'present' IN (status, excluded.status) THEN 'present'
-         WHEN 'apologies' IN (status, excluded.status) THEN 'apologies'
-         ELSE 'absent' END;
+       CASE WHEN max(status = 'present') THEN 'present'
+            WHEN max(status = 'apologies') THEN 'apologies'
+            ELSE 'absent' END
+FROM attendance
+GROUP BY meeting_id, org_id;
