@@ -73,10 +73,11 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
     var line: Int
     var testDescription: String { action }
 
-    init(_ action: String, setup: String, handler: String? = nil, says: String, line: Int) {
+    init(_ action: String, setup: String, handler: String? = nil, derive: String? = nil, says: String, line: Int) {
         self.action = action
         definition = "-- projection: evil\n-- tables\nCREATE TABLE loot (x);\n" + setup + "\n"
             + (handler.map { "-- on MeetingHeld\n" + $0 + "\n" } ?? "")
+            + (derive.map { "-- derive loot\n" + $0 + "\n" } ?? "")
         self.says = says
         self.line = line
     }
@@ -142,6 +143,11 @@ struct Forbidden: Sendable, CustomTestStringConvertible {
                   says: "may not create sqlite_sequence (AUTOINCREMENT)", line: 4),
         Forbidden("create an undeclared table from a handler", setup: "", handler: "CREATE TABLE IF NOT EXISTS sneaky (x);",
                   says: "may not create sneaky", line: 6),
+        // A `-- derive` statement runs once, after the last event, under the same gate.
+        Forbidden("copy the keys from a derive", setup: "", derive: "INSERT INTO loot SELECT key FROM person_keys;",
+                  says: "may not read person_keys (a ledger table)", line: 6),
+        Forbidden("empty the retractions from a derive", setup: "", derive: "DELETE FROM retractions;",
+                  says: "may not write retractions (a ledger table)", line: 6),
     ]
 
     @Test(arguments: forbidden)
