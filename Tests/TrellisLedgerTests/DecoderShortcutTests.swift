@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TrellisLedger
 @testable import TrellisCore
@@ -28,6 +29,44 @@ import Testing
         // A raw control character in a key is refused as before.
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse("{\"org\u{1}_id\":1}") }
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(#"{"org_id:1}"#) }
+    }
+
+    /// Data that comes in canonical form is stored as it came; any other form is written anew.
+    /// Either way the stored bytes are the canonical writer's (the hash covers them), and the
+    /// range the parser gives for `data` is exactly its value.
+    @Test func dataStoredAsItCameIsWhatTheCanonicalWriterGives() throws {
+        let datas = [
+            #"{"meeting_id":"m1","org_id":"oak","status":"present"}"#,            // canonical
+            #"{"org_id":"oak","meeting_id":"m1","status":"present"}"#,            // keys out of order
+            #"{ "meeting_id" : "m1", "org_id":"oak","status":"present" }"#,       // whitespace
+            #"{"meeting_id":"m\u0031","org_id":"oak","status":"present"}"#,  // an escape
+            #"{"document_id":"d1","org_id":"oak","network_id":"npn","title":"Caf\u00e9 policy","kind":"KIND"}"#,    // an escape, keys out of order
+            #"{"document_id":"d1","kind":"KIND","network_id":"npn","org_id":"oak","title":"Café policy"}"#,  // raw UTF-8, canonical
+            #"{"areas":["AREA"],"due_by":"2026-01-31","network_id":"npn","review_id":"r1","reviewee_org_id":"ash","reviewer_org_ids":["oak","elm"]}"#,
+            #"{"org_id":"oak","schools":7.0}"#,                                    // 7.0 is written 7
+            #"{"org_id":"oak","schools":7}"#,
+        ]
+        let types = ["AttendanceRecorded", "AttendanceRecorded", "AttendanceRecorded", "AttendanceRecorded",
+                     "DocumentShared", "DocumentShared", "ReviewCommitted", "OrganisationUpdated", "OrganisationUpdated"]
+        for (type, template) in zip(types, datas) {
+            let data = template.replacingOccurrences(of: "KIND", with: Vocabulary.documentKinds[0])
+                .replacingOccurrences(of: "AREA", with: Vocabulary.reviewAreas[0])
+            var line = Array(#"{"id":"x1","type":""#.utf8) + Array(type.utf8) + Array(#"","occurred_at":"2025-10-01","data":"#.utf8)
+            let dataStart = line.count
+            line += Array(data.utf8)
+            let dataEnd = line.count
+            line += Array("}".utf8)
+            var range: Range<Int>?
+            let decoded = line.withUnsafeBufferPointer { EventDecoder.decode(line: $0, number: 1, data: &range) }
+            #expect(range == dataStart..<dataEnd, "\(data)")
+            guard case .success(let event) = decoded else { Issue.record("\(data): \(decoded)"); continue }
+            var got: [UInt8]?
+            try DecodePipeline.run(feed: { visit in _ = try line.withUnsafeBufferPointer { try visit($0, 1, nil) } }) { item in
+                got = item.prepared?.bytes
+                return true
+            }
+            #expect(got == CanonicalJSON.bytes(.object(event.data)), "\(data)")
+        }
     }
 
     @Test func fieldsOfEveryTypeAreTheCatalogues() {

@@ -3,9 +3,9 @@ import Testing
 @testable import TrellisLedger
 @testable import TrellisCore
 
-/// The import computes each event's chain step on the decoding thread, ahead of the writer,
-/// as if every event before it is appended (see `ChainSpeculation`). These pin that whatever
-/// the writer does with a line (append, skip a re-send, skip one only the insert detects,
+/// The import computes each event's chain step off the writer, in log order, as if every
+/// event before it is appended (see `ChainSpeculation`, linked chunk by chunk on whichever
+/// thread is free). These pin that whatever the writer does with a line (append, skip a re-send, skip one only the insert detects,
 /// assign an id), every stored hash is SHA-256(previous ‖ canonical envelope of the stored
 /// columns), recomputed here from `scan` as well as by the ledger's verifier.
 @Suite struct ImportChainTests {
@@ -49,7 +49,7 @@ import Testing
 
     /// Skips in the middle of a batch (a re-sent event the rules refuse, one they accept and
     /// only the insert finds known, a duplicate within the batch) shift every later seq: the
-    /// decoding thread's guesses after them are wrong, and the writer must chain those itself.
+    /// speculative steps after them are wrong, and the writer must chain those itself.
     @Test func skipsInTheMiddleOfABatchRechainTheRest() throws {
         let dir = try ScratchDir("import-chain")
         defer { dir.remove() }

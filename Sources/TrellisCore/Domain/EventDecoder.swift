@@ -36,6 +36,13 @@ public enum EventDecoder {
     static let ledgerKeys: Set<String> = ["seq", "recorded_at", "hash"]
 
     public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int) -> DecodeResult {
+        var data: Range<Int>?
+        return decode(line: bytes, number: number, data: &data)
+    }
+
+    /// ``decode(line:number:)``, also giving where the value of `data` lies in the line
+    /// (``JSONParser/parseEnvelope(_:)``).
+    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult {
         func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
             .failure([InputError(line: number, path: path, expected: expected, found: found)])
         }
@@ -43,7 +50,7 @@ public enum EventDecoder {
             return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
         }
         let root: JSONValue
-        do { root = try JSONParser.parse(bytes) } catch {
+        do { (root, dataRange) = try JSONParser.parseEnvelope(bytes) } catch {
             return err("", "not valid JSON: \(error.message) at byte \(error.offset + 1)")
         }
         guard case .object(let env) = root else {

@@ -59,6 +59,56 @@ public enum Pipeline {
         }
     }
 
+    /// Runs `read` on a worker thread, which publishes chunks in order; each chunk's ``SharedChunk/work()``
+    /// is done once, by whichever thread is free (the reading thread once it has read far
+    /// enough ahead, `helpers` extra threads, or this one while its next chunk is not ready);
+    /// `link`, when given, then runs on each worked chunk in order, one chunk at a time, on
+    /// whichever thread gets there first (a step that needs the chunk before it, such as a hash
+    /// chain: its state may live in the closure); `consume` gets the chunks on this thread,
+    /// in order, once worked and linked. At most `capacity`
+    /// chunks are held. `publish` returns false once the consumer has stopped: `read` should
+    /// then return. `consume` returns false to stop early (not an error). An error from `read`
+    /// is rethrown here after the chunks published before it are consumed; an error from
+    /// `consume` ends everything and is rethrown.
+    ///
+    /// Where `work` costs more than `consume` (decoding against inserting), a fixed split of
+    /// one producing and one consuming thread leaves the consumer idle; here every core stays
+    /// busy until the input ends.
+    public static func runShared<Chunk: SharedChunk>(capacity: Int, helpers: Int = 0,
+                                                     read: (_ publish: (Chunk) -> Bool) throws -> Void,
+                                                     link: ((Chunk) -> Void)? = nil,
+                                                     consume: (Chunk) throws -> Bool) throws {
+        try withoutActuallyEscaping(read) { read in try withoutActuallyEscaping(link ?? { _ in }) { linkStep in
+            let line = SharedLine<Chunk>(capacity: capacity, link: link == nil ? nil : Handoff(linkStep))
+            let handoff = Handoff(read)
+            let reader = try Worker {
+                do {
+                    try handoff.value { line.publish($0) }
+                    line.finishReading(nil)
+                } catch {
+                    line.finishReading(error)
+                }
+                line.workWhileReading()
+            }
+            var extra: [Worker] = []
+            // Every thread returns and is joined before `read` goes out of scope, whatever happens below.
+            defer { line.cancel(); reader.join(); for w in extra { w.join() } }
+            for _ in 0..<max(0, helpers) { extra.append(try Worker { line.workWhileReading() }) }
+            while let chunk = line.nextWorked() {
+                let more: Bool
+                do { more = try consume(chunk) } catch {
+                    line.cancel()
+                    throw error
+                }
+                line.spend(chunk)
+                if !more { break }
+            }
+            line.cancel()
+            reader.join()
+            if let failure = line.failure { throw failure }
+        } }
+    }
+
     /// A worker thread could not be started (the process is out of threads or memory).
     public struct WorkerError: Error, Sendable, CustomStringConvertible {
         public var code: Int32
@@ -171,4 +221,143 @@ public enum Pipeline {
         public let value: T
         public init(_ value: T) { self.value = value }
     }
+
+    /// The chunks between the reading thread and the consumer, in order, and which are worked.
+    /// One lock; every wait is on its condition. A chunk's own fields are written by the
+    /// reading thread before it is published, then by the one thread that claimed its work,
+    /// before it is marked worked (both under the lock), then read by the consumer.
+    final class SharedLine<Chunk: SharedChunk>: @unchecked Sendable {
+        private enum State { case waiting, working, worked, linking, ready }
+        private let condition = NSCondition()
+        private var chunks: [(chunk: Chunk, state: State)] = []
+        /// Chunks the consumer is done with, freed by the reading thread (outside the lock).
+        private var spent: [Chunk] = []
+        private var readingDone = false
+        private var cancelled = false
+        private let capacity: Int
+        /// The ordered step after the work (none: a worked chunk is ready at once).
+        private let link: Handoff<(Chunk) -> Void>?
+        private(set) var failure: (any Error)?
+
+        init(capacity: Int, link: Handoff<(Chunk) -> Void>?) {
+            self.capacity = max(1, capacity)
+            self.link = link
+        }
+
+        /// Publishes a chunk (the reading thread); works the oldest waiting chunks whenever
+        /// more than one waits or the queue is full, so that one is always left for a thread
+        /// that has nothing else to do. False once the consumer has stopped.
+        func publish(_ chunk: Chunk) -> Bool {
+            condition.lock()
+            while chunks.count >= capacity && !cancelled {
+                if let k = claimOldestWaiting() { work(k) } else { condition.wait() }
+            }
+            if cancelled { condition.unlock(); return false }
+            chunks.append((chunk, .waiting))
+            condition.broadcast()
+            while waitingCount > 1, let k = claimOldestWaiting() { work(k) }
+            var freed: [Chunk] = []
+            swap(&freed, &spent)
+            condition.unlock()
+            withExtendedLifetime(freed) {}
+            return true
+        }
+
+        func finishReading(_ error: (any Error)?) {
+            condition.lock()
+            if failure == nil { failure = error }
+            readingDone = true
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        /// A working thread: works waiting chunks until reading has ended and none is left.
+        func workWhileReading() {
+            condition.lock()
+            while !cancelled {
+                if let k = claimOldestWaiting() { work(k); continue }
+                if readingDone { break }
+                condition.wait()
+            }
+            condition.unlock()
+        }
+
+        /// The consumer's next chunk, worked (by this thread if no other has taken it), or nil at
+        /// the end or once cancelled. While its next chunk is worked by another thread, the
+        /// consumer works a later one.
+        func nextWorked() -> Chunk? {
+            condition.lock()
+            defer { condition.unlock() }
+            while !cancelled {
+                if let first = chunks.first, first.state == .ready {
+                    chunks.removeFirst()
+                    condition.broadcast()
+                    return first.chunk
+                }
+                if let k = claimOldestWaiting() { work(k); continue }
+                if readingDone && chunks.isEmpty { return nil }
+                condition.wait()
+            }
+            return nil
+        }
+
+        /// The consumer is done with `chunk`: the reading thread frees it.
+        func spend(_ chunk: Chunk) {
+            condition.lock()
+            if !readingDone && !cancelled { spent.append(chunk) }
+            condition.unlock()
+        }
+
+        /// The consumer stops (done, failed or enough): every thread returns.
+        func cancel() {
+            condition.lock()
+            cancelled = true
+            chunks.removeAll()
+            condition.broadcast()
+            condition.unlock()
+        }
+
+        // With the lock held.
+        private var waitingCount: Int { chunks.reduce(0) { $0 + ($1.state == .waiting ? 1 : 0) } }
+
+        /// The oldest chunk nobody works yet, now claimed.
+        private func claimOldestWaiting() -> Chunk? {
+            guard let k = chunks.firstIndex(where: { $0.state == .waiting }) else { return nil }
+            chunks[k].state = .working
+            return chunks[k].chunk
+        }
+
+        /// Works a claimed chunk with the lock released; returns with it held again, after
+        /// linking every chunk that can be linked now.
+        private func work(_ chunk: Chunk) {
+            condition.unlock()
+            chunk.work()
+            condition.lock()
+            if let k = chunks.firstIndex(where: { $0.chunk === chunk }) { chunks[k].state = link == nil ? .ready : .worked }
+            linkInOrder()
+            condition.broadcast()
+        }
+
+        /// Links worked chunks in order while the oldest chunk not yet ready is worked and no
+        /// other thread is linking one (so chunks are linked one at a time, in order).
+        private func linkInOrder() {
+            guard let link else { return }
+            while !cancelled, let k = chunks.firstIndex(where: { $0.state != .ready }), chunks[k].state == .worked {
+                chunks[k].state = .linking
+                let chunk = chunks[k].chunk
+                condition.unlock()
+                link.value(chunk)
+                condition.lock()
+                if let k = chunks.firstIndex(where: { $0.chunk === chunk }) { chunks[k].state = .ready }
+                condition.broadcast()
+            }
+        }
+    }
+}
+
+/// A chunk of a ``Pipeline/runShared(capacity:helpers:read:link:consume:)`` pipeline: read in order,
+/// worked once by any thread, linked (when the pipeline has a link step) and consumed in order.
+public protocol SharedChunk: AnyObject {
+    /// The chunk's pure work (decoding, parsing): no shared state, no error thrown (keep any in the chunk).
+    func work()
 }

@@ -90,7 +90,8 @@ extension Ledger {
 /// What appending an event stores that needs no ledger state: its id (assigned when the line
 /// has none), its `data` in canonical form, personal fields sealed under a fresh key, and,
 /// when prepared with a ``ChainSpeculation``, its canonical envelope's chain step as if every
-/// event before it in the batch is appended. Prepared on the decoding thread.
+/// event before it in the batch is appended. Prepared on a decoding thread, chained in log
+/// order by whichever thread links the chunk (``DecodePipeline``).
 package struct PreparedData: Sendable {
     var id: String
     var bytes: [UInt8]
@@ -125,10 +126,13 @@ package struct PreparedData: Sendable {
         if s.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil { out.append(contentsOf: s.utf8) }
     }
 
-    static func of(_ event: DecodedEvent) throws -> PreparedData {
+    /// `canonicalData`: the line's own bytes of `data`, when they are already in canonical form
+    /// (``CanonicalForm/isCanonical(_:)``): stored as they came, the same bytes writing them anew gives.
+    static func of(_ event: DecodedEvent, canonicalData: UnsafeBufferPointer<UInt8>? = nil) throws -> PreparedData {
         let id = event.id ?? Identifier.uuidV7()
         guard event.type == .personRegistered else {
-            return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(event.data)), key: nil, event: event)
+            let bytes = canonicalData.map { Array($0) } ?? CanonicalJSON.bytes(.object(event.data))
+            return PreparedData(id: id, bytes: bytes, key: nil, event: event)
         }
         let key = PersonalData.newKey()
         let sealed = try PersonalData.sealing(event.data, of: event.type, key: key)
@@ -154,9 +158,9 @@ package struct PreparedData: Sendable {
     }
 }
 
-/// The decoding thread's guess at the chain: the batch's head and `recorded_at` are known
-/// before the first line, so each decoded event's seq and hash can be computed there, in
-/// log order, assuming every event is appended. The writer takes a guess only when its seq
+/// The decoding threads' guess at the chain: the batch's head and `recorded_at` are known
+/// before the first line, so each decoded event's seq and hash can be computed off the
+/// writer, in log order, assuming every event is appended. The writer takes a guess only when its seq
 /// and previous hash are the head's; after a skip or a refused line it recomputes (the
 /// guesses after that point no longer match).
 package struct ChainSpeculation: Sendable {

@@ -1,12 +1,18 @@
+import Foundation
 import TrellisCore
 
-
-/// Import in two stages on two cores: a worker thread reads and decodes lines (pure work:
-/// JSON parsing and validation), while the calling thread, which holds the write
-/// transaction, checks rules, seals, chains and inserts, in line order.
+/// Import on every core: lines are read in order into chunks, any free thread decodes a chunk
+/// (pure work: JSON parsing and validation), a chunk's speculative chain steps are computed
+/// in line order by whichever thread gets there first, and the calling thread, which holds
+/// the write transaction, checks rules and inserts the chunks in line order
+/// (``Pipeline/runShared(capacity:helpers:read:link:consume:)``).
 ///
-/// Chunks of decoded lines pass through a bounded queue, so memory stays flat whatever the
-/// input size. The decode stage touches no database and no shared state.
+/// Decoding costs about twice what writing does, so the earlier fixed split (one thread
+/// decoding and chaining, one writing) left the writer idle more than half the time: 1.3 of
+/// two cores busy. Now the writer decodes whenever its next chunk is not ready, and so does the
+/// reading thread whenever it has read far enough ahead; with the chain computed on the
+/// writer instead, the writer became the bottleneck (1.4 cores busy), hence the link step. At most ``maxQueuedChunks`` chunks are held,
+/// so memory stays flat whatever the input size. Decoding touches no database and no shared state.
 package enum DecodePipeline {
     static let chunkSize = 1024
     static let maxQueuedChunks = 8
@@ -14,54 +20,60 @@ package enum DecodePipeline {
     package typealias Feed = (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void
     /// One decoded line. A class of constants, so that the writer reads its fields where they
     /// lie: a struct was copied out of the chunk for each line (the item, its event and its
-    /// prepared data: a dozen atomic retains and releases of objects this thread made, each a
-    /// cache line taken from the other core; about a sixth of the writer's time natively).
-    package final class Item: Sendable {
+    /// prepared data: a dozen atomic retains and releases).
+    ///
+    /// `prepared` is written by the thread that decodes the chunk, then by the one that links
+    /// it, before the writer reads it (the pipeline's lock orders the three).
+    package final class Item: @unchecked Sendable {
         package let number: Int
         package let source: String?
         package let decoded: DecodeResult
-        /// For a decoded event, its stored data, prepared here to take work off the writer.
-        package let prepared: PreparedData?
+        /// For a decoded event, its stored data, prepared on a decoding thread, with the
+        /// speculative chain step (``ChainSpeculation``) when the caller gave one.
+        package var prepared: PreparedData?
 
         init(number: Int, source: String?, decoded: DecodeResult, prepared: PreparedData?) {
             self.number = number; self.source = source; self.decoded = decoded; self.prepared = prepared
         }
     }
 
-    /// Runs `feed` on a worker thread, decoding each non-blank line, and hands the results to
-    /// `consume` on this thread in order. `consume` returns false to stop reading early.
-    /// With `speculation`, each event's chain step is computed here too, in line order (see
-    /// ``ChainSpeculation``): the envelope and SHA-256 leave the thread that holds the lock.
-    /// `prepare` sees each chunk before its items are consumed (see ``AppendStorage/prefetch(_:)``).
-    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, prepare: (([Item]) throws -> Void)? = nil,
-                            consume: (Item) throws -> Bool) throws {
-        try Pipeline.run(capacity: maxQueuedChunks, produce: { emit in
-            var chunk: [Item] = []
-            chunk.reserveCapacity(chunkSize)
-            var speculation = speculation
+    /// Threads decoding besides the reading one and the writer: none on two cores.
+    static var extraDecoders: Int { max(0, min(6, ProcessInfo.processInfo.activeProcessorCount - 2)) }
+
+    /// Runs `feed` on a worker thread, which copies each non-blank line into chunks; any free
+    /// thread decodes a chunk, and `consume` gets the items on this thread in line order.
+    /// `consume` returns false to stop reading early. `prepare` sees each chunk's items before
+    /// they are consumed (see ``AppendStorage/prefetch(_:)``). `decoders` is the number of
+    /// extra decoding threads (tests force some on a two-core machine).
+    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, decoders: Int = extraDecoders,
+                            prepare: (([Item]) throws -> Void)? = nil, consume: (Item) throws -> Bool) throws {
+        var speculation = speculation
+        try Pipeline.runShared(capacity: maxQueuedChunks, helpers: decoders, read: { publish in
+            var chunk = Chunk(source: nil)
             // Two closure parameters meet here: Swift wants one of them marked escaping.
-            try withoutActuallyEscaping(emit) { emit in try feed { line, number, source in
+            try withoutActuallyEscaping(publish) { publish in try feed { line, number, source in
                 if isBlank(line) { return true }
-                let decoded = EventDecoder.decode(line: line, number: number)
-                var prepared: PreparedData?
-                if case .success(let event) = decoded, var p = try? PreparedData.of(event) {
-                    if speculation != nil { p.chain(event, &speculation!) }
-                    prepared = p
+                if source != chunk.source {
+                    if chunk.count > 0 { guard publish(chunk) else { return false } }
+                    chunk = Chunk(source: source)
                 }
-                chunk.append(Item(number: number, source: source, decoded: decoded, prepared: prepared))
+                chunk.add(line, number: number)
                 if chunk.count == chunkSize {
-                    // One chunk a queue operation, not one line: a per-line lock cost 40 k
-                    // context switches per 300 k lines.
-                    guard emit(chunk) else { return false }
-                    chunk.removeAll(keepingCapacity: true)
+                    guard publish(chunk) else { return false }
+                    chunk = Chunk(source: source)
                 }
                 return true
             } }
-            if !chunk.isEmpty { _ = emit(chunk) }
+            if chunk.count > 0 { _ = publish(chunk) }
+        }, link: speculation == nil ? nil : { chunk in
+            // In line order, one chunk at a time, on whichever thread gets there first.
+            for item in chunk.items where item.prepared != nil {
+                if case .success(let event) = item.decoded { item.prepared?.chain(event, &speculation!) }
+            }
         }, consume: { chunk in
-            try prepare?(chunk)
+            try prepare?(chunk.items)
             // Lent, not copied: a copy and a destroy of each item cost the writer 0.7 k instructions.
-            for i in chunk.indices where try !consume(chunk[i]) { return false }
+            for i in chunk.items.indices where try !consume(chunk.items[i]) { return false }
             return true
         })
     }
@@ -69,5 +81,57 @@ package enum DecodePipeline {
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         for c in line where c != 0x20 && c != 0x09 { return false }
         return true
+    }
+
+    /// Up to ``chunkSize`` lines of one source, copied as read, then their decoded items.
+    final class Chunk: SharedChunk {
+        private var bytes: [UInt8] = []
+        /// Where each line ends in `bytes`, and its number in its file.
+        private var ends: [Int] = []
+        private var numbers: [Int] = []
+        let source: String?
+        private(set) var items: [Item] = []
+
+        init(source: String?) {
+            self.source = source
+            bytes.reserveCapacity(chunkSize * 256)
+            ends.reserveCapacity(chunkSize)
+            numbers.reserveCapacity(chunkSize)
+        }
+
+        var count: Int { ends.count }
+
+        func add(_ line: UnsafeBufferPointer<UInt8>, number: Int) {
+            bytes.append(contentsOf: line)
+            ends.append(bytes.count)
+            numbers.append(number)
+        }
+
+        /// Decodes every line and prepares each event's stored data; drops the lines.
+        func work() {
+            items.reserveCapacity(ends.count)
+            bytes.withUnsafeBufferPointer { all in
+                var start = 0
+                for k in ends.indices {
+                    let line = UnsafeBufferPointer(rebasing: all[start..<ends[k]])
+                    start = ends[k]
+                    var data: Range<Int>?
+                    let decoded = EventDecoder.decode(line: line, number: numbers[k], data: &data)
+                    var prepared: PreparedData?
+                    if case .success(let event) = decoded {
+                        // Data already canonical (as Trellis and most tools write it) is kept as it
+                        // came: writing it anew from the parsed value was a tenth of decoding.
+                        var canonical: UnsafeBufferPointer<UInt8>?
+                        if let data, event.type != .personRegistered {
+                            let slice = UnsafeBufferPointer(rebasing: line[data])
+                            if CanonicalForm.isCanonical(slice) { canonical = slice }
+                        }
+                        prepared = try? PreparedData.of(event, canonicalData: canonical)
+                    }
+                    items.append(Item(number: numbers[k], source: source, decoded: decoded, prepared: prepared))
+                }
+            }
+            bytes = []
+        }
     }
 }

@@ -1,0 +1,159 @@
+import Foundation
+import Testing
+@testable import TrellisLedger
+@testable import TrellisCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `Pipeline.runShared`: chunks read in order, worked once by whichever thread is free (the
+/// reading thread, helpers, or the consumer while its next chunk is not ready), consumed in order.
+@Suite struct SharedPipelineTests {
+    /// A chunk whose work takes a while and records the thread that did it.
+    final class Numbered: SharedChunk, @unchecked Sendable {
+        let value: Int
+        private(set) var workedOn: pthread_t?
+        private(set) var times = 0
+        private(set) var digest: [UInt8] = []
+        init(_ value: Int) { self.value = value }
+        func work() {
+            times += 1
+            workedOn = pthread_self()
+            var bytes = [UInt8](repeating: UInt8(value & 0xFF), count: 4096)
+            let salt: [UInt8] = [1, 2, 3]
+            for _ in 0..<20 { bytes = salt.withUnsafeBufferPointer { CanonicalEnvelope.chain(bytes, $0) } + bytes }
+            digest = bytes
+        }
+    }
+
+    struct Refusal: Error, Equatable { var at: Int }
+
+    @Test(arguments: [0, 3]) func everyChunkIsWorkedOnceAndConsumedInOrder(helpers: Int) throws {
+        var seen: [Int] = []
+        var workedHere = 0
+        let me = pthread_self()
+        try Pipeline.runShared(capacity: 4, helpers: helpers, read: { publish in
+            for i in 0..<400 { guard publish(Numbered(i)) else { return } }
+        }, consume: { (chunk: Numbered) in
+            #expect(chunk.times == 1)
+            #expect(!chunk.digest.isEmpty)
+            if let t = chunk.workedOn, pthread_equal(t, me) != 0 { workedHere += 1 }
+            seen.append(chunk.value)
+            return true
+        })
+        #expect(seen == Array(0..<400))
+        // The consumer's thread decodes too whenever its next chunk is not ready: that is the point.
+        #expect(workedHere > 0, "the consuming thread worked no chunk")
+    }
+
+    /// The link step: once a chunk, in order, one chunk at a time, after its work and before it
+    /// is consumed, whichever thread runs it.
+    @Test(arguments: [0, 3]) func theLinkStepRunsOnceAChunkInOrderBetweenWorkAndConsumption(helpers: Int) throws {
+        var linked: [Int] = []
+        var linking = false, overlapped = false, unworked = false
+        var consumedBeforeLink = false
+        try Pipeline.runShared(capacity: 4, helpers: helpers, read: { publish in
+            for i in 0..<300 { guard publish(Numbered(i)) else { return } }
+        }, link: { (chunk: Numbered) in
+            if linking { overlapped = true }
+            linking = true
+            if chunk.times != 1 { unworked = true }
+            linked.append(chunk.value)
+            linking = false
+        }, consume: { chunk in
+            if linked.last.map({ $0 < chunk.value }) ?? true { consumedBeforeLink = true }
+            return true
+        })
+        #expect(linked == Array(0..<300))
+        #expect(!overlapped, "two chunks were linked at once")
+        #expect(!unworked, "a chunk was linked before (or without) its work")
+        #expect(!consumedBeforeLink, "a chunk was consumed before it was linked")
+    }
+
+    @Test func aReadErrorArrivesAfterTheChunksPublishedBeforeIt() {
+        var seen: [Int] = []
+        #expect(throws: Refusal(at: 10)) {
+            try Pipeline.runShared(capacity: 4, read: { publish in
+                for i in 0..<10 { _ = publish(Numbered(i)) }
+                throw Refusal(at: 10)
+            }, consume: { (chunk: Numbered) in
+                seen.append(chunk.value)
+                return true
+            })
+        }
+        #expect(seen == Array(0..<10))
+    }
+
+    @Test func aConsumerErrorStopsTheReaderAndIsRethrown() {
+        var published = 0
+        #expect(throws: Refusal(at: 5)) {
+            try Pipeline.runShared(capacity: 2, helpers: 1, read: { publish in
+                for i in 0..<100_000 {
+                    published += 1
+                    guard publish(Numbered(i)) else { return }
+                }
+            }, consume: { (chunk: Numbered) in
+                if chunk.value == 5 { throw Refusal(at: 5) }
+                return true
+            })
+        }
+        #expect(published < 50, "\(published)")
+    }
+
+    @Test func aConsumerThatStopsEndsItWithoutAnError() throws {
+        var published = 0, seen = 0
+        try Pipeline.runShared(capacity: 2, read: { publish in
+            for i in 0..<100_000 {
+                published += 1
+                guard publish(Numbered(i)) else { return }
+            }
+        }, consume: { (_: Numbered) in
+            seen += 1
+            return seen < 3
+        })
+        #expect(seen == 3)
+        #expect(published < 50, "\(published)")
+    }
+
+    /// The import's decoding: every non-blank line, in order, with its number and file, and
+    /// each decoded as on its own, whatever thread decoded it.
+    @Test(arguments: [0, 3]) func decodedLinesArriveInOrderWithTheirNumbersAndFiles(decoders: Int) throws {
+        var files: [(name: String, lines: [String])] = []
+        for f in 0..<3 {
+            var lines: [String] = []
+            for k in 0..<(DecodePipeline.chunkSize * 2 + 17 * f) {
+                if k % 500 == 7 { lines.append("  ") }
+                else if k % 777 == 3 { lines.append("{\"type\":\"Nope\"}") }
+                else {
+                    lines.append(envelope("AttendanceRecorded", id: "f\(f)-\(k)", at: "2025-09-15",
+                                          ["meeting_id": .string("m\(k % 5)"), "org_id": .string("org\(k)"), "status": "present"]))
+                }
+            }
+            files.append(("file\(f).ndjson", lines))
+        }
+        var got: [(Int, String?, DecodeResult)] = []
+        try DecodePipeline.run(feed: { visit in
+            for file in files {
+                for (k, line) in file.lines.enumerated() {
+                    var copy = line
+                    guard try copy.withUTF8({ try visit($0, k + 1, file.name) }) else { return }
+                }
+            }
+        }, decoders: decoders) { item in
+            got.append((item.number, item.source, item.decoded))
+            if case .success = item.decoded { #expect(item.prepared != nil) }
+            return true
+        }
+        var expected: [(Int, String?, DecodeResult)] = []
+        for file in files {
+            for (k, line) in file.lines.enumerated() where line.trimmingCharacters(in: .whitespaces) != "" {
+                expected.append((k + 1, file.name, EventDecoder.decode(json: line, number: k + 1)))
+            }
+        }
+        #expect(got.count == expected.count)
+        for (a, b) in zip(got, expected) where a.0 != b.0 || a.1 != b.1 || a.2 != b.2 {
+            Issue.record("line \(b.1 ?? "")#\(b.0): got \(a.1 ?? "")#\(a.0)")
+            break
+        }
+    }
+}
