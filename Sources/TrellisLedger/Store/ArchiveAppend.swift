@@ -3,14 +3,16 @@ import GRDBSQLite
 import TrellisCore
 
 // Appending events carried over from an archive (`trellis export`): unlike a normal import,
-// each event keeps its seq, recorded_at and hash. Two stages, so that the pure work can run
-// on another thread (see TrellisResearch's archive reader):
+// each event keeps its seq, recorded_at and hash. Two stages, the first in two parts so that
+// the pure work can run on any thread (see TrellisResearch's archive reader):
 //
-// 1. ``ArchiveChain/admit(_:)`` checks one archived event on its own: seq follows the one
-//    before, every envelope field is in the form the ledger writes, `data` passes the
-//    decoder (personal fields are checked only as non-empty text: they are ciphertext), and
-//    the hash is SHA-256(previous ‖ canonical). It returns a ``ChainedEvent``, which only
-//    this module can make.
+// 1. ``ArchiveExaminer/examine(_:line:envelope:)`` checks one archived event on its own: every
+//    envelope field is in the form the ledger writes, `data` passes the decoder (personal
+//    fields are checked only as sealed text), and writes the canonical envelope the hash
+//    covers. ``ArchiveChain/link(_:envelope:hashVouchedFor:)`` then checks, in log order, that
+//    seq follows the one before, recorded_at never goes backwards, and the hash is
+//    SHA-256(previous ‖ canonical). It returns a ``ChainedEvent``, which only this module can
+//    make. ``ArchiveChain/admit(_:line:)`` does both for one event.
 // 2. ``Ledger/appendArchived(_:)`` takes chained events in one transaction: an event the
 //    ledger already holds must have the same hash (it is skipped); the next one must chain
 //    onto the ledger's head; then the append rules are checked and their effects written
@@ -79,8 +81,8 @@ public struct ArchiveChain: Sendable {
     public private(set) var previousHash: [UInt8] = CanonicalEnvelope.genesis
     public private(set) var lastSeq: Int64 = 0
     public private(set) var lastRecordedAt: String?
-    /// The last occurred_at checked, and its day: events of one meeting share it.
-    private var lastOccurred: (text: String, day: Int)?
+    /// For ``admit(_:line:)``: the checks of one event on its own, and the envelope's buffer.
+    private var examiner = ArchiveExaminer()
     private var canonical: [UInt8] = []
     /// recorded_at texts above this are in the future.
     private let latestAcceptable: String
@@ -112,25 +114,27 @@ public struct ArchiveChain: Sendable {
     /// that is not canonical is still hashed as before (the hash decides which form counts).
     /// An archive import and a cache catch-up never pass it: they recompute every hash.
     mutating func admit(_ e: RecordedEvent, line: Int, hashVouchedFor: Bool) throws(ArchiveEventError) -> ChainedEvent {
+        examiner.envelopes.removeAll(keepingCapacity: true)
+        let examined = examiner.examine(e, line: line, envelope: !hashVouchedFor)
+        return try examiner.envelopes.withUnsafeBufferPointer { b throws(ArchiveEventError) in
+            try link(examined, envelope: hashVouchedFor ? nil : UnsafeBufferPointer(rebasing: b[examined.envelope]), hashVouchedFor: hashVouchedFor)
+        }
+    }
+
+    /// The checks that need the events before this one, in log order: seq follows the last,
+    /// recorded_at never goes backwards nor beyond the clock, and the hash is
+    /// SHA-256(previous ‖ canonical envelope). The examination's own problems are thrown in
+    /// the order a single pass makes its checks. `envelope` is the stored form's canonical
+    /// envelope (``ArchiveExaminer``); nil to have it written here when it is needed.
+    package mutating func link(_ x: ExaminedEvent, envelope: UnsafeBufferPointer<UInt8>?, hashVouchedFor: Bool = false) throws(ArchiveEventError) -> ChainedEvent {
+        let e = x.received
         let seq = e.seq
-        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: line, why: why) }
+        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: x.line, why: why) }
         guard seq == lastSeq + 1 else {
             if seq <= lastSeq { throw broken("seq \(seq) comes after seq \(lastSeq): out of order") }
             throw broken(seq == lastSeq + 2 ? "event \(lastSeq + 1) is missing" : "events \(lastSeq + 1)–\(seq - 1) are missing")
         }
-        guard EventDecoder.isIdentifier(e.id) else { throw broken("id \(JSONValue.string(e.id).described) is not an identifier") }
-        guard let type = EventType.named(e.type) else { throw broken("unknown event type \(JSONValue.string(e.type).described)") }
-        guard EventType.knownVersions.contains(e.v) else { throw broken("\(e.type) v\(e.v) is a version this build does not know") }
-        let day: Int
-        if let last = lastOccurred, last.text == e.occurredAt {
-            day = last.day
-        } else {
-            guard let occurred = Timestamp.parseOccurredAt(e.occurredAt), occurred.text == e.occurredAt else {
-                throw broken("occurred_at \(JSONValue.string(e.occurredAt).described) is not in the form the ledger writes")
-            }
-            day = occurred.day
-            lastOccurred = (e.occurredAt, day)
-        }
+        if let early = x.early { throw early }
         // A batch shares one recorded_at: only a new value needs checking.
         if e.recordedAt != lastRecordedAt {
             guard Self.isRecordedAt(e.recordedAt) else {
@@ -146,65 +150,24 @@ public struct ArchiveChain: Sendable {
                 throw refusal
             }
         }
-        if let actor = e.actor, let problem = EventDecoder.textProblem(actor, min: 0, max: 200) {
-            throw broken("actor: \(problem)")
-        }
-        guard e.hash.count == 32 else { throw broken("the hash is not 32 bytes") }
-
-        // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
-        // common case, checked without rewriting); anything else is rewritten, and the hash decides.
-        var text = e.data
-        var isCanonical = false
-        let result: Result<JSONValue, JSONParser.Failure> = text.withUTF8 { b in
-            do throws(JSONParser.Failure) {
-                let value = try JSONParser.parse(b)
-                isCanonical = CanonicalForm.isCanonical(b)
-                return .success(value)
-            } catch { return .failure(error) }
-        }
-        let parsed: JSONValue
-        switch result {
-        case .success(let v): parsed = v
-        case .failure(let f): throw broken("data is not valid JSON (\(f.message))")
-        }
-        guard case .object(let data) = parsed else { throw broken("data is not an object") }
-        var stored = e
-        if !isCanonical { stored.data = CanonicalJSON.string(parsed) }
-
-        // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
-        // clear would put personal data in the ledger beyond the reach of erasure, however
-        // valid its chain. The decoder then checks the rest, with them standing in as valid text.
-        var checked = data
-        if type == .personRegistered {
-            for field in PersonalData.fields(of: type) {
-                guard let s = checked.string(field) else { continue }
-                if let problem = PersonalData.archivedFieldProblem(field, s) {
-                    var refusal = broken("\(e.type).\(field): personal data must be \(problem)")
-                    refusal.refused = true
-                    throw refusal
-                }
-                checked[field] = .string(field == "email" ? "x@x" : "x")
-            }
-        }
-        var errors: [InputError] = []
-        EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: line)
-        if let first = errors.first {
-            throw broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? ""))
-        }
-        let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
-
+        if let late = x.late { throw late }
+        guard let decoded = x.decoded else { throw broken("the event was not examined") }
         let hash: [UInt8]
-        if hashVouchedFor && isCanonical {
+        if hashVouchedFor && x.isCanonical {
             hash = e.hash
         } else {
-            canonical.removeAll(keepingCapacity: true)
-            CanonicalEnvelope.write(stored, into: &canonical)
-            hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+            if let envelope {
+                hash = CanonicalEnvelope.chain(previousHash, envelope)
+            } else {
+                canonical.removeAll(keepingCapacity: true)
+                CanonicalEnvelope.write(x.stored, into: &canonical)
+                hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+            }
             guard hash == e.hash else {
                 throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
             }
         }
-        let chained = ChainedEvent(event: stored, previousHash: previousHash, line: line, decoded: decoded)
+        let chained = ChainedEvent(event: x.stored, previousHash: previousHash, line: x.line, decoded: decoded)
         previousHash = hash
         lastSeq = seq
         lastRecordedAt = e.recordedAt
@@ -221,6 +184,108 @@ public struct ArchiveChain: Sendable {
         let hh = Int(u[11] - 0x30) * 10 + Int(u[12] - 0x30), mm = Int(u[14] - 0x30) * 10 + Int(u[15] - 0x30)
         let ss = Int(u[17] - 0x30) * 10 + Int(u[18] - 0x30)
         return hh < 24 && mm < 60 && ss < 60
+    }
+}
+
+/// One archived event checked on its own, by ``ArchiveExaminer`` on any thread; linked into
+/// the chain, in log order, by ``ArchiveChain/link(_:envelope:hashVouchedFor:)``.
+package struct ExaminedEvent: Sendable {
+    /// The event as read (its hash is what the chain must reproduce).
+    package let received: RecordedEvent
+    package let line: Int
+    /// The first problem among id, type, version and occurred_at (checked before recorded_at
+    /// in a single pass), and among actor, hash and data (after it).
+    let early: ArchiveEventError?
+    let late: ArchiveEventError?
+    /// The event as stored and hashed (`data` canonical), and decoded for the rules.
+    let stored: RecordedEvent
+    let decoded: DecodedEvent?
+    let isCanonical: Bool
+    /// Where the stored form's canonical envelope lies in the examiner's ``ArchiveExaminer/envelopes``.
+    package let envelope: Range<Int>
+}
+
+/// The checks of an archived event that need no event before it: every envelope field in the
+/// form the ledger writes, `data` valid JSON made canonical and passing the decoder (personal
+/// fields only as sealed text), and the canonical envelope the hash covers, written into
+/// `envelopes`. Pure, so any thread may examine any chunk of an archive.
+package struct ArchiveExaminer: Sendable {
+    /// The last occurred_at checked, and its day: events of one meeting share it.
+    private var lastOccurred: (text: String, day: Int)?
+    /// Canonical envelopes of the examined events, back to back.
+    package var envelopes: [UInt8] = []
+
+    package init() {}
+
+    package mutating func examine(_ e: RecordedEvent, line: Int, envelope: Bool = true) -> ExaminedEvent {
+        func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: e.seq, line: line, why: why) }
+        func failed(early: ArchiveEventError? = nil, late: ArchiveEventError? = nil) -> ExaminedEvent {
+            ExaminedEvent(received: e, line: line, early: early, late: late, stored: e, decoded: nil, isCanonical: false,
+                          envelope: envelopes.count..<envelopes.count)
+        }
+        guard EventDecoder.isIdentifier(e.id) else { return failed(early: broken("id \(JSONValue.string(e.id).described) is not an identifier")) }
+        guard let type = EventType.named(e.type) else { return failed(early: broken("unknown event type \(JSONValue.string(e.type).described)")) }
+        guard EventType.knownVersions.contains(e.v) else { return failed(early: broken("\(e.type) v\(e.v) is a version this build does not know")) }
+        let day: Int
+        if let last = lastOccurred, last.text == e.occurredAt {
+            day = last.day
+        } else {
+            guard let occurred = Timestamp.parseOccurredAt(e.occurredAt), occurred.text == e.occurredAt else {
+                return failed(early: broken("occurred_at \(JSONValue.string(e.occurredAt).described) is not in the form the ledger writes"))
+            }
+            day = occurred.day
+            lastOccurred = (e.occurredAt, day)
+        }
+        if let actor = e.actor, let problem = EventDecoder.textProblem(actor, min: 0, max: 200) {
+            return failed(late: broken("actor: \(problem)"))
+        }
+        guard e.hash.count == 32 else { return failed(late: broken("the hash is not 32 bytes")) }
+
+        // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
+        // common case, checked without rewriting); anything else is rewritten, and the hash decides.
+        var text = e.data
+        var isCanonical = false
+        let result: Result<JSONValue, JSONParser.Failure> = text.withUTF8 { b in
+            do throws(JSONParser.Failure) {
+                let value = try JSONParser.parse(b)
+                isCanonical = CanonicalForm.isCanonical(b)
+                return .success(value)
+            } catch { return .failure(error) }
+        }
+        let parsed: JSONValue
+        switch result {
+        case .success(let v): parsed = v
+        case .failure(let f): return failed(late: broken("data is not valid JSON (\(f.message))"))
+        }
+        guard case .object(let data) = parsed else { return failed(late: broken("data is not an object")) }
+        var stored = e
+        if !isCanonical { stored.data = CanonicalJSON.string(parsed) }
+
+        // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
+        // clear would put personal data in the ledger beyond the reach of erasure, however
+        // valid its chain. The decoder then checks the rest, with them standing in as valid text.
+        var checked = data
+        if type == .personRegistered {
+            for field in PersonalData.fields(of: type) {
+                guard let s = checked.string(field) else { continue }
+                if let problem = PersonalData.archivedFieldProblem(field, s) {
+                    var refusal = broken("\(e.type).\(field): personal data must be \(problem)")
+                    refusal.refused = true
+                    return failed(late: refusal)
+                }
+                checked[field] = .string(field == "email" ? "x@x" : "x")
+            }
+        }
+        var errors: [InputError] = []
+        EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: line)
+        if let first = errors.first {
+            return failed(late: broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? "")))
+        }
+        let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
+        let start = envelopes.count
+        if envelope { CanonicalEnvelope.write(stored, into: &envelopes) }
+        return ExaminedEvent(received: e, line: line, early: nil, late: nil, stored: stored, decoded: decoded,
+                             isCanonical: isCanonical, envelope: start..<envelopes.count)
     }
 }
 
