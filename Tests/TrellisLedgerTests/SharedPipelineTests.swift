@@ -115,6 +115,29 @@ import Glibc
         #expect(published < 50, "\(published)")
     }
 
+    /// Long lines cut chunks by bytes, not only by count: 1,024 lines of up to 1 MiB would hold
+    /// a gigabyte a chunk. A consumer that stops at the first line sees the reader stop within
+    /// a few chunks' bytes, not after a whole chunk of lines.
+    @Test func longLinesAreChunkedByBytesSoLittleIsReadAheadOfTheWriter() throws {
+        let long = "{\"type\":\"AttendanceRecorded\",\"data\":\"" + String(repeating: "x", count: 500_000) + "\"}"
+        var visited = 0, consumed = 0
+        var largestChunk = 0
+        try DecodePipeline.run(feed: { visit in
+            var copy = long
+            for n in 1...600 {
+                visited += 1
+                guard try copy.withUTF8({ try visit($0, n, nil) }) else { return }
+            }
+        }, prepare: { items in largestChunk = max(largestChunk, items.count) }) { _ in
+            consumed += 1
+            return false
+        }
+        #expect(consumed == 1)
+        #expect(largestChunk <= 3, "a chunk of \(largestChunk) half-megabyte lines")
+        // At most the queue's chunks plus the one being filled: about 8 × 1 MiB, not 600 × 0.5 MB.
+        #expect(visited < 60, "\(visited) lines read ahead of a writer that stopped at the first")
+    }
+
     /// The import's decoding: every non-blank line, in order, with its number and file, and
     /// each decoded as on its own, whatever thread decoded it.
     @Test(arguments: [0, 3]) func decodedLinesArriveInOrderWithTheirNumbersAndFiles(decoders: Int) throws {

@@ -57,6 +57,33 @@ import TrellisResearch
         throw SupportFailure("no such line")
     }
 
+    /// Archive lines may be up to 8 MiB, so the reader cuts its chunks by bytes as well as by
+    /// count: an archive of long lines that fails at its first event is not read a gigabyte
+    /// ahead of the check that refuses it (a chunk of 1,024 such lines would be).
+    @Test func longLinesAreNotReadFarAheadOfTheCheckThatRefusesThem() throws {
+        let dir = try Scratch()
+        defer { dir.remove() }
+        let source = try regionLedger(in: dir, seed: 11, orgs: 8)
+        let archive = dir.file("a.lz4")
+        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let text = try decompress(archive, to: dir.file("a.ndjson"))
+        let plain = dir.file("long.ndjson")
+        _ = FileManager.default.createFile(atPath: plain, contents: nil)
+        let out = try #require(FileHandle(forWritingAtPath: plain))
+        let manifestEnd = try #require(text.firstIndex(of: "\n"))
+        out.write(Data(text[...manifestEnd].utf8))
+        let long = Data(("{\"seq\":1,\"pad\":\"" + String(repeating: "x", count: 900_000) + "\"}\n").utf8)
+        for _ in 0..<150 { out.write(long) }
+        out.write(Data(text[text.index(after: manifestEnd)...].utf8))
+        try out.close()
+        let forged = dir.file("long.lz4")
+        try compress(plain, to: forged)
+
+        let reader = try ArchiveReader(path: forged)
+        #expect(throws: ArchiveError.self) { _ = try reader.read { _ in } }
+        #expect(reader.ndjsonBytes < 40_000_000, "\(reader.ndjsonBytes) bytes decompressed before the first line was refused")
+    }
+
     @Test func personalDataInClearIsRefusedNamingTheLine() throws {
         let dir = try Scratch()
         defer { dir.remove() }

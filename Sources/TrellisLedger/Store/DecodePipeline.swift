@@ -15,6 +15,10 @@ import TrellisCore
 /// so memory stays flat whatever the input size. Decoding touches no database and no shared state.
 package enum DecodePipeline {
     static let chunkSize = 1024
+    /// A chunk is also cut once its lines reach this many bytes, so that what is held stays
+    /// bounded (about ``maxQueuedChunks`` × (this + one line)) whatever the lines' length:
+    /// 1,024 lines of up to 1 MiB each would be a gigabyte a chunk.
+    static let chunkBytes = 1 << 20
     static let maxQueuedChunks = 8
 
     package typealias Feed = (_ visit: (UnsafeBufferPointer<UInt8>, Int, String?) throws -> Bool) throws -> Void
@@ -58,7 +62,7 @@ package enum DecodePipeline {
                     chunk = Chunk(source: source)
                 }
                 chunk.add(line, number: number)
-                if chunk.count == chunkSize {
+                if chunk.count == chunkSize || chunk.byteCount >= chunkBytes {
                     guard publish(chunk) else { return false }
                     chunk = Chunk(source: source)
                 }
@@ -100,6 +104,7 @@ package enum DecodePipeline {
         }
 
         var count: Int { ends.count }
+        var byteCount: Int { bytes.count }
 
         func add(_ line: UnsafeBufferPointer<UInt8>, number: Int) {
             bytes.append(contentsOf: line)

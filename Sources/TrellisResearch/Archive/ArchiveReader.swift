@@ -31,6 +31,9 @@ public final class ArchiveReader {
     /// NDJSON bytes decompressed so far.
     public var ndjsonBytes: Int64 { frame.bytesOut }
     static let chunkSize = 1024
+    /// A chunk of lines is also cut at this many bytes, so that what the pipeline holds stays
+    /// bounded whatever the lines' length (up to 8 MiB each, ``LZ4FrameReader``).
+    static let chunkBytes = 1 << 20
 
     /// Streams every event to `body` and returns the manifest once the whole archive checks out.
     /// Throws ``ArchiveError`` when it does not, and whatever `body` throws.
@@ -63,7 +66,7 @@ public final class ArchiveReader {
                 let c = chunk ?? Chunk(manifest: m)
                 c.add(line, number: number, seq: seq)
                 chunk = c
-                if c.count == Self.chunkSize {
+                if c.count == Self.chunkSize || c.byteCount >= Self.chunkBytes {
                     chunk = nil
                     return publish(c)
                 }
@@ -104,6 +107,7 @@ public final class ArchiveReader {
         }
 
         var count: Int { ends.count }
+        var byteCount: Int { bytes.count }
 
         func add(_ line: UnsafeBufferPointer<UInt8>, number: Int, seq: Int64) {
             bytes.append(contentsOf: line)
