@@ -30,20 +30,61 @@ import Glibc
 
     @Test(arguments: [0, 3]) func everyChunkIsWorkedOnceAndConsumedInOrder(helpers: Int) throws {
         var seen: [Int] = []
-        var workedHere = 0
-        let me = pthread_self()
         try Pipeline.runShared(capacity: 4, helpers: helpers, read: { publish in
             for i in 0..<400 { guard publish(Numbered(i)) else { return } }
         }, consume: { (chunk: Numbered) in
             #expect(chunk.times == 1)
             #expect(!chunk.digest.isEmpty)
-            if let t = chunk.workedOn, pthread_equal(t, me) != 0 { workedHere += 1 }
             seen.append(chunk.value)
             return true
         })
         #expect(seen == Array(0..<400))
-        // The consumer's thread decodes too whenever its next chunk is not ready: that is the point.
-        #expect(workedHere > 0, "the consuming thread worked no chunk")
+    }
+
+    /// A chunk whose work waits (up to 20 s) until another chunk's work is done.
+    final class Waiting: SharedChunk, @unchecked Sendable {
+        let condition = NSCondition()
+        var done = false
+        var workedOn: pthread_t?
+        var waitedOut = false
+        let waitFor: Waiting?
+        init(waitingFor other: Waiting?) { waitFor = other }
+        func work() {
+            if let other = waitFor {
+                other.condition.lock()
+                let deadline = Date().addingTimeInterval(20)
+                while !other.done { if !other.condition.wait(until: deadline) { waitedOut = true; break } }
+                other.condition.unlock()
+            }
+            condition.lock()
+            workedOn = pthread_self()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// The consumer's thread works chunks too. The first chunk cannot finish until the second
+    /// is worked: if the reading thread takes the first (two are waiting), only the consumer's
+    /// thread is left to work the second; if the consumer takes the first, the reading thread
+    /// works the second once it has read everything. Either way the consumer works one of the
+    /// two, whatever the timing; a consumer that only consumed would leave the first waiting.
+    @Test func theConsumerWorksAChunkWhileItsNextIsWorkedElsewhere() throws {
+        let second = Waiting(waitingFor: nil)
+        let first = Waiting(waitingFor: second)
+        var order: [ObjectIdentifier] = []
+        try Pipeline.runShared(capacity: 4, helpers: 0, read: { publish in
+            _ = publish(first)
+            _ = publish(second)
+        }, consume: { (chunk: Waiting) in
+            order.append(ObjectIdentifier(chunk))
+            return true
+        })
+        #expect(!first.waitedOut, "the second chunk was not worked while the first waited for it")
+        let me = pthread_self()
+        let here = [first.workedOn, second.workedOn].filter { $0.map { pthread_equal($0, me) != 0 } ?? false }
+        #expect(here.count == 1, "the consumer's thread worked \(here.count) of the two chunks")
+        #expect(order == [ObjectIdentifier(first), ObjectIdentifier(second)])
     }
 
     /// The link step: once a chunk, in order, one chunk at a time, after its work and before it
