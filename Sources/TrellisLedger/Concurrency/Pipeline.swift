@@ -78,8 +78,9 @@ public enum Pipeline {
                                                      read: (_ publish: (Chunk) -> Bool) throws -> Void,
                                                      link: ((Chunk) -> Void)? = nil,
                                                      consume: (Chunk) throws -> Bool) throws {
-        try withoutActuallyEscaping(read) { read in try withoutActuallyEscaping(link ?? { _ in }) { linkStep in
-            let line = SharedLine<Chunk>(capacity: capacity, link: link == nil ? nil : Handoff(linkStep))
+        // (An optional closure is already escaping: only `read` needs lending to the worker.)
+        let line = SharedLine<Chunk>(capacity: capacity, link: link.map { Handoff($0) })
+        try withoutActuallyEscaping(read) { read in
             let handoff = Handoff(read)
             let reader = try Worker {
                 do {
@@ -106,7 +107,7 @@ public enum Pipeline {
             line.cancel()
             reader.join()
             if let failure = line.failure { throw failure }
-        } }
+        }
     }
 
     /// A worker thread could not be started (the process is out of threads or memory).

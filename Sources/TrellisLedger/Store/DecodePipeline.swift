@@ -11,8 +11,9 @@ import TrellisCore
 /// decoding and chaining, one writing) left the writer idle more than half the time: 1.3 of
 /// two cores busy. Now the writer decodes whenever its next chunk is not ready, and so does the
 /// reading thread whenever it has read far enough ahead; with the chain computed on the
-/// writer instead, the writer became the bottleneck (1.4 cores busy), hence the link step. At most ``maxQueuedChunks`` chunks are held,
-/// so memory stays flat whatever the input size. Decoding touches no database and no shared state.
+/// writer instead, the writer became the bottleneck (1.4 cores busy), hence the link step.
+/// At most ``maxQueuedChunks`` chunks of at most ``chunkBytes`` of lines are held, so memory
+/// stays flat whatever the input. Decoding touches no database and no shared state.
 package enum DecodePipeline {
     static let chunkSize = 1024
     /// A chunk is also cut once its lines reach this many bytes, so that what is held stays
@@ -71,9 +72,11 @@ package enum DecodePipeline {
             if chunk.count > 0 { _ = publish(chunk) }
         }, link: speculation == nil ? nil : { chunk in
             // In line order, one chunk at a time, on whichever thread gets there first.
+            guard var chain = speculation else { return }
             for item in chunk.items where item.prepared != nil {
-                if case .success(let event) = item.decoded { item.prepared?.chain(event, &speculation!) }
+                if case .success(let event) = item.decoded { item.prepared?.chain(event, &chain) }
             }
+            speculation = chain
         }, consume: { chunk in
             try prepare?(chunk.items)
             // Lent, not copied: a copy and a destroy of each item cost the writer 0.7 k instructions.
