@@ -23,10 +23,15 @@ import TrellisCore
 /// A class of constants (so still a value): the writer reads the fields where the checking
 /// thread left them, where a struct was copied out of each chunk (atomic retains and
 /// releases of that thread's strings and arrays, each a cache line taken from the other core).
-public final class ChainedEvent: Sendable {
+///
+/// Made by ``ArchiveExaminer`` with no previous hash, which ``ArchiveChain/link(_:envelope:hashVouchedFor:)``
+/// sets once it has checked the hash, before the event leaves it: nothing else ever sees one
+/// unlinked (building it once, where a struct was built and then copied into it, saved ~1 k
+/// instructions an event of the full verify's replay).
+public final class ChainedEvent: @unchecked Sendable {
     /// The event as it is stored and hashed (`data` canonical).
     public let event: RecordedEvent
-    public let previousHash: [UInt8]
+    public internal(set) var previousHash: [UInt8]
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
     package let decoded: DecodedEvent
@@ -127,8 +132,7 @@ public struct ArchiveChain: Sendable {
     /// the order a single pass makes its checks. `envelope` is the stored form's canonical
     /// envelope (``ArchiveExaminer``); nil to have it written here when it is needed.
     package mutating func link(_ x: ExaminedEvent, envelope: UnsafeBufferPointer<UInt8>?, hashVouchedFor: Bool = false) throws(ArchiveEventError) -> ChainedEvent {
-        let e = x.received
-        let seq = e.seq
+        let seq = x.seq
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: x.line, why: why) }
         guard seq == lastSeq + 1 else {
             if seq <= lastSeq { throw broken("seq \(seq) comes after seq \(lastSeq): out of order") }
@@ -136,22 +140,24 @@ public struct ArchiveChain: Sendable {
         }
         if let early = x.early { throw early }
         // A batch shares one recorded_at: only a new value needs checking.
-        if e.recordedAt != lastRecordedAt {
-            guard Self.isRecordedAt(e.recordedAt) else {
-                throw broken("recorded_at \(JSONValue.string(e.recordedAt).described) is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        let recordedAt = x.recordedAt
+        if recordedAt != lastRecordedAt {
+            guard Self.isRecordedAt(recordedAt) else {
+                throw broken("recorded_at \(JSONValue.string(recordedAt).described) is not YYYY-MM-DDTHH:MM:SS.ffffffZ")
             }
-            if let last = lastRecordedAt, e.recordedAt < last {
-                throw broken("recorded_at \(e.recordedAt) is before the previous event's \(last): the log's recorded_at never goes backwards")
+            if let last = lastRecordedAt, recordedAt < last {
+                throw broken("recorded_at \(recordedAt) is before the previous event's \(last): the log's recorded_at never goes backwards")
             }
-            if e.recordedAt > latestAcceptable {
-                var refusal = broken("recorded_at \(e.recordedAt) is in the future (this machine's clock allows up to \(latestAcceptable), 5 minutes ahead): "
+            if recordedAt > latestAcceptable {
+                var refusal = broken("recorded_at \(recordedAt) is in the future (this machine's clock allows up to \(latestAcceptable), 5 minutes ahead): "
                                      + "every later append would inherit it and --known-at would stop meaning anything")
                 refusal.refused = true
                 throw refusal
             }
         }
         if let late = x.late { throw late }
-        guard let decoded = x.decoded else { throw broken("the event was not examined") }
+        guard let chained = x.pending else { throw broken("the event was not examined") }
+        let e = chained.event
         let hash: [UInt8]
         if hashVouchedFor && x.isCanonical {
             hash = e.hash
@@ -160,17 +166,17 @@ public struct ArchiveChain: Sendable {
                 hash = CanonicalEnvelope.chain(previousHash, envelope)
             } else {
                 canonical.removeAll(keepingCapacity: true)
-                CanonicalEnvelope.write(x.stored, into: &canonical)
+                CanonicalEnvelope.write(e, into: &canonical)
                 hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
             }
             guard hash == e.hash else {
                 throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
             }
         }
-        let chained = ChainedEvent(event: x.stored, previousHash: previousHash, line: x.line, decoded: decoded)
+        chained.previousHash = previousHash
         previousHash = hash
         lastSeq = seq
-        lastRecordedAt = e.recordedAt
+        lastRecordedAt = recordedAt
         return chained
     }
 
@@ -190,16 +196,17 @@ public struct ArchiveChain: Sendable {
 /// One archived event checked on its own, by ``ArchiveExaminer`` on any thread; linked into
 /// the chain, in log order, by ``ArchiveChain/link(_:envelope:hashVouchedFor:)``.
 package struct ExaminedEvent: Sendable {
-    /// The event as read (its hash is what the chain must reproduce).
-    package let received: RecordedEvent
     package let line: Int
+    /// As read (the stored form differs only in `data`).
+    let seq: Int64
+    let recordedAt: String
     /// The first problem among id, type, version and occurred_at (checked before recorded_at
     /// in a single pass), and among actor, hash and data (after it).
     let early: ArchiveEventError?
     let late: ArchiveEventError?
-    /// The event as stored and hashed (`data` canonical), and decoded for the rules.
-    let stored: RecordedEvent
-    let decoded: DecodedEvent?
+    /// With no problem: the event as stored and hashed (`data` canonical), decoded for the
+    /// rules, waiting for its previous hash.
+    let pending: ChainedEvent?
     let isCanonical: Bool
     /// Where the stored form's canonical envelope lies in the examiner's ``ArchiveExaminer/envelopes``.
     package let envelope: Range<Int>
@@ -220,8 +227,8 @@ package struct ArchiveExaminer: Sendable {
     package mutating func examine(_ e: RecordedEvent, line: Int, envelope: Bool = true) -> ExaminedEvent {
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: e.seq, line: line, why: why) }
         func failed(early: ArchiveEventError? = nil, late: ArchiveEventError? = nil) -> ExaminedEvent {
-            ExaminedEvent(received: e, line: line, early: early, late: late, stored: e, decoded: nil, isCanonical: false,
-                          envelope: envelopes.count..<envelopes.count)
+            ExaminedEvent(line: line, seq: e.seq, recordedAt: e.recordedAt, early: early, late: late, pending: nil,
+                          isCanonical: false, envelope: envelopes.count..<envelopes.count)
         }
         guard EventDecoder.isIdentifier(e.id) else { return failed(early: broken("id \(JSONValue.string(e.id).described) is not an identifier")) }
         guard let type = EventType.named(e.type) else { return failed(early: broken("unknown event type \(JSONValue.string(e.type).described)")) }
@@ -284,7 +291,8 @@ package struct ArchiveExaminer: Sendable {
         let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
         let start = envelopes.count
         if envelope { CanonicalEnvelope.write(stored, into: &envelopes) }
-        return ExaminedEvent(received: e, line: line, early: nil, late: nil, stored: stored, decoded: decoded,
+        return ExaminedEvent(line: line, seq: e.seq, recordedAt: e.recordedAt, early: nil, late: nil,
+                             pending: ChainedEvent(event: stored, previousHash: [], line: line, decoded: decoded),
                              isCanonical: isCanonical, envelope: start..<envelopes.count)
     }
 }
