@@ -31,7 +31,9 @@ import TrellisCore
 public final class ChainedEvent: @unchecked Sendable {
     /// The event as it is stored and hashed (`data` canonical).
     public let event: RecordedEvent
-    public internal(set) var previousHash: [UInt8]
+    /// Written once, by the link, before any other thread sees the event: not checked for
+    /// exclusive access at run time (the check was a fifth of the link's own instructions).
+    @exclusivity(unchecked) public internal(set) var previousHash: [UInt8]
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
     package let decoded: DecodedEvent
