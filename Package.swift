@@ -102,6 +102,7 @@ let package = Package(
                 "TrellisProjections",
                 "TrellisGraph",
                 "TrellisSheets",
+                "CLZ4",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),

@@ -35,7 +35,7 @@ ALLOWED = {
     "TrellisGraph": SYSTEM,
     # Spreadsheets: knows nothing of ledgers; Core's calendar only.
     "TrellisSheets": SYSTEM | {"TrellisCore", "ZIPFoundation"},
-    "TrellisReports": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisGraph", "TrellisSheets", "GRDB"},
+    "TrellisReports": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisGraph", "TrellisSheets", "GRDB", "CLZ4"},
     "TrellisResearch": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "GRDB", "GRDBSQLite", "Crypto", "CLZ4"},
     "TrellisRegisters": SYSTEM | {"TrellisCore", "TrellisLedger", "TrellisProjections", "TrellisReports", "TrellisSheets",
                                   "GRDB", "Crypto"},

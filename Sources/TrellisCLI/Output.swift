@@ -39,15 +39,19 @@ struct Sink {
     mutating func line(_ s: String = "") { write(s); buffer.append(0x0A) }
 
     mutating func flush() {
-        var off = 0
-        buffer.withUnsafeBytes { p in
-            while off < p.count {
-                let n = Glibc.write(fd, p.baseAddress! + off, p.count - off)
-                if n <= 0 { if errno == EINTR { continue }; break }
-                off += n
-            }
-        }
+        buffer.withUnsafeBytes { Self.writeAll(fd: fd, $0) }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes every byte of `p` to `fd` (a closed pipe or a full disk ends it, as for the buffer).
+    static func writeAll(fd: Int32, _ p: UnsafeRawBufferPointer) {
+        guard let base = p.baseAddress else { return }
+        var off = 0
+        while off < p.count {
+            let n = Glibc.write(fd, base + off, p.count - off)
+            if n <= 0 { if errno == EINTR { continue }; break }
+            off += n
+        }
     }
 }
 

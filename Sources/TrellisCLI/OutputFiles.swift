@@ -5,10 +5,14 @@ import TrellisLedger
 enum Output {
     /// Machine bytes (xlsx, CSV, JSON) to `--out` (all or nothing) or standard output, exactly.
     static func emit(_ bytes: [UInt8], to out: String?) throws {
-        if let out { try AtomicFile.write(bytes, to: out); return }
-        var sink = Sink(fd: 1)
-        sink.write(bytes: bytes)
-        sink.flush()
+        try bytes.withUnsafeBytes { try emit(raw: $0, to: out) }
+    }
+
+    /// The same for bytes that lie elsewhere: written from where they are, not copied first
+    /// (a repeated report's cached bytes; a region's summary is 40 MB).
+    static func emit(raw bytes: UnsafeRawBufferPointer, to out: String?) throws {
+        if let out { try AtomicFile.write(raw: bytes, to: out); return }
+        Sink.writeAll(fd: 1, bytes)
     }
 
     /// A workbook is binary: never to a terminal (exit 64).

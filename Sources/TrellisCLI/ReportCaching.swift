@@ -46,7 +46,7 @@ final class ReportCapture: @unchecked Sendable {
         for p in pieces where p.kind == .warning { Console.err("trellis: warning: " + String(decoding: encoded[p.range], as: UTF8.self)) }
         for p in pieces {
             switch p.kind {
-            case .text, .bytes: try Output.emit(Array(encoded[p.range]), to: options.out)
+            case .text, .bytes: try encoded.withUnsafeBytes { try Output.emit(raw: UnsafeRawBufferPointer(rebasing: $0[p.range]), to: options.out) }
             case .humanText: try options.write(String(decoding: encoded[p.range], as: UTF8.self), humanText: true)
             case .warning: break
             }

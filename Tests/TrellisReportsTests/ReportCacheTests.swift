@@ -30,7 +30,7 @@ struct ReportCacheTests {
     static func entries(_ s: Scratch) throws -> [(request: String, output: [UInt8])] {
         try s.ledger.database.read { db in
             try Row.fetchAll(db, sql: "SELECT request, output FROM report_cache ORDER BY rowid").map { row in
-                (row[0], ReportCache.bytes(row[1]))
+                (row[0], ReportCache.bytes(row[1]).withUnsafeBytes { ReportCache.unpack($0) } ?? [])
             }
         }
     }
@@ -78,8 +78,9 @@ struct ReportCacheTests {
         #expect(forged != hit.output)
         try s.ledger.database.write { db in
             let key: [UInt8] = ReportCache.bytes(try DatabaseValue.fetchOne(db, sql: "SELECT key FROM report_cache WHERE request = ?", arguments: [hit.request]) ?? .null)
+            let packed = ReportCache.pack(forged)
             try db.execute(sql: "UPDATE report_cache SET output = ?, check_sum = ? WHERE request = ?",
-                           arguments: [Data(forged), Data(ReportCache.checkSum(key: key, output: forged)), hit.request])
+                           arguments: [Data(packed), Data(ReportCache.checkSum(key: key, output: packed)), hit.request])
         }
     }
 
@@ -87,9 +88,9 @@ struct ReportCacheTests {
         let s = try Self.region()
         let args = ["graph", "--format", "json"]
         let cold = try Self.report(s, args).stdout
-        // An edit that leaves the check sum: recomputed, with a warning.
+        // An edit that leaves the check sum (one byte of the packed entry): recomputed, with a warning.
         try s.ledger.database.write { db in
-            try db.execute(sql: "UPDATE report_cache SET output = CAST(replace(CAST(output AS TEXT), '\"density\"', '\"densitx\"') AS BLOB)")
+            try db.execute(sql: "UPDATE report_cache SET output = substr(output, 1, length(output) - 1) || x'7e'")
         }
         let edited = try Self.report(s, args)
         #expect(edited.stdout == cold)
@@ -114,12 +115,42 @@ struct ReportCacheTests {
         guard case .miss(let key) = try ReportCache.lookup(source, request: "r") else { Issue.record("expected a miss"); return }
         #expect(ReportCache.store(source, key: key, output: Array("figures".utf8)))
         #expect(!ReportCache.store(source, key: key, output: [UInt8](repeating: 0x20, count: ReportCache.largestOutput + 1)), "never kept")
-        let huge = [UInt8](repeating: 0x20, count: ReportCache.largestOutput + 1)
-        try s.ledger.database.write { db in
-            try db.execute(sql: "UPDATE report_cache SET output = ?, check_sum = ?",
-                           arguments: [Data(huge), Data(ReportCache.checkSum(key: key.bytes, output: huge))])
+        // Stored bytes beyond what Trellis ever stores: not read.
+        let huge = [UInt8](repeating: 0x20, count: ReportCache.largestStored + 1)
+        // A small entry that says it unpacks to more than Trellis keeps (a bomb), or to other
+        // than it does, or is not LZ4 at all: each with a matching check sum, none served.
+        var bomb = ReportCache.pack(Array("figures".utf8))
+        bomb.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(ReportCache.largestOutput + 1).littleEndian) { Array($0) })
+        var longer = ReportCache.pack(Array("figures".utf8))
+        longer.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(8).littleEndian) { Array($0) })
+        let garbage = withUnsafeBytes(of: UInt64(1000).littleEndian) { Array($0) } + [UInt8](repeating: 0xFF, count: 40)
+        for stored in [huge, bomb, longer, garbage] {
+            try s.ledger.database.write { db in
+                try db.execute(sql: "UPDATE report_cache SET output = ?, check_sum = ?",
+                               arguments: [Data(stored), Data(ReportCache.checkSum(key: key.bytes, output: stored))])
+            }
+            guard case .damaged = try ReportCache.lookup(source, request: "r") else { Issue.record("a hostile entry of \(stored.count) bytes was served"); return }
         }
-        guard case .damaged = try ReportCache.lookup(source, request: "r") else { Issue.record("an oversized entry was read"); return }
+        // And the honest entry is served, unpacked.
+        #expect(ReportCache.store(source, key: key, output: Array("figures".utf8)))
+        guard case .hit(let bytes, _) = try ReportCache.lookup(source, request: "r") else { Issue.record("the entry was not served"); return }
+        #expect(bytes == Array("figures".utf8))
+    }
+
+    /// Entries are stored packed: what comes back is what went in, for every size up to the
+    /// largest kept, and a large report takes a fraction of its size in the ledger file.
+    @Test func packedEntriesUnpackToExactlyWhatWasStored() throws {
+        var rng = SystemRandomNumberGenerator()
+        for n in [0, 1, 7, 8, 9, 100, 65_536, 1 << 20] {
+            let random = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let text = Array(String(repeating: "{\"org_id\": \"org0001\", \"rate\": 0.5},\n", count: n / 30 + 1).utf8.prefix(n))
+            for output in [random, text] {
+                let packed = ReportCache.pack(output)
+                #expect(packed.withUnsafeBytes { ReportCache.unpack($0) } == output, "\(n) bytes")
+            }
+        }
+        let summary = Array(String(repeating: "{\"org_id\": \"org0001\", \"attendance_rate\": 0.5597405836867049},\n", count: 20_000).utf8)
+        #expect(ReportCache.pack(summary).count * 5 < summary.count, "a JSON report packs to less than a fifth")
     }
 
     @Test func aHandEditedReadModelIsNamedByVerifyAndTheCacheGoesWithIt() throws {

@@ -26,14 +26,21 @@ public enum AtomicFile {
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws(Failure) {
+        let result: Result<Void, Failure> = bytes.withUnsafeBytes { p in
+            do throws(Failure) { try write(raw: p, to: path); return .success(()) } catch { return .failure(error) }
+        }
+        try result.get()
+    }
+
+    /// Bytes that lie elsewhere (a slice of a cached report: tens of MB not copied again).
+    public static func write(raw p: UnsafeRawBufferPointer, to path: String) throws(Failure) {
         let tmp = path + ".tmp-\(getpid())"
         TemporaryFiles.register(tmp)  // removed on SIGINT/SIGTERM
         defer { TemporaryFiles.release(tmp) }
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
         var ok = true
-        bytes.withUnsafeBytes { p in
-            guard let base = p.baseAddress else { return }
+        if let base = p.baseAddress {
             var off = 0
             while off < p.count {
                 let n = Glibc.write(fd, base + off, p.count - off)
