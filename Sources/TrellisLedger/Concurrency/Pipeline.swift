@@ -251,12 +251,12 @@ public enum Pipeline {
         func publish(_ chunk: Chunk) -> Bool {
             condition.lock()
             while chunks.count >= capacity && !cancelled {
-                if let k = claimOldestWaiting() { work(k) } else { condition.wait() }
+                if let claimed = claimOldestWaiting() { work(claimed) } else { condition.wait() }
             }
             if cancelled { condition.unlock(); return false }
             chunks.append((chunk, .waiting))
             condition.broadcast()
-            while waitingCount > 1, let k = claimOldestWaiting() { work(k) }
+            while waitingCount > 1, let claimed = claimOldestWaiting() { work(claimed) }
             var freed: [Chunk] = []
             swap(&freed, &spent)
             condition.unlock()
@@ -276,7 +276,7 @@ public enum Pipeline {
         func workWhileReading() {
             condition.lock()
             while !cancelled {
-                if let k = claimOldestWaiting() { work(k); continue }
+                if let claimed = claimOldestWaiting() { work(claimed); continue }
                 if readingDone { break }
                 condition.wait()
             }
@@ -295,7 +295,7 @@ public enum Pipeline {
                     condition.broadcast()
                     return first.chunk
                 }
-                if let k = claimOldestWaiting() { work(k); continue }
+                if let claimed = claimOldestWaiting() { work(claimed); continue }
                 if readingDone && chunks.isEmpty { return nil }
                 condition.wait()
             }
