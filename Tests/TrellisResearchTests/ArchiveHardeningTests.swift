@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TrellisLedger
-import TrellisResearch
+@testable import TrellisResearch
 @testable import TrellisCore
 
 /// Archives whose chain is valid but whose content must not enter a ledger: personal fields in
@@ -82,6 +82,23 @@ import TrellisResearch
         let reader = try ArchiveReader(path: forged)
         #expect(throws: ArchiveError.self) { _ = try reader.read { _ in } }
         #expect(reader.ndjsonBytes < 40_000_000, "\(reader.ndjsonBytes) bytes decompressed before the first line was refused")
+    }
+
+    /// However many threads examine the events, the reader hands over the same events, in
+    /// order, with the same chain, as the single-threaded check does.
+    @Test(arguments: [0, 3]) func theSameEventsInOrderWhateverThreadsExamineThem(examiners: Int) throws {
+        let dir = try Scratch()
+        defer { dir.remove() }
+        let source = try regionLedger(in: dir, seed: 12, orgs: 40)
+        let archive = dir.file("a.lz4")
+        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        var alone: [(Int64, [UInt8], [UInt8], Int)] = []
+        _ = try ArchiveReader(path: archive).read(pipelined: false) { alone.append(($0.seq, $0.hash, $0.previousHash, $0.line)) }
+        var shared: [(Int64, [UInt8], [UInt8], Int)] = []
+        _ = try ArchiveReader(path: archive).read(pipelined: true, examiners: examiners) { shared.append(($0.seq, $0.hash, $0.previousHash, $0.line)) }
+        #expect(alone.count > 3 * 1024, "several chunks: \(alone.count) events")
+        #expect(shared.count == alone.count)
+        #expect(zip(shared, alone).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 && $0.2 == $1.2 && $0.3 == $1.3 })
     }
 
     @Test func personalDataInClearIsRefusedNamingTheLine() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import TrellisLedger
 import TrellisCore
 
@@ -40,6 +41,14 @@ public final class ArchiveReader {
     /// Without `pipelined`, everything runs on the calling thread (for a check with nothing
     /// else to do, handing events across threads costs more than it saves).
     public func read(pipelined: Bool = true, _ body: (ChainedEvent) throws -> Void) throws -> ArchiveManifest {
+        try read(pipelined: pipelined, examiners: Self.extraExaminers, body)
+    }
+
+    /// Threads examining events besides the decompressing one and the caller's: none on two cores.
+    static var extraExaminers: Int { max(0, min(6, ProcessInfo.processInfo.activeProcessorCount - 2)) }
+
+    /// ``read(pipelined:_:)`` with `examiners` extra examining threads (tests force some on two cores).
+    func read(pipelined: Bool, examiners: Int, _ body: (ChainedEvent) throws -> Void) throws -> ArchiveManifest {
         if !pipelined {
             return try Self.check(frame: frame, path: path) { chunk in
                 for i in chunk.indices { try body(chunk[i]) }
@@ -49,7 +58,7 @@ public final class ArchiveReader {
         let frame = self.frame, path = self.path
         var manifest: ArchiveManifest?
         var chain = ArchiveChain()
-        try Pipeline.runShared(capacity: 8, read: { publish in
+        try Pipeline.runShared(capacity: 8, helpers: examiners, read: { publish in
             var chunk: Chunk?
             var seq: Int64 = 0
             // Two closure parameters meet here: Swift wants one of them marked escaping.
