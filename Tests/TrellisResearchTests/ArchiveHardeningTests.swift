@@ -63,9 +63,7 @@ import TrellisLedger
     @Test func longLinesAreNotReadFarAheadOfTheCheckThatRefusesThem() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 11, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 11, orgs: 8)
         let text = try decompress(archive, to: dir.file("a.ndjson"))
         let plain = dir.file("long.ndjson")
         _ = FileManager.default.createFile(atPath: plain, contents: nil)
@@ -89,9 +87,7 @@ import TrellisLedger
     @Test(arguments: [0, 3]) func theSameEventsInOrderWhateverThreadsExamineThem(examiners: Int) throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 12, orgs: 40)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 12, orgs: 40)
         var alone: [(Int64, [UInt8], [UInt8], Int)] = []
         _ = try ArchiveReader(path: archive).read(pipelined: false) { alone.append(($0.seq, $0.hash, $0.previousHash, $0.line)) }
         var shared: [(Int64, [UInt8], [UInt8], Int)] = []
@@ -104,9 +100,7 @@ import TrellisLedger
     @Test func personalDataInClearIsRefusedNamingTheLine() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 11, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 11, orgs: 8)
         let clear = try forged(dir, from: archive, name: "clear", edit: """
             first = next(e for e in events if e["type"] == "PersonRegistered")
             first["data"]["name"] = "Philippa Cleartext"
@@ -145,9 +139,7 @@ import TrellisLedger
     @Test func aRecordedAtInTheFutureIsRefusedNamingTheLine() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 12, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 12, orgs: 8)
         let future = try forged(dir, from: archive, name: "future", edit: """
             events[-1]["recorded_at"] = "9999-12-31T00:00:00.000000Z"
             """)
@@ -186,9 +178,7 @@ import TrellisLedger
     @Test func aManifestSourceTheLinesContradictIsBroken() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 13, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (source, archive) = try exportedRegion(in: dir, seed: 13, orgs: 8)
 
         let fakeHash = String(repeating: "ab", count: 32)
         let cases: [(String, String, String)] = [

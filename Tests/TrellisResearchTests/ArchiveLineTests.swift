@@ -7,9 +7,7 @@ import Testing
     @Test func dataThatIsNotUTF8IsNamedAsDataThatIsNotJSONAtItsSeq() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 7, orgs: 10)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 7, orgs: 10)
         _ = try decompress(archive, to: dir.file("a.ndjson"))
         var lines = try Data(contentsOf: URL(fileURLWithPath: dir.file("a.ndjson")))
             .split(separator: 0x0A, omittingEmptySubsequences: false).map { Array($0) }

@@ -43,9 +43,7 @@ struct ArchiveTests {
     @Test func importedLedgerHasTheSameRuleStateAndTakesFurtherAppends() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (source, archive) = try exportedRegion(in: dir)
         let copy = dir.file("copy.db")
         try #require(try trellis("import", "--db", copy, archive).status == 0)
 
@@ -88,9 +86,7 @@ struct ArchiveTests {
     @Test func lz4ReadsTheArchiveAndItsLinesAreTheLogsLines() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 6, orgs: 10)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (source, archive) = try exportedRegion(in: dir, seed: 6, orgs: 10)
         let text = try decompress(archive, to: dir.file("a.ndjson"))
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let manifest = try jsonObject(lines[0])
@@ -170,9 +166,7 @@ struct ArchiveTests {
     @Test func verifyArchiveNamesWhatIsBroken() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 7, orgs: 10)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 7, orgs: 10)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
         #expect(try trellis("verify", "--archive", archive).status == 0)
 
@@ -223,9 +217,7 @@ struct ArchiveTests {
     @Test func divergentLedgerIsRefusedAndKeepsItsEvents() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 9, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 9, orgs: 8)
         let other = dir.file("other.db")
         try #require(try trellis("append", "--db", other, #"{"type":"NetworkFormed","occurred_at":"2026-01-01","data":{"network_id":"elsewhere","name":"Elsewhere"}}"#).status == 0)
         let r = try trellis("import", "--db", other, archive)
@@ -247,9 +239,7 @@ struct ArchiveTests {
     @Test func newerFormatMissingFileAndPlainNDJSONAreToldApart() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 10, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 10, orgs: 8)
         let text = try decompress(archive, to: dir.file("a.ndjson"))
         try text.replacingOccurrences(of: #""format_version":1"#, with: #""format_version":2"#)
             .write(toFile: dir.file("newer.ndjson"), atomically: true, encoding: .utf8)

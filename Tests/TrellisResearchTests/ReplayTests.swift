@@ -98,9 +98,7 @@ struct ReplayTests {
     @Test func replayRefusesToReplaceAFileAndWritesNothingFromABrokenArchive() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir, seed: 33, orgs: 8)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (_, archive) = try exportedRegion(in: dir, seed: 33, orgs: 8)
         let study = dir.file("study.db")
         try "my notes".write(toFile: study, atomically: true, encoding: .utf8)
         let refused = try trellis("replay", archive, "--out", study)

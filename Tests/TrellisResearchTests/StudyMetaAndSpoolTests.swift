@@ -29,9 +29,7 @@ import TrellisResearch
     @Test func anArchiveOnStandardInputImportsAndLeavesNoSpoolFile() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let source = try regionLedger(in: dir)
-        let archive = dir.file("a.lz4")
-        try #require(try trellis("export", "--db", source, "--out", archive).status == 0)
+        let (source, archive) = try exportedRegion(in: dir)
         let target = dir.file("target.db")
         let spoolDir = dir.file("tmp")
         try FileManager.default.createDirectory(atPath: spoolDir, withIntermediateDirectories: true)

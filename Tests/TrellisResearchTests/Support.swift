@@ -97,6 +97,16 @@ func regionLedger(in dir: Scratch, name: String = "source.db", seed: Int = 5, or
     return db
 }
 
+/// A generated region's ledger (``regionLedger(in:name:seed:orgs:)``) and its `trellis export`
+/// archive, `name` in `dir`.
+func exportedRegion(in dir: Scratch, seed: Int = 5, orgs: Int = 30, name: String = "a.lz4") throws -> (source: String, archive: String) {
+    let source = try regionLedger(in: dir, seed: seed, orgs: orgs)
+    let archive = dir.file(name)
+    let r = try trellis("export", "--db", source, "--out", archive)
+    guard r.status == 0 else { throw SupportFailure("export failed: \(r)") }
+    return (source, archive)
+}
+
 /// `trellis projections digest --format json` without the head_seq, as name → digest.
 func digests(_ db: String, _ extra: String...) throws -> [String: String] {
     let r = try run(Paths.trellis, ["projections", "digest", "--db", db, "--format", "json"] + extra)

@@ -59,6 +59,10 @@ public enum Pipeline {
         }
     }
 
+    /// Threads to add to a ``runShared(capacity:helpers:read:link:consume:)`` pipeline's own two
+    /// (the reading thread and the caller's) so that every core works: none on two cores, at most 6.
+    public static var extraWorkers: Int { max(0, min(6, ProcessInfo.processInfo.activeProcessorCount - 2)) }
+
     /// Runs `read` on a worker thread, which publishes chunks in order; each chunk's ``SharedChunk/work()``
     /// is done once, by whichever thread is free (the reading thread once it has read far
     /// enough ahead, `helpers` extra threads, or this one while its next chunk is not ready);

@@ -26,13 +26,14 @@ import TrellisCore
 ///
 /// Made by ``ArchiveExaminer`` with no previous hash, which ``ArchiveChain/link(_:envelope:hashVouchedFor:)``
 /// sets once it has checked the hash, before the event leaves it: nothing else ever sees one
-/// unlinked (building it once, where a struct was built and then copied into it, saved ~1 k
-/// instructions an event of the full verify's replay).
+/// unlinked (building it once, where a struct was built and then copied into it, saved 0.5 k
+/// instructions an event of the full verify's replay: callgrind, 50 k events, 2.887 G → 2.863 G).
 public final class ChainedEvent: @unchecked Sendable {
     /// The event as it is stored and hashed (`data` canonical).
     public let event: RecordedEvent
     /// Written once, by the link, before any other thread sees the event: not checked for
-    /// exclusive access at run time (the check was a fifth of the link's own instructions).
+    /// exclusive access at run time (the check cost 0.16 k instructions an event of the full
+    /// verify's replay: callgrind, 50 k events, 2.863 G → 2.855 G).
     @exclusivity(unchecked) public internal(set) var previousHash: [UInt8]
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int

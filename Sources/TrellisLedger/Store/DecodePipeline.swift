@@ -1,4 +1,3 @@
-import Foundation
 import TrellisCore
 
 /// Import on every core: lines are read in order into chunks, any free thread decodes a chunk
@@ -42,15 +41,12 @@ package enum DecodePipeline {
         }
     }
 
-    /// Threads decoding besides the reading one and the writer: none on two cores.
-    static var extraDecoders: Int { max(0, min(6, ProcessInfo.processInfo.activeProcessorCount - 2)) }
-
     /// Runs `feed` on a worker thread, which copies each non-blank line into chunks; any free
     /// thread decodes a chunk, and `consume` gets the items on this thread in line order.
     /// `consume` returns false to stop reading early. `prepare` sees each chunk's items before
     /// they are consumed (see ``AppendStorage/prefetch(_:)``). `decoders` is the number of
     /// extra decoding threads (tests force some on a two-core machine).
-    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, decoders: Int = extraDecoders,
+    package static func run(feed: Feed, speculation: ChainSpeculation? = nil, decoders: Int = Pipeline.extraWorkers,
                             prepare: (([Item]) throws -> Void)? = nil, consume: (Item) throws -> Bool) throws {
         var speculation = speculation
         try Pipeline.runShared(capacity: maxQueuedChunks, helpers: decoders, read: { publish in

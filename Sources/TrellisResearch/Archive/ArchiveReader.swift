@@ -41,59 +41,69 @@ public final class ArchiveReader {
     /// Without `pipelined`, everything runs on the calling thread (for a check with nothing
     /// else to do, handing events across threads costs more than it saves).
     public func read(pipelined: Bool = true, _ body: (ChainedEvent) throws -> Void) throws -> ArchiveManifest {
-        try read(pipelined: pipelined, examiners: Self.extraExaminers, body)
+        try read(pipelined: pipelined, examiners: Pipeline.extraWorkers, body)
     }
-
-    /// Threads examining events besides the decompressing one and the caller's: none on two cores.
-    static var extraExaminers: Int { max(0, min(6, ProcessInfo.processInfo.activeProcessorCount - 2)) }
 
     /// ``read(pipelined:_:)`` with `examiners` extra examining threads (tests force some on two cores).
     func read(pipelined: Bool, examiners: Int, _ body: (ChainedEvent) throws -> Void) throws -> ArchiveManifest {
-        if !pipelined {
-            return try Self.check(frame: frame, path: path) { chunk in
-                for i in chunk.indices { try body(chunk[i]) }
-                return true
-            }
-        }
         let frame = self.frame, path = self.path
         var manifest: ArchiveManifest?
         var chain = ArchiveChain()
-        try Pipeline.runShared(capacity: 8, helpers: examiners, read: { publish in
-            var chunk: Chunk?
-            var seq: Int64 = 0
-            // Two closure parameters meet here: Swift wants one of them marked escaping.
-            try withoutActuallyEscaping(publish) { publish in try frame.forEachLine { line, number in
-                guard let m = manifest else {
-                    manifest = try ArchiveManifest.parse(line, path: path)
-                    return true
-                }
-                if Self.isBlank(line) { return true }
-                seq += 1
-                if seq > m.events {
-                    throw ArchiveError.broken(seq: seq, why: "the manifest announces \(m.events) events, but the archive holds more")
-                }
-                let c = chunk ?? Chunk(manifest: m)
-                c.add(line, number: number, seq: seq)
-                chunk = c
-                if c.count == Self.chunkSize || c.byteCount >= Self.chunkBytes {
-                    chunk = nil
-                    return publish(c)
-                }
-                return true
-            } }
-            if let chunk { _ = publish(chunk) }
-        }, consume: { (chunk: Chunk) in
-            // Linked here rather than in a link step on whichever thread is free: handing the
-            // chained events across cores cost the import a tenth more CPU (1.5 s against 1.35 s
-            // for 263 k events) for 1 % more instructions.
+        // Linked on the calling thread either way, not in a link step on whichever thread is
+        // free: handing the chained events across cores cost the import a tenth more CPU
+        // (1.5 s against 1.35 s for 263 k events) for 1 % more instructions.
+        func consume(_ chunk: Chunk) throws {
             try chunk.link(&chain, body)
             // A line that could not be read as an event ended the examination of its chunk.
             if let failure = chunk.failure { throw failure }
-            return true
-        })
+        }
+        if pipelined {
+            try Pipeline.runShared(capacity: 8, helpers: examiners, read: { publish in
+                try Self.chunks(of: frame, path: path, manifest: &manifest) { publish($0) }
+            }, consume: { (chunk: Chunk) in
+                try consume(chunk)
+                return true
+            })
+        } else {
+            try Self.chunks(of: frame, path: path, manifest: &manifest) { chunk in
+                chunk.work()
+                try consume(chunk)
+                return true
+            }
+        }
         guard let manifest else { throw ArchiveError.notAnArchive(path: path, reason: "the LZ4 frame is empty (no manifest line)") }
         try Self.finish(manifest, chain)
         return manifest
+    }
+
+    /// The archive's lines: the manifest (into `manifest`), then every event line, in chunks
+    /// cut at ``chunkSize`` lines or ``chunkBytes`` bytes and handed to `emit` (false: stop).
+    /// Each line is numbered (1 is the manifest) and given the seq it must have; a line beyond
+    /// the count the manifest announces is refused here.
+    static func chunks(of frame: LZ4FrameReader, path: String, manifest: inout ArchiveManifest?,
+                       _ emit: (Chunk) throws -> Bool) throws {
+        var chunk: Chunk?
+        var seq: Int64 = 0
+        try frame.forEachLine { line, number in
+            guard let m = manifest else {
+                manifest = try ArchiveManifest.parse(line, path: path)
+                return true
+            }
+            if isBlank(line) { return true }
+            seq += 1
+            if seq > m.events {
+                throw ArchiveError.broken(seq: seq, why: "the manifest announces \(m.events) events, but the archive holds more")
+            }
+            let c = chunk ?? Chunk(manifest: m)
+            c.add(line, number: number, seq: seq)
+            chunk = c
+            if c.count == chunkSize || c.byteCount >= chunkBytes {
+                chunk = nil
+                return try emit(c)
+            }
+            return true
+        }
+        if let chunk { _ = try emit(chunk) }
     }
 
     /// Up to ``chunkSize`` event lines, copied as decompressed; then, examined on whichever
@@ -199,43 +209,6 @@ public final class ArchiveReader {
             n += 1
             if n & 0xFFFF == 0 { progress?(reader.bytesRead, reader.size) }
         }
-    }
-
-    /// The worker's side: manifest, lines, chain, totals. `deliver` gets chunks of checked
-    /// events and returns false to stop.
-    static func check(frame: LZ4FrameReader, path: String, deliver: ([ChainedEvent]) throws -> Bool) throws -> ArchiveManifest {
-        var manifest: ArchiveManifest?
-        var chain = ArchiveChain()
-        var chunk: [ChainedEvent] = []
-        chunk.reserveCapacity(chunkSize)
-        var stopped = false
-        try frame.forEachLine { line, number in
-            guard let m = manifest else {
-                manifest = try ArchiveManifest.parse(line, path: path)
-                return true
-            }
-            if isBlank(line) { return true }
-            let seq = chain.lastSeq + 1
-            if seq > m.events {
-                throw ArchiveError.broken(seq: seq, why: "the manifest announces \(m.events) events, but the archive holds more")
-            }
-            let event = try event(line, number: number, seq: seq, manifest: m)
-            do throws(ArchiveEventError) {
-                chunk.append(try chain.admit(event, line: number))
-            } catch {
-                throw archiveError(error)
-            }
-            if chunk.count == chunkSize {
-                if try !deliver(chunk) { stopped = true; return false }
-                chunk.removeAll(keepingCapacity: true)
-            }
-            return true
-        }
-        if stopped { throw ArchiveError.broken(seq: nil, why: "reading stopped") }
-        guard let m = manifest else { throw ArchiveError.notAnArchive(path: path, reason: "the LZ4 frame is empty (no manifest line)") }
-        if !chunk.isEmpty, try !deliver(chunk) { throw ArchiveError.broken(seq: nil, why: "reading stopped") }
-        try finish(m, chain)
-        return m
     }
 
     /// The checks once every event is chained: as many as announced, the head hash and the
