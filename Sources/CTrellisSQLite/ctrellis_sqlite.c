@@ -82,10 +82,6 @@ int ctrellis_sqlite_release(void) {
     return refused;
 }
 
-long long ctrellis_sqlite_counted_bytes(void) {
-    return atomic_load_explicit(&ctrellis_counted_bytes, memory_order_relaxed);
-}
-
 // sqlite3_config must come before sqlite3_initialize (the first open): at load time.
 __attribute__((constructor)) static void ctrellis_sqlite_at_load(void) {
     (void)sqlite3_config(SQLITE_CONFIG_MALLOC, &ctrellis_methods);

@@ -21,7 +21,4 @@ void ctrellis_sqlite_confine(long long bytes);
 /// ``ctrellis_sqlite_confine``, else 0.
 int ctrellis_sqlite_release(void);
 
-/// Live bytes allocated by confined threads, not yet freed (for tests).
-long long ctrellis_sqlite_counted_bytes(void);
-
 #endif

@@ -13,7 +13,4 @@ public enum SQLiteAllocator {
 
     /// Ends this thread's confinement: true when an allocation was refused since ``confine(toBytes:)``.
     public static func release() -> Bool { ctrellis_sqlite_release() != 0 }
-
-    /// Live bytes allocated by confined threads and not yet freed.
-    public static var countedBytes: Int64 { ctrellis_sqlite_counted_bytes() }
 }
