@@ -156,6 +156,14 @@ public enum CanonicalEnvelope {
         return h.finalize().withUnsafeBytes { Array($0) }
     }
 
+    /// ``chain(_:_:)`` into an inline digest: no array for the hash, nor one for `previous`.
+    public static func chain(_ previous: Digest32, _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
+        var h = SHA256()
+        previous.withUnsafeBytes { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        h.update(bufferPointer: UnsafeRawBufferPointer(canonical))
+        return h.finalize().withUnsafeBytes { Digest32($0) ?? Digest32() }
+    }
+
     public static let genesis = [UInt8](repeating: 0, count: 32)
 }
 
@@ -309,4 +317,40 @@ private struct PointerSink: EnvelopeSink {
         CanonicalJSON.writeString(utf8: utf8, into: &escaped)
         escaped.withUnsafeBufferPointer { put($0) }
     }
+}
+
+/// A 32-byte hash held inline: no allocation and no reference count, so one thread can write
+/// it and another read it without sharing a buffer (the import's speculative chain steps).
+/// Its bytes, in memory order, are the hash's bytes.
+public struct Digest32: Equatable, Sendable {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    /// All zero bytes.
+    public init() {}
+
+    /// The 32 bytes of `bytes`; nil when it does not hold exactly 32.
+    public init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 32, let base = bytes.baseAddress else { return nil }
+        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: 32)) }
+    }
+
+    public init?(_ bytes: [UInt8]) {
+        guard let d = bytes.withUnsafeBytes({ Digest32($0) }) else { return nil }
+        self = d
+    }
+
+    public static func == (a: Digest32, b: Digest32) -> Bool {
+        a.words.0 == b.words.0 && a.words.1 == b.words.1 && a.words.2 == b.words.2 && a.words.3 == b.words.3
+    }
+
+    /// True when `bytes` are these 32 bytes.
+    public func equals(_ bytes: [UInt8]) -> Bool {
+        Digest32(bytes).map { $0 == self } ?? false
+    }
+
+    public func withUnsafeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try Swift.withUnsafeBytes(of: words) { try body($0.bindMemory(to: UInt8.self)) }
+    }
+
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 }

@@ -49,6 +49,16 @@ public enum EventDecoder {
         if bytes.count > maxLineBytes {
             return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
         }
+        if let plain = decodePlain(line: bytes, number: number, data: &dataRange) { return plain }
+        return decodeGeneral(line: bytes, number: number, data: &dataRange)
+    }
+
+    /// Any line of at most ``maxLineBytes``: parsed into a tree, then checked field by field.
+    /// Every error message comes from here.
+    static func decodeGeneral(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult {
+        func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
+            .failure([InputError(line: number, path: path, expected: expected, found: found)])
+        }
         let root: JSONValue
         do { (root, dataRange) = try JSONParser.parseEnvelope(bytes) } catch {
             return err("", "not valid JSON: \(error.message) at byte \(error.offset + 1)")
@@ -142,6 +152,127 @@ public enum EventDecoder {
         }
         guard errors.isEmpty, let occurred else { return .failure(errors) }
         return .success(DecodedEvent(id: id, type: type, v: version, occurredAt: occurred.text, day: occurred.day, actor: actor, data: data))
+    }
+
+    /// The envelope of a plain line, read straight from its bytes; nil when the line is not plain,
+    /// and then the general path (a parse tree, then ``decode(envelope:number:)``) decides.
+    ///
+    /// Plain: one object of envelope keys only, each once, written without escapes; `id`, `type`,
+    /// `v`, `occurred_at` and `actor` valid as they stand (an identifier, a known type written
+    /// exactly, a known version as plain digits, a date or date-time, text without escapes or
+    /// control characters); `data` an object whose fields are all valid. That is every line
+    /// Trellis and most tools write, and then both paths give the same event. Anything else,
+    /// every error included, goes the general way, so every message comes from one place.
+    /// Building the envelope's tree cost two arrays and the type's string a line, and a
+    /// look-up of each field by name.
+    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult? {
+        let n = b.count
+        var i = 0
+        @inline(__always) func skipSpace() {
+            while i < n, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
+        }
+        /// The bytes of a string starting at `i` (its opening quote) with no escape and no
+        /// control character, `i` then past its closing quote; nil otherwise.
+        @inline(__always) func plainString() -> UnsafeBufferPointer<UInt8>? {
+            guard i < n, b[i] == UInt8(ascii: "\"") else { return nil }
+            let start = i + 1
+            var j = start
+            while j < n {
+                let c = b[j]
+                if c == UInt8(ascii: "\"") { i = j + 1; return UnsafeBufferPointer(rebasing: b[start..<j]) }
+                if c == UInt8(ascii: "\\") || c < 0x20 { return nil }
+                j += 1
+            }
+            return nil
+        }
+        skipSpace()
+        guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var seen: UInt8 = 0
+        var id: String?, type: EventType?, version: Int64 = 1, occurred: Timestamp.Instant?, actor: String?, data: JSONObject?
+        while true {
+            skipSpace()
+            guard let key = plainString() else { return nil }
+            let field = EnvelopeField.of(key)
+            guard field != 0, seen & field == 0 else { return nil }
+            seen |= field
+            skipSpace()
+            guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            skipSpace()
+            switch field {
+            case EnvelopeField.id:
+                guard let s = plainString(), s.count >= 1, s.count <= 128, s.allSatisfy(isIdentifierByte) else { return nil }
+                id = String(decoding: s, as: UTF8.self)
+            case EnvelopeField.type:
+                guard let s = plainString(), let t = EventType.named(utf8: s) else { return nil }
+                type = t
+            case EnvelopeField.v:
+                let start = i
+                var value: Int64 = 0
+                while i < n, b[i] >= 0x30, b[i] <= 0x39, i - start < 18 {
+                    value = value * 10 + Int64(b[i] - 0x30)
+                    i += 1
+                }
+                let digits = i - start
+                guard digits > 0, digits == 1 || b[start] != 0x30,
+                      i == n || !(b[i] >= 0x30 && b[i] <= 0x39 || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")),
+                      EventType.knownVersions.contains(value) else { return nil }
+                version = value
+            case EnvelopeField.occurredAt:
+                guard let s = plainString(), s.count <= 64, s.allSatisfy({ $0 < 0x80 }),
+                      let instant = Timestamp.parseOccurredAt(String(decoding: s, as: UTF8.self)) else { return nil }
+                occurred = instant
+            case EnvelopeField.actor:
+                guard let s = plainString() else { return nil }
+                var high: UInt8 = 0
+                for c in s { high |= c }
+                guard let text = high < 0x80 ? String(decoding: s, as: UTF8.self) : String(validating: s, as: UTF8.self),
+                      textProblem(text, min: 0, max: 200) == nil else { return nil }
+                actor = text
+            default:  // data
+                guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
+                let start = i
+                guard let (value, end) = try? JSONParser.parseValue(b, at: i, depth: 1), case .object(let o) = value else { return nil }
+                i = end
+                data = o
+                dataRange = start..<end
+            }
+            skipSpace()
+            guard i < n else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard b[i] == UInt8(ascii: "}") else { return nil }
+            i += 1
+            break
+        }
+        skipSpace()
+        guard i == n, let type, let occurred, let data else { return nil }
+        var errors: [InputError] = []
+        validate(data: data, of: type, path: type.rawValue + ".", into: &errors, line: number)
+        guard errors.isEmpty else { return nil }
+        return .success(DecodedEvent(id: id, type: type, v: version, occurredAt: occurred.text, day: occurred.day, actor: actor, data: data))
+    }
+
+    /// The envelope's keys as bits (0: not an envelope key), matched on their bytes.
+    enum EnvelopeField {
+        static let id: UInt8 = 1, type: UInt8 = 2, v: UInt8 = 4, occurredAt: UInt8 = 8, actor: UInt8 = 16, data: UInt8 = 32
+
+        @inline(__always) static func of(_ k: UnsafeBufferPointer<UInt8>) -> UInt8 {
+            func equals(_ word: StaticString) -> Bool {
+                guard word.utf8CodeUnitCount == k.count else { return false }
+                let w = word.utf8Start
+                for j in 0..<k.count where w[j] != k[j] { return false }
+                return true
+            }
+            switch k.count {
+            case 1: return k[0] == UInt8(ascii: "v") ? v : 0
+            case 2: return equals("id") ? id : 0
+            case 4: return equals("type") ? type : equals("data") ? data : 0
+            case 5: return equals("actor") ? actor : 0
+            case 11: return equals("occurred_at") ? occurredAt : 0
+            default: return 0
+            }
+        }
     }
 
     static let identifierExpectation = "an identifier of 1–128 characters from A–Z a–z 0–9 . _ : -"

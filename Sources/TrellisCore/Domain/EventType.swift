@@ -39,6 +39,15 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
         return nil
     }
 
+    /// ``named(_:)`` from the name's UTF-8 bytes, without making a string of them.
+    public static func named(utf8 name: UnsafeBufferPointer<UInt8>) -> EventType? {
+        let n = name.count
+        for (length, type) in byLength where length == n {
+            if type.rawValue.utf8.elementsEqual(name) { return type }
+        }
+        return nil
+    }
+
     private static let byLength: [(Int, EventType)] = allCases.map { ($0.rawValue.utf8.count, $0) }
 }
 

@@ -31,6 +31,15 @@ public struct JSONParser {
         return (v, p.dataRange)
     }
 
+    /// The value starting at byte `start` of `bytes`, nested `depth` levels deep already, and
+    /// the offset just past it (for a reader that walks the enclosing text itself).
+    static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depth: Int) throws(Failure) -> (JSONValue, end: Int) {
+        var p = JSONParser(bytes)
+        p.i = start
+        let v = try p.value(depth: depth)
+        return (v, p.i)
+    }
+
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
         var copy = text
         let result: Result<JSONValue, Failure> = copy.withUTF8 { buf in

@@ -20,7 +20,7 @@ package protocol AppendStorage: AnyObject {
     /// Inserts the `events` row of `event` with its prepared id, data and texts, as
     /// ``insertEvent(seq:id:fresh:type:v:occurredAt:recordedAt:actor:data:hash:)`` does (which
     /// it calls unless a store binds the prepared bytes itself, as SQLite's does).
-    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool
+    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: UnsafeBufferPointer<UInt8>) throws -> Bool
     /// Inserts the `events` row of an archived event, with its own seq, recorded_at and hash,
     /// as ``insertEvent(seq:id:fresh:type:v:occurredAt:recordedAt:actor:data:hash:)`` does
     /// (which it calls unless a store binds the event's texts itself, as SQLite's does).
@@ -49,9 +49,9 @@ package protocol AppendStorage: AnyObject {
 extension AppendStorage {
     package func prefetch(_ events: [DecodedEvent]) throws {}
 
-    package func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool {
+    package func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: UnsafeBufferPointer<UInt8>) throws -> Bool {
         try insertEvent(seq: seq, id: prepared.id, fresh: event.id == nil, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
-                        recordedAt: recordedAt, actor: event.actor, data: prepared.bytes, hash: hash)
+                        recordedAt: recordedAt, actor: event.actor, data: prepared.bytes, hash: Array(hash))
     }
 
     package func insertArchived(_ e: ChainedEvent) throws -> Bool {
@@ -168,33 +168,31 @@ final class SQLiteAppendStorage: AppendStorage {
     /// The same insert from the bytes the decoding thread laid out (``PreparedData/texts``),
     /// bound where they lie: no copy, no string bridging on the writer. Every parameter is
     /// bound on every call, so the `SQLITE_STATIC` pointers of the previous row are never read.
-    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: [UInt8]) throws -> Bool {
+    func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash h: UnsafeBufferPointer<UInt8>) throws -> Bool {
         let s = insertEventStatement.sqliteStatement
         let ends = prepared.textEnds
         let hasActor = event.actor != nil
         var recordedAt = recordedAt
         return try prepared.texts.withUnsafeBufferPointer { t in
             try prepared.bytes.withUnsafeBufferPointer { d in
-                try hash.withUnsafeBufferPointer { h in
-                    try recordedAt.withUTF8 { r in
-                        let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
-                        func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
-                            sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
-                        }
-                        let tb = t.baseAddress ?? dummy
-                        defer { sqlite3_reset(s) }
-                        sqlite3_bind_int64(s, 1, seq)
-                        text(2, tb, ends.id)
-                        text(3, tb + ends.id, ends.type - ends.id)
-                        sqlite3_bind_int64(s, 4, event.v)
-                        text(5, tb + ends.type, ends.occurredAt - ends.type)
-                        text(6, r.baseAddress, r.count)
-                        if hasActor { text(7, tb + ends.occurredAt, ends.actor - ends.occurredAt) } else { sqlite3_bind_null(s, 7) }
-                        text(8, d.baseAddress, d.count)
-                        sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? dummy), Int32(h.count), nil)
-                        _ = try Raw.step(s, db)
-                        return sqlite3_changes(db.sqliteConnection) != 0
+                try recordedAt.withUTF8 { r in
+                    let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
+                    func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
+                        sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
                     }
+                    let tb = t.baseAddress ?? dummy
+                    defer { sqlite3_reset(s) }
+                    sqlite3_bind_int64(s, 1, seq)
+                    text(2, tb, ends.id)
+                    text(3, tb + ends.id, ends.type - ends.id)
+                    sqlite3_bind_int64(s, 4, event.v)
+                    text(5, tb + ends.type, ends.occurredAt - ends.type)
+                    text(6, r.baseAddress, r.count)
+                    if hasActor { text(7, tb + ends.occurredAt, ends.actor - ends.occurredAt) } else { sqlite3_bind_null(s, 7) }
+                    text(8, d.baseAddress, d.count)
+                    sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? dummy), Int32(h.count), nil)
+                    _ = try Raw.step(s, db)
+                    return sqlite3_changes(db.sqliteConnection) != 0
                 }
             }
         }

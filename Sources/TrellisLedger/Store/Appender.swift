@@ -58,9 +58,7 @@ extension Ledger {
                 var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
                     let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
-                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in
-                        try batch.process(item.decoded, prepared: item.prepared, number: item.number, source: item.source)
-                    }
+                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in try batch.process(item) }
                     if let rejection = batch.rejection {
                         rejected = rejection
                         return .rollback
@@ -89,9 +87,8 @@ extension Ledger {
 
 /// What appending an event stores that needs no ledger state: its id (assigned when the line
 /// has none), its `data` in canonical form, personal fields sealed under a fresh key, and,
-/// when prepared with a ``ChainSpeculation``, its canonical envelope's chain step as if every
-/// event before it in the batch is appended. Prepared on a decoding thread, chained in log
-/// order by whichever thread links the chunk (``DecodePipeline``).
+/// and its canonical envelope (``ChainStep``, computed from it by whichever thread links the
+/// chunk, in log order: ``DecodePipeline``). Prepared on a decoding thread.
 package struct PreparedData: Sendable {
     var id: String
     var bytes: [UInt8]
@@ -102,11 +99,6 @@ package struct PreparedData: Sendable {
     /// ``AppendStorage/insertEvent(seq:_:_:recordedAt:hash:)``).
     var texts: [UInt8] = []
     var textEnds: (id: Int, type: Int, occurredAt: Int, actor: Int) = (0, 0, 0, 0)
-    /// The seq and previous hash the speculative `hash` was computed for (`hash` is empty
-    /// when there is no speculation). The writer uses it only when both match its head.
-    var seq: Int64 = 0
-    var previousHash: [UInt8] = []
-    var hash: [UInt8] = []
 
     init(id: String, bytes: [UInt8], key: [UInt8]?, event: DecodedEvent) {
         self.id = id; self.bytes = bytes; self.key = key
@@ -147,15 +139,25 @@ package struct PreparedData: Sendable {
                                 recordedAt: recordedAt, actor: event.actor, data: bytes, into: &canonical)
     }
 
-    /// Computes the chain step speculatively: as the next event after `speculation`'s head.
-    mutating func chain(_ event: DecodedEvent, _ speculation: inout ChainSpeculation) {
+    /// The chain step computed speculatively: as the next event after `speculation`'s head.
+    func chain(_ event: DecodedEvent, _ speculation: inout ChainSpeculation) -> ChainStep {
         canonical(event, seq: speculation.nextSeq, recordedAt: speculation.recordedAt, into: &speculation.scratch)
-        seq = speculation.nextSeq
-        previousHash = speculation.previousHash
-        hash = speculation.scratch.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+        let step = ChainStep(seq: speculation.nextSeq, previous: speculation.previousHash,
+                             hash: speculation.scratch.withUnsafeBufferPointer { CanonicalEnvelope.chain(speculation.previousHash, $0) })
         speculation.nextSeq += 1
-        speculation.previousHash = hash
+        speculation.previousHash = step.hash
+        return step
     }
+}
+
+/// An event's speculative chain step: its hash had it the seq `seq` after a head whose hash is
+/// `previous`. Inline values (no arrays): written on the thread that links a chunk, read by
+/// the writer, and neither keeps a reference to the other's memory. The writer uses the step
+/// only when both match its head; `seq` 0 (no event has it) marks no step.
+package struct ChainStep: Sendable {
+    var seq: Int64 = 0
+    var previous = Digest32()
+    var hash = Digest32()
 }
 
 /// The decoding threads' guess at the chain: the batch's head and `recorded_at` are known
@@ -165,11 +167,11 @@ package struct PreparedData: Sendable {
 /// guesses after that point no longer match).
 package struct ChainSpeculation: Sendable {
     var nextSeq: Int64
-    var previousHash: [UInt8]
+    var previousHash: Digest32
     let recordedAt: String
     var scratch: [UInt8] = []
 
-    init(nextSeq: Int64, previousHash: [UInt8], recordedAt: String) {
+    init(nextSeq: Int64, previousHash: Digest32, recordedAt: String) {
         self.nextSeq = nextSeq; self.previousHash = previousHash; self.recordedAt = recordedAt
     }
 }
@@ -226,9 +228,11 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         if let h = head.recordedAt, h > Timestamp.recordedText(micros: nowMicros + ArchiveChain.clockTolerance) { headAheadOfClock = h }
     }
 
-    /// The speculation the decoding thread starts from: this batch's head and recorded_at.
-    package var speculation: ChainSpeculation {
-        ChainSpeculation(nextSeq: headSeq + 1, previousHash: headHash, recordedAt: recordedAt)
+    /// The speculation the decoding thread starts from: this batch's head and recorded_at
+    /// (none when the head's stored hash is not 32 bytes: the writer chains every event itself,
+    /// and verify reports the head).
+    package var speculation: ChainSpeculation? {
+        Digest32(headHash).map { ChainSpeculation(nextSeq: headSeq + 1, previousHash: $0, recordedAt: recordedAt) }
     }
 
     /// The refusal of a finished batch (its errors, or an empty input), nil when it may commit.
@@ -252,9 +256,16 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
 
     // MARK: Processing one line
 
-    /// Takes one decoded line (decoding runs ahead on another thread, see ``DecodePipeline``).
-    /// Returns false to stop reading (too many errors).
-    package func process(_ decoded: DecodeResult, prepared: PreparedData? = nil, number: Int, source: String?) throws -> Bool {
+    /// Takes one decoded line (decoding runs ahead on other threads, see ``DecodePipeline``).
+    /// Returns false to stop reading (too many errors). The item is lent, and its fields are
+    /// read where they lie: passing them on by value copied the event and its prepared data
+    /// (a dozen retains and releases of the decoding thread's buffers a line).
+    package func process(_ item: DecodePipeline.Item) throws -> Bool {
+        try process(item.decoded, prepared: item.prepared, chain: item.chain, number: item.number, source: item.source)
+    }
+
+    package func process(_ decoded: borrowing DecodeResult, prepared: borrowing PreparedData? = nil, chain: ChainStep = ChainStep(),
+                         number: Int, source: String?) throws -> Bool {
         linesSeen += 1
         switch decoded {
         case .failure(let errs):
@@ -280,7 +291,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
                 case .unknown: report(ruleErrors, source: source)
                 }
             } else {
-                try appendChecked(event, prepared: prepared, line: number, source: source)
+                try appendChecked(event, prepared: prepared, chain: chain, line: number, source: source)
             }
         }
         return !truncated
@@ -295,26 +306,26 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         }
     }
 
-    private func appendChecked(_ event: DecodedEvent, prepared: PreparedData?, line: Int, source: String?) throws {
+    private func appendChecked(_ event: DecodedEvent, prepared: borrowing PreparedData?, chain: ChainStep, line: Int, source: String?) throws {
         // Lent, not copied: `prepared ?? …` copied it (six retains and releases an event).
-        if let prepared { try appendChecked(event, stored: prepared, line: line, source: source) } else {
-            try appendChecked(event, stored: PreparedData.of(event), line: line, source: source)
+        switch prepared {
+        case .some(let prepared): try appendChecked(event, stored: prepared, chain: chain, line: line, source: source)
+        case .none: try appendChecked(event, stored: PreparedData.of(event), chain: chain, line: line, source: source)
         }
     }
 
-    private func appendChecked(_ event: DecodedEvent, stored: PreparedData, line: Int, source: String?) throws {
+    private func appendChecked(_ event: DecodedEvent, stored: PreparedData, chain: ChainStep, line: Int, source: String?) throws {
         let effects = try Rules.effects(of: event, against: self)
         let seq = headSeq + 1
-        // The decoding thread chained it onto this very head (the common case): its hash is
-        // bound where it lies and copied into `headHash` (no retain of an array the other
-        // thread made: each was a cache line taken from that core, twice an event).
-        let speculated = !stored.hash.isEmpty && stored.seq == seq && Self.same(stored.previousHash, headHash)
+        // A thread linking the chunk chained it onto this very head (the common case): its
+        // inline hash is bound and copied into `headHash`.
+        let speculated = chain.seq == seq && chain.previous.equals(headHash)
         if !speculated {
             stored.canonical(event, seq: seq, recordedAt: recordedAt, into: &canonical)
             ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
-        let inserted = speculated ? try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: stored.hash)
-                                  : try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: ownHash)
+        let inserted = speculated ? try chain.hash.withUnsafeBytes { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
+                                  : try ownHash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
         if !inserted {
             // The id is taken: the same event again is skipped, anything else is an error.
             switch try compareWithRecorded(id: stored.id, event: event, line: line) {
@@ -326,7 +337,9 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             return
         }
         headSeq = seq
-        Self.copy(speculated ? stored.hash : ownHash, into: &headHash)
+        if speculated { chain.hash.withUnsafeBytes { Self.copy($0, into: &headHash) } } else {
+            ownHash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) }
+        }
         if headRecordedAt != recordedAt { headRecordedAt = recordedAt }
         appended += 1
         if let key = stored.key, let person = event.data.string("person_id") {
@@ -345,13 +358,11 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
 
     /// `hash` into `head` in place when both are 32 bytes and `head` is not shared (it is
     /// ours after the first event), so the writer keeps no reference to the source array.
-    @inline(__always) static func copy(_ hash: [UInt8], into head: inout [UInt8]) {
-        guard hash.count == 32, head.count == 32 else { head = hash; return }
+    @inline(__always) static func copy(_ hash: UnsafeBufferPointer<UInt8>, into head: inout [UInt8]) {
+        guard hash.count == 32, head.count == 32 else { head = Array(hash); return }
         head.withUnsafeMutableBufferPointer { h in
-            hash.withUnsafeBufferPointer { s in
-                guard let d = h.baseAddress, let b = s.baseAddress else { return }
-                d.update(from: b, count: 32)
-            }
+            guard let d = h.baseAddress, let b = hash.baseAddress else { return }
+            d.update(from: b, count: 32)
         }
     }
 

@@ -377,7 +377,7 @@ package final class ArchiveBatch<Storage: AppendStorage> {
         }
         batch.headSeq = e.seq
         // Copied, not shared: the reading thread's array and string are not retained here.
-        Batch<Storage>.copy(e.event.hash, into: &batch.headHash)
+        e.event.hash.withUnsafeBufferPointer { Batch<Storage>.copy($0, into: &batch.headHash) }
         if batch.headRecordedAt != e.event.recordedAt { batch.headRecordedAt = e.event.recordedAt }
         batch.appended += 1
         for effect in effects { try batch.apply(effect, seq: e.seq) }

@@ -26,15 +26,16 @@ package enum DecodePipeline {
     /// lie: a struct was copied out of the chunk for each line (the item, its event and its
     /// prepared data: a dozen atomic retains and releases).
     ///
-    /// `prepared` is written by the thread that decodes the chunk, then by the one that links
-    /// it, before the writer reads it (the pipeline's lock orders the three).
+    /// `chain` is written by the thread that links the chunk, after the one that decoded it and
+    /// before the writer reads it (the pipeline's lock orders the three).
     package final class Item: @unchecked Sendable {
         package let number: Int
         package let source: String?
         package let decoded: DecodeResult
-        /// For a decoded event, its stored data, prepared on a decoding thread, with the
-        /// speculative chain step (``ChainSpeculation``) when the caller gave one.
-        package var prepared: PreparedData?
+        /// For a decoded event, its stored data, prepared on a decoding thread.
+        package let prepared: PreparedData?
+        /// Its speculative chain step (``ChainSpeculation``), when the caller gave one.
+        package var chain = ChainStep()
 
         init(number: Int, source: String?, decoded: DecodeResult, prepared: PreparedData?) {
             self.number = number; self.source = source; self.decoded = decoded; self.prepared = prepared
@@ -69,8 +70,9 @@ package enum DecodePipeline {
         }, link: speculation == nil ? nil : { chunk in
             // In line order, one chunk at a time, on whichever thread gets there first.
             guard var chain = speculation else { return }
-            for item in chunk.items where item.prepared != nil {
-                if case .success(let event) = item.decoded { item.prepared?.chain(event, &chain) }
+            for item in chunk.items {
+                guard case .some(let prepared) = item.prepared, case .success(let event) = item.decoded else { continue }
+                item.chain = prepared.chain(event, &chain)
             }
             speculation = chain
         }, consume: { chunk in

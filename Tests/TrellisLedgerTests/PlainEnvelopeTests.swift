@@ -1,0 +1,99 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import TrellisCore
+import TrellisGenerator
+
+/// The decoder reads a plain line's envelope straight from its bytes
+/// (``EventDecoder/decodePlain(line:number:data:)``) and leaves every other line to the general
+/// path. Wherever the shortcut answers, it must give exactly what the general path gives: the
+/// same event and the same range for `data`. Checked on generated regions, on those lines
+/// perturbed byte by byte, and on the inputs the shortcut must leave alone.
+@Suite struct PlainEnvelopeTests {
+    static let lines: [[UInt8]] = {
+        var bytes: [UInt8] = []
+        RegionGenerator(GeneratorOptions(networks: 3, orgs: 40, years: 2, seed: 5, maxEvents: 4_000)).runChunks { bytes.append(contentsOf: $0) }
+        return bytes.split(separator: 0x0A).map(Array.init)
+    }()
+
+    /// nil when the shortcut declined; otherwise whether it agreed with the general path.
+    static func agrees(_ line: [UInt8]) -> Bool? {
+        line.withUnsafeBufferPointer { b in
+            var plainRange: Range<Int>?, generalRange: Range<Int>?
+            guard let plain = EventDecoder.decodePlain(line: b, number: 7, data: &plainRange) else { return nil }
+            let general = EventDecoder.decodeGeneral(line: b, number: 7, data: &generalRange)
+            return plain == general && plainRange == generalRange
+        }
+    }
+
+    @Test func everyGeneratedLineTakesTheShortcutAndAgrees() {
+        #expect(Self.lines.count > 3_000)
+        var declined = 0
+        for line in Self.lines {
+            switch Self.agrees(line) {
+            case nil: declined += 1
+            case let same?: #expect(same, "\(String(decoding: line, as: UTF8.self))")
+            }
+        }
+        // Generated lines are plain, bar none.
+        #expect(declined == 0)
+    }
+
+    @Test func perturbedLinesAgreeWheneverTheShortcutAnswers() async {
+        let counts = Counts()
+        let lines = Self.lines
+        await propertyCheck(count: 5000, input: Gen.int(in: 0...(lines.count - 1)), Gen.uint16().array(of: 1...2)) { k, edits in
+            let line = CanonicalFormPropertyTests.perturbed(lines[k], edits)
+            switch Self.agrees(line) {
+            case nil: counts.add(["declined": 1])
+            case let same?:
+                #expect(same, "\(String(decoding: line, as: UTF8.self))")
+                counts.add(["answered": 1])
+            }
+        }
+        // Not vacuous: the shortcut answered often and declined often.
+        let seen = counts.value
+        #expect((seen["answered"] ?? 0) > 300 && (seen["declined"] ?? 0) > 300, "\(seen)")
+    }
+
+    /// Lines the shortcut must leave to the general path (each valid or not, it does not
+    /// matter: only the general path decides them), and plain ones it must take.
+    @Test func whatTheShortcutLeavesAlone() {
+        let data = #"{"org_id":"oak","name":"Oak Trust","kind":"mat"}"#
+        func line(_ envelope: String) -> [UInt8] { Array(envelope.replacingOccurrences(of: "DATA", with: data).utf8) }
+        let declined = [
+            #"{"id":"a\u0031","type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA}"#,  // an escape
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA,"type":"OrganisationRegistered"}"#,  // twice
+            #"{"type":"OrganisationRegistered","v":1.0,"occurred_at":"2025-01-01","data":DATA}"#,  // 1.0 is 1, the general way
+            #"{"type":"OrganisationRegistered","v":01,"occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","v":1e0,"occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","v":2,"occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","v":-1,"occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","v":100000000000000000001,"occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"organisationRegistered","occurred_at":"2025-01-01","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-02-30","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","actor":null,"data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","actor":"a\nb","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","seq":3,"data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA} x"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":[]}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":{"org_id":"oak"}}"#,  // data missing fields
+            #"{"type":"OrganisationRegistered","data":DATA}"#,
+            #"{"id":"","type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA}"#,
+            "\u{FEFF}" + #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA}"#,
+            "[" + #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA}"# + "]",
+        ]
+        for text in declined {
+            #expect(Self.agrees(line(text)) == nil, "\(text)")
+        }
+        let taken = [
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","data":DATA}"#,
+            #" { "data" : DATA , "occurred_at" : "2025-01-01T09:30:00Z" ,"v":1, "type":"OrganisationRegistered", "id":"x:1.a-b_c" } "#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","actor":"Zoë Murphy","data":DATA}"#,
+            #"{"type":"OrganisationRegistered","occurred_at":"2025-01-01","actor":"","data":DATA}"#,
+        ]
+        for text in taken {
+            #expect(Self.agrees(line(text)) == true, "\(text)")
+        }
+    }
+}
