@@ -345,7 +345,12 @@ public struct Digest32: Equatable, Sendable {
 
     /// True when `bytes` are these 32 bytes.
     public func equals(_ bytes: [UInt8]) -> Bool {
-        Digest32(bytes).map { $0 == self } ?? false
+        bytes.withUnsafeBytes { b in
+            b.count == 32 && b.loadUnaligned(fromByteOffset: 0, as: UInt64.self) == words.0
+                && b.loadUnaligned(fromByteOffset: 8, as: UInt64.self) == words.1
+                && b.loadUnaligned(fromByteOffset: 16, as: UInt64.self) == words.2
+                && b.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == words.3
+        }
     }
 
     public func withUnsafeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {

@@ -165,35 +165,33 @@ final class SQLiteAppendStorage: AppendStorage {
         }
     }
 
-    /// The same insert from the bytes the decoding thread laid out (``PreparedData/texts``),
+    /// The same insert from the bytes the decoding thread laid out (``PreparedData/row``),
     /// bound where they lie: no copy, no string bridging on the writer. Every parameter is
     /// bound on every call, so the `SQLITE_STATIC` pointers of the previous row are never read.
     func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash h: UnsafeBufferPointer<UInt8>) throws -> Bool {
         let s = insertEventStatement.sqliteStatement
-        let ends = prepared.textEnds
+        let ends = prepared.ends
         let hasActor = event.actor != nil
         var recordedAt = recordedAt
-        return try prepared.texts.withUnsafeBufferPointer { t in
-            try prepared.bytes.withUnsafeBufferPointer { d in
-                try recordedAt.withUTF8 { r in
-                    let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
-                    func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
-                        sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
-                    }
-                    let tb = t.baseAddress ?? dummy
-                    defer { sqlite3_reset(s) }
-                    sqlite3_bind_int64(s, 1, seq)
-                    text(2, tb, ends.id)
-                    text(3, tb + ends.id, ends.type - ends.id)
-                    sqlite3_bind_int64(s, 4, event.v)
-                    text(5, tb + ends.type, ends.occurredAt - ends.type)
-                    text(6, r.baseAddress, r.count)
-                    if hasActor { text(7, tb + ends.occurredAt, ends.actor - ends.occurredAt) } else { sqlite3_bind_null(s, 7) }
-                    text(8, d.baseAddress, d.count)
-                    sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? dummy), Int32(h.count), nil)
-                    _ = try Raw.step(s, db)
-                    return sqlite3_changes(db.sqliteConnection) != 0
+        return try prepared.row.withUnsafeBufferPointer { t in
+            try recordedAt.withUTF8 { r in
+                let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
+                func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
+                    sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
                 }
+                let tb = t.baseAddress ?? dummy
+                defer { sqlite3_reset(s) }
+                sqlite3_bind_int64(s, 1, seq)
+                text(2, tb, ends.id)
+                text(3, tb + ends.id, ends.type - ends.id)
+                sqlite3_bind_int64(s, 4, event.v)
+                text(5, tb + ends.type, ends.occurredAt - ends.type)
+                text(6, r.baseAddress, r.count)
+                if hasActor { text(7, tb + ends.occurredAt, ends.actor - ends.occurredAt) } else { sqlite3_bind_null(s, 7) }
+                text(8, tb + ends.actor, ends.data - ends.actor)
+                sqlite3_bind_blob(s, 9, UnsafeRawPointer(h.baseAddress ?? dummy), Int32(h.count), nil)
+                _ = try Raw.step(s, db)
+                return sqlite3_changes(db.sqliteConnection) != 0
             }
         }
     }

@@ -91,26 +91,29 @@ extension Ledger {
 /// chunk, in log order: ``DecodePipeline``). Prepared on a decoding thread.
 package struct PreparedData: Sendable {
     var id: String
-    var bytes: [UInt8]
     var key: [UInt8]?
-    /// The row's other texts for the insert, back to back: id, type, occurred_at, then the
-    /// actor when there is one (`textEnds` marks where each ends), so that the writer binds
-    /// them where they lie instead of copying four strings into a buffer (see
-    /// ``AppendStorage/insertEvent(seq:_:_:recordedAt:hash:)``).
-    var texts: [UInt8] = []
-    var textEnds: (id: Int, type: Int, occurredAt: Int, actor: Int) = (0, 0, 0, 0)
+    /// The row's texts and its stored `data`, back to back in one buffer: id, type,
+    /// occurred_at, the actor when there is one, then data (`ends` marks where each ends), so
+    /// that the writer binds them where they lie (see
+    /// ``AppendStorage/insertEvent(seq:_:_:recordedAt:hash:)``) and an event costs one
+    /// allocation for all of them.
+    private(set) var row: [UInt8] = []
+    private(set) var ends: (id: Int, type: Int, occurredAt: Int, actor: Int, data: Int) = (0, 0, 0, 0, 0)
 
-    init(id: String, bytes: [UInt8], key: [UInt8]?, event: DecodedEvent) {
-        self.id = id; self.bytes = bytes; self.key = key
-        texts.reserveCapacity(id.utf8.count + event.occurredAt.utf8.count + 32 + (event.actor?.utf8.count ?? 0))
-        Self.append(id, to: &texts)
-        textEnds.id = texts.count
-        Self.append(event.type.rawValue, to: &texts)
-        textEnds.type = texts.count
-        Self.append(event.occurredAt, to: &texts)
-        textEnds.occurredAt = texts.count
-        if let actor = event.actor { Self.append(actor, to: &texts) }
-        textEnds.actor = texts.count
+    /// `data`: appends the stored data's bytes to the buffer it is given.
+    private init(id: String, key: [UInt8]?, event: DecodedEvent, dataCount: Int, data: (inout [UInt8]) -> Void) {
+        self.id = id; self.key = key
+        row.reserveCapacity(id.utf8.count + event.type.rawValue.utf8.count + event.occurredAt.utf8.count + (event.actor?.utf8.count ?? 0) + dataCount)
+        Self.append(id, to: &row)
+        ends.id = row.count
+        Self.append(event.type.rawValue, to: &row)
+        ends.type = row.count
+        Self.append(event.occurredAt, to: &row)
+        ends.occurredAt = row.count
+        if let actor = event.actor { Self.append(actor, to: &row) }
+        ends.actor = row.count
+        data(&row)
+        ends.data = row.count
     }
 
     /// A string's UTF-8 bytes in one copy (appending the UTF-8 view went byte by byte).
@@ -123,25 +126,41 @@ package struct PreparedData: Sendable {
     static func of(_ event: DecodedEvent, canonicalData: UnsafeBufferPointer<UInt8>? = nil) throws -> PreparedData {
         let id = event.id ?? Identifier.uuidV7()
         guard event.type == .personRegistered else {
-            let bytes = canonicalData.map { Array($0) } ?? CanonicalJSON.bytes(.object(event.data))
-            return PreparedData(id: id, bytes: bytes, key: nil, event: event)
+            if let canonicalData {
+                return PreparedData(id: id, key: nil, event: event, dataCount: canonicalData.count) { $0.append(contentsOf: canonicalData) }
+            }
+            return PreparedData(id: id, key: nil, event: event, dataCount: 256) { CanonicalJSON.write(.object(event.data), into: &$0) }
         }
         let key = PersonalData.newKey()
         let sealed = try PersonalData.sealing(event.data, of: event.type, key: key)
-        return PreparedData(id: id, bytes: CanonicalJSON.bytes(.object(sealed)), key: key, event: event)
+        return PreparedData(id: id, key: key, event: event, dataCount: 512) { CanonicalJSON.write(.object(sealed), into: &$0) }
     }
 
-    /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`.
-    func canonical(_ event: DecodedEvent, seq: Int64, recordedAt: String, into canonical: inout [UInt8]) {
+    /// The stored data, where it lies.
+    func withData<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        try row.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[ends.actor..<ends.data])) }
+    }
+
+    /// The stored data, copied.
+    var bytes: [UInt8] { Array(row[ends.actor..<ends.data]) }
+
+    /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`
+    /// (its UTF-8 bytes), written from the row's bytes.
+    func canonical(_ event: DecodedEvent, seq: Int64, recordedAt: UnsafeBufferPointer<UInt8>, into canonical: inout [UInt8]) {
         canonical.removeAll(keepingCapacity: true)
-        canonical.reserveCapacity(bytes.count + 200)
-        CanonicalEnvelope.write(seq: seq, id: id, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
-                                recordedAt: recordedAt, actor: event.actor, data: bytes, into: &canonical)
+        canonical.reserveCapacity(row.count + recordedAt.count + 160)
+        row.withUnsafeBufferPointer { r in
+            func part(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[range]) }
+            CanonicalEnvelope.write(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: event.v,
+                                    occurredAt: part(ends.type..<ends.occurredAt), recordedAt: recordedAt,
+                                    actor: event.actor == nil ? nil : part(ends.occurredAt..<ends.actor),
+                                    data: part(ends.actor..<ends.data), into: &canonical)
+        }
     }
 
     /// The chain step computed speculatively: as the next event after `speculation`'s head.
     func chain(_ event: DecodedEvent, _ speculation: inout ChainSpeculation) -> ChainStep {
-        canonical(event, seq: speculation.nextSeq, recordedAt: speculation.recordedAt, into: &speculation.scratch)
+        speculation.recordedAt.withUnsafeBufferPointer { canonical(event, seq: speculation.nextSeq, recordedAt: $0, into: &speculation.scratch) }
         let step = ChainStep(seq: speculation.nextSeq, previous: speculation.previousHash,
                              hash: speculation.scratch.withUnsafeBufferPointer { CanonicalEnvelope.chain(speculation.previousHash, $0) })
         speculation.nextSeq += 1
@@ -168,11 +187,12 @@ package struct ChainStep: Sendable {
 package struct ChainSpeculation: Sendable {
     var nextSeq: Int64
     var previousHash: Digest32
-    let recordedAt: String
+    /// The batch's recorded_at, as UTF-8.
+    let recordedAt: [UInt8]
     var scratch: [UInt8] = []
 
     init(nextSeq: Int64, previousHash: Digest32, recordedAt: String) {
-        self.nextSeq = nextSeq; self.previousHash = previousHash; self.recordedAt = recordedAt
+        self.nextSeq = nextSeq; self.previousHash = previousHash; self.recordedAt = Array(recordedAt.utf8)
     }
 }
 
@@ -321,7 +341,8 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         // inline hash is bound and copied into `headHash`.
         let speculated = chain.seq == seq && chain.previous.equals(headHash)
         if !speculated {
-            stored.canonical(event, seq: seq, recordedAt: recordedAt, into: &canonical)
+            var recordedAt = recordedAt
+            recordedAt.withUTF8 { stored.canonical(event, seq: seq, recordedAt: $0, into: &canonical) }
             ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
         let inserted = speculated ? try chain.hash.withUnsafeBytes { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }

@@ -77,9 +77,12 @@ package enum DecodePipeline {
             speculation = chain
         }, consume: { chunk in
             try prepare?(chunk.items)
-            // Lent, not copied: a copy and a destroy of each item cost the writer 0.7 k instructions.
-            for i in chunk.items.indices where try !consume(chunk.items[i]) { return false }
-            return true
+            // Lent, not copied: a copy and a destroy of each item cost the writer 0.7 k instructions,
+            // and reading each from the array retained it.
+            return try chunk.items.withUnsafeBufferPointer { items in
+                for item in items where try !consume(item) { return false }
+                return true
+            }
         })
     }
 
