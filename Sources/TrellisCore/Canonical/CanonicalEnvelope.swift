@@ -156,14 +156,6 @@ public enum CanonicalEnvelope {
         return h.finalize().withUnsafeBytes { Array($0) }
     }
 
-    /// ``chain(_:_:)`` into an inline digest: no array for the hash, nor one for `previous`.
-    public static func chain(_ previous: Digest32, _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
-        var h = SHA256()
-        previous.withUnsafeBytes { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        h.update(bufferPointer: UnsafeRawBufferPointer(canonical))
-        return h.finalize().withUnsafeBytes { Digest32($0) ?? Digest32() }
-    }
-
     public static let genesis = [UInt8](repeating: 0, count: 32)
 }
 
@@ -267,6 +259,17 @@ public struct ChainBuffer: ~Copyable {
         var h = SHA256()
         h.update(bufferPointer: UnsafeRawBufferPointer(start: start, count: sink.next - start))
         return h.finalize()
+    }
+
+    /// ``hash(seq:id:type:v:occurredAt:recordedAt:actor:data:)``, which then becomes the hash
+    /// the next row is chained on: the import's speculative chain, one event after another.
+    public mutating func advance(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
+                                 occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
+                                 actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> Digest32 {
+        let digest = hash(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, data: data)
+        let next = digest.withUnsafeBytes { Digest32($0) } ?? Digest32()
+        next.withUnsafeBytes { setPrevious($0) }
+        return next
     }
 
     private mutating func reserve(_ n: Int) {

@@ -158,11 +158,21 @@ package struct PreparedData: Sendable {
         }
     }
 
-    /// The chain step computed speculatively: as the next event after `speculation`'s head.
-    func chain(_ event: DecodedEvent, _ speculation: inout ChainSpeculation) -> ChainStep {
-        speculation.recordedAt.withUnsafeBufferPointer { canonical(event, seq: speculation.nextSeq, recordedAt: $0, into: &speculation.scratch) }
-        let step = ChainStep(seq: speculation.nextSeq, previous: speculation.previousHash,
-                             hash: speculation.scratch.withUnsafeBufferPointer { CanonicalEnvelope.chain(speculation.previousHash, $0) })
+    /// The chain step computed speculatively: as the next event after `speculation`'s head. The
+    /// envelope is written after the previous hash in one buffer and hashed in one call, as the
+    /// chain check does (``ChainBuffer``).
+    func chain(_ event: DecodedEvent, _ speculation: ChainSpeculation) -> ChainStep {
+        let seq = speculation.nextSeq
+        let hash = row.withUnsafeBufferPointer { r in
+            speculation.recordedAt.withUnsafeBufferPointer { recordedAt in
+                func part(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[range]) }
+                return speculation.buffer.advance(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: event.v,
+                                                  occurredAt: part(ends.type..<ends.occurredAt), recordedAt: recordedAt,
+                                                  actor: event.actor == nil ? nil : part(ends.occurredAt..<ends.actor),
+                                                  data: part(ends.actor..<ends.data))
+            }
+        }
+        let step = ChainStep(seq: seq, previous: speculation.previousHash, hash: hash)
         speculation.nextSeq += 1
         speculation.previousHash = step.hash
         return step
@@ -184,15 +194,20 @@ package struct ChainStep: Sendable {
 /// writer, in log order, assuming every event is appended. The writer takes a guess only when its seq
 /// and previous hash are the head's; after a skip or a refused line it recomputes (the
 /// guesses after that point no longer match).
-package struct ChainSpeculation: Sendable {
+///
+/// Used by one thread at a time: the pipeline links one chunk at a time, in order, under its
+/// lock's ordering (``Pipeline/runShared(capacity:helpers:read:link:consume:)``).
+package final class ChainSpeculation: @unchecked Sendable {
     var nextSeq: Int64
     var previousHash: Digest32
     /// The batch's recorded_at, as UTF-8.
     let recordedAt: [UInt8]
-    var scratch: [UInt8] = []
+    /// The previous hash, then the envelope being hashed.
+    var buffer = ChainBuffer()
 
     init(nextSeq: Int64, previousHash: Digest32, recordedAt: String) {
         self.nextSeq = nextSeq; self.previousHash = previousHash; self.recordedAt = Array(recordedAt.utf8)
+        previousHash.withUnsafeBytes { buffer.setPrevious($0) }
     }
 }
 

@@ -49,7 +49,6 @@ package enum DecodePipeline {
     /// extra decoding threads (tests force some on a two-core machine).
     package static func run(feed: Feed, speculation: ChainSpeculation? = nil, decoders: Int = Pipeline.extraWorkers,
                             prepare: (([Item]) throws -> Void)? = nil, consume: (Item) throws -> Bool) throws {
-        var speculation = speculation
         try Pipeline.runShared(capacity: maxQueuedChunks, helpers: decoders, read: { publish in
             var chunk = Chunk(source: nil)
             // Two closure parameters meet here: Swift wants one of them marked escaping.
@@ -69,12 +68,11 @@ package enum DecodePipeline {
             if chunk.count > 0 { _ = publish(chunk) }
         }, link: speculation == nil ? nil : { chunk in
             // In line order, one chunk at a time, on whichever thread gets there first.
-            guard var chain = speculation else { return }
+            guard let speculation else { return }
             for item in chunk.items {
                 guard case .some(let prepared) = item.prepared, case .success(let event) = item.decoded else { continue }
-                item.chain = prepared.chain(event, &chain)
+                item.chain = prepared.chain(event, speculation)
             }
-            speculation = chain
         }, consume: { chunk in
             try prepare?(chunk.items)
             // Lent, not copied: a copy and a destroy of each item cost the writer 0.7 k instructions,
