@@ -41,12 +41,41 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
 
     /// ``named(_:)`` from the name's UTF-8 bytes, without making a string of them.
     public static func named(utf8 name: UnsafeBufferPointer<UInt8>) -> EventType? {
-        let n = name.count
-        for (length, type) in byLength where length == n {
-            if type.rawValue.utf8.elementsEqual(name) { return type }
+        let t = nameTable
+        guard let given = name.baseAddress else { return nil }
+        var start = 0
+        for k in 0..<t.ends.count {
+            let end = t.ends[k]
+            if end - start == name.count {
+                var j = 0
+                while j < name.count && t.bytes[start + j] == given[j] { j += 1 }
+                if j == name.count { return allCases[k] }
+            }
+            start = end
         }
         return nil
     }
+
+    /// Every name's bytes back to back, in `allCases` order; name `k` ends at `ends[k]`. Built
+    /// once and never freed: plain pointers, so a look-up retains nothing (comparing with each
+    /// `rawValue`'s UTF-8 view went through the generic path, byte by byte).
+    private struct NameTable: @unchecked Sendable {
+        let bytes: UnsafeMutableBufferPointer<UInt8>
+        let ends: UnsafeMutableBufferPointer<Int>
+    }
+
+    private static let nameTable: NameTable = {
+        var bytes: [UInt8] = [], ends: [Int] = []
+        for type in allCases {
+            bytes.append(contentsOf: type.rawValue.utf8)
+            ends.append(bytes.count)
+        }
+        let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = b.initialize(from: bytes)
+        let e = UnsafeMutableBufferPointer<Int>.allocate(capacity: ends.count)
+        _ = e.initialize(from: ends)
+        return NameTable(bytes: b, ends: e)
+    }()
 
     private static let byLength: [(Int, EventType)] = allCases.map { ($0.rawValue.utf8.count, $0) }
 }

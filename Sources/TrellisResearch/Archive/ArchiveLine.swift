@@ -11,9 +11,30 @@ import TrellisCore
 enum ArchiveLine {
     static let eventKeys: Set<String> = ["seq", "id", "type", "v", "occurred_at", "recorded_at", "actor", "data", "hash"]
 
-    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64) throws(ArchiveError) -> RecordedEvent {
-        if let e = try fast(line, number: number) { return e }
+    static func parse(_ line: UnsafeBufferPointer<UInt8>, number: Int, expectedSeq: Int64, recent: inout Recent) throws(ArchiveError) -> RecordedEvent {
+        if let e = try fast(line, number: number, recent: &recent) { return e }
         return try general(line, number: number, expectedSeq: expectedSeq)
+    }
+
+    /// The last `recorded_at` read, handed out again while lines repeat it (a batch shares one,
+    /// so an archive holds a few distinct values): a string of 27 bytes is an allocation, and
+    /// this was one an event. Kept by whoever reads a run of lines (a chunk).
+    struct Recent {
+        var recordedAtBytes: [UInt8] = []
+        var recordedAt = ""
+
+        mutating func recordedAt(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+            let same = recordedAtBytes.withUnsafeBufferPointer { last in
+                guard last.count == bytes.count else { return false }
+                for k in 0..<last.count where last[k] != bytes[k] { return false }
+                return true
+            }
+            if !same {
+                recordedAtBytes = Array(bytes)
+                recordedAt = String(decoding: bytes, as: UTF8.self)
+            }
+            return recordedAt
+        }
     }
 
     // MARK: Fast path: the exact layout `log --format ndjson` writes
@@ -33,11 +54,16 @@ enum ArchiveLine {
 
         /// The bytes up to the next quote, which must not be escaped (ids, types, timestamps).
         mutating func plainString() -> String? {
+            plainBytes().map { String(decoding: $0, as: UTF8.self) }
+        }
+
+        /// ``plainString()``'s bytes, where they lie.
+        mutating func plainBytes() -> UnsafeBufferPointer<UInt8>? {
             let start = i
             while i < b.count {
                 let c = b[i]
                 if c == UInt8(ascii: "\"") {
-                    let s = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                    let s = UnsafeBufferPointer(rebasing: b[start..<i])
                     i += 1
                     return s
                 }
@@ -101,7 +127,7 @@ enum ArchiveLine {
         }
     }
 
-    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int) throws(ArchiveError) -> RecordedEvent? {
+    private static func fast(_ line: UnsafeBufferPointer<UInt8>, number: Int, recent: inout Recent) throws(ArchiveError) -> RecordedEvent? {
         var c = Cursor(b: line)
         guard c.expect("{") else { return nil }
         var actor: String?
@@ -119,9 +145,9 @@ enum ArchiveLine {
               c.expect(",\"hash\":\""), let hash = c.hash(),
               c.expect("\",\"id\":\""), let id = c.plainString(),
               c.expect(",\"occurred_at\":\""), let occurred = c.plainString(),
-              c.expect(",\"recorded_at\":\""), let recorded = c.plainString(),
+              c.expect(",\"recorded_at\":\""), let recordedBytes = c.plainBytes(),
               c.expect(",\"seq\":"), let seq = c.integer(),
-              c.expect(",\"type\":\""), let type = c.plainString(),
+              c.expect(",\"type\":\""), let typeBytes = c.plainBytes(),
               c.expect(",\"v\":"), let v = c.integer(),
               c.expect("}"), c.i == line.count
         else { return nil }
@@ -135,8 +161,10 @@ enum ArchiveLine {
             }
             return nil
         }
-        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recorded, actor: actor,
-                             data: dataText, hash: hash)
+        // A known type's name is the catalogue's own string; only an unknown one is made anew.
+        let type = EventType.named(utf8: typeBytes)?.rawValue ?? String(decoding: typeBytes, as: UTF8.self)
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recent.recordedAt(recordedBytes),
+                             actor: actor, data: dataText, hash: hash)
     }
 
     // MARK: General path: any JSON object with these fields

@@ -136,6 +136,7 @@ public final class ArchiveReader {
         }
 
         func work() {
+            var recent = ArchiveLine.Recent()
             examined.reserveCapacity(ends.count)
             examiner.envelopes.reserveCapacity(bytes.count + ends.count * 16)
             bytes.withUnsafeBufferPointer { all in
@@ -144,7 +145,7 @@ public final class ArchiveReader {
                     let line = UnsafeBufferPointer(rebasing: all[start..<ends[k]])
                     start = ends[k]
                     do throws(ArchiveError) {
-                        let event = try ArchiveReader.event(line, number: numbers[k], seq: seqs[k], manifest: manifest)
+                        let event = try ArchiveReader.event(line, number: numbers[k], seq: seqs[k], manifest: manifest, recent: &recent)
                         examined.append(examiner.examine(event, line: numbers[k]))
                     } catch {
                         failure = error
@@ -172,8 +173,9 @@ public final class ArchiveReader {
     }
 
     /// One event line read and checked against the manifest (not yet against the chain).
-    static func event(_ line: UnsafeBufferPointer<UInt8>, number: Int, seq: Int64, manifest m: ArchiveManifest) throws(ArchiveError) -> RecordedEvent {
-        let event = try ArchiveLine.parse(line, number: number, expectedSeq: seq)
+    static func event(_ line: UnsafeBufferPointer<UInt8>, number: Int, seq: Int64, manifest m: ArchiveManifest,
+                      recent: inout ArchiveLine.Recent) throws(ArchiveError) -> RecordedEvent {
+        let event = try ArchiveLine.parse(line, number: number, expectedSeq: seq, recent: &recent)
         if let versions = m.schemaVersions[event.type], !versions.contains(event.v) {
             throw ArchiveError.broken(seq: event.seq, why: "\(event.type) v\(event.v) is not among the manifest's schema_versions")
         }
