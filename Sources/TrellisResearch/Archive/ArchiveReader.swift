@@ -108,12 +108,16 @@ public final class ArchiveReader {
 
     /// Up to ``chunkSize`` event lines, copied as decompressed; then, examined on whichever
     /// thread took it, their events (until the first line that is not one, kept as `failure`).
+    ///
+    /// Filled by the reading thread, examined by one thread, linked by one, each handing it on
+    /// through the pipeline's lock: no two ever touch it at once, so its arrays are not checked
+    /// for exclusive access at run time (four checks a line when reading alone).
     final class Chunk: SharedChunk {
         let manifest: ArchiveManifest
-        private var bytes: [UInt8] = []
-        private var ends: [Int] = [], numbers: [Int] = [], seqs: [Int64] = []
-        private var examiner = ArchiveExaminer()
-        private var examined: [ExaminedEvent] = []
+        @exclusivity(unchecked) private var bytes: [UInt8] = []
+        @exclusivity(unchecked) private var ends: [Int] = [], numbers: [Int] = [], seqs: [Int64] = []
+        @exclusivity(unchecked) private var examiner = ArchiveExaminer()
+        @exclusivity(unchecked) private var examined: [ExaminedEvent] = []
         /// The first line that could not be read as an event (examination stopped there).
         private(set) var failure: ArchiveError?
 
