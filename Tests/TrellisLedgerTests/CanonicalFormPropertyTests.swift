@@ -142,6 +142,35 @@ import TrellisCore
         #expect((seen["true/true"] ?? 0) > 500 && (seen["false/false"] ?? 0) > 500, "\(seen)")
     }
 
+    /// What the parser notices while parsing (``JSONParser/parseNoticingCanonical(_:)``) is
+    /// never wrong: when it says canonical, the checker agrees; and it says so for most text
+    /// the checker calls canonical (all of it bar strings with escapes).
+    @Test func theParserNoticesCanonicalTextOnlyWhenItIs() async {
+        let counts = Counts()
+        await propertyCheck(count: 3000, input: Gen.uint8().array(of: 0...120), Gen.uint16().array(of: 0...3)) { choices, edits in
+            var c = Choices(bytes: choices)
+            let written = Array(Self.value(&c, depth: 0).utf8)
+            var local: [String: Int] = [:]
+            for text in [written, Self.perturbed(written, edits)] {
+                guard let noticed = try? text.withUnsafeBufferPointer({ try JSONParser.parseNoticingCanonical($0).canonical }) else { continue }
+                let canonical = CanonicalForm.isCanonical(text)
+                #expect(!noticed || canonical, "the parser calls \(String(decoding: text, as: UTF8.self)) canonical")
+                local["\(noticed)/\(canonical)", default: 0] += 1
+            }
+            counts.add(local)
+        }
+        let seen = counts.value
+        #expect((seen["true/true"] ?? 0) > 500 && (seen["false/false"] ?? 0) > 500, "\(seen)")
+        for text in ["{\"a\":1, \"b\":2}", "{\"b\":1,\"a\":2}", "-0", "1.0", "1e2", "99999999999999999999", " 1", "[1 ]", #""\u0061""#] {
+            let noticed = try? Array(text.utf8).withUnsafeBufferPointer { try JSONParser.parseNoticingCanonical($0).canonical }
+            #expect(noticed == false, "\(text)")
+        }
+        for text in [#"{"a":1,"b":[true,null,"x"],"c":{}}"#, "-1", "0", #"{"a":"Zoë"}"#, #"{"":1,"a":2}"#, "[]"] {
+            let noticed = try? Array(text.utf8).withUnsafeBufferPointer { try JSONParser.parseNoticingCanonical($0).canonical }
+            #expect(noticed == true, "\(text)")
+        }
+    }
+
     /// Known cases, each of which a past or plausible checker got wrong.
     @Test func knownCases() {
         var counts: [String: Int] = [:]

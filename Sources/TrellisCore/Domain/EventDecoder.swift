@@ -43,13 +43,21 @@ public enum EventDecoder {
     /// ``decode(line:number:)``, also giving where the value of `data` lies in the line
     /// (``JSONParser/parseEnvelope(_:)``).
     public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult {
+        var known = false
+        return decode(line: bytes, number: number, data: &dataRange, dataKnownCanonical: &known)
+    }
+
+    /// ``decode(line:number:data:)``, also setting `dataKnownCanonical` when parsing showed the
+    /// text of `data` to be in canonical form already (``CanonicalForm``); false says nothing.
+    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?,
+                              dataKnownCanonical: inout Bool) -> DecodeResult {
         func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
             .failure([InputError(line: number, path: path, expected: expected, found: found)])
         }
         if bytes.count > maxLineBytes {
             return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
         }
-        if let plain = decodePlain(line: bytes, number: number, data: &dataRange) { return plain }
+        if let plain = decodePlain(line: bytes, number: number, data: &dataRange, dataKnownCanonical: &dataKnownCanonical) { return plain }
         return decodeGeneral(line: bytes, number: number, data: &dataRange)
     }
 
@@ -166,6 +174,13 @@ public enum EventDecoder {
     /// Building the envelope's tree cost two arrays and the type's string a line, and a
     /// look-up of each field by name.
     static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult? {
+        var known = false
+        return decodePlain(line: b, number: number, data: &dataRange, dataKnownCanonical: &known)
+    }
+
+    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?,
+                            dataKnownCanonical: inout Bool) -> DecodeResult? {
+        var dataCanonical = false
         let n = b.count
         var i = 0
         @inline(__always) func skipSpace() {
@@ -233,8 +248,9 @@ public enum EventDecoder {
             default:  // data
                 guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
                 let start = i
-                guard let (value, end) = try? JSONParser.parseValue(b, at: i, depth: 1), case .object(let o) = value else { return nil }
+                guard let (value, end, canonical) = try? JSONParser.parseValue(b, at: i, depth: 1), case .object(let o) = value else { return nil }
                 i = end
+                dataCanonical = canonical
                 data = o
                 dataRange = start..<end
             }
@@ -250,6 +266,7 @@ public enum EventDecoder {
         var errors: [InputError] = []
         validate(data: data, of: type, path: type.rawValue + ".", into: &errors, line: number)
         guard errors.isEmpty else { return nil }
+        dataKnownCanonical = dataCanonical
         return .success(DecodedEvent(id: id, type: type, v: version, occurredAt: occurred.text, day: occurred.day, actor: actor, data: data))
     }
 

@@ -31,13 +31,25 @@ public struct JSONParser {
         return (v, p.dataRange)
     }
 
-    /// The value starting at byte `start` of `bytes`, nested `depth` levels deep already, and
-    /// the offset just past it (for a reader that walks the enclosing text itself).
-    static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depth: Int) throws(Failure) -> (JSONValue, end: Int) {
+    /// The value starting at byte `start` of `bytes`, nested `depth` levels deep already, the
+    /// offset just past it (for a reader that walks the enclosing text itself), and whether its
+    /// text is known to be in canonical form (see ``canonical``).
+    static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depth: Int) throws(Failure) -> (JSONValue, end: Int, canonical: Bool) {
         var p = JSONParser(bytes)
         p.i = start
         let v = try p.value(depth: depth)
-        return (v, p.i)
+        return (v, p.i, p.canonical)
+    }
+
+    /// ``parse(_:)``, also telling whether the text is known to be in canonical form (see
+    /// ``canonical``): when it is, ``CanonicalForm/isCanonical(_:)`` need not read it again.
+    public static func parseNoticingCanonical(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> (JSONValue, canonical: Bool) {
+        var p = JSONParser(bytes)
+        p.skipSpace()
+        let v = try p.value(depth: 0)
+        p.skipSpace()
+        if p.i != p.b.count { throw p.fail("unexpected content after the JSON value") }
+        return (v, p.canonical)
     }
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue {
@@ -52,16 +64,35 @@ public struct JSONParser {
     private var i = 0
     private var captureData = false
     private var dataRange: Range<Int>?
+    /// Still true when nothing read so far keeps the text from being its own canonical form
+    /// (``CanonicalJSON``): no whitespace between tokens, each object's keys in byte order,
+    /// no escape in any string, integers only (no `-0`, none beyond Int64). Noticed while
+    /// parsing, so that text already canonical, the common case, is not read a second time to
+    /// find out. True is exact; false may be too cautious (an escape the canonical writer
+    /// writes the same way): a caller then asks ``CanonicalForm/isCanonical(_:)``.
+    private var canonical = true
 
     private init(_ b: UnsafeBufferPointer<UInt8>) { self.b = b }
 
     private func fail(_ message: String) -> Failure { Failure(message: message, offset: i) }
 
     private mutating func skipSpace() {
+        let start = i
         while i < b.count {
             let c = b[i]
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { i += 1 } else { break }
         }
+        if i != start { canonical = false }
+    }
+
+    /// Whether the bytes at `a` come strictly before those at `b` (byte order, a prefix first).
+    private func precedes(_ a: Range<Int>, _ c: Range<Int>) -> Bool {
+        var x = a.lowerBound, y = c.lowerBound
+        while x < a.upperBound && y < c.upperBound {
+            if b[x] != b[y] { return b[x] < b[y] }
+            x += 1; y += 1
+        }
+        return x == a.upperBound && y < c.upperBound
     }
 
     private mutating func value(depth: Int) throws(Failure) -> JSONValue {
@@ -73,10 +104,18 @@ public struct JSONParser {
             var obj = JSONObject(reservingCapacity: 8)
             skipSpace()
             if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
+            var previousKey: Range<Int>?
             while true {
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a quoted key") }
+                let keyStart = i + 1
                 let key = try key()
+                if canonical {
+                    // Unescaped (else `canonical` is already false): the key's bytes are its text.
+                    let keyBytes = keyStart..<(i - 1)
+                    if let previousKey, !precedes(previousKey, keyBytes) { canonical = false }
+                    previousKey = keyBytes
+                }
                 if obj.keys.contains(where: { JSONObject.same($0, key) }) { throw fail("duplicate key \"\(key)\"") }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
@@ -156,7 +195,11 @@ public struct JSONParser {
             while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
         }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-        if integral, let v = Int64(text) { return .int(v) }
+        if integral, let v = Int64(text) {
+            if v == 0 && b[start] == UInt8(ascii: "-") { canonical = false }  // -0 is written 0
+            return .int(v)
+        }
+        canonical = false
         guard let d = Double(text) else { throw fail("invalid number") }
         // JSON Schema counts 3.0 as an integer; so do we, within the exactly representable range.
         if d.rounded() == d, abs(d) <= 9_007_199_254_740_992 { return .int(Int64(d)) }
@@ -222,6 +265,7 @@ public struct JSONParser {
         }
         guard i < b.count else { throw fail("unterminated string") }
         // Slow path with escapes.
+        canonical = false
         var out: [UInt8] = Array(UnsafeBufferPointer(rebasing: b[start..<i]))
         while i < b.count {
             let c = b[i]

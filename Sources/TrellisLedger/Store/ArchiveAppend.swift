@@ -257,8 +257,9 @@ package struct ArchiveExaminer: Sendable {
         var isCanonical = false
         let result: Result<JSONValue, JSONParser.Failure> = text.withUTF8 { b in
             do throws(JSONParser.Failure) {
-                let value = try JSONParser.parse(b)
-                isCanonical = CanonicalForm.isCanonical(b)
+                // Parsing shows most canonical data so; only the rest is read again to find out.
+                let (value, known) = try JSONParser.parseNoticingCanonical(b)
+                isCanonical = known || CanonicalForm.isCanonical(b)
                 return .success(value)
             } catch { return .failure(error) }
         }

@@ -128,7 +128,8 @@ package enum DecodePipeline {
                     let line = UnsafeBufferPointer(rebasing: all[start..<ends[k]])
                     start = ends[k]
                     var data: Range<Int>?
-                    let decoded = EventDecoder.decode(line: line, number: numbers[k], data: &data)
+                    var knownCanonical = false
+                    let decoded = EventDecoder.decode(line: line, number: numbers[k], data: &data, dataKnownCanonical: &knownCanonical)
                     var prepared: PreparedData?
                     if case .success(let event) = decoded {
                         // Data already canonical (as Trellis and most tools write it) is kept as it
@@ -136,7 +137,8 @@ package enum DecodePipeline {
                         var canonical: UnsafeBufferPointer<UInt8>?
                         if let data, event.type != .personRegistered {
                             let slice = UnsafeBufferPointer(rebasing: line[data])
-                            if CanonicalForm.isCanonical(slice) { canonical = slice }
+                            // Parsing it showed most such data canonical already; only the rest is read again.
+                            if knownCanonical || CanonicalForm.isCanonical(slice) { canonical = slice }
                         }
                         prepared = try? PreparedData.of(event, canonicalData: canonical)
                     }
