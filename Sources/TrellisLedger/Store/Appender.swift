@@ -86,9 +86,10 @@ extension Ledger {
 }
 
 /// What appending an event stores that needs no ledger state: its id (assigned when the line
-/// has none), its `data` in canonical form, personal fields sealed under a fresh key, and,
-/// and its canonical envelope (``ChainStep``, computed from it by whichever thread links the
-/// chunk, in log order: ``DecodePipeline``). Prepared on a decoding thread.
+/// has none), its `data` in canonical form, personal fields sealed under a fresh key, laid out
+/// as the row's bytes. Prepared on a decoding thread; the speculative chain step
+/// (``ChainStep``) is computed from it by whichever thread links the chunk, in log order
+/// (``DecodePipeline``).
 package struct PreparedData: Sendable {
     var id: String
     var key: [UInt8]?
@@ -136,12 +137,7 @@ package struct PreparedData: Sendable {
         return PreparedData(id: id, key: key, event: event, dataCount: 512) { CanonicalJSON.write(.object(sealed), into: &$0) }
     }
 
-    /// The stored data, where it lies.
-    func withData<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        try row.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[ends.actor..<ends.data])) }
-    }
-
-    /// The stored data, copied.
+    /// The stored data, copied (for a store that takes it as an array: PostgreSQL's).
     var bytes: [UInt8] { Array(row[ends.actor..<ends.data]) }
 
     /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`
@@ -299,7 +295,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         try process(item.decoded, prepared: item.prepared, chain: item.chain, number: item.number, source: item.source)
     }
 
-    package func process(_ decoded: borrowing DecodeResult, prepared: borrowing PreparedData? = nil, chain: ChainStep = ChainStep(),
+    private func process(_ decoded: borrowing DecodeResult, prepared: borrowing PreparedData?, chain: ChainStep,
                          number: Int, source: String?) throws -> Bool {
         linesSeen += 1
         switch decoded {
