@@ -127,18 +127,24 @@ import TrellisCore
         counts["\(says)/\(canonical)", default: 0] += 1
     }
 
-    @Test func isCanonicalIsTrueExactlyWhenTheBytesAreTheirOwnCanonicalForm() async {
+    /// Runs `check` on 3,000 generated JSON texts and on a perturbed copy of each; returns the
+    /// counts the checks kept.
+    static func overGeneratedTexts(_ check: @escaping @Sendable ([UInt8], inout [String: Int]) -> Void) async -> [String: Int] {
         let counts = Counts()
         await propertyCheck(count: 3000, input: Gen.uint8().array(of: 0...120), Gen.uint16().array(of: 0...3)) { choices, edits in
             var c = Choices(bytes: choices)
             let written = Array(Self.value(&c, depth: 0).utf8)
             var local: [String: Int] = [:]
-            Self.check(written, counts: &local)
-            Self.check(Self.perturbed(written, edits), counts: &local)
+            check(written, &local)
+            check(Self.perturbed(written, edits), &local)
             counts.add(local)
         }
+        return counts.value
+    }
+
+    @Test func isCanonicalIsTrueExactlyWhenTheBytesAreTheirOwnCanonicalForm() async {
+        let seen = await Self.overGeneratedTexts { text, counts in Self.check(text, counts: &counts) }
         // Not vacuous: both answers came up, many times.
-        let seen = counts.value
         #expect((seen["true/true"] ?? 0) > 500 && (seen["false/false"] ?? 0) > 500, "\(seen)")
     }
 
@@ -146,20 +152,12 @@ import TrellisCore
     /// never wrong: when it says canonical, the checker agrees; and it says so for most text
     /// the checker calls canonical (all of it bar strings with escapes).
     @Test func theParserNoticesCanonicalTextOnlyWhenItIs() async {
-        let counts = Counts()
-        await propertyCheck(count: 3000, input: Gen.uint8().array(of: 0...120), Gen.uint16().array(of: 0...3)) { choices, edits in
-            var c = Choices(bytes: choices)
-            let written = Array(Self.value(&c, depth: 0).utf8)
-            var local: [String: Int] = [:]
-            for text in [written, Self.perturbed(written, edits)] {
-                guard let noticed = try? text.withUnsafeBufferPointer({ try JSONParser.parseNoticingCanonical($0).canonical }) else { continue }
-                let canonical = CanonicalForm.isCanonical(text)
-                #expect(!noticed || canonical, "the parser calls \(String(decoding: text, as: UTF8.self)) canonical")
-                local["\(noticed)/\(canonical)", default: 0] += 1
-            }
-            counts.add(local)
+        let seen = await Self.overGeneratedTexts { text, counts in
+            guard let noticed = try? text.withUnsafeBufferPointer({ try JSONParser.parseNoticingCanonical($0).canonical }) else { return }
+            let canonical = CanonicalForm.isCanonical(text)
+            #expect(!noticed || canonical, "the parser calls \(String(decoding: text, as: UTF8.self)) canonical")
+            counts["\(noticed)/\(canonical)", default: 0] += 1
         }
-        let seen = counts.value
         #expect((seen["true/true"] ?? 0) > 500 && (seen["false/false"] ?? 0) > 500, "\(seen)")
         for text in ["{\"a\":1, \"b\":2}", "{\"b\":1,\"a\":2}", "-0", "1.0", "1e2", "99999999999999999999", " 1", "[1 ]", #""\u0061""#] {
             let noticed = try? Array(text.utf8).withUnsafeBufferPointer { try JSONParser.parseNoticingCanonical($0).canonical }
