@@ -268,7 +268,7 @@ public struct ChainBuffer: ~Copyable {
                                  actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> Digest32 {
         let digest = hash(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, data: data)
         let next = digest.withUnsafeBytes { Digest32($0) } ?? Digest32()
-        next.withUnsafeBytes { setPrevious($0) }
+        next.withUnsafeBufferPointer { setPrevious($0) }
         return next
     }
 
@@ -356,9 +356,8 @@ public struct Digest32: Equatable, Sendable {
         }
     }
 
-    public func withUnsafeBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    /// Its 32 bytes, lent.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: words) { try body($0.bindMemory(to: UInt8.self)) }
     }
-
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 }

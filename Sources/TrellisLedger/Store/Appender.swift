@@ -203,7 +203,7 @@ package final class ChainSpeculation: @unchecked Sendable {
 
     init(nextSeq: Int64, previousHash: Digest32, recordedAt: String) {
         self.nextSeq = nextSeq; self.previousHash = previousHash; self.recordedAt = Array(recordedAt.utf8)
-        previousHash.withUnsafeBytes { buffer.setPrevious($0) }
+        previousHash.withUnsafeBufferPointer { buffer.setPrevious($0) }
     }
 }
 
@@ -356,7 +356,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             recordedAt.withUTF8 { stored.canonical(event, seq: seq, recordedAt: $0, into: &canonical) }
             ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
-        let inserted = speculated ? try chain.hash.withUnsafeBytes { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
+        let inserted = speculated ? try chain.hash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
                                   : try ownHash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
         if !inserted {
             // The id is taken: the same event again is skipped, anything else is an error.
@@ -369,7 +369,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             return
         }
         headSeq = seq
-        if speculated { chain.hash.withUnsafeBytes { Self.copy($0, into: &headHash) } } else {
+        if speculated { chain.hash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) } } else {
             ownHash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) }
         }
         if headRecordedAt != recordedAt { headRecordedAt = recordedAt }
