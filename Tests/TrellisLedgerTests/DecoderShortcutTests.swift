@@ -57,8 +57,9 @@ import Testing
             let dataEnd = line.count
             line += Array("}".utf8)
             var range: Range<Int>?
-            let decoded = line.withUnsafeBufferPointer { EventDecoder.decode(line: $0, number: 1, data: &range) }
-            #expect(range == dataStart..<dataEnd, "\(data)")
+            let decoded = line.withUnsafeBufferPointer { EventDecoder.decode(line: $0, number: 1, canonicalData: &range) }
+            // Given only for canonical text, and then exactly the value of `data`.
+            #expect(range == (CanonicalForm.isCanonical(Array(data.utf8)) ? dataStart..<dataEnd : nil), "\(data)")
             guard case .success(let event) = decoded else { Issue.record("\(data): \(decoded)"); continue }
             var got: [UInt8]?
             try DecodePipeline.run(feed: { visit in _ = try line.withUnsafeBufferPointer { try visit($0, 1, nil) } }) { item in
@@ -66,6 +67,18 @@ import Testing
                 return true
             }
             #expect(got == CanonicalJSON.bytes(.object(event.data)), "\(data)")
+        }
+    }
+
+    /// Types are found by their exact names only, from a string or from bytes.
+    @Test func typesAreFoundByTheirExactNames() {
+        for type in EventType.allCases {
+            #expect(EventType.named(type.rawValue) == type)
+            #expect(Array(type.rawValue.utf8).withUnsafeBufferPointer { EventType.named(utf8: $0) } == type)
+        }
+        for name in ["", "Member", "MemberJoinedX", "memberJoined", "MEMBERJOINED", "MemberJoine", "MemberJoinee", "Réunion", "MemberLeft\u{0}"] {
+            #expect(EventType.named(name) == nil, "\(name)")
+            #expect(Array(name.utf8).withUnsafeBufferPointer { EventType.named(utf8: $0) } == nil, "\(name)")
         }
     }
 

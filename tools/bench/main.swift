@@ -122,22 +122,30 @@ let sameSchema = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath)
 //     back: the machine's speed drifts within a run (the same import has taken 3.8 to 5.3 CPU
 //     seconds here), so the ratio is also given as the median of three pairs measured together.
 let scratchPath = dir + "/scratch.db"
-var importPairs = [Double(n) / oursSeconds / (Double(sameSchema.rows) / sameSchema.seconds)]
-for _ in 0..<2 {
-    for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
-    let seconds: Double, appended: Int
-    do {
-        let scratch = try Ledger.open(at: scratchPath, create: true)
-        let lines = try LineReader(path: input)
-        let start = now()
-        appended = try scratch.append { visit in try lines.forEachLine { line, n, _ in try visit(line, n, nil) } }.appended
-        seconds = now() - start
-        lines.close()
+/// Two more ratios of an import into a scratch ledger (`run` imports and returns how many
+/// events it appended) to the same-schema limit measured right after it.
+func twoMorePairs(_ run: (Ledger) throws -> Int) throws -> [Double] {
+    var ratios: [Double] = []
+    for _ in 0..<2 {
+        for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
+        let seconds: Double, appended: Int
+        do {
+            let scratch = try Ledger.open(at: scratchPath, create: true)
+            let start = now()
+            appended = try run(scratch)
+            seconds = now() - start
+        }
+        let limit = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath)
+        ratios.append(Double(appended) / seconds / (Double(limit.rows) / limit.seconds))
     }
-    let limit = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath)
-    importPairs.append(Double(appended) / seconds / (Double(limit.rows) / limit.seconds))
+    for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
+    return ratios
 }
-for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
+let importPairs = [Double(n) / oursSeconds / (Double(sameSchema.rows) / sameSchema.seconds)] + (try twoMorePairs { scratch in
+    let lines = try LineReader(path: input)
+    defer { lines.close() }
+    return try scratch.append { visit in try lines.forEachLine { line, n, _ in try visit(line, n, nil) } }.appended
+})
 
 /// The median of three or more ratios, and all of them, for a line of the report.
 func pairsLine(_ ratios: [Double]) -> String {
@@ -243,20 +251,8 @@ let archiveRSS = peakRSSMB()
 let sameHead = archiveImport.outcome.head.hash == (try ledger.head().hash)
 // The limit again right after it, then two more pairs (as for the NDJSON import, 3c).
 let archiveLimit = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath)
-var archivePairs = [Double(archiveImport.outcome.appended) / archiveImportSeconds / (Double(archiveLimit.rows) / archiveLimit.seconds)]
-for _ in 0..<2 {
-    for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
-    let seconds: Double, appended: Int
-    do {
-        let scratch = try Ledger.open(at: scratchPath, create: true)
-        let start = now()
-        appended = try ArchiveImporter.run(path: archivePath, into: scratch).outcome.appended
-        seconds = now() - start
-    }
-    let limit = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath)
-    archivePairs.append(Double(appended) / seconds / (Double(limit.rows) / limit.seconds))
-}
-for s in ["", "-wal", "-shm"] { unlink(scratchPath + s) }
+let archivePairs = [Double(archiveImport.outcome.appended) / archiveImportSeconds / (Double(archiveLimit.rows) / archiveLimit.seconds)]
+    + (try twoMorePairs { scratch in try ArchiveImporter.run(path: archivePath, into: scratch).outcome.appended })
 t0 = now()
 let merkleRoot = try MerkleTree.root(size: Int(archiveManifest.events), leaves: MerkleLeaves.ledger(ledger))
 let merkleSeconds = now() - t0

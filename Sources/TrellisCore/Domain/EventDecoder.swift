@@ -32,43 +32,35 @@ public enum EventDecoder {
     /// Longer lines are refused before parsing: no event comes near this.
     public static let maxLineBytes = 1 << 20
 
-    static let envelopeKeys: Set<String> = ["id", "type", "v", "occurred_at", "actor", "data"]
     static let ledgerKeys: Set<String> = ["seq", "recorded_at", "hash"]
 
     public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int) -> DecodeResult {
-        var data: Range<Int>?
-        return decode(line: bytes, number: number, data: &data)
+        var canonicalData: Range<Int>?
+        return decode(line: bytes, number: number, canonicalData: &canonicalData)
     }
 
-    /// ``decode(line:number:)``, also giving where the value of `data` lies in the line
-    /// (``JSONParser/parseEnvelope(_:)``).
-    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult {
-        var known = false
-        return decode(line: bytes, number: number, data: &dataRange, dataKnownCanonical: &known)
-    }
-
-    /// ``decode(line:number:data:)``, also setting `dataKnownCanonical` when parsing showed the
-    /// text of `data` to be in canonical form already (``CanonicalForm``); false says nothing.
-    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?,
-                              dataKnownCanonical: inout Bool) -> DecodeResult {
+    /// ``decode(line:number:)``, also giving where the value of `data` lies in the line when
+    /// parsing it showed its text to be in canonical form already (``CanonicalForm``), so that
+    /// it can be stored as it came; nil says nothing (it is then written anew, the same bytes).
+    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?) -> DecodeResult {
         func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
             .failure([InputError(line: number, path: path, expected: expected, found: found)])
         }
         if bytes.count > maxLineBytes {
             return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
         }
-        if let plain = decodePlain(line: bytes, number: number, data: &dataRange, dataKnownCanonical: &dataKnownCanonical) { return plain }
-        return decodeGeneral(line: bytes, number: number, data: &dataRange)
+        if let plain = decodePlain(line: bytes, number: number, canonicalData: &canonicalData) { return plain }
+        return decodeGeneral(line: bytes, number: number)
     }
 
     /// Any line of at most ``maxLineBytes``: parsed into a tree, then checked field by field.
     /// Every error message comes from here.
-    static func decodeGeneral(line bytes: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult {
+    static func decodeGeneral(line bytes: UnsafeBufferPointer<UInt8>, number: Int) -> DecodeResult {
         func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
             .failure([InputError(line: number, path: path, expected: expected, found: found)])
         }
         let root: JSONValue
-        do { (root, dataRange) = try JSONParser.parseEnvelope(bytes) } catch {
+        do { root = try JSONParser.parse(bytes) } catch {
             return err("", "not valid JSON: \(error.message) at byte \(error.offset + 1)")
         }
         guard case .object(let env) = root else {
@@ -173,14 +165,9 @@ public enum EventDecoder {
     /// every error included, goes the general way, so every message comes from one place.
     /// Building the envelope's tree cost two arrays and the type's string a line, and a
     /// look-up of each field by name.
-    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?) -> DecodeResult? {
-        var known = false
-        return decodePlain(line: b, number: number, data: &dataRange, dataKnownCanonical: &known)
-    }
-
-    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, data dataRange: inout Range<Int>?,
-                            dataKnownCanonical: inout Bool) -> DecodeResult? {
-        var dataCanonical = false
+    /// `canonicalData` as for ``decode(line:number:canonicalData:)``, set only when it answers.
+    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?) -> DecodeResult? {
+        var dataText: Range<Int>?
         let n = b.count
         var i = 0
         @inline(__always) func skipSpace() {
@@ -250,9 +237,8 @@ public enum EventDecoder {
                 let start = i
                 guard let (value, end, canonical) = try? JSONParser.parseValue(b, at: i, depth: 1), case .object(let o) = value else { return nil }
                 i = end
-                dataCanonical = canonical
                 data = o
-                dataRange = start..<end
+                if canonical { dataText = start..<end }
             }
             skipSpace()
             guard i < n else { return nil }
@@ -266,7 +252,7 @@ public enum EventDecoder {
         var errors: [InputError] = []
         validate(data: data, of: type, path: type.rawValue + ".", into: &errors, line: number)
         guard errors.isEmpty else { return nil }
-        dataKnownCanonical = dataCanonical
+        canonicalData = dataText
         return .success(DecodedEvent(id: id, type: type, v: version, occurredAt: occurred.text, day: occurred.day, actor: actor, data: data))
     }
 

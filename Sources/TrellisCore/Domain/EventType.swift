@@ -32,11 +32,10 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
     }
 
     /// The type named `name`, as `init(rawValue:)` but cheaper (the import decodes one per
-    /// line): names are compared only when their lengths match, and almost every length is one name's.
+    /// line): its bytes are compared with the names' of the same length (``named(utf8:)``).
     public static func named(_ name: String) -> EventType? {
-        let n = name.utf8.count
-        for (length, type) in byLength where length == n && type.rawValue == name { return type }
-        return nil
+        var name = name
+        return name.withUTF8 { named(utf8: $0) }
     }
 
     /// ``named(_:)`` from the name's UTF-8 bytes, without making a string of them.
@@ -77,7 +76,6 @@ public enum EventType: String, CaseIterable, Sendable, Hashable {
         return NameTable(bytes: b, ends: e)
     }()
 
-    private static let byLength: [(Int, EventType)] = allCases.map { ($0.rawValue.utf8.count, $0) }
 }
 
 /// What one `data` field may hold. The same decisions as the JSON Schemas under `schemas/`.

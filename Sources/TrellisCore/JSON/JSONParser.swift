@@ -18,19 +18,6 @@ public struct JSONParser {
         return v
     }
 
-    /// ``parse(_:)`` of an event envelope, also giving where the value of its top-level `data`
-    /// key lies in `bytes` (nil when there is none), so that data already in canonical form can
-    /// be stored as it came instead of written anew.
-    public static func parseEnvelope(_ bytes: UnsafeBufferPointer<UInt8>) throws(Failure) -> (JSONValue, data: Range<Int>?) {
-        var p = JSONParser(bytes)
-        p.captureData = true
-        p.skipSpace()
-        let v = try p.value(depth: 0)
-        p.skipSpace()
-        if p.i != p.b.count { throw p.fail("unexpected content after the JSON value") }
-        return (v, p.dataRange)
-    }
-
     /// The value starting at byte `start` of `bytes`, nested `depth` levels deep already, the
     /// offset just past it (for a reader that walks the enclosing text itself), and whether its
     /// text is known to be in canonical form (see ``canonical``).
@@ -62,8 +49,6 @@ public struct JSONParser {
 
     private let b: UnsafeBufferPointer<UInt8>
     private var i = 0
-    private var captureData = false
-    private var dataRange: Range<Int>?
     /// Still true when nothing read so far keeps the text from being its own canonical form
     /// (``CanonicalJSON``): no whitespace between tokens, each object's keys in byte order,
     /// no escape in any string, integers only (no `-0`, none beyond Int64). Noticed while
@@ -121,13 +106,7 @@ public struct JSONParser {
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
                 i += 1
                 skipSpace()
-                if captureData && depth == 0 && key.utf8.count == 4 && key == "data" {
-                    let start = i
-                    obj.appendUnchecked(key, try value(depth: depth + 1))
-                    dataRange = start..<i
-                } else {
-                    obj.appendUnchecked(key, try value(depth: depth + 1))
-                }
+                obj.appendUnchecked(key, try value(depth: depth + 1))
                 skipSpace()
                 guard i < b.count else { throw fail("unexpected end of input inside an object") }
                 if b[i] == UInt8(ascii: ",") { i += 1; continue }

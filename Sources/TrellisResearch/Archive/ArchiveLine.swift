@@ -20,19 +20,15 @@ enum ArchiveLine {
     /// so an archive holds a few distinct values): a string of 27 bytes is an allocation, and
     /// this was one an event. Kept by whoever reads a run of lines (a chunk).
     struct Recent {
-        var recordedAtBytes: [UInt8] = []
         var recordedAt = ""
 
         mutating func recordedAt(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-            let same = recordedAtBytes.withUnsafeBufferPointer { last in
+            let same = recordedAt.withUTF8 { last in
                 guard last.count == bytes.count else { return false }
                 for k in 0..<last.count where last[k] != bytes[k] { return false }
                 return true
             }
-            if !same {
-                recordedAtBytes = Array(bytes)
-                recordedAt = String(decoding: bytes, as: UTF8.self)
-            }
+            if !same { recordedAt = String(decoding: bytes, as: UTF8.self) }
             return recordedAt
         }
     }
