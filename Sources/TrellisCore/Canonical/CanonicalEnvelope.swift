@@ -149,11 +149,22 @@ public enum CanonicalEnvelope {
 
     /// `SHA-256(previous ‖ canonical)`.
     public static func chain(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        // One copy of the 32 bytes (`Array(digest)` iterated the digest a byte at a time).
+        digest(previous, canonical).withUnsafeBytes { Array($0) }
+    }
+
+    /// ``chain(_:_:)`` held inline, for a caller that only compares it with a hash it holds
+    /// (the archive's link step: an array a hash, allocated on the writer and freed on the
+    /// reading thread, made each free wait for the writer's allocator lock).
+    public static func chainDigest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
+        digest(previous, canonical).withUnsafeBytes { Digest32($0) } ?? Digest32()
+    }
+
+    private static func digest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> SHA256.Digest {
         var h = SHA256()
         previous.withUnsafeBufferPointer { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
         h.update(bufferPointer: UnsafeRawBufferPointer(canonical))
-        // One copy of the 32 bytes (`Array(digest)` iterated the digest a byte at a time).
-        return h.finalize().withUnsafeBytes { Array($0) }
+        return h.finalize()
     }
 
     public static let genesis = [UInt8](repeating: 0, count: 32)

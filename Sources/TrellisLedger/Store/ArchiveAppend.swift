@@ -160,24 +160,23 @@ public struct ArchiveChain: Sendable {
         }
         if let late = x.late { throw late }
         guard let chained = x.pending else { throw broken("the event was not examined") }
-        let e = chained.event
-        let hash: [UInt8]
-        if hashVouchedFor && x.isCanonical {
-            hash = e.hash
-        } else {
+        // The event's fields are read where they lie, and the hash it carries becomes the
+        // chain's once the recomputed one matches it: nothing is copied, nothing allocated.
+        if !(hashVouchedFor && x.isCanonical) {
+            let hash: Digest32
             if let envelope {
-                hash = CanonicalEnvelope.chain(previousHash, envelope)
+                hash = CanonicalEnvelope.chainDigest(previousHash, envelope)
             } else {
                 canonical.removeAll(keepingCapacity: true)
-                CanonicalEnvelope.write(e, into: &canonical)
-                hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(previousHash, $0) }
+                CanonicalEnvelope.write(chained.event, into: &canonical)
+                hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chainDigest(previousHash, $0) }
             }
-            guard hash == e.hash else {
+            guard hash.equals(chained.event.hash) else {
                 throw broken("the hash does not match the event's content and the chain before it (changed, inserted or reordered?)")
             }
         }
         chained.previousHash = previousHash
-        previousHash = hash
+        previousHash = chained.event.hash
         lastSeq = seq
         lastRecordedAt = recordedAt
         return chained

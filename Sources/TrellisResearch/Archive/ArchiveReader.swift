@@ -164,7 +164,8 @@ public final class ArchiveReader {
 
         /// Links the examined events onto `chain`, in order, handing each to `body`.
         func link(_ chain: inout ArchiveChain, _ body: (ChainedEvent) throws -> Void) throws {
-            try examiner.envelopes.withUnsafeBufferPointer { envelopes in
+            // Lent, not copied: reading each examined event out of the array retained its fields.
+            try examiner.envelopes.withUnsafeBufferPointer { envelopes in try examined.withUnsafeBufferPointer { examined in
                 for i in examined.indices {
                     let chained: ChainedEvent
                     do throws(ArchiveEventError) {
@@ -174,7 +175,7 @@ public final class ArchiveReader {
                     }
                     try body(chained)
                 }
-            }
+            } }
         }
     }
 
