@@ -5,10 +5,12 @@ import Testing
 import TrellisGenerator
 
 /// The decoder reads a plain line's envelope straight from its bytes
-/// (``EventDecoder/decodePlain(line:number:canonicalData:)``) and leaves every other line to the general
+/// (``EventDecoder/decodePlain(line:number:canonicalData:recent:)``) and leaves every other line to the general
 /// path. Wherever the shortcut answers, it must give exactly what the general path gives: the
-/// same event and the same range for `data`. Checked on generated regions, on those lines
-/// perturbed byte by byte, and on the inputs the shortcut must leave alone.
+/// same event and the same range for `data`, also when it hands out the previous line's
+/// `occurred_at` and `actor` again (``EventDecoder/Recent``). Checked on generated regions
+/// decoded in order, on those lines perturbed byte by byte after the line before them, and on
+/// the inputs the shortcut must leave alone.
 @Suite struct PlainEnvelopeTests {
     static let lines: [[UInt8]] = {
         var bytes: [UInt8] = []
@@ -19,9 +21,15 @@ import TrellisGenerator
     /// nil when the shortcut declined; otherwise whether it agreed with the general path, and
     /// any range it gave for `data` holds exactly that value, in canonical form.
     static func agrees(_ line: [UInt8]) -> Bool? {
+        var recent = EventDecoder.Recent()
+        return agrees(line, after: &recent)
+    }
+
+    /// ``agrees(_:)`` for a line decoded after those `recent` has seen.
+    static func agrees(_ line: [UInt8], after recent: inout EventDecoder.Recent) -> Bool? {
         line.withUnsafeBufferPointer { b in
             var range: Range<Int>?
-            guard let plain = EventDecoder.decodePlain(line: b, number: 7, canonicalData: &range) else { return nil }
+            guard let plain = EventDecoder.decodePlain(line: b, number: 7, canonicalData: &range, recent: &recent) else { return nil }
             guard plain == EventDecoder.decodeGeneral(line: b, number: 7) else { return false }
             guard let range else { return true }
             let text = UnsafeBufferPointer(rebasing: b[range])
@@ -33,8 +41,10 @@ import TrellisGenerator
     @Test func everyGeneratedLineTakesTheShortcutAndAgrees() {
         #expect(Self.lines.count > 3_000)
         var declined = 0
+        // In order, as a chunk is decoded: runs of lines share occurred_at and actor.
+        var recent = EventDecoder.Recent()
         for line in Self.lines {
-            switch Self.agrees(line) {
+            switch Self.agrees(line, after: &recent) {
             case nil: declined += 1
             case let same?: #expect(same, "\(String(decoding: line, as: UTF8.self))")
             }
@@ -52,7 +62,8 @@ import TrellisGenerator
             let canonical = CanonicalForm.isCanonical(Array(line[(at + key.count)..<(line.count - 1)]))
             let given = line.withUnsafeBufferPointer { b in
                 var range: Range<Int>?
-                _ = EventDecoder.decodePlain(line: b, number: 1, canonicalData: &range)
+                var recent = EventDecoder.Recent()
+                _ = EventDecoder.decodePlain(line: b, number: 1, canonicalData: &range, recent: &recent)
                 return range != nil
             }
             #expect(given == canonical, "\(String(decoding: line, as: UTF8.self))")
@@ -66,7 +77,13 @@ import TrellisGenerator
         let lines = Self.lines
         await propertyCheck(count: 5000, input: Gen.int(in: 0...(lines.count - 1)), Gen.uint16().array(of: 1...2)) { k, edits in
             let line = CanonicalFormPropertyTests.perturbed(lines[k], edits)
-            switch Self.agrees(line) {
+            // After the line before it, whose occurred_at and actor it mostly repeats.
+            var recent = EventDecoder.Recent()
+            _ = lines[max(k - 1, 0)].withUnsafeBufferPointer { b in
+                var range: Range<Int>?
+                return EventDecoder.decode(line: b, number: 1, canonicalData: &range, recent: &recent)
+            }
+            switch Self.agrees(line, after: &recent) {
             case nil: counts.add(["declined": 1])
             case let same?:
                 #expect(same, "\(String(decoding: line, as: UTF8.self))")
@@ -76,6 +93,43 @@ import TrellisGenerator
         // Not vacuous: the shortcut answered often and declined often.
         let seen = counts.value
         #expect((seen["answered"] ?? 0) > 300 && (seen["declined"] ?? 0) > 300, "\(seen)")
+    }
+
+    /// A run of lines decoded with one ``EventDecoder/Recent`` gives what each line gives alone:
+    /// a value is handed out again only for the very same bytes, and one that failed its check
+    /// is never remembered.
+    @Test func theValuesLinesRepeatAreSharedOnlyForTheSameBytes() {
+        let data = #"{"meeting_id":"m1","org_id":"oak","status":"present"}"#
+        func line(_ occurred: String, _ actor: String) -> [UInt8] {
+            Array(#"{"type":"AttendanceRecorded","occurred_at":"\#(occurred)","actor":"\#(actor)","data":\#(data)}"#.utf8)
+        }
+        let run = [
+            line("2025-01-01T09:30:00Z", "Network lead (n10)"),
+            line("2025-01-01T09:30:00Z", "Network lead (n10)"),
+            line("2025-01-01T09:30:01Z", "Network lead (n10)"),
+            line("2025-01-01T09:30:01Z", "Network lead (n11)"),
+            line("2025-02-30T09:30:01Z", "Network lead (n11)"),  // no such day: left to the general path
+            line("2025-02-30T09:30:01Z", "Network lead (n11)"),  // and again, not remembered
+            line("2025-01-01", "Network lead (n11)\\u0021"),  // an escape: the general path
+            line("2025-01-01", "Network lead (n11)"),
+            line("2025-01-02", "Network lead (n11)"),
+        ]
+        var recent = EventDecoder.Recent()
+        var decoded: [DecodeResult] = []
+        for bytes in run {
+            let (shared, alone) = bytes.withUnsafeBufferPointer { b in
+                var range: Range<Int>?, fresh = EventDecoder.Recent()
+                return (EventDecoder.decode(line: b, number: 3, canonicalData: &range, recent: &recent),
+                        EventDecoder.decode(line: b, number: 3, canonicalData: &range, recent: &fresh))
+            }
+            #expect(shared == alone, "\(String(decoding: bytes, as: UTF8.self))")
+            decoded.append(shared)
+        }
+        func event(_ k: Int) -> DecodedEvent? { if case .success(let e) = decoded[k] { e } else { nil } }
+        #expect(event(2)?.occurredAt == "2025-01-01T09:30:01Z" && event(3)?.actor == "Network lead (n11)")
+        #expect(event(4) == nil && event(5) == nil)
+        #expect(event(6)?.actor == "Network lead (n11)!")
+        #expect(event(7)?.day != nil && event(8)?.day == (event(7)?.day ?? 0) + 1)
     }
 
     /// Lines the shortcut must leave to the general path (each valid or not, it does not

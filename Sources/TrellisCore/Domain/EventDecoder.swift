@@ -43,13 +43,45 @@ public enum EventDecoder {
     /// parsing it showed its text to be in canonical form already (``CanonicalForm``), so that
     /// it can be stored as it came; nil says nothing (it is then written anew, the same bytes).
     public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?) -> DecodeResult {
+        var recent = Recent()
+        return decode(line: bytes, number: number, canonicalData: &canonicalData, recent: &recent)
+    }
+
+    /// The previous lines' `occurred_at` and `actor`, handed out again while lines repeat them
+    /// (the attendance of one meeting shares both). Each is a string of more than 15 bytes, so
+    /// an allocation an event, and `occurred_at` a parse besides. Kept by whoever decodes a run
+    /// of lines (a chunk); the same bytes give the same verdict, so it never changes one.
+    public struct Recent {
+        fileprivate var occurredBytes: [UInt8] = []
+        fileprivate var occurred: Timestamp.Instant?
+        fileprivate var actorBytes: [UInt8] = []
+        fileprivate var actor: String?
+
+        public init() {}
+
+        @inline(__always) fileprivate static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard a.count == b.count else { return false }
+            for k in 0..<b.count where a[k] != b[k] { return false }
+            return true
+        }
+
+        fileprivate static func remember(_ b: UnsafeBufferPointer<UInt8>, in bytes: inout [UInt8]) {
+            bytes.removeAll(keepingCapacity: true)
+            bytes.append(contentsOf: b)
+        }
+    }
+
+    /// ``decode(line:number:canonicalData:)`` for one of a run of lines, sharing what they
+    /// repeat through `recent`.
+    public static func decode(line bytes: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?,
+                              recent: inout Recent) -> DecodeResult {
         func err(_ path: String, _ expected: String, _ found: String? = nil) -> DecodeResult {
             .failure([InputError(line: number, path: path, expected: expected, found: found)])
         }
         if bytes.count > maxLineBytes {
             return err("", "a line of at most \(maxLineBytes) bytes", "\(bytes.count) bytes")
         }
-        if let plain = decodePlain(line: bytes, number: number, canonicalData: &canonicalData) { return plain }
+        if let plain = decodePlain(line: bytes, number: number, canonicalData: &canonicalData, recent: &recent) { return plain }
         return decodeGeneral(line: bytes, number: number)
     }
 
@@ -166,7 +198,8 @@ public enum EventDecoder {
     /// Building the envelope's tree cost two arrays and the type's string a line, and a
     /// look-up of each field by name.
     /// `canonicalData` as for ``decode(line:number:canonicalData:)``, set only when it answers.
-    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?) -> DecodeResult? {
+    static func decodePlain(line b: UnsafeBufferPointer<UInt8>, number: Int, canonicalData: inout Range<Int>?,
+                            recent: inout Recent) -> DecodeResult? {
         var dataText: Range<Int>?
         let n = b.count
         var i = 0
@@ -222,16 +255,23 @@ public enum EventDecoder {
                       EventType.knownVersions.contains(value) else { return nil }
                 version = value
             case EnvelopeField.occurredAt:
-                guard let s = plainString(), s.count <= 64, s.allSatisfy({ $0 < 0x80 }),
+                guard let s = plainString() else { return nil }
+                if let last = recent.occurred, Recent.same(recent.occurredBytes, s) { occurred = last; break }
+                guard s.count <= 64, s.allSatisfy({ $0 < 0x80 }),
                       let instant = Timestamp.parseOccurredAt(String(decoding: s, as: UTF8.self)) else { return nil }
                 occurred = instant
+                Recent.remember(s, in: &recent.occurredBytes)
+                recent.occurred = instant
             case EnvelopeField.actor:
                 guard let s = plainString() else { return nil }
+                if let last = recent.actor, Recent.same(recent.actorBytes, s) { actor = last; break }
                 var high: UInt8 = 0
                 for c in s { high |= c }
                 guard let text = high < 0x80 ? String(decoding: s, as: UTF8.self) : String(validating: s, as: UTF8.self),
                       textProblem(text, min: 0, max: 200) == nil else { return nil }
                 actor = text
+                Recent.remember(s, in: &recent.actorBytes)
+                recent.actor = text
             default:  // data
                 guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
                 let start = i

@@ -124,13 +124,14 @@ package enum DecodePipeline {
         /// Decodes every line and prepares each event's stored data; drops the lines.
         func work() {
             items.reserveCapacity(ends.count)
+            var recent = EventDecoder.Recent()
             bytes.withUnsafeBufferPointer { all in
                 var start = 0
                 for k in ends.indices {
                     let line = UnsafeBufferPointer(rebasing: all[start..<ends[k]])
                     start = ends[k]
                     var canonicalData: Range<Int>?
-                    let decoded = EventDecoder.decode(line: line, number: numbers[k], canonicalData: &canonicalData)
+                    let decoded = EventDecoder.decode(line: line, number: numbers[k], canonicalData: &canonicalData, recent: &recent)
                     var prepared: PreparedData?
                     if case .success(let event) = decoded {
                         // Data already canonical (as Trellis and most tools write it; the parser
