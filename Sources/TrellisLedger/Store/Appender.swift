@@ -100,10 +100,14 @@ package struct PreparedData: Sendable {
     /// allocation for all of them.
     private(set) var row: [UInt8] = []
     private(set) var ends: (id: Int, type: Int, occurredAt: Int, actor: Int, data: Int) = (0, 0, 0, 0, 0)
+    /// The event's version and whether it has an actor: with the row, all its envelope holds,
+    /// so the link step reads no decoded event (binding one out of the item copied it).
+    private let v: Int64
+    private let hasActor: Bool
 
     /// `data`: appends the stored data's bytes to the buffer it is given.
     private init(id: String, key: [UInt8]?, event: DecodedEvent, dataCount: Int, data: (inout [UInt8]) -> Void) {
-        self.id = id; self.key = key
+        self.id = id; self.key = key; v = event.v; hasActor = event.actor != nil
         row.reserveCapacity(id.utf8.count + event.type.rawValue.utf8.count + event.occurredAt.utf8.count + (event.actor?.utf8.count ?? 0) + dataCount)
         Self.append(id, to: &row)
         ends.id = row.count
@@ -142,14 +146,14 @@ package struct PreparedData: Sendable {
 
     /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`
     /// (its UTF-8 bytes), written from the row's bytes.
-    func canonical(_ event: DecodedEvent, seq: Int64, recordedAt: UnsafeBufferPointer<UInt8>, into canonical: inout [UInt8]) {
+    func canonical(seq: Int64, recordedAt: UnsafeBufferPointer<UInt8>, into canonical: inout [UInt8]) {
         canonical.removeAll(keepingCapacity: true)
         canonical.reserveCapacity(row.count + recordedAt.count + 160)
         row.withUnsafeBufferPointer { r in
             func part(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[range]) }
-            CanonicalEnvelope.write(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: event.v,
+            CanonicalEnvelope.write(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: v,
                                     occurredAt: part(ends.type..<ends.occurredAt), recordedAt: recordedAt,
-                                    actor: event.actor == nil ? nil : part(ends.occurredAt..<ends.actor),
+                                    actor: hasActor ? part(ends.occurredAt..<ends.actor) : nil,
                                     data: part(ends.actor..<ends.data), into: &canonical)
         }
     }
@@ -157,14 +161,14 @@ package struct PreparedData: Sendable {
     /// The chain step computed speculatively: as the next event after `speculation`'s head. The
     /// envelope is written after the previous hash in one buffer and hashed in one call, as the
     /// chain check does (``ChainBuffer``).
-    func chain(_ event: DecodedEvent, _ speculation: ChainSpeculation) -> ChainStep {
+    func chain(_ speculation: ChainSpeculation) -> ChainStep {
         let seq = speculation.nextSeq
         let hash = row.withUnsafeBufferPointer { r in
             speculation.recordedAt.withUnsafeBufferPointer { recordedAt in
                 func part(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: r[range]) }
-                return speculation.buffer.advance(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: event.v,
+                return speculation.buffer.advance(seq: seq, id: part(0..<ends.id), type: part(ends.id..<ends.type), v: v,
                                                   occurredAt: part(ends.type..<ends.occurredAt), recordedAt: recordedAt,
-                                                  actor: event.actor == nil ? nil : part(ends.occurredAt..<ends.actor),
+                                                  actor: hasActor ? part(ends.occurredAt..<ends.actor) : nil,
                                                   data: part(ends.actor..<ends.data))
             }
         }
@@ -353,7 +357,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
         let speculated = chain.seq == seq && chain.previous.equals(headHash)
         if !speculated {
             var recordedAt = recordedAt
-            recordedAt.withUTF8 { stored.canonical(event, seq: seq, recordedAt: $0, into: &canonical) }
+            recordedAt.withUTF8 { stored.canonical(seq: seq, recordedAt: $0, into: &canonical) }
             ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
         }
         let inserted = speculated ? try chain.hash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }

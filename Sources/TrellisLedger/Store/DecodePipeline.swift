@@ -71,9 +71,11 @@ package enum DecodePipeline {
         }, link: speculation == nil ? nil : { chunk in
             // In line order, one chunk at a time, on whichever thread gets there first.
             guard let speculation else { return }
-            for item in chunk.items {
-                guard case .some(let prepared) = item.prepared, case .success(let event) = item.decoded else { continue }
-                item.chain = prepared.chain(event, speculation)
+            // Read where they lie: binding the item's event and prepared data copied both.
+            chunk.items.withUnsafeBufferPointer { items in
+                for item in items {
+                    if let step = item.prepared?.chain(speculation) { item.chain = step }
+                }
             }
         }, consume: { chunk in
             try prepare?(chunk.items)
