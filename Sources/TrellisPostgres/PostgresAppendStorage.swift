@@ -263,7 +263,7 @@ final class PostgresAppendStorage: AppendStorage {
         var keys: Set<String> = [], networks: Set<String> = [], orgs: Set<String> = [], ids: Set<String> = []
         for e in events {
             if let id = e.id, !batchIDs.contains(id), !prefetchedIDs.contains(id) { ids.insert(id) }
-            for (field, value) in zip(e.data.keys, e.data.values) where field.hasSuffix("_id") && field != "event_id" {
+            for (field, value) in e.data.pairs where field.hasSuffix("_id") && field != "event_id" {
                 if case .string(let s) = value, !prefetchedKeys.contains(s) { keys.insert(s) }
             }
             if let n = e.data.string("network_id"), let o = e.data.string("org_id"), prefetchedPairs[n + "\u{0}" + o] == nil {

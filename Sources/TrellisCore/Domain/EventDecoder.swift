@@ -116,15 +116,15 @@ public enum EventDecoder {
         var typeValue: JSONValue?, idValue: JSONValue?, vValue: JSONValue?, occurredValue: JSONValue?
         var actorValue: JSONValue?, dataValue: JSONValue?
         var unknown: [String] = []
-        for k in env.keys.indices {
-            let key = env.keys[k]
+        for k in env.indices {
+            let key = env.key(at: k)
             switch key.utf8.count {
-            case 4 where key == "type": typeValue = env.values[k]
-            case 2 where key == "id": idValue = env.values[k]
-            case 1 where key == "v": vValue = env.values[k]
-            case 11 where key == "occurred_at": occurredValue = env.values[k]
-            case 5 where key == "actor": actorValue = env.values[k]
-            case 4 where key == "data": dataValue = env.values[k]
+            case 4 where key == "type": typeValue = env.value(at: k)
+            case 2 where key == "id": idValue = env.value(at: k)
+            case 1 where key == "v": vValue = env.value(at: k)
+            case 11 where key == "occurred_at": occurredValue = env.value(at: k)
+            case 5 where key == "actor": actorValue = env.value(at: k)
+            case 4 where key == "data": dataValue = env.value(at: k)
             default: unknown.append(key)
             }
         }
@@ -371,7 +371,7 @@ public enum EventDecoder {
             errors.append(InputError(line: line, path: path, expected: expected, found: found))
         }
         let specs = type.fields
-        for key in data.keys where !specs.contains(where: { JSONObject.same($0.name, key) }) {
+        for (key, _) in data.pairs where !specs.contains(where: { JSONObject.same($0.name, key) }) {
             add(prefix + key, "only " + specs.map(\.name).joined(separator: ", ") + " in \(type.rawValue) data", "an unknown field")
         }
         for spec in specs {
@@ -453,7 +453,7 @@ public enum EventDecoder {
             for (k, item) in a.enumerated() {
                 let p = "\(path)[\(k)]"
                 guard let o = item.object else { return Problem(path: p, expected: "an outcome {area, judgement, actions?}", found: item.described) }
-                for key in o.keys where !["area", "judgement", "actions"].contains(key) {
+                for (key, _) in o.pairs where !["area", "judgement", "actions"].contains(key) {
                     return Problem(path: p + "." + key, expected: "only area, judgement, actions in an outcome", found: "an unknown field")
                 }
                 for (field, sub) in [("area", FieldSpec.Kind.oneOf(Vocabulary.reviewAreas)), ("judgement", .oneOf(Vocabulary.judgements))] {

@@ -24,9 +24,9 @@ public enum CanonicalJSON {
             out.append(UInt8(ascii: "{"))
             for (k, index) in o.sortedIndices.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(o.keys[index], into: &out)
+                writeString(o.key(at: index), into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(o.values[index], into: &out)
+                write(o.value(at: index), into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -101,7 +101,7 @@ public struct JSONParser {
                     if let previousKey, !precedes(previousKey, keyBytes) { canonical = false }
                     previousKey = keyBytes
                 }
-                if obj.keys.contains(where: { JSONObject.same($0, key) }) { throw fail("duplicate key \"\(key)\"") }
+                if obj.has(key) { throw fail("duplicate key \"\(key)\"") }
                 skipSpace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':' after key \"\(key)\"") }
                 i += 1

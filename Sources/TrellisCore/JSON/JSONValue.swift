@@ -47,37 +47,54 @@ public enum JSONValue: Equatable, Sendable {
 }
 
 /// A JSON object with its fields in order. Small: events have at most a dozen fields,
-/// so lookup is a linear scan, which beats hashing at that size.
+/// so lookup is a linear scan, which beats hashing at that size. Each key is held beside its
+/// value, in one array: one allocation an object (keys and values in two arrays were two, and
+/// every event's `data` is an object).
 public struct JSONObject: Equatable, Sendable {
-    public private(set) var keys: [String]
-    public private(set) var values: [JSONValue]
+    private var fields: [(key: String, value: JSONValue)]
 
-    public init() { keys = []; values = [] }
+    public init() { fields = [] }
 
     init(reservingCapacity n: Int) {
-        keys = []
-        values = []
-        keys.reserveCapacity(n)
-        values.reserveCapacity(n)
+        fields = []
+        fields.reserveCapacity(n)
     }
 
     public init(_ pairs: [(String, JSONValue)]) {
-        keys = pairs.map(\.0)
-        values = pairs.map(\.1)
+        fields = pairs.map { (key: $0.0, value: $0.1) }
     }
 
-    public var count: Int { keys.count }
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.fields.count == b.fields.count && a.fields.indices.allSatisfy { a.fields[$0].key == b.fields[$0].key && a.fields[$0].value == b.fields[$0].value }
+    }
+
+    public var count: Int { fields.count }
+    public var indices: Range<Int> { fields.indices }
+    /// The keys in order (a new array: a hot path reads ``key(at:)``).
+    public var keys: [String] { fields.map(\.key) }
+    /// The values in order (a new array: a hot path reads ``value(at:)``).
+    public var values: [JSONValue] { fields.map(\.value) }
+    /// The fields in order, as they are held (no copy).
+    public var pairs: [(key: String, value: JSONValue)] { fields }
+    public func key(at i: Int) -> String { fields[i].key }
+    public func value(at i: Int) -> JSONValue { fields[i].value }
+
+    /// True when one of the keys is `key`.
+    public func has(_ key: String) -> Bool {
+        for i in fields.indices where Self.same(fields[i].key, key) { return true }
+        return false
+    }
 
     public subscript(key: String) -> JSONValue? {
         get {
-            for i in keys.indices where Self.same(keys[i], key) { return values[i] }
+            for i in fields.indices where Self.same(fields[i].key, key) { return fields[i].value }
             return nil
         }
         set {
-            if let i = keys.firstIndex(of: key) {
-                if let newValue { values[i] = newValue } else { keys.remove(at: i); values.remove(at: i) }
+            if let i = fields.firstIndex(where: { $0.key == key }) {
+                if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
             } else if let newValue {
-                keys.append(key); values.append(newValue)
+                fields.append((key: key, value: newValue))
             }
         }
     }
@@ -90,14 +107,14 @@ public struct JSONObject: Equatable, Sendable {
 
     /// Appends without checking for an existing key; the parser checks duplicates itself.
     mutating func appendUnchecked(_ key: String, _ value: JSONValue) {
-        keys.append(key); values.append(value)
+        fields.append((key: key, value: value))
     }
 
     /// The string under `key` (nil when absent or not a string). Looked up in place: through
     /// `self[key]?.string` the whole value was copied first (a retain and a release of its payload).
     public func string(_ key: String) -> String? {
-        for i in keys.indices where Self.same(keys[i], key) {
-            if case .string(let s) = values[i] { return s }
+        for i in fields.indices where Self.same(fields[i].key, key) {
+            if case .string(let s) = fields[i].value { return s }
             return nil
         }
         return nil
@@ -108,12 +125,12 @@ public struct JSONObject: Equatable, Sendable {
     /// Field positions in canonical (byte) order of their keys: an insertion sort, since
     /// objects here have a dozen fields at most.
     var sortedIndices: [Int] {
-        var order = Array(keys.indices)
+        var order = Array(fields.indices)
         if order.count < 2 { return order }
         for i in 1..<order.count {
             let x = order[i]
             var j = i
-            while j > 0 && keys[x].utf8.lexicographicallyPrecedes(keys[order[j - 1]].utf8) {
+            while j > 0 && fields[x].key.utf8.lexicographicallyPrecedes(fields[order[j - 1]].key.utf8) {
                 order[j] = order[j - 1]
                 j -= 1
             }

@@ -39,10 +39,10 @@ extension JSONValue {
             for k in 0..<o.count {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 newline(indent + 1)
-                Self.writeDisplayString(o.keys[k], into: &out)
+                Self.writeDisplayString(o.key(at: k), into: &out)
                 out.append(UInt8(ascii: ":"))
                 if pretty { out.append(0x20) }
-                o.values[k].render(into: &out, pretty: pretty, indent: indent + 1)
+                o.value(at: k).render(into: &out, pretty: pretty, indent: indent + 1)
             }
             newline(indent)
             out.append(UInt8(ascii: "}"))

@@ -48,7 +48,7 @@ public enum SmallCells {
         case .object(let o):
             var copy = JSONObject()
             var hidden = Set<String>()
-            for (key, value) in zip(o.keys, o.values) {
+            for (key, value) in o.pairs {
                 if counts.contains(key), case .int(let c) = value, c > 0, c < k {
                     hidden.insert(key)
                     n += 1

@@ -173,7 +173,7 @@ enum ArchiveLine {
         guard case .object(let o) = value else { throw .broken(seq: expectedSeq, why: "line \(number) is not a JSON object") }
         let seq = o.int("seq") ?? expectedSeq
         func need(_ key: String, _ what: String) -> ArchiveError { .broken(seq: seq, why: "line \(number): \(key) is missing or not \(what)") }
-        for key in o.keys where !eventKeys.contains(key) {
+        for (key, _) in o.pairs where !eventKeys.contains(key) {
             throw .broken(seq: seq, why: "line \(number): unexpected field \(JSONValue.string(key).described)")
         }
         guard o.int("seq") != nil else { throw need("seq", "an integer") }

@@ -150,7 +150,7 @@ public struct ArchiveManifest: Sendable, Equatable {
         guard let head = o.string("head_hash"), head.utf8.count == 64, Hex.decode(head) != nil else { throw bad("head_hash", "64 hex digits") }
         var versions: [String: [Int64]] = [:]
         guard let vo = o["schema_versions"]?.object else { throw bad("schema_versions", "an object") }
-        for (k, v) in zip(vo.keys, vo.values) {
+        for (k, v) in vo.pairs {
             guard let list = v.array?.compactMap(\.int) else { throw bad("schema_versions.\(k)", "a list of versions") }
             versions[k] = list
         }

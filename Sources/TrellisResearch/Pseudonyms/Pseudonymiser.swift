@@ -157,7 +157,7 @@ public struct Pseudonymiser: Sendable {
     public func transform(type: EventType, id: String, data: JSONObject) -> (id: String, data: JSONObject) {
         let rules = Self.rules[type] ?? [:]
         var out = JSONObject()
-        for (field, value) in zip(data.keys, data.values) {
+        for (field, value) in data.pairs {
             switch rules[field] ?? .drop {
             case .keep: out[field] = value
             case .drop: continue
