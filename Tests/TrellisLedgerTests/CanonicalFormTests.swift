@@ -8,6 +8,23 @@ import Testing
         #expect(CanonicalJSON.string(v) == "{\"a\":\"x\\\"y\\\\z\\n\\u0001é/\",\"b\":1,\"c\":[true,null,{\"y\":-3,\"z\":0}]}")
     }
 
+    /// An object keeps its fields in input order, each key beside its value: set, replace and
+    /// remove by key, read in order, compared field by field in order.
+    @Test func objectsKeepTheirFieldsInOrder() throws {
+        guard case .object(var o) = try JSONParser.parse(#"{"b":1,"a":"x","c":[2]}"#) else { Issue.record("not an object"); return }
+        #expect(o.keys == ["b", "a", "c"] && o.values == [.int(1), .string("x"), .array([.int(2)])])
+        #expect(o.pairs.map(\.key) == o.keys && o.indices.map { o.key(at: $0) } == o.keys && o.value(at: 1) == .string("x"))
+        #expect(o.has("a") && !o.has("A") && o.string("a") == "x" && o.string("b") == nil && o.int("b") == 1)
+        o["a"] = .string("y")
+        o["d"] = .bool(true)
+        o["b"] = nil
+        #expect(o.keys == ["a", "c", "d"] && o["a"] == .string("y") && o["b"] == nil && o.count == 3)
+        #expect(o == JSONObject([("a", .string("y")), ("c", .array([.int(2)])), ("d", .bool(true))]))
+        #expect(o != JSONObject([("c", .array([.int(2)])), ("a", .string("y")), ("d", .bool(true))]))  // order counts
+        #expect(o != JSONObject([("a", .string("y")), ("c", .array([.int(2)]))]))
+        #expect(CanonicalJSON.string(.object(o)) == #"{"a":"y","c":[2],"d":true}"#)
+    }
+
     @Test func integralNumbersAreIntegers() throws {
         #expect(try JSONParser.parse("12.0") == .int(12))
         #expect(try JSONParser.parse("1E2") == .int(100))

@@ -64,8 +64,11 @@ public struct JSONObject: Equatable, Sendable {
         fields = pairs.map { (key: $0.0, value: $0.1) }
     }
 
+    /// The same fields in the same order (as the two arrays' synthesized `==` compared them).
     public static func == (a: JSONObject, b: JSONObject) -> Bool {
-        a.fields.count == b.fields.count && a.fields.indices.allSatisfy { a.fields[$0].key == b.fields[$0].key && a.fields[$0].value == b.fields[$0].value }
+        guard a.fields.count == b.fields.count else { return false }
+        for i in a.fields.indices where a.fields[i].key != b.fields[i].key || a.fields[i].value != b.fields[i].value { return false }
+        return true
     }
 
     public var count: Int { fields.count }

@@ -144,7 +144,7 @@ package struct PreparedData: Sendable {
     /// The stored data, copied (for a store that takes it as an array: PostgreSQL's).
     var bytes: [UInt8] { Array(row[ends.actor..<ends.data]) }
 
-    /// The canonical envelope of `event` stored as this data at `seq`, recorded at `recordedAt`
+    /// The canonical envelope of the event this row holds, at `seq`, recorded at `recordedAt`
     /// (its UTF-8 bytes), written from the row's bytes.
     func canonical(seq: Int64, recordedAt: UnsafeBufferPointer<UInt8>, into canonical: inout [UInt8]) {
         canonical.removeAll(keepingCapacity: true)
