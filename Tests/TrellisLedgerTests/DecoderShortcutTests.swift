@@ -70,6 +70,32 @@ import Testing
         }
     }
 
+    /// A kept value is handed out again only for the very same bytes, and a value that could
+    /// not be made is not kept (the import's and the archive reader's repeated fields).
+    @Test func aValueIsHandedOutAgainOnlyForTheSameBytes() {
+        var made = 0
+        var seen = LastSeen<String>()
+        func value(_ text: String) -> String? {
+            Array(text.utf8).withUnsafeBufferPointer { b in
+                seen.value(of: b, orTry: { b in
+                    made += 1
+                    return b.count > 3 ? String(decoding: b, as: UTF8.self) : nil
+                })
+            }
+        }
+        #expect(value("2025-01-01") == "2025-01-01" && made == 1)
+        #expect(value("2025-01-01") == "2025-01-01" && made == 1)  // kept
+        #expect(value("2025-01-02") == "2025-01-02" && made == 2)  // one byte differs
+        #expect(value("2025-01-0") == "2025-01-0" && made == 3)    // a prefix
+        #expect(value("abc") == nil && made == 4)                  // not made, not kept
+        #expect(value("abc") == nil && made == 5)
+        #expect(value("2025-01-0") == "2025-01-0" && made == 5)    // the last value made is still kept
+        var recorded = LastSeen<String>()
+        let a = Array("x".utf8).withUnsafeBufferPointer { recorded.value(of: $0, orMake: { String(decoding: $0, as: UTF8.self) + "!" }) }
+        let b = Array("x".utf8).withUnsafeBufferPointer { recorded.value(of: $0, orMake: { _ in "never" }) }
+        #expect(a == "x!" && b == "x!")
+    }
+
     /// Types are found by their exact names only, from a string or from bytes.
     @Test func typesAreFoundByTheirExactNames() {
         for type in EventType.allCases {

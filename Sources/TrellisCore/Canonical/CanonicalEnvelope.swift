@@ -157,7 +157,7 @@ public enum CanonicalEnvelope {
     /// (the archive's link step: an array a hash, allocated on the writer and freed on the
     /// reading thread, made each free wait for the writer's allocator lock).
     public static func chainDigest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
-        digest(previous, canonical).withUnsafeBytes { Digest32($0) } ?? Digest32()
+        Digest32(digest(previous, canonical))
     }
 
     private static func digest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> SHA256.Digest {
@@ -278,7 +278,7 @@ public struct ChainBuffer: ~Copyable {
                                  occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
                                  actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> Digest32 {
         let digest = hash(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, data: data)
-        let next = digest.withUnsafeBytes { Digest32($0) } ?? Digest32()
+        let next = Digest32(digest)
         next.withUnsafeBufferPointer { setPrevious($0) }
         return next
     }
@@ -346,6 +346,13 @@ public struct Digest32: Equatable, Sendable {
     public init?(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 32, let base = bytes.baseAddress else { return nil }
         withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(start: base, count: 32)) }
+    }
+
+    /// A SHA-256 digest's 32 bytes.
+    public init(_ digest: SHA256.Digest) {
+        var words = self.words
+        digest.withUnsafeBytes { d in withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: d) } }
+        self.words = words
     }
 
     public init?(_ bytes: [UInt8]) {

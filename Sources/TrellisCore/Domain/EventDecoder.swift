@@ -48,27 +48,12 @@ public enum EventDecoder {
     }
 
     /// The previous lines' `occurred_at` and `actor`, handed out again while lines repeat them
-    /// (the attendance of one meeting shares both). Each is a string of more than 15 bytes, so
-    /// an allocation an event, and `occurred_at` a parse besides. Kept by whoever decodes a run
-    /// of lines (a chunk); the same bytes give the same verdict, so it never changes one.
+    /// (the attendance of one meeting shares both; see ``LastSeen``).
     public struct Recent {
-        fileprivate var occurredBytes: [UInt8] = []
-        fileprivate var occurred: Timestamp.Instant?
-        fileprivate var actorBytes: [UInt8] = []
-        fileprivate var actor: String?
+        fileprivate var occurred = LastSeen<Timestamp.Instant>()
+        fileprivate var actor = LastSeen<String>()
 
         public init() {}
-
-        @inline(__always) fileprivate static func same(_ a: [UInt8], _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard a.count == b.count else { return false }
-            for k in 0..<b.count where a[k] != b[k] { return false }
-            return true
-        }
-
-        fileprivate static func remember(_ b: UnsafeBufferPointer<UInt8>, in bytes: inout [UInt8]) {
-            bytes.removeAll(keepingCapacity: true)
-            bytes.append(contentsOf: b)
-        }
     }
 
     /// ``decode(line:number:canonicalData:)`` for one of a run of lines, sharing what they
@@ -255,23 +240,20 @@ public enum EventDecoder {
                       EventType.knownVersions.contains(value) else { return nil }
                 version = value
             case EnvelopeField.occurredAt:
-                guard let s = plainString() else { return nil }
-                if let last = recent.occurred, Recent.same(recent.occurredBytes, s) { occurred = last; break }
-                guard s.count <= 64, s.allSatisfy({ $0 < 0x80 }),
-                      let instant = Timestamp.parseOccurredAt(String(decoding: s, as: UTF8.self)) else { return nil }
+                guard let s = plainString(), let instant = recent.occurred.value(of: s, orTry: { s in
+                    guard s.count <= 64, s.allSatisfy({ $0 < 0x80 }) else { return nil }
+                    return Timestamp.parseOccurredAt(String(decoding: s, as: UTF8.self))
+                }) else { return nil }
                 occurred = instant
-                Recent.remember(s, in: &recent.occurredBytes)
-                recent.occurred = instant
             case EnvelopeField.actor:
-                guard let s = plainString() else { return nil }
-                if let last = recent.actor, Recent.same(recent.actorBytes, s) { actor = last; break }
-                var high: UInt8 = 0
-                for c in s { high |= c }
-                guard let text = high < 0x80 ? String(decoding: s, as: UTF8.self) : String(validating: s, as: UTF8.self),
-                      textProblem(text, min: 0, max: 200) == nil else { return nil }
+                guard let s = plainString(), let text = recent.actor.value(of: s, orTry: { s in
+                    var high: UInt8 = 0
+                    for c in s { high |= c }
+                    guard let text = high < 0x80 ? String(decoding: s, as: UTF8.self) : String(validating: s, as: UTF8.self),
+                          textProblem(text, min: 0, max: 200) == nil else { return nil }
+                    return text
+                }) else { return nil }
                 actor = text
-                Recent.remember(s, in: &recent.actorBytes)
-                recent.actor = text
             default:  // data
                 guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
                 let start = i

@@ -241,9 +241,8 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     /// The head's recorded_at, when it is ahead of the clock (beyond the tolerance).
     package var headAheadOfClock: String?
 
-    /// Scratch for an envelope the writer has to chain itself (the speculation missed), and its hash.
+    /// Scratch for an envelope the writer has to chain itself (the speculation missed).
     @exclusivity(unchecked) private var canonical: [UInt8] = []
-    @exclusivity(unchecked) private var ownHash: [UInt8] = []
     @exclusivity(unchecked) private var entities = EntityCache()
     @exclusivity(unchecked) private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
 
@@ -352,16 +351,17 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     private func appendChecked(_ event: DecodedEvent, stored: PreparedData, chain: ChainStep, line: Int, source: String?) throws {
         let effects = try Rules.effects(of: event, against: self)
         let seq = headSeq + 1
-        // A thread linking the chunk chained it onto this very head (the common case): its
-        // inline hash is bound and copied into `headHash`.
-        let speculated = chain.seq == seq && chain.previous.equals(headHash)
-        if !speculated {
+        // A thread linking the chunk chained it onto this very head (the common case); else
+        // the writer chains it itself. Either way the hash is inline, bound and copied into `headHash`.
+        let hash: Digest32
+        if chain.seq == seq && chain.previous.equals(headHash) {
+            hash = chain.hash
+        } else {
             var recordedAt = recordedAt
             recordedAt.withUTF8 { stored.canonical(seq: seq, recordedAt: $0, into: &canonical) }
-            ownHash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chain(headHash, $0) }
+            hash = canonical.withUnsafeBufferPointer { CanonicalEnvelope.chainDigest(headHash, $0) }
         }
-        let inserted = speculated ? try chain.hash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
-                                  : try ownHash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
+        let inserted = try hash.withUnsafeBufferPointer { try storage.insertEvent(seq: seq, event, stored, recordedAt: recordedAt, hash: $0) }
         if !inserted {
             // The id is taken: the same event again is skipped, anything else is an error.
             switch try compareWithRecorded(id: stored.id, event: event, line: line) {
@@ -373,9 +373,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
             return
         }
         headSeq = seq
-        if speculated { chain.hash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) } } else {
-            ownHash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) }
-        }
+        hash.withUnsafeBufferPointer { Self.copy($0, into: &headHash) }
         if headRecordedAt != recordedAt { headRecordedAt = recordedAt }
         appended += 1
         if let key = stored.key, let person = event.data.string("person_id") {

@@ -17,21 +17,8 @@ enum ArchiveLine {
     }
 
     /// The last `recorded_at` read, handed out again while lines repeat it (a batch shares one,
-    /// so an archive holds a few distinct values): a string of 27 bytes is an allocation, and
-    /// this was one an event. Kept by whoever reads a run of lines (a chunk).
-    struct Recent {
-        var recordedAt = ""
-
-        mutating func recordedAt(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-            let same = recordedAt.withUTF8 { last in
-                guard last.count == bytes.count else { return false }
-                for k in 0..<last.count where last[k] != bytes[k] { return false }
-                return true
-            }
-            if !same { recordedAt = String(decoding: bytes, as: UTF8.self) }
-            return recordedAt
-        }
-    }
+    /// so an archive holds a few distinct values; see ``LastSeen``).
+    typealias Recent = LastSeen<String>
 
     // MARK: Fast path: the exact layout `log --format ndjson` writes
 
@@ -159,7 +146,7 @@ enum ArchiveLine {
         }
         // A known type's name is the catalogue's own string; only an unknown one is made anew.
         let type = EventType.named(utf8: typeBytes)?.rawValue ?? String(decoding: typeBytes, as: UTF8.self)
-        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recent.recordedAt(recordedBytes),
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recent.value(of: recordedBytes) { String(decoding: $0, as: UTF8.self) },
                              actor: actor, data: dataText, hash: hash)
     }
 
