@@ -1,9 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A value made from some bytes, kept with those bytes and handed out again while the next
 /// bytes are the same. A run of lines repeats a timestamp, an actor, a `recorded_at`; making
 /// each anew was an allocation a line (a string of more than 15 bytes), and a parse for a
 /// timestamp. The same bytes always make the same value, so handing it out again changes no
 /// verdict; a value that could not be made is not kept. Kept by whoever reads a run of lines
-/// (a chunk): the import's decoder (``EventDecoder/Recent``) and the archive reader.
+/// (a chunk): the import's decoder (``EventDecoder/Recent``), the archive reader, and full
+/// verify's replay of the log.
 public struct LastSeen<Value> {
     // Inlinable, so that a reader in another module gets it specialized for its value (the
     // archive reader's generic calls cost 0.4 k instructions a line more).
@@ -27,8 +34,11 @@ public struct LastSeen<Value> {
 
     @inlinable @inline(__always) func isKept(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count == b.count else { return false }
-        for k in 0..<b.count where bytes[k] != b[k] { return false }
-        return true
+        // One memcmp (a loop over the bytes cost full verify's replay 0.3 k instructions a row).
+        return bytes.withUnsafeBufferPointer { kept in
+            guard let p = kept.baseAddress, let q = b.baseAddress else { return true }  // both empty
+            return memcmp(p, q, b.count) == 0
+        }
     }
 
     @inlinable mutating func keep(_ made: Value, for b: UnsafeBufferPointer<UInt8>) -> Value {

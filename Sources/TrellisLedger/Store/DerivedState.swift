@@ -271,11 +271,11 @@ extension Ledger {
         do {
             _ = try copy.appendArchived { visit in
                 var chain = ArchiveChain()
-                // The last text read from each column that was the column's exact bytes: a
-                // batch shares one recorded_at, and type, occurred_at and actor mostly repeat
-                // from one event to the next (77–100 % of rows in a generated region), so the
-                // string is reused instead of decoded and allocated again.
-                var last = [String?](repeating: nil, count: 8)
+                // The last text read from each of these columns that was the column's exact
+                // bytes (``LastSeen``): a batch shares one recorded_at, and type, occurred_at and
+                // actor mostly repeat from one event to the next (77–100 % of rows in a generated
+                // region), so the string is reused instead of decoded and allocated again.
+                var type = LastSeen<String>(), occurred = LastSeen<String>(), recorded = LastSeen<String>(), actor = LastSeen<String>()
                 while try Raw.step(s, db) {
                     let seq = Raw.int(s, 0)
                     var exact = true
@@ -286,28 +286,32 @@ extension Ledger {
                         guard let p = sqlite3_value_blob(v) else { return UnsafeBufferPointer(start: UnsafePointer(bitPattern: 1), count: 0) }
                         return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(v)))
                     }
-                    func text(_ i: Int32, repeats: Bool = false) -> String? {
-                        guard let b = column(i) else { return nil }
-                        if repeats, let previous = last[Int(i)], previous.utf8.count == b.count,
-                           previous.utf8.withContiguousStorageIfAvailable({ u -> Bool in
-                               guard let p = u.baseAddress, let q = b.baseAddress else { return b.count == 0 }
-                               return memcmp(p, q, b.count) == 0
-                           }) == true {
-                            return previous
-                        }
+                    /// The column's text when it is the column's exact bytes; nil when they are not
+                    /// valid UTF-8 (decoding repairs them: other bytes. A memcmp; the generic
+                    /// `String(validating:)` cost 150 M instructions per 50 k events here).
+                    func exactText(_ b: UnsafeBufferPointer<UInt8>) -> String? {
                         let t = String(decoding: b, as: UTF8.self)
-                        // Not valid UTF-8 comes out repaired: other bytes (a memcmp; the generic
-                        // `String(validating:)` cost 150 M instructions per 50 k events here).
                         let same = t.utf8.count == b.count && (t.utf8.withContiguousStorageIfAvailable { u -> Bool in
                             guard let p = u.baseAddress, let q = b.baseAddress else { return b.count == 0 }
                             return memcmp(p, q, b.count) == 0
                         } ?? t.utf8.elementsEqual(b))
-                        if !same { exact = false } else if repeats { last[Int(i)] = t }
-                        return t
+                        return same ? t : nil
                     }
-                    let e = RecordedEvent(seq: seq, id: text(1) ?? "", type: text(2, repeats: true) ?? "", v: Raw.int(s, 3),
-                                          occurredAt: text(4, repeats: true) ?? "", recordedAt: text(5, repeats: true) ?? "",
-                                          actor: text(6, repeats: true), data: text(7) ?? "", hash: column(8).map { Array($0) } ?? [])
+                    /// Not valid UTF-8: the repaired text, and the row is then not exact.
+                    func repaired(_ b: UnsafeBufferPointer<UInt8>) -> String {
+                        exact = false
+                        return String(decoding: b, as: UTF8.self)
+                    }
+                    /// The column's text; for a column that repeats, the last exact one when the bytes are the same.
+                    func text(_ i: Int32, keptIn seen: inout LastSeen<String>) -> String? {
+                        column(i).map { b in seen.value(of: b, orTry: exactText) ?? repaired(b) }
+                    }
+                    func text(_ i: Int32) -> String? {
+                        column(i).map { b in exactText(b) ?? repaired(b) }
+                    }
+                    let e = RecordedEvent(seq: seq, id: text(1) ?? "", type: text(2, keptIn: &type) ?? "", v: Raw.int(s, 3),
+                                          occurredAt: text(4, keptIn: &occurred) ?? "", recordedAt: text(5, keptIn: &recorded) ?? "",
+                                          actor: text(6, keptIn: &actor), data: text(7) ?? "", hash: column(8).map { Array($0) } ?? [])
                     current = (seq, e.type)
                     let covered = vouched.map { seq <= $0.head } ?? false
                     try visit(try chain.admit(e, line: Int(clamping: seq), hashVouchedFor: covered && exact))
