@@ -5,7 +5,9 @@
 // Each input is one line: it is decoded; if it decodes, the rules are checked against a
 // small in-memory ledger (a network, organisations, a person, a meeting, a committed
 // review, a retracted event). Any crash, trap or sanitizer report is a bug; a rejection must
-// always come with a message naming a line.
+// always come with a message naming a line. The input is also cut at its newlines and the
+// pieces decoded in order, as a chunk of an import is (sharing what lines repeat,
+// `EventDecoder.Recent`): each must decode exactly as it does alone.
 
 final class FuzzFacts: LedgerFacts, Sendable {
     let entities: [EntityKind: [String: EntityFact]] = [
@@ -42,6 +44,18 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         precondition(errors.allSatisfy { $0.description.hasPrefix("line 1: ") })
         if errors.isEmpty { _ = try? Rules.effects(of: event, against: facts) }
         _ = CanonicalJSON.bytes(.object(event.data))
+    }
+    let newlines = (0..<size).filter { line[$0] == 0x0A }
+    if newlines.isEmpty { return 0 }
+    var recent = EventDecoder.Recent()
+    var start = 0
+    for end in newlines + [size] {
+        let piece = UnsafeBufferPointer(rebasing: line[start..<end])
+        start = end + 1
+        var shared: Range<Int>?, alone: Range<Int>?
+        let inRun = EventDecoder.decode(line: piece, number: 2, canonicalData: &shared, recent: &recent)
+        precondition(inRun == EventDecoder.decode(line: piece, number: 2, canonicalData: &alone) && shared == alone,
+                     "a line decodes differently after the lines before it")
     }
     return 0
 }

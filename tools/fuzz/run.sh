@@ -11,7 +11,7 @@ mkdir -p "$out" tools/fuzz/findings
 swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
   "$src"/JSON/*.swift "$src"/Domain/EventType.swift "$src"/Domain/EventDecoder.swift \
   "$src"/Domain/InputError.swift "$src"/Domain/Timestamp.swift "$src"/Rules/Rules.swift \
-  "$src"/Text/TerminalText.swift "$src"/Canonical/CanonicalForm.swift \
+  "$src"/Text/*.swift "$src"/Canonical/CanonicalForm.swift \
   tools/fuzz/FuzzDecoder.swift -o "$out/fuzz-decoder"
 work=$(mktemp -d)
 cp tools/fuzz/corpus/* "$work/"
