@@ -133,15 +133,19 @@ package enum DecodePipeline {
                     let line = UnsafeBufferPointer(rebasing: all[start..<ends[k]])
                     start = ends[k]
                     var canonicalData: Range<Int>?
-                    let decoded = EventDecoder.decode(line: line, number: numbers[k], canonicalData: &canonicalData, recent: &recent)
-                    var prepared: PreparedData?
-                    if case .success(let event) = decoded {
+                    // The decoded event is moved into its item, never copied: binding it out of
+                    // a kept result and then storing both copied its strings and data (retains
+                    // and releases of each, on memory another core frees).
+                    switch EventDecoder.decode(line: line, number: numbers[k], canonicalData: &canonicalData, recent: &recent) {
+                    case .success(let event):
                         // Data already canonical (as Trellis and most tools write it; the parser
                         // notices) is kept as it came: writing it anew was a tenth of decoding.
                         let canonical = event.type == .personRegistered ? nil : canonicalData.map { UnsafeBufferPointer(rebasing: line[$0]) }
-                        prepared = try? PreparedData.of(event, canonicalData: canonical)
+                        let prepared = try? PreparedData.of(event, canonicalData: canonical)
+                        items.append(Item(number: numbers[k], source: source, decoded: .success(consume event), prepared: consume prepared))
+                    case let failure:
+                        items.append(Item(number: numbers[k], source: source, decoded: consume failure, prepared: nil))
                     }
-                    items.append(Item(number: numbers[k], source: source, decoded: decoded, prepared: prepared))
                 }
             }
             bytes = []
