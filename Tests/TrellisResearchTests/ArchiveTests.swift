@@ -214,6 +214,46 @@ struct ArchiveTests {
         }
     }
 
+    /// Within a chunk of 1,024 lines, each event's hash is checked against the hash the line
+    /// before it carries, on the thread that read the chunk; only a chunk's first event is
+    /// checked against the chain's head in order. An edit anywhere, on either side of a chunk's
+    /// edge, is still found at its own seq, by `verify` and by `import`, and nothing is imported.
+    @Test func anEditIsFoundAtItsSeqOnEitherSideOfAChunksEdge() throws {
+        let dir = try Scratch()
+        defer { dir.remove() }
+        let (_, archive) = try exportedRegion(in: dir, seed: 3, orgs: 30)
+        let text = try decompress(archive, to: dir.file("a.ndjson"))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // Line 1 is the manifest; the event at seq s is line s + 1, the chunks cut after seq 1024, 2048...
+        let events = lines.count - 2
+        try #require(events > 2100, "the region should span three chunks, not \(events) events")
+        func attendance(atOrAfter seq: Int) throws -> Int {
+            try #require((seq...events).first { lines[$0].contains(#""status":"present""#) || lines[$0].contains(#""status":"absent""#) })
+        }
+        let targets = try [2, 1023, 1024, 1025, 1026, 1500, 2048, 2049].map(attendance(atOrAfter:))
+        #expect(Set(targets).count >= 4, "\(targets)")
+        for seq in Set(targets).sorted() {
+            var edited = lines
+            let line = edited[seq]
+            edited[seq] = line.contains(#""status":"present""#)
+                ? line.replacingOccurrences(of: #""status":"present""#, with: #""status":"absent""#)
+                : line.replacingOccurrences(of: #""status":"absent""#, with: #""status":"present""#)
+            let plain = dir.file("edited-\(seq).ndjson"), broken = dir.file("edited-\(seq).lz4")
+            try edited.joined(separator: "\n").write(toFile: plain, atomically: true, encoding: .utf8)
+            try compress(plain, to: broken)
+            let v = try trellis("verify", "--archive", broken)
+            #expect(v.status == 1 && v.stdout.hasPrefix("broken at seq \(seq): the hash does not match"), "seq \(seq): \(v)")
+            let db = dir.file("into-\(seq).db")
+            let r = try trellis("import", "--db", db, broken)
+            #expect(r.status == 1 && r.stderr.contains("seq \(seq)") && r.stderr.contains("nothing was imported"), "seq \(seq): \(r)")
+            #expect(try eventCount(db) == 0)
+        }
+        // The untouched archive still imports whole, chunk edges and all.
+        let whole = dir.file("whole.db")
+        #expect(try trellis("import", "--db", whole, archive).status == 0)
+        #expect(try eventCount(whole) == events)
+    }
+
     @Test func divergentLedgerIsRefusedAndKeepsItsEvents() throws {
         let dir = try Scratch()
         defer { dir.remove() }

@@ -9,7 +9,7 @@ import TrellisCore
 // 1. ``ArchiveExaminer/examine(_:line:envelope:)`` checks one archived event on its own: every
 //    envelope field is in the form the ledger writes, `data` passes the decoder (personal
 //    fields are checked only as sealed text), and writes the canonical envelope the hash
-//    covers. ``ArchiveChain/link(_:envelope:hashVouchedFor:)`` then checks, in log order, that
+//    covers. ``ArchiveChain/link(_:envelope:hashVouchedFor:chainedOnPrevious:)`` then checks, in log order, that
 //    seq follows the one before, recorded_at never goes backwards, and the hash is
 //    SHA-256(previous ‖ canonical). It returns a ``ChainedEvent``, which only this module can
 //    make. ``ArchiveChain/admit(_:line:)`` does both for one event.
@@ -24,7 +24,7 @@ import TrellisCore
 /// thread left them, where a struct was copied out of each chunk (atomic retains and
 /// releases of that thread's strings and arrays, each a cache line taken from the other core).
 ///
-/// Made by ``ArchiveExaminer`` with no previous hash, which ``ArchiveChain/link(_:envelope:hashVouchedFor:)``
+/// Made by ``ArchiveExaminer`` with no previous hash, which ``ArchiveChain/link(_:envelope:hashVouchedFor:chainedOnPrevious:)``
 /// sets once it has checked the hash, before the event leaves it: nothing else ever sees one
 /// unlinked (building it once, where a struct was built and then copied into it, saved 0.5 k
 /// instructions an event of the full verify's replay: callgrind, 50 k events, 2.887 G → 2.863 G).
@@ -134,7 +134,14 @@ public struct ArchiveChain: Sendable {
     /// SHA-256(previous ‖ canonical envelope). The examination's own problems are thrown in
     /// the order a single pass makes its checks. `envelope` is the stored form's canonical
     /// envelope (``ArchiveExaminer``); nil to have it written here when it is needed.
-    package mutating func link(_ x: ExaminedEvent, envelope: UnsafeBufferPointer<UInt8>?, hashVouchedFor: Bool = false) throws(ArchiveEventError) -> ChainedEvent {
+    ///
+    /// `chainedOnPrevious`: the caller found the event's hash to be SHA-256 of the hash the
+    /// event it links just before carries ‖ `envelope` (an archive's chunk, checked on the
+    /// thread that examined it). Once that event is linked, its hash is the chain's head, so
+    /// the hash need not be computed again here; with any other event before it, the caller
+    /// must not say so.
+    package mutating func link(_ x: ExaminedEvent, envelope: UnsafeBufferPointer<UInt8>?, hashVouchedFor: Bool = false,
+                               chainedOnPrevious: Bool = false) throws(ArchiveEventError) -> ChainedEvent {
         let seq = x.seq
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: x.line, why: why) }
         guard seq == lastSeq + 1 else {
@@ -162,7 +169,7 @@ public struct ArchiveChain: Sendable {
         guard let chained = x.pending else { throw broken("the event was not examined") }
         // The event's fields are read where they lie, and the hash it carries becomes the
         // chain's once the recomputed one matches it: nothing is copied, nothing allocated.
-        if !(hashVouchedFor && x.isCanonical) {
+        if !(hashVouchedFor && x.isCanonical) && !(chainedOnPrevious && envelope != nil) {
             let hash: Digest32
             if let envelope {
                 hash = CanonicalEnvelope.chainDigest(previousHash, envelope)
@@ -182,6 +189,24 @@ public struct ArchiveChain: Sendable {
         return chained
     }
 
+    /// For each of `examined` (events in log order, their canonical envelopes in `envelopes`):
+    /// whether its hash is SHA-256(the hash the event before it carries ‖ its envelope), for
+    /// ``link(_:envelope:hashVouchedFor:chainedOnPrevious:)`` to skip computing again once that
+    /// event is linked. Pure, for any thread. False for the first, for an event with a problem
+    /// of its own or after one, and where the hashes differ: the link then recomputes, so that
+    /// every refusal is made, and named, where and as it was before.
+    package static func chainedOnPrevious(_ examined: UnsafeBufferPointer<ExaminedEvent>, envelopes: UnsafeBufferPointer<UInt8>) -> [Bool] {
+        var chained = [Bool](repeating: false, count: examined.count)
+        guard examined.count > 1 else { return chained }
+        for i in 1..<examined.count {
+            guard let event = examined[i].pending, let before = examined[i - 1].pending,
+                  examined[i].early == nil, examined[i].late == nil else { continue }
+            let hash = CanonicalEnvelope.chainDigest(before.event.hash, UnsafeBufferPointer(rebasing: envelopes[examined[i].envelope]))
+            chained[i] = hash.equals(event.event.hash)
+        }
+        return chained
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`, a real date and time: the only form the ledger writes.
     static func isRecordedAt(_ s: String) -> Bool {
         let u = Array(s.utf8)
@@ -196,7 +221,7 @@ public struct ArchiveChain: Sendable {
 }
 
 /// One archived event checked on its own, by ``ArchiveExaminer`` on any thread; linked into
-/// the chain, in log order, by ``ArchiveChain/link(_:envelope:hashVouchedFor:)``.
+/// the chain, in log order, by ``ArchiveChain/link(_:envelope:hashVouchedFor:chainedOnPrevious:)``.
 package struct ExaminedEvent: Sendable {
     package let line: Int
     /// As read (the stored form differs only in `data`).

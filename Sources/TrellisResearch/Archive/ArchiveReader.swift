@@ -120,6 +120,10 @@ public final class ArchiveReader {
         @exclusivity(unchecked) private var ends: [Int] = [], numbers: [Int] = [], seqs: [Int64] = []
         @exclusivity(unchecked) private var examiner = ArchiveExaminer()
         @exclusivity(unchecked) private var examined: [ExaminedEvent] = []
+        /// For each examined event: its hash was found to be SHA-256(the hash the event before it
+        /// in this chunk carries ‖ its canonical envelope) on the thread that examined the chunk
+        /// (``ArchiveChain/link(_:envelope:hashVouchedFor:chainedOnPrevious:)``).
+        @exclusivity(unchecked) private var chainedOnPrevious: [Bool] = []
         /// The first line that could not be read as an event (examination stopped there).
         private(set) var failure: ArchiveError?
 
@@ -160,6 +164,19 @@ public final class ArchiveReader {
                 }
             }
             bytes = []
+            chainEachOnThePrevious()
+        }
+
+        /// Checks the hash of every event but the chunk's first against the hash the event
+        /// before it carries, here, on the thread that examined the chunk and while its
+        /// envelopes are in this core's cache (``ArchiveChain/chainedOnPrevious(_:envelopes:)``).
+        /// The writer of an archive import did these hashes itself, a sixth of its time,
+        /// reading envelopes another core had just written: 1 M events, 3.31 s, against 2.87 s
+        /// with no hash checked at all.
+        private func chainEachOnThePrevious() {
+            chainedOnPrevious = examiner.envelopes.withUnsafeBufferPointer { envelopes in
+                examined.withUnsafeBufferPointer { ArchiveChain.chainedOnPrevious($0, envelopes: envelopes) }
+            }
         }
 
         /// Links the examined events onto `chain`, in order, handing each to `body`.
@@ -169,7 +186,8 @@ public final class ArchiveReader {
                 for i in examined.indices {
                     let chained: ChainedEvent
                     do throws(ArchiveEventError) {
-                        chained = try chain.link(examined[i], envelope: UnsafeBufferPointer(rebasing: envelopes[examined[i].envelope]))
+                        chained = try chain.link(examined[i], envelope: UnsafeBufferPointer(rebasing: envelopes[examined[i].envelope]),
+                                                 chainedOnPrevious: chainedOnPrevious[i])
                     } catch {
                         throw ArchiveReader.archiveError(error)
                     }
