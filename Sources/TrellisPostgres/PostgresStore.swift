@@ -213,7 +213,7 @@ public final class PostgresStore: @unchecked Sendable {
             try inAppendTransaction { storage, head in
                 let batch = Batch(storage: storage, head: head, options: options)
                 try DecodePipeline.run(feed: feed, speculation: batch.speculation, prepare: batch.prefetch) { item in
-                    try batch.process(item)
+                    try batch.process(&item)
                 }
                 if let rejection = batch.rejection { throw rejection }
                 return (batch.outcome, batch.erasedSomeone)

@@ -58,7 +58,7 @@ extension Ledger {
                 var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
                     let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
-                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in try batch.process(item) }
+                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in try batch.process(&item) }
                     if let rejection = batch.rejection {
                         rejected = rejection
                         return .rollback
@@ -307,10 +307,11 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     // MARK: Processing one line
 
     /// Takes one decoded line (decoding runs ahead on other threads, see ``DecodePipeline``).
-    /// Returns false to stop reading (too many errors). The item is lent, and its fields are
+    /// Returns false to stop reading (too many errors). The item is lent in place (`inout`, never
+    /// written: its chunk holds it in an array), and its fields are
     /// read where they lie: passing them on by value copied the event and its prepared data
     /// (a dozen retains and releases of the decoding thread's buffers a line).
-    package func process(_ item: DecodePipeline.Item) throws -> Bool {
+    package func process(_ item: inout DecodePipeline.Item) throws -> Bool {
         try process(item.decoded, prepared: item.prepared, chain: item.chain, number: item.number, source: item.source)
     }
 
