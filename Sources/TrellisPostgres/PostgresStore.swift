@@ -212,8 +212,8 @@ public final class PostgresStore: @unchecked Sendable {
         try lock.run {
             try inAppendTransaction { storage, head in
                 let batch = Batch(storage: storage, head: head, options: options)
-                try DecodePipeline.run(feed: feed, speculation: batch.speculation, prepare: batch.prefetch) { item in
-                    try batch.process(&item)
+                try DecodePipeline.run(feed: feed, speculation: batch.speculation, prepare: batch.prefetch) { items, i in
+                    try batch.process(items, i)
                 }
                 if let rejection = batch.rejection { throw rejection }
                 return (batch.outcome, batch.erasedSomeone)

@@ -58,7 +58,7 @@ extension Ledger {
                 var destroyedKeys: [[UInt8]]?
                 try db.inTransaction(.immediate) {
                     let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
-                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { item in try batch.process(&item) }
+                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { items, i in try batch.process(items, i) }
                     if let rejection = batch.rejection {
                         rejected = rejection
                         return .rollback
@@ -314,6 +314,18 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     package func process(_ item: inout DecodePipeline.Item) throws -> Bool {
         try process(item.decoded, prepared: item.prepared, chain: item.chain, number: item.number, source: item.source)
     }
+
+    /// ``process(_:)`` of `items[index]`, having first asked for the rule-cache slots of the
+    /// event ``lookahead`` places on (``EntityHints``): its look-ups then find them in cache.
+    package func process(_ items: UnsafeMutableBufferPointer<DecodePipeline.Item>, _ index: Int) throws -> Bool {
+        let ahead = index + Self.lookahead
+        if ahead < items.count { entities.prefetch(items[ahead].hints) }
+        return try process(&items[index])
+    }
+
+    /// How many events ahead the writer asks for rule-cache slots: an event takes it about
+    /// 2 µs, a cache miss about a tenth of a µs, so the next but one is far enough.
+    static var lookahead: Int { 2 }
 
     private func process(_ decoded: borrowing DecodeResult, prepared: borrowing PreparedData?, chain: ChainStep,
                          number: Int, source: String?) throws -> Bool {

@@ -41,19 +41,23 @@ package enum DecodePipeline {
         package let prepared: PreparedData?
         /// Its speculative chain step (``ChainSpeculation``), when the caller gave one.
         package var chain = ChainStep()
+        /// Where its rule checks will look first in the writer's rule cache (``EntityHints``).
+        let hints: EntityHints
 
-        init(number: Int, source: String?, decoded: consuming DecodeResult, prepared: consuming PreparedData?) {
-            self.number = number; self.source = source; self.decoded = decoded; self.prepared = prepared
+        init(number: Int, source: String?, decoded: consuming DecodeResult, prepared: consuming PreparedData?, hints: EntityHints = EntityHints()) {
+            self.number = number; self.source = source; self.decoded = decoded; self.prepared = prepared; self.hints = hints
         }
     }
 
     /// Runs `feed` on a worker thread, which copies each non-blank line into chunks; any free
-    /// thread decodes a chunk, and `consume` gets the items on this thread in line order.
+    /// thread decodes a chunk, and `consume` gets the items on this thread in line order, each
+    /// as its index in its chunk's items (lent in place; the ones after it may be looked at).
     /// `consume` returns false to stop reading early. `prepare` sees each chunk's items before
     /// they are consumed (see ``AppendStorage/prefetch(_:)``). `decoders` is the number of
     /// extra decoding threads (tests force some on a two-core machine).
     package static func run(feed: Feed, speculation: ChainSpeculation? = nil, decoders: Int = Pipeline.extraWorkers,
-                            prepare: (([Item]) throws -> Void)? = nil, consume: (inout Item) throws -> Bool) throws {
+                            prepare: (([Item]) throws -> Void)? = nil,
+                            consume: (_ items: UnsafeMutableBufferPointer<Item>, _ index: Int) throws -> Bool) throws {
         try Pipeline.runShared(capacity: maxQueuedChunks, helpers: decoders, read: { publish in
             var chunk = Chunk(source: nil)
             // Two closure parameters meet here: Swift wants one of them marked escaping.
@@ -85,7 +89,7 @@ package enum DecodePipeline {
             // Lent in place, not copied: a copy and a destroy of each item cost the writer 0.7 k
             // instructions.
             return try chunk.withItems { items in
-                for i in items.indices where try !consume(&items[i]) { return false }
+                for i in items.indices where try !consume(items, i) { return false }
                 return true
             }
         })
@@ -151,7 +155,8 @@ package enum DecodePipeline {
                         // notices) is kept as it came: writing it anew was a tenth of decoding.
                         let canonical = event.type == .personRegistered ? nil : canonicalData.map { UnsafeBufferPointer(rebasing: line[$0]) }
                         let prepared = try? PreparedData.of(event, canonicalData: canonical)
-                        items.append(Item(number: numbers[k], source: source, decoded: .success(consume event), prepared: consume prepared))
+                        let hints = EntityHints(event)
+                        items.append(Item(number: numbers[k], source: source, decoded: .success(consume event), prepared: consume prepared, hints: hints))
                     case let failure:
                         items.append(Item(number: numbers[k], source: source, decoded: consume failure, prepared: nil))
                     }
