@@ -62,8 +62,8 @@ import Testing
             #expect(range == (CanonicalForm.isCanonical(Array(data.utf8)) ? dataStart..<dataEnd : nil), "\(data)")
             guard case .success(let event) = decoded else { Issue.record("\(data): \(decoded)"); continue }
             var got: [UInt8]?
-            try DecodePipeline.run(feed: { visit in _ = try line.withUnsafeBufferPointer { try visit($0, 1, nil) } }) { item in
-                got = item.prepared?.bytes
+            try DecodePipeline.run(feed: { visit in _ = try line.withUnsafeBufferPointer { try visit($0, 1, nil) } }) { items, i in
+                got = items[i].prepared?.bytes
                 return true
             }
             #expect(got == CanonicalJSON.bytes(.object(event.data)), "\(data)")

@@ -169,7 +169,7 @@ import Glibc
                 visited += 1
                 guard try copy.withUTF8({ try visit($0, n, nil) }) else { return }
             }
-        }, prepare: { items in largestChunk = max(largestChunk, items.count) }) { _ in
+        }, prepare: { items in largestChunk = max(largestChunk, items.count) }) { _, _ in
             consumed += 1
             return false
         }
@@ -203,7 +203,8 @@ import Glibc
                     guard try copy.withUTF8({ try visit($0, k + 1, file.name) }) else { return }
                 }
             }
-        }, decoders: decoders) { item in
+        }, decoders: decoders) { items, i in
+            let item = items[i]
             got.append((item.number, item.source, item.decoded))
             if case .success = item.decoded { #expect(item.prepared != nil) }
             return true

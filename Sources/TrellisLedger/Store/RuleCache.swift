@@ -113,11 +113,11 @@ extension EntityKind {
 /// slots ahead (``EntityCache/prefetch(_:)``). A hint only: a wrong or missing one costs a cache
 /// miss, nothing else. The fields are those ``Rules/check(_:against:line:)`` reads by kind.
 package struct EntityHints: Sendable {
-    var first: UInt64 = 0, second: UInt64 = 0, third: UInt64 = 0
+    package private(set) var first: UInt64 = 0, second: UInt64 = 0, third: UInt64 = 0
 
-    init() {}
+    package init() {}
 
-    init(_ event: borrowing DecodedEvent) {
+    package init(_ event: borrowing DecodedEvent) {
         let d = event.data
         func h(_ kind: EntityKind, _ field: String) -> UInt64 { d.string(field).map { EntityCache.hash(kind, $0) } ?? 0 }
         switch event.type {
