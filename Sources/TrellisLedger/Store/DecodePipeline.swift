@@ -29,7 +29,8 @@ package enum DecodePipeline {
     /// allocate, retain, release and free for each, and the hardware prefetcher sees a run of
     /// memory instead of a pointer a line. As a class, each item was one more allocation, the
     /// writer's retain of it paid the cache miss of an object another core had just written
-    /// (perf, 1 M events: a twentieth of the writer), and the reading thread freed them one by one.
+    /// (perf, 1 M events: 65 of the writer's 1,880 samples while decoding ran), and the reading
+    /// thread freed them one by one.
     ///
     /// `chain` is written by the thread that links the chunk, after the one that decoded it and
     /// before the writer reads it (the pipeline's lock orders the three).

@@ -53,8 +53,8 @@ struct EntityCache {
 
     /// Asks for the slots where entries of these hashes lie (or would go) to be brought into the
     /// cache: a look-up an event later then finds it there. The table is 8 MB at 1 M events,
-    /// and its look-ups, one cache miss each, were a tenth of the writer's time (perf).
-    /// One call for an event's hints: each lending of the table retained and released it.
+    /// and its look-ups, one cache miss each, were a tenth of the writer's time (perf). One call
+    /// takes an event's three hints: each lending of the table retains and releases it.
     func prefetch(_ hints: EntityHints) {
         table.withUnsafeBufferPointer { t in
             guard let base = t.baseAddress else { return }
