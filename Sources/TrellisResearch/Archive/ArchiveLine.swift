@@ -16,9 +16,16 @@ enum ArchiveLine {
         return try general(line, number: number, expectedSeq: expectedSeq)
     }
 
-    /// The last `recorded_at` read, handed out again while lines repeat it (a batch shares one,
-    /// so an archive holds a few distinct values; see ``LastSeen``).
-    typealias Recent = LastSeen<String>
+    /// The last `recorded_at`, `occurred_at` and actor read, each handed out again while lines
+    /// repeat it (a batch shares one `recorded_at`, the attendance of a meeting its time and
+    /// actor; see ``LastSeen``). Sharing the last two made no difference while the archive
+    /// import's writer set the pace (session 21); since its hashes are checked on the reading
+    /// thread both cores are full, and each is an allocation a line saved there.
+    struct Recent {
+        var recordedAt = LastSeen<String>()
+        var occurredAt = LastSeen<String>()
+        var actor = LastSeen<String>()
+    }
 
     // MARK: Fast path: the exact layout `log --format ndjson` writes
 
@@ -119,7 +126,10 @@ enum ArchiveLine {
             let start = c.i - 1
             var k = c.i
             while k < line.count, line[k] != UInt8(ascii: "\"") { k += line[k] == UInt8(ascii: "\\") ? 2 : 1 }
-            guard k < line.count, case .string(let s)? = try? JSONParser.parse(UnsafeBufferPointer(rebasing: line[start...k])) else { return nil }
+            guard k < line.count, let s = recent.actor.value(of: UnsafeBufferPointer(rebasing: line[start...k]), orTry: { quoted in
+                guard case .string(let s)? = try? JSONParser.parse(quoted) else { return nil }
+                return s
+            }) else { return nil }
             actor = s
             c.i = k + 1
             guard c.expect(",") else { return nil }
@@ -127,7 +137,7 @@ enum ArchiveLine {
         guard c.expect("\"data\":"), let data = c.object(),
               c.expect(",\"hash\":\""), let hash = c.hash(),
               c.expect("\",\"id\":\""), let id = c.plainString(),
-              c.expect(",\"occurred_at\":\""), let occurred = c.plainString(),
+              c.expect(",\"occurred_at\":\""), let occurredBytes = c.plainBytes(),
               c.expect(",\"recorded_at\":\""), let recordedBytes = c.plainBytes(),
               c.expect(",\"seq\":"), let seq = c.integer(),
               c.expect(",\"type\":\""), let typeBytes = c.plainBytes(),
@@ -146,7 +156,8 @@ enum ArchiveLine {
         }
         // A known type's name is the catalogue's own string; only an unknown one is made anew.
         let type = EventType.named(utf8: typeBytes)?.rawValue ?? String(decoding: typeBytes, as: UTF8.self)
-        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recent.value(of: recordedBytes) { String(decoding: $0, as: UTF8.self) },
+        let occurred = recent.occurredAt.value(of: occurredBytes) { String(decoding: $0, as: UTF8.self) }
+        return RecordedEvent(seq: seq, id: id, type: type, v: v, occurredAt: occurred, recordedAt: recent.recordedAt.value(of: recordedBytes) { String(decoding: $0, as: UTF8.self) },
                              actor: actor, data: dataText, hash: hash)
     }
 
