@@ -15,8 +15,8 @@ import TrellisCore
 /// What is kept in memory for that: the unsent rows of `events` by id (bounded by the flush
 /// size), the retracted seqs, and the person keys this batch wrote or erased (small).
 /// Entity and membership reads need nothing more: ``Batch`` caches both and writes them
-/// through, so it only asks for rows this batch never wrote (and into a log that was empty
-/// under the lock, there are none: those reads cost no round trip).
+/// through, so it only asks for rows this batch never wrote, and none at all when the rule
+/// tables were empty as the batch began (``ruleTablesEmpty()``).
 ///
 /// Whether an id is taken must be known at once (a skipped event takes no seq): ids this batch
 /// inserted are in ``batchIDs``; ids already in the log are looked up (in bulk, a chunk at a
@@ -320,8 +320,6 @@ final class PostgresAppendStorage: AppendStorage {
             let e = entities[i]
             return EntityFact.make(seq: e.seq, parent: e.parent, state: e.state)
         }
-        // Batch caches what it wrote: a miss on a log that was empty under the lock is no row.
-        if logWasEmpty { return nil }
         if prefetchedKeys.contains(key) { return prefetched[kind]?[key] }
         let r = try query("SELECT seq, parent, state FROM rule_entities WHERE kind = $1 AND key = $2",
                            [.text(kind.rawValue), .text(key)], during: "checking the rules")
@@ -330,11 +328,16 @@ final class PostgresAppendStorage: AppendStorage {
     }
 
     func memberships(network: String, org: String) throws -> [(seq: Int64, joined: Bool)] {
-        if logWasEmpty { return [] }
         if let rows = prefetchedPairs[network + "\u{0}" + org] { return rows }
         let r = try query("SELECT seq, joined FROM rule_memberships WHERE network_id = $1 AND org_id = $2 ORDER BY seq",
                            [.text(network), .text(org)], during: "checking the rules")
         return (0..<r.count).map { (r.int($0, 0), r.int($0, 1) != 0) }
+    }
+
+    func ruleTablesEmpty() throws -> Bool {
+        let r = try query("SELECT (NOT EXISTS (SELECT 1 FROM rule_entities) AND NOT EXISTS (SELECT 1 FROM rule_memberships))::int",
+                          during: "checking the rules")
+        return r.count > 0 && r.int(0, 0) == 1
     }
 
     func isRetracted(seq: Int64) throws -> Bool {

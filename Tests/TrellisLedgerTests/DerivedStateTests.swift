@@ -151,6 +151,24 @@ import TrellisLedger
         #expect(try verify(dir.ledgerPath, "--chain-only").status == 0)
     }
 
+    /// The rules read the rule tables whatever they hold, on a log with no event yet too: a
+    /// batch skips reading them only when they are empty (``Batch``), never because the log is.
+    /// (Inferred from the empty log, the shortcut let this line reach the table's primary key
+    /// and the user got SQLite's "UNIQUE constraint failed", exit 70.)
+    @Test func aRuleRowWithNoEventBehindItIsReadOnAnEmptyLog() throws {
+        let dir = try ScratchDir("derived-empty")
+        defer { dir.remove() }
+        let created = try runTrellis(["init", "--db", dir.ledgerPath])
+        #expect(created.status == 0, "\(created)")
+        let row = "INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES ('network', 'n1', 1, NULL, 0)"
+        try tamper(dir.ledgerPath, file: row, postgres: row)
+        let north = try dir.writeLines("north.ndjson", [envelope("NetworkFormed", id: "f-n1", at: "2026-01-01", ["network_id": "n1", "name": "North"])])
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, north])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("NetworkFormed.network_id: a network id not used before"), "\(r)")
+        expectBroken(try verify(dir.ledgerPath), "rule_entities: network n1 (seq 1) is recorded, but no event in the log creates it")
+    }
+
     @Test func membershipAndEntityStateTampersAreNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }

@@ -44,10 +44,14 @@ package protocol AppendStorage: AnyObject {
     /// Told about the next events before they are checked (a chunk at a time), so that a store
     /// whose every read is a round trip can fetch what their rule checks will ask for in one.
     func prefetch(_ events: [DecodedEvent]) throws
+    /// True when `rule_entities` and `rule_memberships` hold no row, as the batch begins: the
+    /// batch then need not read them (``Batch`` caches all it writes). False when unsure.
+    func ruleTablesEmpty() throws -> Bool
 }
 
 extension AppendStorage {
     package func prefetch(_ events: [DecodedEvent]) throws {}
+    package func ruleTablesEmpty() throws -> Bool { false }
 
     package func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: UnsafeBufferPointer<UInt8>) throws -> Bool {
         try insertEvent(seq: seq, id: prepared.id, fresh: event.id == nil, type: event.type.rawValue, v: event.v, occurredAt: event.occurredAt,
@@ -269,6 +273,10 @@ final class SQLiteAppendStorage: AppendStorage {
         var rows: [(seq: Int64, joined: Bool)] = []
         while try Raw.step(s, db) { rows.append((Raw.int(s, 0), Raw.int(s, 1) != 0)) }
         return rows
+    }
+
+    func ruleTablesEmpty() throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM rule_entities) AND NOT EXISTS (SELECT 1 FROM rule_memberships)") ?? false
     }
 
     func isRetracted(seq: Int64) throws -> Bool {

@@ -260,17 +260,20 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     /// Scratch for an envelope the writer has to chain itself (the speculation missed).
     @exclusivity(unchecked) private var canonical: [UInt8] = []
     @exclusivity(unchecked) private var entities = EntityCache()
-    /// The log was empty when the batch began (under the writer's lock), so the rule tables held
-    /// nothing: an entity or membership not in the caches does not exist, and is not looked up
-    /// (a first import of 1 M events asked SQLite for some 60 k rows that could not be there).
-    private let startedEmpty: Bool
+    /// The rule tables held no row when the batch began (under the writer's lock): an entity
+    /// or membership not in the caches (which hold all the batch writes) does not exist, and is
+    /// not looked up (a first import of 1 M events asked SQLite for some 60 k rows that could not
+    /// be there). Asked of the tables themselves, not inferred from an empty log: the rules read
+    /// the tables, whatever they hold (``DerivedStateTests`` tampers with them). Decided here
+    /// for every store (the PostgreSQL store had inferred it from the log on its own).
+    private let ruleTablesWereEmpty: Bool
     @exclusivity(unchecked) private var memberships: [String: [(seq: Int64, joined: Bool)]] = [:]
 
     /// `head` is the log's head as read under the writer's lock.
     package init(storage: Storage, head: Ledger.Head, options: Ledger.AppendOptions) {
         self.storage = storage
         self.options = options
-        startedEmpty = head.seq == 0
+        ruleTablesWereEmpty = (try? storage.ruleTablesEmpty()) ?? false
         headSeq = head.seq
         headHash = head.hash
         headRecordedAt = head.recordedAt
@@ -316,7 +319,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     /// written: its chunk holds it in an array), and its fields are
     /// read where they lie: passing them on by value copied the event and its prepared data
     /// (a dozen retains and releases of the decoding thread's buffers a line).
-    package func process(_ item: inout DecodePipeline.Item) throws -> Bool {
+    private func process(_ item: inout DecodePipeline.Item) throws -> Bool {
         try process(item.decoded, prepared: item.prepared, chain: item.chain, number: item.number, source: item.source)
     }
 
@@ -502,8 +505,8 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     package func entity(_ kind: EntityKind, _ key: String) throws -> EntityFact? {
         if let cached = entities[kind, key] { return cached }
         // Every entity this batch made or changed is in the cache (it writes them through), and
-        // a batch that began on an empty log found none in the tables: nothing to read.
-        if startedEmpty { return nil }
+        // the tables held none when it began: nothing to read.
+        if ruleTablesWereEmpty { return nil }
         let fact = try storage.entity(kind, key)
         entities.set(kind, key, fact)
         return fact
@@ -512,7 +515,7 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     private func membershipEvents(_ network: String, _ org: String) throws -> [(seq: Int64, joined: Bool)] {
         let k = network + "\u{0}" + org
         if let cached = memberships[k] { return cached }
-        let rows = startedEmpty ? [] : try storage.memberships(network: network, org: org)
+        let rows = ruleTablesWereEmpty ? [] : try storage.memberships(network: network, org: org)
         memberships[k] = rows
         return rows
     }
