@@ -108,10 +108,10 @@ extension EntityKind {
     }
 }
 
-/// The rule cache's hashes of the entities an event's rule checks will look up first (at most
-/// three; 0 for none), worked out on the decoding thread so that the writer can ask for their
-/// slots ahead (``EntityCache/prefetch(_:)``). A hint only: a wrong or missing one costs a cache
-/// miss, nothing else. The fields are those ``Rules/check(_:against:line:)`` reads by kind.
+/// The rule cache's hashes of the entities an event's rule checks will look up first
+/// (``Rules/firstLookups(of:)``; 0 for none), worked out on the decoding thread so that the
+/// writer can ask for their slots ahead (``EntityCache/prefetch(_:)``). A hint only: a wrong
+/// or missing one costs a cache miss, nothing else.
 package struct EntityHints: Sendable {
     package private(set) var first: UInt64 = 0, second: UInt64 = 0, third: UInt64 = 0
 
@@ -119,20 +119,11 @@ package struct EntityHints: Sendable {
 
     package init(_ event: borrowing DecodedEvent) {
         let d = event.data
-        func h(_ kind: EntityKind, _ field: String) -> UInt64 { d.string(field).map { EntityCache.hash(kind, $0) } ?? 0 }
-        switch event.type {
-        case .attendanceRecorded: (first, second, third) = (h(.meeting, "meeting_id"), h(.organisation, "org_id"), h(.person, "person_id"))
-        case .documentAdopted: first = h(.document, "document_id")
-        case .documentShared: (first, second, third) = (h(.document, "document_id"), h(.organisation, "org_id"), h(.network, "network_id"))
-        case .personRegistered: (first, second) = (h(.person, "person_id"), h(.organisation, "org_id"))
-        case .memberJoined, .memberLeft: (first, second) = (h(.network, "network_id"), h(.organisation, "org_id"))
-        case .meetingHeld: (first, second) = (h(.meeting, "meeting_id"), h(.network, "network_id"))
-        case .reviewCommitted: (first, second, third) = (h(.review, "review_id"), h(.network, "network_id"), h(.organisation, "reviewee_org_id"))
-        case .reviewCompleted, .reviewWithdrawn, .reviewOutcomeShared: first = h(.review, "review_id")
-        case .organisationRegistered, .organisationUpdated: first = h(.organisation, "org_id")
-        case .networkFormed: first = h(.network, "network_id")
-        case .personErased: first = h(.person, "person_id")
-        case .eventRetracted: break
+        func h(_ l: EntityLookup?) -> UInt64 {
+            guard let l, let key = d.string(l.field) else { return 0 }
+            return EntityCache.hash(l.kind, key)
         }
+        let (a, b, c) = Rules.firstLookups(of: event.type)
+        (first, second, third) = (h(a), h(b), h(c))
     }
 }
