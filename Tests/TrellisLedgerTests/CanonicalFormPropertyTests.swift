@@ -30,7 +30,7 @@ import TrellisCore
             case .double: return false
             case .array(let a): return a.allSatisfy(decidable)
             case .object(let o):
-                return zip(o.keys, o.values).allSatisfy { k, v in !CanonicalJSON.string(.string(k)).contains("\\") && decidable(v) }
+                return o.pairs.allSatisfy { k, v in !CanonicalJSON.string(.string(k)).contains("\\") && decidable(v) }
             default: return true
             }
         }

@@ -314,7 +314,7 @@ import TrellisGenerator
             guard flat.scan(b) else { return }
             let parsed = try #require(tree, "taken in place, but the parser refuses it: \(text)")
             #expect(flat.fields.count == parsed.count)
-            for name in parsed.keys + ["missing"] {
+            for name in parsed.pairs.map(\.key) + ["missing"] {
                 let field = flat.field(Array(name.utf8))
                 let ours = try Self.bound { flat.bind(field, to: $0, at: 1) }
                 let theirs = try Self.bound { Self.treeValue(parsed[name], $0) }

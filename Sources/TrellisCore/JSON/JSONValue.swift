@@ -73,10 +73,6 @@ public struct JSONObject: Equatable, Sendable {
 
     public var count: Int { fields.count }
     public var indices: Range<Int> { fields.indices }
-    /// The keys in order (a new array: a hot path reads ``key(at:)``).
-    public var keys: [String] { fields.map(\.key) }
-    /// The values in order (a new array: a hot path reads ``value(at:)``).
-    public var values: [JSONValue] { fields.map(\.value) }
     /// The fields in order, as they are held (no copy).
     public var pairs: [(key: String, value: JSONValue)] { fields }
     public func key(at i: Int) -> String { fields[i].key }
