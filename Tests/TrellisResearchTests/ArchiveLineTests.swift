@@ -74,3 +74,36 @@ import TrellisCore
         #expect(read == lines.count)
     }
 }
+
+/// The fast path reads the 64 hex digits of `hash` by arithmetic (``ArchiveLine``'s
+/// `Cursor.hash()`): every byte in a digit's place must read as `Hex.decode` reads it.
+@Suite struct ArchiveLineHashTests {
+    @Test func everyByteInEveryKindOfDigitPlaceReadsAsHexDecodeReadsIt() throws {
+        let dir = try Scratch()
+        defer { dir.remove() }
+        let (_, archive) = try exportedRegion(in: dir, seed: 5, orgs: 8)
+        _ = try decompress(archive, to: dir.file("a.ndjson"))
+        let lines = try Data(contentsOf: URL(fileURLWithPath: dir.file("a.ndjson"))).split(separator: 0x0A).dropFirst().map { Array($0) }
+        let template = try #require(lines.first)
+        let text = String(decoding: template, as: UTF8.self)
+        let start = text.utf8.distance(from: text.startIndex, to: try #require(text.range(of: #""hash":""#)).upperBound)
+        var checked = 0
+        // The high and the low digit of the first and the last byte, each as every byte value.
+        for place in [0, 1, 62, 63] {
+            for byte in UInt8.min...UInt8.max {
+                var line = template
+                line[start + place] = byte
+                let hex = String(decoding: line[start..<(start + 64)], as: UTF8.self)
+                var recent = ArchiveLine.Recent()
+                let read = line.withUnsafeBufferPointer { try? ArchiveLine.parse($0, number: 2, expectedSeq: 1, recent: &recent) }
+                if (0x30...0x39).contains(byte) || (0x61...0x66).contains(byte) || (0x41...0x46).contains(byte) {
+                    #expect(read?.hash == Hex.decode(hex), "byte \(byte) at digit \(place)")
+                } else {
+                    #expect(read == nil, "byte \(byte) at digit \(place) read as \(read.map { Hex.encode($0.hash) } ?? "")")
+                }
+                checked += 1
+            }
+        }
+        #expect(checked == 1024)
+    }
+}
