@@ -3,13 +3,13 @@ import Testing
 @testable import TrellisLedger
 
 /// The erasure's search (`NeedleSearch`, as `Ledger.connectionFileContainsAny` runs it)
-/// over a plain file read `chunk` bytes at a time.
-func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.searchChunk) -> Bool {
+/// over a plain file read `chunk` bytes at a time, in `parts` parts searched at once.
+func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.searchChunk, parts: Int = 1) -> Bool {
     guard let search = NeedleSearch(needles), let bytes = FileManager.default.contents(atPath: path) else { return false }
-    return search.run(chunk: chunk) { buffer, count, offset in
-        let n = max(0, min(count, bytes.count - Int(offset)))
-        bytes.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), from: Int(offset)..<Int(offset) + n)
-        return n
+    return search.run(size: Int64(bytes.count), parts: parts, chunk: chunk) { buffer, count, offset in
+        precondition(offset >= 0 && Int(offset) + count <= bytes.count, "a read past the file's end")
+        bytes.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self), from: Int(offset)..<Int(offset) + count)
+        return count
     }
 }
 
@@ -29,7 +29,8 @@ func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.search
 
     /// With reads of 256 bytes, a key planted at every offset of a 1,000-byte file: at its
     /// start, its end, straddling each boundary by 1 to 31 bytes, ending or starting on one,
-    /// and at each of the 25 positions between two samples.
+    /// and at each of the 25 positions between two samples. The file searched whole, and in two
+    /// and three parts at once (a large file's search): a key across a cut is found too.
     @Test func aKeyIsFoundAtEveryOffsetAcrossSmallReads() throws {
         let dir = try ScratchDir("erasure-search")
         defer { dir.remove() }
@@ -43,12 +44,14 @@ func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.search
             var bytes = background
             bytes.replaceSubrange(at..<(at + 32), with: key)
             try Data(bytes).write(to: URL(fileURLWithPath: path))
-            let alone = searchFile(path, [key], chunk: 256)
-            let amongOthers = searchFile(path, decoys + [key] + decoys, chunk: 256)
-            let decoysOnly = searchFile(path, decoys, chunk: 256)
-            #expect(alone, "a key at offset \(at)")
-            #expect(amongOthers, "a key at offset \(at), among others")
-            #expect(!decoysOnly, "keys not in the file, with one at offset \(at)")
+            for parts in 1...3 {
+                let alone = searchFile(path, [key], chunk: 256, parts: parts)
+                let amongOthers = searchFile(path, decoys + [key] + decoys, chunk: 256, parts: parts)
+                let decoysOnly = searchFile(path, decoys, chunk: 256, parts: parts)
+                #expect(alone, "a key at offset \(at), \(parts) parts")
+                #expect(amongOthers, "a key at offset \(at), among others, \(parts) parts")
+                #expect(!decoysOnly, "keys not in the file, with one at offset \(at), \(parts) parts")
+            }
             // Its first or last 31 bytes alone are not the key.
             if at + 32 == size {
                 let pastTheEnd = searchFile(path, [Array(key[1...]) + [key[0] &+ 1]], chunk: 256)
@@ -137,6 +140,16 @@ func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.search
         }
         #expect(found && calls == 3)
         #expect(!search.run(chunk: 256) { _, _, _ in 0 }, "an empty file holds nothing")
+        // In two parts at once: a failed read in either part counts.
+        for failing: Int64 in [0, 5_000] {
+            let parted = search.run(size: 10_000, parts: 2, chunk: 256) { buffer, count, offset in
+                if offset == failing { return -1 }
+                memset(buffer, 0, count)
+                return count
+            }
+            #expect(parted, "a failed read at \(failing)")
+        }
+        #expect(!search.run(size: 10_000, parts: 2, chunk: 256) { buffer, count, _ in memset(buffer, 0, count); return count })
     }
 
     /// Through SQLite's own open files: 32 bytes written by a commit are found in the -wal (and
@@ -154,14 +167,19 @@ func searchFile(_ path: String, _ needles: [[UInt8]], chunk: Int = Ledger.search
         let added = try ledger.append(json: envelope("NetworkFormed", id: "f-needle", at: "2025-11-02",
                                                      ["network_id": "n-needle", "name": .string(String(title))]))
         #expect(added.appended == 1)
+        // Each file whole, and in two parts at once as a large file is searched.
         for chunk in [Ledger.searchChunk, 1_000] {
-            #expect(ledger.fileContainsAny(wal: true, [other, needle], chunk: chunk), "in the -wal")
-            #expect(!ledger.fileContainsAny(wal: false, [other, needle], chunk: chunk), "not yet in the file")
+            for from: Int64 in [Ledger.twoPartSearch, 0] {
+                #expect(ledger.fileContainsAny(wal: true, [other, needle], chunk: chunk, twoPartsFrom: from), "in the -wal")
+                #expect(!ledger.fileContainsAny(wal: false, [other, needle], chunk: chunk, twoPartsFrom: from), "not yet in the file")
+            }
         }
         #expect(ledger.finishErasure() == nil)
         for chunk in [Ledger.searchChunk, 1_000] {
-            #expect(ledger.fileContainsAny(wal: false, [other, needle], chunk: chunk), "in the file after the checkpoint")
-            #expect(!ledger.fileContainsAny(wal: true, [other, needle], chunk: chunk), "the -wal is truncated")
+            for from: Int64 in [Ledger.twoPartSearch, 0] {
+                #expect(ledger.fileContainsAny(wal: false, [other, needle], chunk: chunk, twoPartsFrom: from), "in the file after the checkpoint")
+                #expect(!ledger.fileContainsAny(wal: true, [other, needle], chunk: chunk, twoPartsFrom: from), "the -wal is truncated")
+            }
         }
     }
 }

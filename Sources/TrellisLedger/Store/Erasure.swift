@@ -1,3 +1,4 @@
+import Dispatch
 import GRDB
 import GRDBSQLite
 #if canImport(Glibc)
@@ -132,26 +133,32 @@ extension Ledger {
     /// reads the file once, not once per key. Read through
     /// SQLite's own open file (`SQLITE_FCNTL_FILE_POINTER` / `SQLITE_FCNTL_JOURNAL_POINTER`): no
     /// descriptor of ours is opened or closed on a file SQLite holds locks on.
-    static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
+    static func connectionFileContainsAny(_ handle: OpaquePointer?, wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk,
+                                          twoPartsFrom: Int64 = twoPartSearch) -> Bool {
         guard let search = NeedleSearch(needles) else { return false }
         var pointer: UnsafeMutablePointer<sqlite3_file>?
         guard sqlite3_file_control(handle, "main", wal ? SQLITE_FCNTL_JOURNAL_POINTER : SQLITE_FCNTL_FILE_POINTER, &pointer) == SQLITE_OK,
               let file = pointer, let methods = file.pointee.pMethods?.pointee,
               let xRead = methods.xRead, let xFileSize = methods.xFileSize else { return false }
-        var size: sqlite3_int64 = 0
+        var fileSize: sqlite3_int64 = 0
         // A size that cannot be read cannot show the key is gone (as a failed read below).
-        guard xFileSize(file, &size) == SQLITE_OK else { return true }
-        return search.run(chunk: chunk) { buffer, count, offset in
-            guard offset < size else { return 0 }
-            let n = Int(min(Int64(count), size - offset))
-            return xRead(file, buffer, Int32(n), offset) == SQLITE_OK ? n : -1
+        guard xFileSize(file, &fileSize) == SQLITE_OK else { return true }
+        nonisolated(unsafe) let sqliteFile = file
+        return search.run(size: fileSize, parts: fileSize >= twoPartsFrom ? 2 : 1, chunk: chunk) { buffer, count, offset in
+            xRead(sqliteFile, buffer, Int32(count), offset) == SQLITE_OK ? count : -1
         }
     }
 
+    /// From this size on (bytes), a file is searched in two parts at once: the import of 1 M
+    /// events that erases people searched 260 MB on one core for 0.07 s of a 2.3 s import.
+    static let twoPartSearch: Int64 = 16 << 20
+
     /// Whether this ledger's database file (or its -wal) holds any of `needles`: the search an
     /// erasure runs, through this connection's open files.
-    func fileContainsAny(wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk) -> Bool {
-        queue.writeWithoutTransaction { db in Ledger.connectionFileContainsAny(db.sqliteConnection, wal: wal, needles, chunk: chunk) }
+    func fileContainsAny(wal: Bool, _ needles: [[UInt8]], chunk: Int = searchChunk, twoPartsFrom: Int64 = twoPartSearch) -> Bool {
+        queue.writeWithoutTransaction { db in
+            Ledger.connectionFileContainsAny(db.sqliteConnection, wal: wal, needles, chunk: chunk, twoPartsFrom: twoPartsFrom)
+        }
     }
 
     /// Bytes read at a time by the key search (tests pass a small one to put keys across many boundaries).
@@ -212,6 +219,32 @@ struct NeedleSearch {
 
     @inline(__always) static func slot(_ gram: UInt64, _ shift: UInt64) -> Int {
         Int(truncatingIfNeeded: (gram &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// Whether a needle lies whole in the `size` bytes `read(buffer, count, offset)` reads (it
+    /// reads exactly `count` bytes at `offset`, or returns a negative count: counted as found),
+    /// searched in `parts` consecutive parts at once (``run(chunk:read:)`` each). Each part but
+    /// the last reaches `longest − 1` bytes into the next, so a needle across a cut lies whole
+    /// in the part before it. `read` is called from several threads at once.
+    func run(size: Int64, parts: Int, chunk: Int, read: @escaping @Sendable (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
+        let parts = max(1, min(parts, Int(min(size, 64))))
+        let overlap = Int64(longest - 1)
+        let found = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
+        defer { found.deallocate() }
+        found.initialize(repeating: false)
+        nonisolated(unsafe) let results = found
+        let search = self
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = size * Int64(part) / Int64(parts)
+            let end = part == parts - 1 ? size : min(size, size * Int64(part + 1) / Int64(parts) + overlap)
+            results[part] = search.run(chunk: chunk) { buffer, count, offset in
+                let at = start + offset
+                guard at < end else { return 0 }
+                let n = Int(min(Int64(count), end - at))
+                return read(buffer, n, at)
+            }
+        }
+        return found.contains(true)
     }
 
     /// One pass over a file read by `read(buffer, count, offset)` (bytes read, 0 at its end,
