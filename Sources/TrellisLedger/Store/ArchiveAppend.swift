@@ -342,14 +342,17 @@ extension Ledger {
         do {
             try queue.writeWithoutTransaction { db in
                 var destroyedKeys: [[UInt8]]?
-                try db.inTransaction(.immediate) {
-                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
-                    let archive = ArchiveBatch(batch: batch)
-                    try feed { try archive.append($0) }
-                    if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
-                    outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
-                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
-                    return .commit
+                // Into an empty log: with a rollback journal, each page written once (BulkLoad.swift).
+                try Ledger.withBulkJournal(db) {
+                    try db.inTransaction(.immediate) {
+                        let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
+                        let archive = ArchiveBatch(batch: batch)
+                        try feed { try archive.append($0) }
+                        if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
+                        outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
+                                                head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
+                        return .commit
+                    }
                 }
                 if let destroyedKeys { outcome?.erasureResidue = Ledger.purgeDestroyedKeys(db, path: path, keys: destroyedKeys) }
             }
