@@ -229,7 +229,8 @@ let package = Package(
         .testTarget(
             name: "TrellisLedgerTests",
             dependencies: ["TrellisCore", "TrellisLedger", "TrellisGenerator", "TrellisTestSupport",
-                           .product(name: "PropertyBased", package: "swift-property-based")],
+                           .product(name: "PropertyBased", package: "swift-property-based"),
+                           .product(name: "Crypto", package: "swift-crypto")],
             exclude: ["Examples"],
             swiftSettings: strict),
     ]

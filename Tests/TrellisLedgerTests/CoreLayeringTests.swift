@@ -91,7 +91,7 @@ import Testing
                     } }
                 } }
             } }
-            #expect(Array(digest) == expected, "\(e)")
+            #expect(digest.withUnsafeBufferPointer { Array($0) } == expected, "\(e)")
         }
     }
 

@@ -150,21 +150,18 @@ public enum CanonicalEnvelope {
     /// `SHA-256(previous ‖ canonical)`.
     public static func chain(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         // One copy of the 32 bytes (`Array(digest)` iterated the digest a byte at a time).
-        digest(previous, canonical).withUnsafeBytes { Array($0) }
+        digest(previous, canonical).withUnsafeBufferPointer { Array($0) }
     }
 
     /// ``chain(_:_:)`` held inline, for a caller that only compares it with a hash it holds
     /// (the archive's link step: an array a hash, allocated on the writer and freed on the
     /// reading thread, made each free wait for the writer's allocator lock).
     public static func chainDigest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
-        Digest32(digest(previous, canonical))
+        digest(previous, canonical)
     }
 
-    private static func digest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> SHA256.Digest {
-        var h = SHA256()
-        previous.withUnsafeBufferPointer { h.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        h.update(bufferPointer: UnsafeRawBufferPointer(canonical))
-        return h.finalize()
+    private static func digest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
+        previous.withUnsafeBytes { ChainSHA256.digest($0, UnsafeRawBufferPointer(canonical)) }
     }
 
     public static let genesis = [UInt8](repeating: 0, count: 32)
@@ -260,16 +257,14 @@ public struct ChainBuffer: ~Copyable {
     /// `SHA-256(previous ‖ canonical envelope of these stored columns)`.
     public mutating func hash(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
                               occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
-                              actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> SHA256.Digest {
+                              actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> Digest32 {
         reserve(previousCount + CanonicalEnvelope.maximumLength(id: id.count, type: type.count, occurredAt: occurredAt.count,
                                                                 recordedAt: recordedAt.count, actor: actor?.count ?? 0, data: data.count))
         let start = base
         var sink = PointerSink(next: start + previousCount)
         CanonicalEnvelope.write(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt,
                                 actor: actor, data: data, into: &sink)
-        var h = SHA256()
-        h.update(bufferPointer: UnsafeRawBufferPointer(start: start, count: sink.next - start))
-        return h.finalize()
+        return ChainSHA256.digest(UnsafeRawBufferPointer(start: start, count: sink.next - start))
     }
 
     /// ``hash(seq:id:type:v:occurredAt:recordedAt:actor:data:)``, which then becomes the hash
@@ -277,8 +272,7 @@ public struct ChainBuffer: ~Copyable {
     public mutating func advance(seq: Int64, id: UnsafeBufferPointer<UInt8>, type: UnsafeBufferPointer<UInt8>, v: Int64,
                                  occurredAt: UnsafeBufferPointer<UInt8>, recordedAt: UnsafeBufferPointer<UInt8>,
                                  actor: UnsafeBufferPointer<UInt8>?, data: UnsafeBufferPointer<UInt8>) -> Digest32 {
-        let digest = hash(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, data: data)
-        let next = Digest32(digest)
+        let next = hash(seq: seq, id: id, type: type, v: v, occurredAt: occurredAt, recordedAt: recordedAt, actor: actor, data: data)
         next.withUnsafeBufferPointer { setPrevious($0) }
         return next
     }

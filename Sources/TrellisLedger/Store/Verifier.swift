@@ -331,7 +331,7 @@ extension Ledger {
                                      occurredAt: value(s, 4), recordedAt: value(s, 5),
                                      actor: sqlite3_value_type(actor) == SQLITE_NULL ? nil : bytes(actor), data: value(s, 7))
             let stored = value(s, 8)
-            let same = digest.withUnsafeBytes { d in
+            let same = digest.withUnsafeBufferPointer { d in
                 guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
                 return memcmp(a, b, 32) == 0
             }
