@@ -25,7 +25,8 @@ OURS = ["TrellisCore", "TrellisLedger", "TrellisPostgres", "TrellisGenerator", "
         "TrellisReports", "TrellisResearch", "TrellisRegisters", "TrellisCLI"]
 ALLOWED = {
     # JSON, Domain, Rules, the canonical form: no storage, no I/O beyond the clock, no Foundation.
-    "TrellisCore": {"Crypto", "Glibc", "Musl", "Darwin"},
+    # CCryptoBoringSSL: the BoringSSL inside swift-crypto, for the chain's SHA-256 (ChainSHA256.swift).
+    "TrellisCore": {"Crypto", "CCryptoBoringSSL", "Glibc", "Musl", "Darwin"},
     "TrellisLedger": SYSTEM | {"TrellisCore", "GRDB", "GRDBSQLite", "Crypto", "CTrellisSQLite"},
     # The PostgreSQL store: the same append path as the SQLite one, over libpq.
     "TrellisPostgres": SYSTEM | {"TrellisCore", "TrellisLedger", "CLibPQ"},
