@@ -114,8 +114,9 @@ let rawSeconds = now() - t0
 sqlite3_finalize(stmt)
 
 // 3b. The import limit: the same rows (as the Trellis import stored them) into the same
-//     `events` schema (unique id, 32-byte hash blob), raw C API, one transaction, same
-//     journal settings and cache. Rows are read from the ledger in chunks outside the clock.
+//     `events` schema (unique id, 32-byte hash blob), raw C API, one transaction, the same
+//     cache, with each journal (``importLimit(from:into:)``). Rows are read from the ledger in
+//     chunks outside the clock.
 let sameSchemaPath = dir + "/raw-events.db"
 let sameSchema = importLimit(from: ledgerPath, into: sameSchemaPath)
 
@@ -314,7 +315,7 @@ print(try reportCacheRows(ledger: ledger, engine: reportEngine, path: ledgerPath
 
 /// The import limit: the faster of ``rawSameSchemaInsert(from:into:journal:)`` with a rollback
 /// journal (as an import into an empty ledger writes, BulkLoad.swift) and with the WAL (as any
-/// other import writes), measured back to back. `other` is the slower, for the report.
+/// other import writes), measured back to back; the slower one's time is kept for the report.
 struct ImportLimit {
     var rows: Int, seconds: Double, journal: String
     /// The slower journal's time.

@@ -149,18 +149,13 @@ public enum CanonicalEnvelope {
 
     /// `SHA-256(previous ‖ canonical)`.
     public static func chain(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        // One copy of the 32 bytes (`Array(digest)` iterated the digest a byte at a time).
-        digest(previous, canonical).withUnsafeBufferPointer { Array($0) }
+        chainDigest(previous, canonical).withUnsafeBufferPointer { Array($0) }
     }
 
     /// ``chain(_:_:)`` held inline, for a caller that only compares it with a hash it holds
     /// (the archive's link step: an array a hash, allocated on the writer and freed on the
     /// reading thread, made each free wait for the writer's allocator lock).
     public static func chainDigest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
-        digest(previous, canonical)
-    }
-
-    private static func digest(_ previous: [UInt8], _ canonical: UnsafeBufferPointer<UInt8>) -> Digest32 {
         previous.withUnsafeBytes { ChainSHA256.digest($0, UnsafeRawBufferPointer(canonical)) }
     }
 

@@ -56,19 +56,17 @@ extension Ledger {
         do {
             try queue.writeWithoutTransaction { db in
                 var destroyedKeys: [[UInt8]]?
-                // Into an empty log: with a rollback journal, each page written once (BulkLoad.swift).
-                try Ledger.withBulkJournal(db) {
-                    try db.inTransaction(.immediate) {
-                        let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
-                        try DecodePipeline.run(feed: feed, speculation: batch.speculation) { items, i in try batch.process(items, i) }
-                        if let rejection = batch.rejection {
-                            rejected = rejection
-                            return .rollback
-                        }
-                        if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
-                        outcome = batch.outcome
-                        return .commit
+                // Into an empty log with a rollback journal, each page written once (BulkLoad.swift).
+                try Ledger.batchTransaction(db) {
+                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
+                    try DecodePipeline.run(feed: feed, speculation: batch.speculation) { items, i in try batch.process(items, i) }
+                    if let rejection = batch.rejection {
+                        rejected = rejection
+                        return .rollback
                     }
+                    if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
+                    outcome = batch.outcome
+                    return .commit
                 }
                 if let destroyedKeys {
                     // Committed: now make sure no earlier copy of a destroyed key survives on disk.

@@ -255,29 +255,29 @@ package struct ArchiveExaminer: Sendable {
     /// borrowed one was copied (seven retains) and the caller's released (seven releases).
     /// callgrind, 50 k archived events: copies of a record 3 → 1 an event, 2.724 G → 2.672 G.
     package mutating func examine(_ e: consuming RecordedEvent, line: Int, envelope: Bool = true) -> ExaminedEvent {
-        let seq = e.seq
+        let seq = e.seq, recordedAt = e.recordedAt
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: line, why: why) }
-        func failed(_ e: borrowing RecordedEvent, early: ArchiveEventError? = nil, late: ArchiveEventError? = nil) -> ExaminedEvent {
-            ExaminedEvent(line: line, seq: seq, recordedAt: e.recordedAt, early: early, late: late, pending: nil,
+        func failed(early: ArchiveEventError? = nil, late: ArchiveEventError? = nil) -> ExaminedEvent {
+            ExaminedEvent(line: line, seq: seq, recordedAt: recordedAt, early: early, late: late, pending: nil,
                           isCanonical: false, envelope: envelopes.count..<envelopes.count)
         }
-        guard EventDecoder.isIdentifier(e.id) else { return failed(e, early: broken("id \(JSONValue.string(e.id).described) is not an identifier")) }
-        guard let type = EventType.named(e.type) else { return failed(e, early: broken("unknown event type \(JSONValue.string(e.type).described)")) }
-        guard EventType.knownVersions.contains(e.v) else { return failed(e, early: broken("\(e.type) v\(e.v) is a version this build does not know")) }
+        guard EventDecoder.isIdentifier(e.id) else { return failed(early: broken("id \(JSONValue.string(e.id).described) is not an identifier")) }
+        guard let type = EventType.named(e.type) else { return failed(early: broken("unknown event type \(JSONValue.string(e.type).described)")) }
+        guard EventType.knownVersions.contains(e.v) else { return failed(early: broken("\(e.type) v\(e.v) is a version this build does not know")) }
         let day: Int
         if let last = lastOccurred, last.text == e.occurredAt {
             day = last.day
         } else {
             guard let occurred = Timestamp.parseOccurredAt(e.occurredAt), occurred.text == e.occurredAt else {
-                return failed(e, early: broken("occurred_at \(JSONValue.string(e.occurredAt).described) is not in the form the ledger writes"))
+                return failed(early: broken("occurred_at \(JSONValue.string(e.occurredAt).described) is not in the form the ledger writes"))
             }
             day = occurred.day
             lastOccurred = (e.occurredAt, day)
         }
         if let actor = e.actor, let problem = EventDecoder.textProblem(actor, min: 0, max: 200) {
-            return failed(e, late: broken("actor: \(problem)"))
+            return failed(late: broken("actor: \(problem)"))
         }
-        guard e.hash.count == 32 else { return failed(e, late: broken("the hash is not 32 bytes")) }
+        guard e.hash.count == 32 else { return failed(late: broken("the hash is not 32 bytes")) }
 
         // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
         // common case, checked without rewriting); anything else is rewritten, and the hash decides.
@@ -293,9 +293,9 @@ package struct ArchiveExaminer: Sendable {
         let parsed: JSONValue
         switch result {
         case .success(let v): parsed = v
-        case .failure(let f): return failed(e, late: broken("data is not valid JSON (\(f.message))"))
+        case .failure(let f): return failed(late: broken("data is not valid JSON (\(f.message))"))
         }
-        guard case .object(let data) = parsed else { return failed(e, late: broken("data is not an object")) }
+        guard case .object(let data) = parsed else { return failed(late: broken("data is not an object")) }
         if !isCanonical { e.data = CanonicalJSON.string(parsed) }
 
         // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
@@ -308,7 +308,7 @@ package struct ArchiveExaminer: Sendable {
                 if let problem = PersonalData.archivedFieldProblem(field, s) {
                     var refusal = broken("\(e.type).\(field): personal data must be \(problem)")
                     refusal.refused = true
-                    return failed(e, late: refusal)
+                    return failed(late: refusal)
                 }
                 checked[field] = .string(field == "email" ? "x@x" : "x")
             }
@@ -316,12 +316,11 @@ package struct ArchiveExaminer: Sendable {
         var errors: [InputError] = []
         EventDecoder.validate(data: checked, of: type, path: e.type + ".", into: &errors, line: line)
         if let first = errors.first {
-            return failed(e, late: broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? "")))
+            return failed(late: broken((first.path.isEmpty ? "" : first.path + ": ") + first.expected + (first.found.map { ", got " + $0 } ?? "")))
         }
         let decoded = DecodedEvent(id: e.id, type: type, v: e.v, occurredAt: e.occurredAt, day: day, actor: e.actor, data: data)
         let start = envelopes.count
         if envelope { CanonicalEnvelope.write(e, into: &envelopes) }
-        let recordedAt = e.recordedAt
         return ExaminedEvent(line: line, seq: seq, recordedAt: recordedAt, early: nil, late: nil,
                              pending: ChainedEvent(event: e, previousHash: [], line: line, decoded: decoded),
                              isCanonical: isCanonical, envelope: start..<envelopes.count)
@@ -345,17 +344,15 @@ extension Ledger {
         do {
             try queue.writeWithoutTransaction { db in
                 var destroyedKeys: [[UInt8]]?
-                // Into an empty log: with a rollback journal, each page written once (BulkLoad.swift).
-                try Ledger.withBulkJournal(db) {
-                    try db.inTransaction(.immediate) {
-                        let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
-                        let archive = ArchiveBatch(batch: batch)
-                        try feed { try archive.append($0) }
-                        if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
-                        outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
-                                                head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
-                        return .commit
-                    }
+                // Into an empty log with a rollback journal, each page written once (BulkLoad.swift).
+                try Ledger.batchTransaction(db) {
+                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
+                    let archive = ArchiveBatch(batch: batch)
+                    try feed { try archive.append($0) }
+                    if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
+                    outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
+                                            head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))
+                    return .commit
                 }
                 if let destroyedKeys { outcome?.erasureResidue = Ledger.purgeDestroyedKeys(db, path: path, keys: destroyedKeys) }
             }

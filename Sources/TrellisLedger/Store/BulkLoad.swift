@@ -20,21 +20,18 @@ import GRDB
 // itself), where in WAL mode it would have read the empty log at once.
 
 extension Ledger {
-    /// Runs `body` (one batch's transaction) with a rollback journal when the log is empty,
-    /// switching back to WAL afterwards; otherwise just runs it. A switch SQLite refuses (another
-    /// connection has the file open) leaves the journal as it was: the batch is then written
-    /// through the WAL as any other.
-    static func withBulkJournal<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        guard try Self.logIsEmpty(db), (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete" else {
-            return try body()
+    /// One batch's write transaction (`BEGIN IMMEDIATE`, `body` deciding commit or rollback),
+    /// with a rollback journal when the log is empty, switched back to WAL afterwards. A switch
+    /// SQLite refuses (another connection has the file open) leaves the journal as it was: the
+    /// batch is then written through the WAL as any other. Only a file in WAL mode is switched:
+    /// full verify's scratch copy of the log, journal off, stays so.
+    static func batchTransaction(_ db: Database, _ body: () throws -> Database.TransactionCompletion) throws {
+        guard try head(db).seq == 0, (try? String.fetchOne(db, sql: "PRAGMA journal_mode")) == "wal",
+              (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete" else {
+            return try db.inTransaction(.immediate, body)
         }
-        defer { Self.restoreWAL(db) }
-        return try body()
-    }
-
-    /// Whether the log holds no event.
-    static func logIsEmpty(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM events)") ?? false
+        defer { restoreWAL(db) }
+        try db.inTransaction(.immediate, body)
     }
 
     /// Back to WAL after a bulk load. Should the switch fail (another process opened the file in

@@ -227,7 +227,7 @@ struct NeedleSearch {
     /// the last reaches `longest − 1` bytes into the next, so a needle across a cut lies whole
     /// in the part before it. `read` is called from several threads at once.
     func run(size: Int64, parts: Int, chunk: Int, read: @escaping @Sendable (UnsafeMutableRawPointer, Int, Int64) -> Int) -> Bool {
-        let parts = max(1, min(parts, Int(min(size, 64))))
+        let parts = max(1, parts)
         let overlap = Int64(longest - 1)
         let found = UnsafeMutableBufferPointer<Bool>.allocate(capacity: parts)
         defer { found.deallocate() }
