@@ -9,12 +9,15 @@ duplicate fields, over-long ids and texts, impossible dates, rule violations). T
 imported into one ledger in files of 99 lines plus an always-invalid last line, so every
 file must be rejected whole. For every import: exit code 65 (never a crash or another
 code), every message of the form `line N: ...`, every line that is not even JSON named
-in a message, and the ledger unchanged (same head). Prints the figures; exit 1 on failure.
+in a message, and the ledger unchanged (same head). Every tenth file also goes into an empty
+ledger (written with a rollback journal, BulkLoad.swift): refused too, nothing appended, the
+ledger left in WAL mode. Prints the figures; exit 1 on failure.
 """
 import argparse
 import json
 import random
 import re
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -106,7 +109,7 @@ def main() -> int:
     head = head_of()
 
     message = re.compile(r"^line \d+: (\S+: )?.+")
-    total = files = messages = not_json = 0
+    total = files = messages = not_json = empties = 0
     while total < args.lines:
         lines = [mutate(rng) for _ in range(99)]
         lines = [l for l in lines if b"\n" not in l and b"\r" not in l]
@@ -139,6 +142,22 @@ def main() -> int:
                     print(f"{f}: line {n} is not JSON but has no message: {l[:120]!r}", file=sys.stderr)
                     return 1
         messages += len(out)
+        # Every tenth file also into an empty ledger, which an import writes with a rollback
+        # journal: refused the same way, nothing appended, the ledger left in WAL mode.
+        if files % 10 == 1:
+            empty = str(work / "empty.db")
+            for suffix in ["", "-wal", "-shm", "-journal"]:
+                Path(empty + suffix).unlink(missing_ok=True)
+            subprocess.run([args.bin, "init", "--db", empty], check=True, capture_output=True)
+            e = subprocess.run([args.bin, "import", "--db", empty, str(f)], capture_output=True)
+            s = json.loads(subprocess.run([args.bin, "status", "--db", empty, "--format", "json"], check=True, capture_output=True, text=True).stdout)
+            con = sqlite3.connect(empty)
+            mode = con.execute("PRAGMA journal_mode").fetchone()[0]
+            con.close()
+            if e.returncode != 65 or s["events"] != 0 or mode != "wal":
+                print(f"{f} into an empty ledger: exit {e.returncode}, {s['events']} events, journal {mode}", file=sys.stderr)
+                return 1
+            empties += 1
     after = head_of()
     if after != head:
         print(f"the ledger changed:\n{head}\n{after}", file=sys.stderr)
@@ -147,7 +166,8 @@ def main() -> int:
         p.unlink()
     work.rmdir()
     print(f"hostile lines: {total} lines in {files} imports, 0 crashes, every import exit 65, "
-          f"{messages} messages all of the form 'line N: ...' ({not_json} lines not even JSON, each named), nothing appended")
+          f"{messages} messages all of the form 'line N: ...' ({not_json} lines not even JSON, each named), nothing appended; "
+          f"{empties} of the files also into an empty ledger: refused, nothing appended, still in WAL mode")
     return 0
 
 
