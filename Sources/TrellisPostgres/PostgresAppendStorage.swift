@@ -27,9 +27,15 @@ final class PostgresAppendStorage: AppendStorage {
     /// Flush the buffers once they hold this many bytes.
     static let flushBytes = 2 << 20
     private let flushBytes: Int
+    /// No event in the log under the lock (the head is read from `events` itself, so no id is
+    /// taken but this batch's).
     private let logWasEmpty: Bool
     /// The head seq under the lock: a seq above it is an event of this batch.
     private let startSeq: Int64
+    /// The highest seq `retractions` marked as the batch began (read when first needed): no seq
+    /// above it was retracted but by this batch. Taken from the table itself, not from the log,
+    /// which a tampered ledger may not match (``isRetracted(seq:)``).
+    private var retractedBound: Int64?
     private var batchIDs: Set<String> = []
     private var events: [UInt8] = []
     /// The rows in `events` (not yet sent), by id: where each row starts in `events`, read
@@ -250,7 +256,11 @@ final class PostgresAppendStorage: AppendStorage {
                 guard let id = r.string(i, 6) else { continue }
                 let row = Self.row(r, i)
                 prefetchedEvents[id] = row
-                if row.seq <= startSeq && !retractedChecked.contains(row.seq) { before.insert(row.seq) }
+                if !retractedChecked.contains(row.seq) { before.insert(row.seq) }
+            }
+            if !before.isEmpty {
+                let bound = try retractionsBound()
+                before = before.filter { $0 <= bound }
             }
             if !before.isEmpty {
                 let q = try query("SELECT target_seq FROM retractions WHERE target_seq = ANY($1::bigint[])",
@@ -342,10 +352,21 @@ final class PostgresAppendStorage: AppendStorage {
 
     func isRetracted(seq: Int64) throws -> Bool {
         if retractedInBatch.contains(seq) { return true }
-        // An event of this batch, or a log empty before it: only this batch could have retracted it.
-        if seq > startSeq || logWasEmpty { return false }
+        // Above every seq the table marked: only this batch could have retracted it.
+        if seq > (try retractionsBound()) { return false }
         if retractedChecked.contains(seq) { return retractedBefore.contains(seq) }
         return try query("SELECT 1 FROM retractions WHERE target_seq = $1", [.int(seq)], during: "checking the rules").count > 0
+    }
+
+    /// ``retractedBound``, read once a batch. Read after this batch sent retractions of its own,
+    /// it counts them too: a higher bound only sends more look-ups to the server, which answers
+    /// them truly.
+    private func retractionsBound() throws(LedgerError) -> Int64 {
+        if let b = retractedBound { return b }
+        let r = try query("SELECT coalesce(max(target_seq), 0) FROM retractions", during: "checking the rules")
+        let b = r.count > 0 ? r.int(0, 0) : 0
+        retractedBound = b
+        return b
     }
 
     func createEntity(_ kind: EntityKind, _ key: String, seq: Int64, parent: String?) throws {
@@ -387,7 +408,6 @@ final class PostgresAppendStorage: AppendStorage {
 
     func personKey(_ person: String) throws -> [UInt8]? {
         if let known = keysInBatch[person] { return known }
-        if logWasEmpty { return nil }
         let r = try query("SELECT key FROM person_keys WHERE person_id = $1", [.text(person)], during: "reading a person key")
         return r.count > 0 ? r.bytes(0, 0) : nil
     }

@@ -169,6 +169,39 @@ import TrellisLedger
         expectBroken(try verify(dir.ledgerPath), "rule_entities: network n1 (seq 1) is recorded, but no event in the log creates it")
     }
 
+    /// The same for `retractions`: a row there marks seq 2 retracted before any event exists.
+    /// Both stores read the table and refuse the retraction of seq 2 as the rule says. (The
+    /// PostgreSQL store used to infer "nothing retracted" from the empty log, or from a seq
+    /// above the head, and sent the row on to the primary key: "duplicate key value", exit 70.)
+    @Test func aRetractionRowWithNoEventBehindItIsReadOnAnEmptyLog() throws {
+        let dir = try ScratchDir("derived-empty-retraction")
+        defer { dir.remove() }
+        let created = try runTrellis(["init", "--db", dir.ledgerPath])
+        #expect(created.status == 0, "\(created)")
+        let row = "INSERT INTO retractions (target_seq, retraction_seq) VALUES (2, 99)"
+        try tamper(dir.ledgerPath, file: row, postgres: row)
+        let lines = try dir.writeLines("lines.ndjson", [
+            envelope("NetworkFormed", id: "f-n1", at: "2026-01-01", ["network_id": "n1", "name": "North"]),
+            envelope("OrganisationRegistered", id: "f-oak", at: "2026-01-02", ["org_id": "oak", "name": "Oak", "kind": "mat"]),
+            envelope("EventRetracted", id: "r-oak", at: "2026-01-03", ["event_id": "f-oak", "reason": "entered twice"]),
+        ])
+        let r = try runTrellis(["import", "--db", dir.ledgerPath, lines])
+        #expect(r.status == 65, "\(r)")
+        #expect(r.stderr.contains("EventRetracted.event_id: an event not already retracted"), "\(r)")
+        let status = try runTrellis(["status", "--db", dir.ledgerPath, "--format", "json"])
+        #expect(status.stdout.replacingOccurrences(of: " ", with: "").contains("\"events\":0"), "nothing half-written: \(status)")
+        // A seq above the head, on a log that is not empty: the same.
+        let first = try dir.writeLines("first.ndjson", [envelope("NetworkFormed", id: "f-n1", at: "2026-01-01", ["network_id": "n1", "name": "North"])])
+        #expect(try runTrellis(["import", "--db", dir.ledgerPath, first]).status == 0)
+        let rest = try dir.writeLines("rest.ndjson", [
+            envelope("OrganisationRegistered", id: "f-oak", at: "2026-01-02", ["org_id": "oak", "name": "Oak", "kind": "mat"]),
+            envelope("EventRetracted", id: "r-oak", at: "2026-01-03", ["event_id": "f-oak", "reason": "entered twice"]),
+        ])
+        let again = try runTrellis(["import", "--db", dir.ledgerPath, rest])
+        #expect(again.status == 65, "\(again)")
+        #expect(again.stderr.contains("EventRetracted.event_id: an event not already retracted"), "\(again)")
+    }
+
     @Test func membershipAndEntityStateTampersAreNamed() throws {
         let dir = try ledgerDir()
         defer { dir.remove() }
