@@ -257,16 +257,8 @@ extension Ledger {
         }
     }
 
-    /// A column's bytes by pointer (valid until the next step): its value
-    /// (`sqlite3_column_value`: one column call, where `sqlite3_column_blob` and then
-    /// `sqlite3_column_bytes` made two), then that value's blob and length; a NULL or empty
-    /// value as an empty buffer. The value is SQLite's unprotected one, read at once on the
-    /// thread that owns the connection (each chain-check thread has its own).
-    @inline(__always)
-    static func value(_ s: OpaquePointer, _ i: Int32) -> UnsafeBufferPointer<UInt8> {
-        bytes(sqlite3_column_value(s, i))
-    }
-
+    /// A value's bytes by pointer (valid while SQLite holds the value: during the function
+    /// call that was given it); a NULL or empty value as an empty buffer.
     @inline(__always)
     static func bytes(_ v: OpaquePointer?) -> UnsafeBufferPointer<UInt8> {
         guard let p = sqlite3_value_blob(v) else { return UnsafeBufferPointer(start: nil, count: 0) }
@@ -305,58 +297,118 @@ extension Ledger {
             let genesis = CanonicalEnvelope.genesis
             genesis.withUnsafeBufferPointer { buffer.setPrevious($0) }
         }
-        let s = try prepare("SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events WHERE seq > ? AND seq <= ? ORDER BY seq")
+        // Each row is checked by SQLite itself, calling `trellis_chain_step` as it scans: no
+        // row comes back out of `sqlite3_step` but the one where the check stops, and the
+        // columns reach the check as the values SQLite already holds (nine API calls a row
+        // fewer). The function keeps the same state the loop did: the expected seq, the hash
+        // to chain on, the verdict. It is registered on this connection only, and only for
+        // statements run here (SQLITE_DIRECTONLY: no view or trigger in the file can call it).
+        let check = RangeCheck(previous: buffer, expected: after + 1, through: through, counter: counter, progress: progress)
+        // SQLite holds the check (released when the function is replaced or dropped, or the
+        // connection closes), so the function never outlives what it points to.
+        let registered = sqlite3_create_function_v2(c, RangeCheck.functionName, 9, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                                    Unmanaged.passRetained(check).toOpaque(), chainStep, nil, nil, releaseCheck)
+        guard registered == SQLITE_OK else { throw failure(registered) }
+        defer { sqlite3_create_function_v2(c, RangeCheck.functionName, 9, SQLITE_UTF8, nil, nil, nil, nil, nil) }
+        let s = try prepare("""
+            SELECT seq FROM events WHERE seq > ? AND seq <= ?
+            AND NOT \(RangeCheck.functionName)(seq, id, type, v, occurred_at, recorded_at, actor, data, hash) ORDER BY seq LIMIT 1
+            """)
         defer { sqlite3_finalize(s) }
         sqlite3_bind_int64(s, 1, after)
         sqlite3_bind_int64(s, 2, head)
-        var expected = after + 1
-        var sinceReport: Int64 = 0
-        while true {
-            let rc = sqlite3_step(s)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw failure(rc) }
-            let seq = Raw.int(s, 0)
-            if seq != expected {
-                let why = seq > expected
-                    ? (expected == seq - 1 ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(seq - 1) are missing (deleted?)")
-                    : "seq out of order"
-                return .broken(expected, why, buffer.previous)
-            }
-            // The row past the range was only looked at for a gap.
-            if seq > through { break }
-            // Columns the schema makes NOT NULL read as bytes (a NULL as none, as before), by
-            // pointer; only `actor` asks for its type.
-            let actor = sqlite3_column_value(s, 6)
-            let digest = buffer.hash(seq: seq, id: value(s, 1), type: value(s, 2), v: Raw.int(s, 3),
-                                     occurredAt: value(s, 4), recordedAt: value(s, 5),
-                                     actor: sqlite3_value_type(actor) == SQLITE_NULL ? nil : bytes(actor), data: value(s, 7))
-            let stored = value(s, 8)
-            let same = digest.withUnsafeBufferPointer { d in
-                guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
-                return memcmp(a, b, 32) == 0
-            }
-            if !same {
-                let why = stored.count != 32
-                    ? "the stored hash is not 32 bytes"
-                    : "the stored hash does not match the event's content and the chain before it (changed or inserted?)"
-                return .broken(seq, why, buffer.previous)
-            }
-            buffer.setPrevious(stored)
-            expected += 1
-            sinceReport += 1
-            if sinceReport == 4096 {
-                let done = counter.add(sinceReport)
-                sinceReport = 0
-                if let progress, seq & 0xFFFF == 0 { progress(done) }
-            }
-        }
-        _ = counter.add(sinceReport)
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_ROW || rc == SQLITE_DONE else { throw failure(rc) }
+        _ = counter.add(check.sinceReport)
+        if let verdict = check.verdict { return verdict }
         // The rows of this range ended early: the gap runs to the range's end (the row after
         // it would have been read above had it been there, up to the head).
+        let expected = check.expected
         if expected <= through {
             let why = expected == through ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(through) are missing (deleted?)"
-            return .broken(expected, why, buffer.previous)
+            return .broken(expected, why, check.buffer.previous)
         }
-        return .intact(buffer.previous)
+        return .intact(check.buffer.previous)
     }
+}
+
+/// One range's chain check as SQLite runs it, row by row in seq order (``chainStep``): checks
+/// that seq follows the one before and that the stored hash is SHA-256(the stored hash of the
+/// row before ‖ the canonical envelope of the stored columns). The step returns 0 where the
+/// check stops: at the first bad row (``verdict`` says why), or at the first row past
+/// `through`, read only to see a gap at the range's end.
+///
+/// Used by one thread, through one connection, during one `sqlite3_step`: its properties are
+/// not checked for exclusive access at run time.
+final class RangeCheck {
+    static let functionName = "trellis_chain_step"
+    @exclusivity(unchecked) var buffer: ChainBuffer
+    @exclusivity(unchecked) var expected: Int64
+    let through: Int64
+    let counter: Ledger.VerifyCounter
+    let progress: ((Int64) -> Void)?
+    @exclusivity(unchecked) var verdict: Ledger.RangeOutcome?
+    @exclusivity(unchecked) var sinceReport: Int64 = 0
+
+    init(previous: consuming ChainBuffer, expected: Int64, through: Int64, counter: Ledger.VerifyCounter, progress: ((Int64) -> Void)?) {
+        buffer = previous
+        self.expected = expected; self.through = through; self.counter = counter; self.progress = progress
+    }
+
+    /// One row: 1 to go on, 0 to stop (with ``verdict`` set, unless the row is past `through`).
+    func step(_ v: UnsafeMutablePointer<OpaquePointer?>) -> Int32 {
+        let seq = sqlite3_value_int64(v[0])
+        if seq != expected {
+            let why = seq > expected
+                ? (expected == seq - 1 ? "event \(expected) is missing (deleted?)" : "events \(expected)–\(seq - 1) are missing (deleted?)")
+                : "seq out of order"
+            verdict = .broken(expected, why, buffer.previous)
+            return 0
+        }
+        // The row past the range was only looked at for a gap.
+        if seq > through { return 0 }
+        // Columns the schema makes NOT NULL read as bytes (a NULL as none), by pointer; only
+        // `actor` asks for its type.
+        let actor = v[6]
+        let digest = buffer.hash(seq: seq, id: Ledger.bytes(v[1]), type: Ledger.bytes(v[2]), v: sqlite3_value_int64(v[3]),
+                                 occurredAt: Ledger.bytes(v[4]), recordedAt: Ledger.bytes(v[5]),
+                                 actor: sqlite3_value_type(actor) == SQLITE_NULL ? nil : Ledger.bytes(actor), data: Ledger.bytes(v[7]))
+        let stored = Ledger.bytes(v[8])
+        let same = digest.withUnsafeBufferPointer { d in
+            guard stored.count == 32, d.count == 32, let a = d.baseAddress, let b = stored.baseAddress else { return false }
+            return memcmp(a, b, 32) == 0
+        }
+        if !same {
+            let why = stored.count != 32
+                ? "the stored hash is not 32 bytes"
+                : "the stored hash does not match the event's content and the chain before it (changed or inserted?)"
+            verdict = .broken(seq, why, buffer.previous)
+            return 0
+        }
+        buffer.setPrevious(stored)
+        expected += 1
+        sinceReport += 1
+        if sinceReport == 4096 {
+            let done = counter.add(sinceReport)
+            sinceReport = 0
+            if let progress, seq & 0xFFFF == 0 { progress(done) }
+        }
+        return 1
+    }
+}
+
+/// Lets go of the ``RangeCheck`` SQLite held for `trellis_chain_step`.
+private func releaseCheck(_ check: UnsafeMutableRawPointer?) {
+    guard let check else { return }
+    Unmanaged<RangeCheck>.fromOpaque(check).release()
+}
+
+/// `trellis_chain_step(seq, id, type, v, occurred_at, recorded_at, actor, data, hash)`: the
+/// ``RangeCheck`` registered with it takes the row (borrowed: SQLite holds it).
+private func chainStep(_ context: OpaquePointer?, _ count: Int32, _ values: UnsafeMutablePointer<OpaquePointer?>?) {
+    guard let context, count == 9, let values, let check = sqlite3_user_data(context) else {
+        sqlite3_result_error(context, "trellis_chain_step: called without its check", -1)
+        return
+    }
+    sqlite3_result_int(context, Unmanaged<RangeCheck>.fromOpaque(check)._withUnsafeGuaranteedRef { $0.step(values) })
 }
