@@ -47,6 +47,7 @@ embed:
 # TRELLIS_TEST_PG_URL they fail); it is stopped and removed afterwards, also when a test fails.
 # Then the CLI test targets run again on the PostgreSQL store (TRELLIS_TEST_STORE=postgresql: each
 # ledger file a test names becomes a database of its own on that cluster, the file its local cache).
+# hostile_lines then feeds every file of hostile lines to both stores, which must answer alike.
 CLI_TEST_TARGETS := TrellisCLITests|TrellisLedgerTests|TrellisReportsTests|TrellisResearchTests|TrellisRegistersTests|TrellisProjectionsTests
 test: build
 	python3 tools/check-imports.py --self-test
@@ -55,8 +56,8 @@ test: build
 	python3 tools/check_schemas.py
 	@tools/pg/cluster.sh start >/dev/null; trap 'tools/pg/cluster.sh stop' EXIT; eval "$$(tools/pg/cluster.sh env)"; \
 	  swift test $(SWIFT_BUILD_FLAGS) && \
-	  TRELLIS_TEST_STORE=postgresql swift test $(SWIFT_BUILD_FLAGS) --skip-build --filter '$(CLI_TEST_TARGETS)'
-	python3 tools/hostile_lines.py --lines 10000
+	  TRELLIS_TEST_STORE=postgresql swift test $(SWIFT_BUILD_FLAGS) --skip-build --filter '$(CLI_TEST_TARGETS)' && \
+	  python3 tools/hostile_lines.py --lines 10000 --postgres "$$TRELLIS_TEST_PG_URL"
 	python3 tools/crash_test.py --runs 10 --batch 10000
 
 # Coverage-guided fuzzing of the decoder and rules (libFuzzer via swiftc -sanitize=fuzzer).

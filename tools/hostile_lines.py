@@ -12,9 +12,15 @@ code), every message of the form `line N: ...`, every line that is not even JSON
 in a message, and the ledger unchanged (same head). Every tenth file also goes into an empty
 ledger (written with a rollback journal, BulkLoad.swift): refused too, nothing appended, the
 ledger left in WAL mode. Prints the figures; exit 1 on failure.
+
+With `--postgres URL` (a server a test may create databases on, as `make test` starts), every
+file also goes into the same fixture on the PostgreSQL store, and the two stores must answer
+alike: the same exit code and, byte for byte, the same messages; the PostgreSQL ledger is left
+unchanged too. (A script driving the CLI must not see which store it talks to.)
 """
 import argparse
 import json
+import os
 import random
 import re
 import sqlite3
@@ -42,12 +48,48 @@ FIXTURE = [
     {"id": "f4", "type": "MemberJoined", "occurred_at": "2025-09-01", "data": {"network_id": "npn", "org_id": "oak"}},
     {"id": "f5", "type": "MeetingHeld", "occurred_at": "2025-10-01", "data": {"meeting_id": "m1", "network_id": "npn", "title": "Autumn"}},
 ]
+# The fixture's own ids, by field: a line naming them meets the rules' view of the ledger.
+KNOWN = {"network_id": ["npn", "npn2"], "org_id": ["oak", "ash", "elm"], "meeting_id": ["m1", "m2"],
+         "event_id": ["f1", "f2", "f3", "f4", "f5", "dup"], "review_id": ["rv1", "rv9"], "person_id": ["p9", "p1"]}
 ODD = [None, True, 1.5, -1, 10**30, "", "x" * 600, [], {}, ["a", "a"], "2026-02-30", "\u0000", "😀" * 501, 0]
+
+
+class PostgresLedger:
+    """The fixture in a database of its own on `server`, driven by the same binary."""
+
+    def __init__(self, server: str, binary: str, work: Path, fixture: Path | None, name: str = "fixture"):
+        self.server, self.bin = server, binary
+        self.name = f"trellis_hostile_{name}_{os.getpid()}"
+        self.psql(f"DROP DATABASE IF EXISTS {self.name}")
+        self.psql(f"CREATE DATABASE {self.name}")
+        base, _, query = server.partition("?")
+        scheme, _, rest = base.partition("://")
+        host = rest.split("/", 1)[0]
+        self.url = f"{scheme}://{host}/{self.name}" + (f"?{query}" if query else "")
+        self.env = dict(os.environ, TRELLIS_CACHE=str(work / f"pg-cache-{name}.db"))
+        for command in [["init", "--db", self.url]] + ([["import", "--db", self.url, str(fixture)]] if fixture else []):
+            r = self.run(command)
+            if r.returncode != 0:
+                raise SystemExit(f"PostgreSQL ledger: {' '.join(command)}: exit {r.returncode}\n{r.stderr.decode('utf-8', 'replace')}")
+
+    def psql(self, sql: str) -> None:
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", self.server, "-c", sql], check=True, capture_output=True)
+
+    def run(self, command: list) -> subprocess.CompletedProcess:
+        return subprocess.run([self.bin] + command, capture_output=True, env=self.env)
+
+    def head(self) -> tuple:
+        r = self.run(["status", "--db", self.url, "--format", "json"])
+        s = json.loads(r.stdout)
+        return (s["events"], s["head_hash"])
+
+    def drop(self) -> None:
+        self.psql(f"DROP DATABASE IF EXISTS {self.name}")
 
 
 def mutate(rng: random.Random) -> bytes:
     e = json.loads(json.dumps(rng.choice(BASE)))
-    kind = rng.randrange(14)
+    kind = rng.randrange(15)
     if kind == 0:   # byte flip
         b = bytearray(json.dumps(e).encode())
         for _ in range(rng.randint(1, 4)):
@@ -86,6 +128,14 @@ def mutate(rng: random.Random) -> bytes:
         k = [k for k in e["data"] if k.endswith("_id")]
         if k:
             e["data"][rng.choice(k)] = "unknown-" + str(rng.randrange(10**6))
+    elif kind == 13:  # references to what the fixture holds: the rules' reads of the ledger
+        # (already used ids, memberships, events retracted twice in one file)
+        k = [k for k in e["data"] if k.endswith("_id")]
+        if k:
+            field = rng.choice(k)
+            e["data"][field] = rng.choice(KNOWN.get(field, ["npn", "oak", "ash", "m1"]))
+        if rng.random() < 0.3:
+            e["id"] = rng.choice(["f1", "f2", "f3", "f4", "f5", "dup"])
     else:            # not an object
         return rng.choice([b"[1,2,3]", b"42", b'"text"', b"null", b"{}", b"{]", b"\xef\xbb\xbf{}"])
     return json.dumps(e, ensure_ascii=rng.random() < 0.5).encode()
@@ -96,6 +146,7 @@ def main() -> int:
     ap.add_argument("--lines", type=int, default=10000)
     ap.add_argument("--bin", default=str(ROOT / ".build/debug/trellis"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--postgres", default=None, help="also import every file into a PostgreSQL ledger on this server and compare")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="trellis-hostile-"))
@@ -107,9 +158,14 @@ def main() -> int:
         s = json.loads(subprocess.run([args.bin, "status", "--db", db, "--format", "json"], check=True, capture_output=True, text=True).stdout)
         return (s["events"], s["head_hash"])
     head = head_of()
+    pg = None
+    if args.postgres:
+        pg = PostgresLedger(args.postgres, args.bin, work, fixture)
+        pg_empty = PostgresLedger(args.postgres, args.bin, work, None, name="empty")
+    pg_head = pg.head() if pg else None
 
     message = re.compile(r"^line \d+: (\S+: )?.+")
-    total = files = messages = not_json = empties = 0
+    total = files = messages = not_json = empties = compared = 0
     while total < args.lines:
         lines = [mutate(rng) for _ in range(99)]
         lines = [l for l in lines if b"\n" not in l and b"\r" not in l]
@@ -142,6 +198,13 @@ def main() -> int:
                     print(f"{f}: line {n} is not JSON but has no message: {l[:120]!r}", file=sys.stderr)
                     return 1
         messages += len(out)
+        if pg:
+            p = pg.run(["import", "--db", pg.url, str(f)])
+            if p.returncode != r.returncode or p.stderr != r.stderr:
+                print(f"{f}: the stores answer differently:\n  file store: exit {r.returncode}\n{err[-1500:]}\n"
+                      f"  PostgreSQL: exit {p.returncode}\n{p.stderr.decode('utf-8', 'replace')[-1500:]}", file=sys.stderr)
+                return 1
+            compared += 1
         # Every tenth file also into an empty ledger, which an import writes with a rollback
         # journal: refused the same way, nothing appended, the ledger left in WAL mode.
         if files % 10 == 1:
@@ -157,17 +220,33 @@ def main() -> int:
             if e.returncode != 65 or s["events"] != 0 or mode != "wal":
                 print(f"{f} into an empty ledger: exit {e.returncode}, {s['events']} events, journal {mode}", file=sys.stderr)
                 return 1
+            if pg:
+                # An empty PostgreSQL ledger: where a batch's shortcuts for an empty log apply.
+                q = pg_empty.run(["import", "--db", pg_empty.url, str(f)])
+                if q.returncode != e.returncode or q.stderr != e.stderr or pg_empty.head()[0] != 0:
+                    print(f"{f} into an empty ledger: the stores answer differently:\n  file store: exit {e.returncode}\n"
+                          f"{e.stderr.decode('utf-8', 'replace')[-1500:]}\n  PostgreSQL: exit {q.returncode}\n"
+                          f"{q.stderr.decode('utf-8', 'replace')[-1500:]}", file=sys.stderr)
+                    return 1
+                compared += 1
             empties += 1
     after = head_of()
     if after != head:
         print(f"the ledger changed:\n{head}\n{after}", file=sys.stderr)
         return 1
+    if pg:
+        if pg.head() != pg_head:
+            print(f"the PostgreSQL ledger changed:\n{pg_head}\n{pg.head()}", file=sys.stderr)
+            return 1
+        pg.drop()
+        pg_empty.drop()
     for p in work.iterdir():
         p.unlink()
     work.rmdir()
     print(f"hostile lines: {total} lines in {files} imports, 0 crashes, every import exit 65, "
           f"{messages} messages all of the form 'line N: ...' ({not_json} lines not even JSON, each named), nothing appended; "
-          f"{empties} of the files also into an empty ledger: refused, nothing appended, still in WAL mode")
+          f"{empties} of the files also into an empty ledger: refused, nothing appended, still in WAL mode"
+          + (f"; on PostgreSQL too (the fixture, and an empty ledger), {compared} imports answered alike (exit code and every message), nothing appended" if pg else ""))
     return 0
 
 
