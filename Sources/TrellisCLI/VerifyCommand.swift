@@ -12,7 +12,8 @@ struct VerifyCommand: ParsableCommand {
             Publish the head hash it prints (in a board paper, say): anyone can later check that the log still leads to it. \
             Besides the chain, the log is replayed into a scratch file in $TMPDIR (every event re-checked against the append \
             rules) and the rule tables, retractions, person keys, triggers, checkpoints and read models are compared with \
-            what it implies. --chain-only does the quick check: the chain and the triggers.
+            what it implies, and SQLite checks the structure of every page of the file (a damaged page of an index \
+            no row of the log crosses is named too). --chain-only does the quick check: the chain and the triggers.
             """)
 
     @OptionGroup var ledger: LedgerOptions
@@ -70,6 +71,11 @@ struct VerifyCommand: ParsableCommand {
         for w in report.warnings { Console.err("warning: \(w)") }
         if let broken = report.broken {
             Console.out("broken at seq \(broken.seq): \(broken.why)")
+            throw ExitCode(1)
+        }
+        if !report.damage.isEmpty {
+            Console.out("broken: the file is damaged (SQLite's structural check of every page; \(report.events) events chain correctly, head \(Hex.encode(report.head)))")
+            for line in report.damage { Console.out("damage: " + line) }
             throw ExitCode(1)
         }
         if !report.warnings.isEmpty {
