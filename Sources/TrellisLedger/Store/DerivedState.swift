@@ -68,7 +68,7 @@ final class ScratchFile {
         var config = Configuration()
         config.prepareDatabase { db in
             // A throw-away file: durability buys nothing here.
-            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+            try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA page_size = \(Ledger.pageSize)")
         }
         do { queue = try DatabaseQueue(path: path, configuration: config) } catch {
             TemporaryFiles.remove(path)

@@ -42,6 +42,14 @@ public final class Ledger: LedgerStore {
         self.mirrorOf = mirrorOf
     }
 
+    /// The page size of a new ledger file, in bytes: 16 KiB, where SQLite's default is 4 KiB.
+    /// Measured on 1 M events (three alternated runs each, session 24): import 1.74 → 1.49 s
+    /// (CPU 2.94 → 2.64 s), `projections rebuild` 2.53 → 2.21 s, `verify --chain-only` 0.22 →
+    /// 0.20 s, full verify, a one-event append and the summary report unchanged. 64 KiB
+    /// imported a little faster still (1.41 s) but made a one-event append 10 → 30 ms: each
+    /// append writes whole pages to the WAL.
+    public static let pageSize = 16_384
+
     /// Opens the ledger at `path`; with `create`, makes an empty one if none is there.
     public static func open(at path: String, create: Bool = false, mirrorOf: String? = nil) throws(LedgerError) -> Ledger {
         var st = stat()
@@ -60,6 +68,9 @@ public final class Ledger: LedgerStore {
         config.prepareDatabase { db in
             // FULL: an acknowledged append survives power loss, not only a crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // A new file gets 16 KiB pages (an existing one keeps its own: SQLite fixes the page
+            // size when the first page is written). See ``Ledger/pageSize``.
+            try db.execute(sql: "PRAGMA page_size = \(Ledger.pageSize)")
         }
         // Two processes creating the same ledger at once race on switching to WAL and on the
         // first migration (GRDB migrates in a deferred transaction, which SQLite cannot wait
