@@ -48,7 +48,8 @@ FIXTURE = [
     {"id": "f4", "type": "MemberJoined", "occurred_at": "2025-09-01", "data": {"network_id": "npn", "org_id": "oak"}},
     {"id": "f5", "type": "MeetingHeld", "occurred_at": "2025-10-01", "data": {"meeting_id": "m1", "network_id": "npn", "title": "Autumn"}},
 ]
-# The fixture's own ids, by field: a line naming them meets the rules' view of the ledger.
+# Ids by field that the ledger holds (the fixture's) or that another line of the same file may
+# create (BASE's), and a few nobody does: a line naming them meets the rules' view of the ledger.
 KNOWN = {"network_id": ["npn", "npn2"], "org_id": ["oak", "ash", "elm"], "meeting_id": ["m1", "m2"],
          "event_id": ["f1", "f2", "f3", "f4", "f5", "dup"], "review_id": ["rv1", "rv9"], "person_id": ["p9", "p1"]}
 ODD = [None, True, 1.5, -1, 10**30, "", "x" * 600, [], {}, ["a", "a"], "2026-02-30", "\u0000", "😀" * 501, 0]

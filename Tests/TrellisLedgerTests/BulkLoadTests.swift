@@ -8,12 +8,19 @@ import Testing
 /// in WAL mode as soon as the batch ends, committed, refused or killed.
 @Suite(.enabled(if: TestStore.isFile, "file store only: reads the SQLite ledger's files"))
 struct BulkLoadTests {
-    /// The file's journal, from its header (bytes 18 and 19: 2 for WAL, 1 for a rollback journal).
-    static func headerSaysWAL(_ path: String) throws -> Bool {
+    /// The first `count` bytes of the SQLite file at `path` (its header).
+    static func header(_ path: String, _ count: Int) throws -> [UInt8] {
         let handle = try #require(FileHandle(forReadingAtPath: path))
         defer { try? handle.close() }
-        let header = try #require(try handle.read(upToCount: 20))
-        return header.count == 20 && header[18] == 2 && header[19] == 2
+        let header = try #require(try handle.read(upToCount: count))
+        try #require(header.count == count, "\(path) is shorter than a header")
+        return Array(header)
+    }
+
+    /// The file's journal, from its header (bytes 18 and 19: 2 for WAL, 1 for a rollback journal).
+    static func headerSaysWAL(_ path: String) throws -> Bool {
+        let h = try header(path, 20)
+        return h[18] == 2 && h[19] == 2
     }
 
     static func size(_ path: String) -> Int {

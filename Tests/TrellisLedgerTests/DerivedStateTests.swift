@@ -155,13 +155,18 @@ import TrellisLedger
     /// batch skips reading them only when they are empty (``Batch``), never because the log is.
     /// (Inferred from the empty log, the shortcut let this line reach the table's primary key
     /// and the user got SQLite's "UNIQUE constraint failed", exit 70.)
-    @Test func aRuleRowWithNoEventBehindItIsReadOnAnEmptyLog() throws {
-        let dir = try ScratchDir("derived-empty")
-        defer { dir.remove() }
+    /// A new, empty ledger with `row` put into one of its tables behind Trellis's back.
+    func emptyLedger(_ name: String, tamperedWith row: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> ScratchDir {
+        let dir = try ScratchDir(name)
         let created = try runTrellis(["init", "--db", dir.ledgerPath])
-        #expect(created.status == 0, "\(created)")
-        let row = "INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES ('network', 'n1', 1, NULL, 0)"
-        try tamper(dir.ledgerPath, file: row, postgres: row)
+        #expect(created.status == 0, "\(created)", sourceLocation: sourceLocation)
+        try tamper(dir.ledgerPath, file: row, postgres: row, sourceLocation: sourceLocation)
+        return dir
+    }
+
+    @Test func aRuleRowWithNoEventBehindItIsReadOnAnEmptyLog() throws {
+        let dir = try emptyLedger("derived-empty", tamperedWith: "INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES ('network', 'n1', 1, NULL, 0)")
+        defer { dir.remove() }
         let north = try dir.writeLines("north.ndjson", [envelope("NetworkFormed", id: "f-n1", at: "2026-01-01", ["network_id": "n1", "name": "North"])])
         let r = try runTrellis(["import", "--db", dir.ledgerPath, north])
         #expect(r.status == 65, "\(r)")
@@ -174,12 +179,8 @@ import TrellisLedger
     /// PostgreSQL store used to infer "nothing retracted" from the empty log, or from a seq
     /// above the head, and sent the row on to the primary key: "duplicate key value", exit 70.)
     @Test func aRetractionRowWithNoEventBehindItIsReadOnAnEmptyLog() throws {
-        let dir = try ScratchDir("derived-empty-retraction")
+        let dir = try emptyLedger("derived-empty-retraction", tamperedWith: "INSERT INTO retractions (target_seq, retraction_seq) VALUES (2, 99)")
         defer { dir.remove() }
-        let created = try runTrellis(["init", "--db", dir.ledgerPath])
-        #expect(created.status == 0, "\(created)")
-        let row = "INSERT INTO retractions (target_seq, retraction_seq) VALUES (2, 99)"
-        try tamper(dir.ledgerPath, file: row, postgres: row)
         let lines = try dir.writeLines("lines.ndjson", [
             envelope("NetworkFormed", id: "f-n1", at: "2026-01-01", ["network_id": "n1", "name": "North"]),
             envelope("OrganisationRegistered", id: "f-oak", at: "2026-01-02", ["org_id": "oak", "name": "Oak", "kind": "mat"]),

@@ -10,11 +10,8 @@ import Testing
 struct PageSizeTests {
     /// The page size in the file's header (bytes 16–17, big-endian; 1 stands for 65,536).
     static func headerPageSize(_ path: String) throws -> Int {
-        let handle = try #require(FileHandle(forReadingAtPath: path))
-        defer { try? handle.close() }
-        let header = try #require(try handle.read(upToCount: 18))
-        try #require(header.count == 18)
-        let size = Int(header[16]) << 8 | Int(header[17])
+        let h = try BulkLoadTests.header(path, 18)
+        let size = Int(h[16]) << 8 | Int(h[17])
         return size == 1 ? 65_536 : size
     }
 

@@ -45,9 +45,11 @@ public final class Ledger: LedgerStore {
     /// The page size of a new ledger file, in bytes: 16 KiB, where SQLite's default is 4 KiB.
     /// Measured on 1 M events (three alternated runs each, session 24): import 1.74 → 1.49 s
     /// (CPU 2.94 → 2.64 s), `projections rebuild` 2.53 → 2.21 s, `verify --chain-only` 0.22 →
-    /// 0.20 s, full verify, a one-event append and the summary report unchanged. 64 KiB
-    /// imported a little faster still (1.41 s) but made a one-event append 10 → 30 ms: each
-    /// append writes whole pages to the WAL.
+    /// 0.20 s; full verify and the summary report unchanged. A one-event append (a `trellis`
+    /// process) takes 21–26 ms with any of 4, 16 and 64 KiB (eight runs each), but writes whole
+    /// pages to the WAL: 20 KB with 4 KiB pages, 66 KB with 16 KiB, 262 KB with 64 KiB, each
+    /// append, which a slower disk than this one pays for. 64 KiB imported a little faster
+    /// still (1.41 s); 16 KiB takes most of that gain for a quarter of the WAL bytes.
     public static let pageSize = 16_384
 
     /// Opens the ledger at `path`; with `create`, makes an empty one if none is there.
