@@ -19,6 +19,7 @@ alike: the same exit code and, byte for byte, the same messages; the PostgreSQL 
 unchanged too. (A script driving the CLI must not see which store it talks to.)
 """
 import argparse
+import atexit
 import json
 import os
 import random
@@ -161,8 +162,11 @@ def main() -> int:
     head = head_of()
     pg = None
     if args.postgres:
+        # Each dropped however the run ends: a failure leaves no database on a lasting server.
         pg = PostgresLedger(args.postgres, args.bin, work, fixture)
+        atexit.register(pg.drop)
         pg_empty = PostgresLedger(args.postgres, args.bin, work, None, name="empty")
+        atexit.register(pg_empty.drop)
     pg_head = pg.head() if pg else None
 
     message = re.compile(r"^line \d+: (\S+: )?.+")
@@ -239,8 +243,6 @@ def main() -> int:
         if pg.head() != pg_head:
             print(f"the PostgreSQL ledger changed:\n{pg_head}\n{pg.head()}", file=sys.stderr)
             return 1
-        pg.drop()
-        pg_empty.drop()
     for p in work.iterdir():
         p.unlink()
     work.rmdir()

@@ -5,8 +5,9 @@
 // 1. generates N events (the same generator as `trellis generate`) to a file;
 // 2. imports them into a fresh ledger with Trellis (decode, rules, seal, chain, insert);
 // 3. inserts the same rows with the raw sqlite3 C API into the same `events` schema, one
-//    prepared statement, one transaction, synchronous=FULL, once with a rollback journal (as
-//    an import into an empty ledger writes) and once with the WAL: the faster is the limit;
+//    prepared statement, one transaction, synchronous=FULL, six ways (a rollback journal, as
+//    an import into an empty ledger writes, or the WAL; 4, 16 or 64 KiB pages): the fastest
+//    is the limit (``importLimit(from:into:)``);
 // 4. verifies the chain, next to a raw scan of the same table.
 // It prints rates, their ratios, peak RSS and bytes per event. Not a test: the numbers go
 // in the issue notes.
@@ -115,7 +116,7 @@ sqlite3_finalize(stmt)
 
 // 3b. The import limit: the same rows (as the Trellis import stored them) into the same
 //     `events` schema (unique id, 32-byte hash blob), raw C API, one transaction, the same
-//     cache, with each journal (``importLimit(from:into:)``). Rows are read from the ledger in
+//     cache, with each journal and page size (``importLimit(from:into:)``). Rows are read from the ledger in
 //     chunks outside the clock.
 let sameSchemaPath = dir + "/raw-events.db"
 let sameSchema = importLimit(from: ledgerPath, into: sameSchemaPath)
