@@ -121,6 +121,17 @@ sqlite3_finalize(stmt)
 let sameSchemaPath = dir + "/raw-events.db"
 let sameSchema = importLimit(from: ledgerPath, into: sameSchemaPath)
 
+// 3b'. Not the target's limit, but the ceiling under it: the SQL any import of these events must
+//      do is the log's rows and the rule tables' (``ruleRows(of:)``). Both raw, at the limit's
+//      fastest setting, back to back, the faster of two runs each.
+let importRuleRows = ruleRows(of: ledgerPath)
+var eventsAlone = Double.infinity, withRuleRows = Double.infinity
+for _ in 0..<2 {
+    eventsAlone = min(eventsAlone, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: sameSchema.journal, pageSize: sameSchema.pageSize).seconds)
+    withRuleRows = min(withRuleRows, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: sameSchema.journal, pageSize: sameSchema.pageSize,
+                                                         ruleRows: importRuleRows).seconds)
+}
+
 // 3c. Two more pairs, each an import into a scratch ledger and then the limit again, back to
 //     back: the machine's speed drifts within a run (the same import has taken 3.8 to 5.3 CPU
 //     seconds here), so the ratio is also given as the median of three pairs measured together.
@@ -211,6 +222,7 @@ print("""
 
     import      trellis \(rate(n, oursSeconds))   raw sqlite3 insert, same schema \(rate(sameSchema.rows, sameSchema.seconds)) (the fastest of six: \(sameSchema.setting); the slowest \(sameSchema.slowest) \(rate(sameSchema.rows, sameSchema.slowestSeconds)))   ratio \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / sameSchema.seconds))× (target ≥ 0.75×)
                 \(pairsLine(importPairs))
+                the SQL an import must do, raw (\(sameSchema.setting)): the events and the \(importRuleRows.count) rule-table rows they write \(rate(sameSchema.rows, withRuleRows)), the events alone \(rate(sameSchema.rows, eventsAlone)) (\(ratio(eventsAlone, withRuleRows))×); trellis at \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / withRuleRows))× of the first
                 lines only: raw sqlite3 insert \(rate(Int(seq), rawSeconds))   ratio \(ratio(Double(n) / oursSeconds, Double(seq) / rawSeconds))×
                 CPU \(format2(importCPU)) s in all threads over \(format2(oursSeconds)) s wall: \(format2(importCPU / oursSeconds)) cores busy
     verify      trellis \(rate(Int(report.events), verifySeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / verifySeconds, Double(scanned) / scanSeconds))× raw
@@ -324,19 +336,69 @@ struct ImportLimit {
     var rows: Int, seconds: Double, setting: String
     /// The slowest setting and its time.
     var slowest: String, slowestSeconds: Double
+    /// The fastest setting's journal and page size, for ``rawSameSchemaInsert(from:into:journal:pageSize:ruleRows:)``
+    /// with the rule tables' rows too.
+    var journal: String, pageSize: Int
 }
 
 func importLimit(from ledgerPath: String, into path: String) -> ImportLimit {
-    var runs: [(setting: String, rows: Int, seconds: Double)] = []
+    var runs: [(setting: String, rows: Int, seconds: Double, journal: String, pageSize: Int)] = []
     for pageSize in [4096, 16_384, 65_536] {
         for (journal, name) in [("DELETE", "rollback journal"), ("WAL", "WAL")] {
             let r = rawSameSchemaInsert(from: ledgerPath, into: path, journal: journal, pageSize: pageSize)
-            runs.append(("\(name), \(pageSize / 1024) KiB pages", r.rows, r.seconds))
+            runs.append(("\(name), \(pageSize / 1024) KiB pages", r.rows, r.seconds, journal, pageSize))
         }
     }
     let sorted = runs.sorted { $0.seconds < $1.seconds }
     let best = sorted[0], worst = sorted[sorted.count - 1]
-    return ImportLimit(rows: best.rows, seconds: best.seconds, setting: best.setting, slowest: worst.setting, slowestSeconds: worst.seconds)
+    return ImportLimit(rows: best.rows, seconds: best.seconds, setting: best.setting, slowest: worst.setting, slowestSeconds: worst.seconds,
+                       journal: best.journal, pageSize: best.pageSize)
+}
+
+/// The rows of the rule tables an import writes beside the log, as they stand in the ledger at
+/// `ledgerPath` once it is done, each with the seq of the event that wrote it (a person's key
+/// with the seq of the registration): `rule_entities`, `rule_memberships`, `retractions` and
+/// `person_keys`. Not the import's exact writes (it also updates some entity rows, and an
+/// erasure deletes a key): the least SQL any import of these events must do beside the log.
+struct RuleRow {
+    var seq: Int64
+    /// 0 entity (kind, key, seq, parent, state), 1 membership (network, org, seq, joined),
+    /// 2 retraction (target, seq), 3 person key (person, key).
+    var table: Int
+    var texts: [String?]
+    var ints: [Int64]
+    var blob: [UInt8] = []
+}
+
+func ruleRows(of ledgerPath: String) -> [RuleRow] {
+    var src: OpaquePointer?
+    sqlite3_open_v2(ledgerPath, &src, SQLITE_OPEN_READONLY, nil)
+    defer { sqlite3_close(src) }
+    var rows: [RuleRow] = []
+    func each(_ sql: String, _ row: (OpaquePointer) -> RuleRow) {
+        var st: OpaquePointer?
+        sqlite3_prepare_v2(src, sql, -1, &st, nil)
+        while let st, sqlite3_step(st) == SQLITE_ROW { rows.append(row(st)) }
+        sqlite3_finalize(st)
+    }
+    func text(_ st: OpaquePointer, _ c: Int32) -> String? {
+        sqlite3_column_type(st, c) == SQLITE_NULL ? nil : String(cString: sqlite3_column_text(st, c))
+    }
+    each("SELECT kind, key, seq, parent, state FROM rule_entities") { st in
+        RuleRow(seq: sqlite3_column_int64(st, 2), table: 0, texts: [text(st, 0), text(st, 1), text(st, 3)], ints: [sqlite3_column_int64(st, 4)])
+    }
+    each("SELECT network_id, org_id, seq, joined FROM rule_memberships") { st in
+        RuleRow(seq: sqlite3_column_int64(st, 2), table: 1, texts: [text(st, 0), text(st, 1)], ints: [sqlite3_column_int64(st, 3)])
+    }
+    each("SELECT target_seq, retraction_seq FROM retractions") { st in
+        RuleRow(seq: sqlite3_column_int64(st, 1), table: 2, texts: [], ints: [sqlite3_column_int64(st, 0)])
+    }
+    each("SELECT k.person_id, k.key, e.seq FROM person_keys k JOIN rule_entities e ON e.kind = 'person' AND e.key = k.person_id") { st in
+        let n = Int(sqlite3_column_bytes(st, 1))
+        let blob = n > 0 ? Array(UnsafeRawBufferPointer(start: sqlite3_column_blob(st, 1), count: n)) : []
+        return RuleRow(seq: sqlite3_column_int64(st, 2), table: 3, texts: [text(st, 0)], ints: [], blob: blob)
+    }
+    return rows.sorted { $0.seq < $1.seq }
 }
 
 /// One measurement of the import limit: every row of `events` in the ledger at `ledgerPath`,
@@ -345,7 +407,11 @@ func importLimit(from ledgerPath: String, into path: String) -> ImportLimit {
 /// the import's 64 MB cache, in `journal` mode, with pages of `pageSize` bytes. Rows are read
 /// 16 k at a time into memory off the clock, so memory stays flat and only the inserts (and
 /// the commit) are timed.
-func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: String, pageSize: Int) -> (rows: Int, seconds: Double) {
+///
+/// With `ruleRows` (``ruleRows(of:)``), the rule tables too (the ledger's own DDL), each row
+/// inserted just before the event that wrote it, each table through its own prepared
+/// statement, in the same transaction: the SQL an import must do, and nothing else.
+func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: String, pageSize: Int, ruleRows: [RuleRow]? = nil) -> (rows: Int, seconds: Double) {
     for s in ["", "-wal", "-shm", "-journal"] { unlink(path + s) }
     var src: OpaquePointer?, dst: OpaquePointer?
     sqlite3_open_v2(ledgerPath, &src, SQLITE_OPEN_READONLY, nil)
@@ -355,6 +421,45 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
         CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, v INTEGER NOT NULL,
             occurred_at TEXT NOT NULL, recorded_at TEXT NOT NULL, actor TEXT, data TEXT NOT NULL, hash BLOB NOT NULL)
         """, nil, nil, nil)
+    var ruleStatements: [OpaquePointer?] = [nil, nil, nil, nil]
+    if ruleRows != nil {
+        sqlite3_exec(dst, """
+            CREATE TABLE rule_entities (kind TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, parent TEXT,
+                state INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, key)) WITHOUT ROWID;
+            CREATE TABLE rule_memberships (network_id TEXT NOT NULL, org_id TEXT NOT NULL, seq INTEGER NOT NULL,
+                joined INTEGER NOT NULL, PRIMARY KEY (network_id, org_id, seq)) WITHOUT ROWID;
+            CREATE TABLE retractions (target_seq INTEGER PRIMARY KEY, retraction_seq INTEGER NOT NULL UNIQUE);
+            CREATE TABLE person_keys (person_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
+            """, nil, nil, nil)
+        for (k, sql) in ["INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES (?, ?, ?, ?, ?)",
+                         "INSERT INTO rule_memberships (network_id, org_id, seq, joined) VALUES (?, ?, ?, ?)",
+                         "INSERT INTO retractions (target_seq, retraction_seq) VALUES (?, ?)",
+                         "INSERT INTO person_keys (person_id, key) VALUES (?, ?)"].enumerated() {
+            sqlite3_prepare_v2(dst, sql, -1, &ruleStatements[k], nil)
+        }
+    }
+    let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    var nextRule = 0
+    /// Inserts the rule rows written by events up to `seq`.
+    func insertRuleRows(through seq: Int64) {
+        guard let ruleRows else { return }
+        while nextRule < ruleRows.count, ruleRows[nextRule].seq <= seq {
+            let r = ruleRows[nextRule]
+            nextRule += 1
+            let st = ruleStatements[r.table]
+            func bind(_ i: Int32, _ t: String?) {
+                if let t { sqlite3_bind_text(st, i, t, -1, transient) } else { sqlite3_bind_null(st, i) }
+            }
+            switch r.table {
+            case 0: bind(1, r.texts[0]); bind(2, r.texts[1]); sqlite3_bind_int64(st, 3, r.seq); bind(4, r.texts[2]); sqlite3_bind_int64(st, 5, r.ints[0])
+            case 1: bind(1, r.texts[0]); bind(2, r.texts[1]); sqlite3_bind_int64(st, 3, r.seq); sqlite3_bind_int64(st, 4, r.ints[0])
+            case 2: sqlite3_bind_int64(st, 1, r.ints[0]); sqlite3_bind_int64(st, 2, r.seq)
+            default: bind(1, r.texts[0]); r.blob.withUnsafeBytes { _ = sqlite3_bind_blob(st, 2, $0.baseAddress, Int32($0.count), transient) }
+            }
+            sqlite3_step(st)
+            sqlite3_reset(st)
+        }
+    }
     var read: OpaquePointer?, insert: OpaquePointer?
     sqlite3_prepare_v2(src, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq", -1, &read, nil)
     sqlite3_prepare_v2(dst, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &insert, nil)
@@ -385,6 +490,7 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
             let base = UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             var start = 0
             for r in 0..<ints.count {
+                if ruleRows != nil { insertRuleRows(through: ints[r].0) }
                 sqlite3_bind_int64(insert, 1, ints[r].0)
                 sqlite3_bind_int64(insert, 4, ints[r].1)
                 for (k, c) in textColumns.enumerated() {
@@ -407,9 +513,11 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
         rows += ints.count
     }
     t = now()
+    insertRuleRows(through: .max)
     sqlite3_exec(dst, "COMMIT", nil, nil, nil)
     seconds += now() - t
     sqlite3_finalize(read); sqlite3_finalize(insert)
+    for st in ruleStatements { sqlite3_finalize(st) }
     sqlite3_close(src); sqlite3_close(dst)
     return (rows, seconds)
 }
