@@ -5,9 +5,9 @@
 // 1. generates N events (the same generator as `trellis generate`) to a file;
 // 2. imports them into a fresh ledger with Trellis (decode, rules, seal, chain, insert);
 // 3. inserts the same rows with the raw sqlite3 C API into the same `events` schema, one
-//    prepared statement, one transaction, synchronous=FULL, six ways (a rollback journal, as
-//    an import into an empty ledger writes, or the WAL; 4, 16 or 64 KiB pages): the fastest
-//    is the limit (``importLimit(from:into:)``);
+//    transaction, synchronous=FULL, twelve ways (a rollback journal, as an import into an
+//    empty ledger writes, or the WAL; 4, 16 or 64 KiB pages; a row or 256 rows a statement):
+//    the fastest is the limit (``importLimit(from:into:)``);
 // 4. verifies the chain, next to a raw scan of the same table.
 // It prints rates, their ratios, peak RSS and bytes per event. Not a test: the numbers go
 // in the issue notes.
@@ -116,20 +116,25 @@ sqlite3_finalize(stmt)
 
 // 3b. The import limit: the same rows (as the Trellis import stored them) into the same
 //     `events` schema (unique id, 32-byte hash blob), raw C API, one transaction, the same
-//     cache, with each journal and page size (``importLimit(from:into:)``). Rows are read from the ledger in
-//     chunks outside the clock.
+//     cache, with each journal, page size and number of rows a statement (``importLimit(from:into:)``).
+//     Rows are read from the ledger in chunks outside the clock.
 let sameSchemaPath = dir + "/raw-events.db"
 let sameSchema = importLimit(from: ledgerPath, into: sameSchemaPath)
 
 // 3b'. Not the target's limit, but the ceiling under it: the SQL any import of these events must
 //      do is the log's rows and the rule tables' (``ruleRows(of:)``). Both raw, at the limit's
 //      fastest setting, back to back, the faster of two runs each.
+//      The same at a new ledger's page size (``Ledger/pageSize``), with the rollback journal
+//      an import into an empty ledger writes.
 let importRuleRows = ruleRows(of: ledgerPath)
-var eventsAlone = Double.infinity, withRuleRows = Double.infinity
+var eventsAlone = Double.infinity, withRuleRows = Double.infinity, withRuleRowsOwnPages = Double.infinity
 for _ in 0..<2 {
-    eventsAlone = min(eventsAlone, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: sameSchema.journal, pageSize: sameSchema.pageSize).seconds)
+    eventsAlone = min(eventsAlone, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: sameSchema.journal, pageSize: sameSchema.pageSize,
+                                                       rowsPerStatement: sameSchema.rowsPerStatement).seconds)
     withRuleRows = min(withRuleRows, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: sameSchema.journal, pageSize: sameSchema.pageSize,
-                                                         ruleRows: importRuleRows).seconds)
+                                                         rowsPerStatement: sameSchema.rowsPerStatement, ruleRows: importRuleRows).seconds)
+    withRuleRowsOwnPages = min(withRuleRowsOwnPages, rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: "DELETE", pageSize: Ledger.pageSize,
+                                                                         rowsPerStatement: PendingEvents.largeGroup, ruleRows: importRuleRows).seconds)
 }
 
 // 3c. Two more pairs, each an import into a scratch ledger and then the limit again, back to
@@ -220,9 +225,10 @@ func ratio(_ a: Double, _ b: Double) -> String { String(Double(Int(a / b * 100))
 print("""
     trellis-bench: \(n) events (\(inputBytes / Int64(max(n, 1))) B/line NDJSON, generated in \(format1(genSeconds)) s)
 
-    import      trellis \(rate(n, oursSeconds))   raw sqlite3 insert, same schema \(rate(sameSchema.rows, sameSchema.seconds)) (the fastest of six: \(sameSchema.setting); the slowest \(sameSchema.slowest) \(rate(sameSchema.rows, sameSchema.slowestSeconds)))   ratio \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / sameSchema.seconds))× (target ≥ 0.75×)
+    import      trellis \(rate(n, oursSeconds))   raw sqlite3 insert, same schema \(rate(sameSchema.rows, sameSchema.seconds)) (the fastest of twelve: \(sameSchema.setting); the slowest \(sameSchema.slowest) \(rate(sameSchema.rows, sameSchema.slowestSeconds)))   ratio \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / sameSchema.seconds))× (target ≥ 0.75×)
                 \(pairsLine(importPairs))
                 the SQL an import must do, raw (\(sameSchema.setting)): the events and the \(importRuleRows.count) rule-table rows they write \(rate(sameSchema.rows, withRuleRows)), the events alone \(rate(sameSchema.rows, eventsAlone)) (\(ratio(eventsAlone, withRuleRows))×); trellis at \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / withRuleRows))× of the first
+                the same SQL with a new ledger's \(Ledger.pageSize / 1024) KiB pages, the rollback journal and \(PendingEvents.largeGroup) rows a statement, as a first import writes: \(format2(withRuleRowsOwnPages)) s, \(ratio(eventsAlone, withRuleRowsOwnPages))× of the limit's events alone; trellis \(format2(oursSeconds)) s
                 lines only: raw sqlite3 insert \(rate(Int(seq), rawSeconds))   ratio \(ratio(Double(n) / oursSeconds, Double(seq) / rawSeconds))×
                 CPU \(format2(importCPU)) s in all threads over \(format2(oursSeconds)) s wall: \(format2(importCPU / oursSeconds)) cores busy
     verify      trellis \(rate(Int(report.events), verifySeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / verifySeconds, Double(scanned) / scanSeconds))× raw
@@ -280,7 +286,7 @@ print("""
                 stages (CPU s): scan+lines \(format2(exported.scanCPUSeconds))   compress \(format2(exported.compressCPUSeconds))   → \(mbps(exported.ndjsonBytes, max(exported.scanCPUSeconds, exported.compressCPUSeconds))) with both on free cores
     ratio       lz4 \(ratio(Double(exported.ndjsonBytes), Double(exported.archiveBytes)))× (\(exported.archiveBytes / 1_000_000) MB)   lz4 HC-9 \(ratio(Double(exportedHC.ndjsonBytes), Double(exportedHC.archiveBytes)))× (\(exportedHC.archiveBytes / 1_000_000) MB, \(mbps(exportedHC.ndjsonBytes, exportHCSeconds)))
     verify      --archive \(rate(Int(archiveManifest.events), archiveVerifySeconds))   \(mbps(exported.ndjsonBytes, archiveVerifySeconds)) of NDJSON
-    import      archive \(rate(archived, archiveImportSeconds))   raw sqlite3 insert, same schema, right after \(rate(archiveLimit.rows, archiveLimit.seconds)) (the fastest of six: \(archiveLimit.setting); the slowest \(archiveLimit.slowest) \(rate(archiveLimit.rows, archiveLimit.slowestSeconds)))   ratio \(ratio(Double(archived) / archiveImportSeconds, Double(archiveLimit.rows) / archiveLimit.seconds))× (target ≥ 0.75×)   same head: \(sameHead ? "yes" : "NO")
+    import      archive \(rate(archived, archiveImportSeconds))   raw sqlite3 insert, same schema, right after \(rate(archiveLimit.rows, archiveLimit.seconds)) (the fastest of twelve: \(archiveLimit.setting); the slowest \(archiveLimit.slowest) \(rate(archiveLimit.rows, archiveLimit.slowestSeconds)))   ratio \(ratio(Double(archived) / archiveImportSeconds, Double(archiveLimit.rows) / archiveLimit.seconds))× (target ≥ 0.75×)   same head: \(sameHead ? "yes" : "NO")
                 \(pairsLine(archivePairs))
                 lines only: ratio \(ratio(Double(archived) / archiveImportSeconds, Double(seq) / rawSeconds))× raw
                 CPU \(format2(archiveImportCPU)) s in all threads over \(format2(archiveImportSeconds)) s wall: \(format2(archiveImportCPU / archiveImportSeconds)) cores busy
@@ -326,33 +332,37 @@ print("""
     """)
 print(try reportCacheRows(ledger: ledger, engine: reportEngine, path: ledgerPath, dir: dir))
 
-/// The import limit: the fastest of ``rawSameSchemaInsert(from:into:journal:pageSize:)`` with
-/// a rollback journal (as an import into an empty ledger writes, BulkLoad.swift) and with the
-/// WAL (as any other import writes), each with 4 KiB pages (SQLite's default), 16 KiB (a new
-/// ledger's, ``Ledger/pageSize``) and 64 KiB (SQLite's largest), measured back to back: the
-/// best the raw C API does with any page size the ledger could have chosen. The slowest's
-/// time is kept for the report.
+/// The import limit: the fastest of ``rawSameSchemaInsert(from:into:journal:pageSize:rowsPerStatement:ruleRows:)``
+/// with a rollback journal (as an import into an empty ledger writes, BulkLoad.swift) and with
+/// the WAL (as any other import writes), each with 4 KiB pages (SQLite's default), 16 KiB (a
+/// new ledger's, ``Ledger/pageSize``) and 64 KiB (SQLite's largest), each with a row or 256
+/// rows a statement, measured back to back: the best the raw C API does with any page size
+/// the ledger could have chosen and either way of inserting. The slowest's time is kept for
+/// the report.
 struct ImportLimit {
     var rows: Int, seconds: Double, setting: String
     /// The slowest setting and its time.
     var slowest: String, slowestSeconds: Double
     /// The fastest setting's journal and page size, for ``rawSameSchemaInsert(from:into:journal:pageSize:ruleRows:)``
     /// with the rule tables' rows too.
-    var journal: String, pageSize: Int
+    var journal: String, pageSize: Int, rowsPerStatement: Int
 }
 
 func importLimit(from ledgerPath: String, into path: String) -> ImportLimit {
-    var runs: [(setting: String, rows: Int, seconds: Double, journal: String, pageSize: Int)] = []
+    var runs: [(setting: String, rows: Int, seconds: Double, journal: String, pageSize: Int, rowsPerStatement: Int)] = []
     for pageSize in [4096, 16_384, 65_536] {
         for (journal, name) in [("DELETE", "rollback journal"), ("WAL", "WAL")] {
-            let r = rawSameSchemaInsert(from: ledgerPath, into: path, journal: journal, pageSize: pageSize)
-            runs.append(("\(name), \(pageSize / 1024) KiB pages", r.rows, r.seconds, journal, pageSize))
+            for rowsPerStatement in [1, PendingEvents.largeGroup] {
+                let r = rawSameSchemaInsert(from: ledgerPath, into: path, journal: journal, pageSize: pageSize, rowsPerStatement: rowsPerStatement)
+                runs.append(("\(name), \(pageSize / 1024) KiB pages, \(rowsPerStatement == 1 ? "a row" : "\(rowsPerStatement) rows") a statement",
+                             r.rows, r.seconds, journal, pageSize, rowsPerStatement))
+            }
         }
     }
     let sorted = runs.sorted { $0.seconds < $1.seconds }
     let best = sorted[0], worst = sorted[sorted.count - 1]
     return ImportLimit(rows: best.rows, seconds: best.seconds, setting: best.setting, slowest: worst.setting, slowestSeconds: worst.seconds,
-                       journal: best.journal, pageSize: best.pageSize)
+                       journal: best.journal, pageSize: best.pageSize, rowsPerStatement: best.rowsPerStatement)
 }
 
 /// The rows of the rule tables an import writes beside the log, as they stand in the ledger at
@@ -411,7 +421,12 @@ func ruleRows(of ledgerPath: String) -> [RuleRow] {
 /// With `ruleRows` (``ruleRows(of:)``), the rule tables too (the ledger's own DDL), each row
 /// inserted just before the event that wrote it, each table through its own prepared
 /// statement, in the same transaction: the SQL an import must do, and nothing else.
-func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: String, pageSize: Int, ruleRows: [RuleRow]? = nil) -> (rows: Int, seconds: Double) {
+///
+/// `rowsPerStatement` above 1: that many rows to a statement (`INSERT … VALUES (…), (…), …`),
+/// which SQLite takes faster than a statement a row (PendingEvents.swift), the rest of each
+/// chunk one at a time.
+func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: String, pageSize: Int, rowsPerStatement: Int = 1,
+                         ruleRows: [RuleRow]? = nil) -> (rows: Int, seconds: Double) {
     for s in ["", "-wal", "-shm", "-journal"] { unlink(path + s) }
     var src: OpaquePointer?, dst: OpaquePointer?
     sqlite3_open_v2(ledgerPath, &src, SQLITE_OPEN_READONLY, nil)
@@ -463,6 +478,11 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
     var read: OpaquePointer?, insert: OpaquePointer?
     sqlite3_prepare_v2(src, "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq", -1, &read, nil)
     sqlite3_prepare_v2(dst, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &insert, nil)
+    var insertMany: OpaquePointer?
+    if rowsPerStatement > 1 {
+        sqlite3_prepare_v2(dst, "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) VALUES "
+                           + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rowsPerStatement).joined(separator: ", "), -1, &insertMany, nil)
+    }
     // One chunk: the text/blob columns of each row back to back in `bytes`, their ends in `ends`.
     let textColumns: [Int32] = [1, 2, 4, 5, 6, 7, 8]
     var bytes: [UInt8] = [], ends: [Int] = [], ints: [(Int64, Int64)] = [], nullActor: [Bool] = []
@@ -489,24 +509,33 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
         bytes.withUnsafeBufferPointer { b in
             let base = UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             var start = 0
-            for r in 0..<ints.count {
-                if ruleRows != nil { insertRuleRows(through: ints[r].0) }
-                sqlite3_bind_int64(insert, 1, ints[r].0)
-                sqlite3_bind_int64(insert, 4, ints[r].1)
-                for (k, c) in textColumns.enumerated() {
-                    let end = ends[r * textColumns.count + k]
-                    let p = (base + start).assumingMemoryBound(to: CChar.self)
-                    if c == 6 && nullActor[r] {
-                        sqlite3_bind_null(insert, c + 1)
-                    } else if c == 8 {
-                        sqlite3_bind_blob(insert, c + 1, p, Int32(end - start), nil)
-                    } else {
-                        sqlite3_bind_text(insert, c + 1, p, Int32(end - start), nil)
+            var r = 0
+            while r < ints.count {
+                // `rowsPerStatement` rows through the multi-row statement while that many are
+                // left in the chunk, else one through the one-row statement.
+                let group = ints.count - r >= rowsPerStatement ? rowsPerStatement : 1
+                let statement = group == 1 ? insert : insertMany
+                if ruleRows != nil { insertRuleRows(through: ints[r + group - 1].0) }
+                for g in 0..<group {
+                    let o = Int32(g * 9)
+                    sqlite3_bind_int64(statement, o + 1, ints[r].0)
+                    sqlite3_bind_int64(statement, o + 4, ints[r].1)
+                    for (k, c) in textColumns.enumerated() {
+                        let end = ends[r * textColumns.count + k]
+                        let p = (base + start).assumingMemoryBound(to: CChar.self)
+                        if c == 6 && nullActor[r] {
+                            sqlite3_bind_null(statement, o + c + 1)
+                        } else if c == 8 {
+                            sqlite3_bind_blob(statement, o + c + 1, p, Int32(end - start), nil)
+                        } else {
+                            sqlite3_bind_text(statement, o + c + 1, p, Int32(end - start), nil)
+                        }
+                        start = end
                     }
-                    start = end
+                    r += 1
                 }
-                sqlite3_step(insert)
-                sqlite3_reset(insert)
+                sqlite3_step(statement)
+                sqlite3_reset(statement)
             }
         }
         seconds += now() - t
@@ -516,7 +545,7 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
     insertRuleRows(through: .max)
     sqlite3_exec(dst, "COMMIT", nil, nil, nil)
     seconds += now() - t
-    sqlite3_finalize(read); sqlite3_finalize(insert)
+    sqlite3_finalize(read); sqlite3_finalize(insert); sqlite3_finalize(insertMany)
     for st in ruleStatements { sqlite3_finalize(st) }
     sqlite3_close(src); sqlite3_close(dst)
     return (rows, seconds)

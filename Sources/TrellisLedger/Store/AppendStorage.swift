@@ -44,6 +44,9 @@ package protocol AppendStorage: AnyObject {
     /// Told about the next events before they are checked (a chunk at a time), so that a store
     /// whose every read is a round trip can fetch what their rule checks will ask for in one.
     func prefetch(_ events: [DecodedEvent]) throws
+    /// Told the id hash (``PreparedData/idHash``) of an event a few ahead, so that a store that
+    /// files ids in memory can have its place brought into the cache.
+    func prefetch(idHash: UInt64)
     /// True when `rule_entities` and `rule_memberships` hold no row, as the batch begins: the
     /// batch then need not read them (``Batch`` caches all it writes). False when unsure.
     func ruleTablesEmpty() throws -> Bool
@@ -51,6 +54,7 @@ package protocol AppendStorage: AnyObject {
 
 extension AppendStorage {
     package func prefetch(_ events: [DecodedEvent]) throws {}
+    package func prefetch(idHash: UInt64) {}
     package func ruleTablesEmpty() throws -> Bool { false }
 
     package func insertEvent(seq: Int64, _ event: DecodedEvent, _ prepared: PreparedData, recordedAt: String, hash: UnsafeBufferPointer<UInt8>) throws -> Bool {
@@ -98,9 +102,28 @@ final class SQLiteAppendStorage: AppendStorage {
     private let insertKey: Statement
     private let findKey: Statement
     private let deleteKey: Statement
+    /// Into an empty log: the rows held back, and the plain multi-row inserts that write them
+    /// (``PendingEvents``: 256 rows, 32 rows, one row). Nil otherwise.
+    private let pending: PendingEvents?
+    private let insertHeld: (large: Statement, small: Statement, one: Statement)?
+    private let idStored: Statement
 
-    init(db: Database) throws {
+    /// `bulk`: the batch begins on an empty `events` table (``Ledger/logIsEmpty(_:)``), so its
+    /// rows may be held back and written many to a statement (``PendingEvents``).
+    init(db: Database, bulk: Bool = false, idFilterBits: Int? = nil) throws {
         self.db = db
+        if bulk {
+            func insert(rows: Int) throws -> Statement {
+                try db.makeStatement(sql: "INSERT INTO events (seq, id, type, v, occurred_at, recorded_at, actor, data, hash) VALUES "
+                                     + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+            }
+            pending = PendingEvents(idFilterBits: idFilterBits)
+            insertHeld = (try insert(rows: PendingEvents.largeGroup), try insert(rows: PendingEvents.smallGroup), try insert(rows: 1))
+        } else {
+            pending = nil
+            insertHeld = nil
+        }
+        idStored = try db.makeStatement(sql: "SELECT 1 FROM events WHERE id = ?")
         // Person keys are inserted and deleted only here: with secure_delete on, no page
         // split or deletion leaves a key's bytes behind in free space.
         try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -133,6 +156,10 @@ final class SQLiteAppendStorage: AppendStorage {
     /// column, about a tenth of the writer's instructions.
     func insertEvent(seq: Int64, id: String, fresh: Bool, type: String, v: Int64, occurredAt: String,
                      recordedAt: String, actor: String?, data: [UInt8], hash: [UInt8]) throws -> Bool {
+        if let pending {
+            try writeHeld()
+            _ = Self.bytes(of: id) { pending.mayBeTaken($0) }
+        }
         rowBuffer.removeAll(keepingCapacity: true)
         func put(_ text: String) -> Range<Int> {
             var text = text
@@ -179,6 +206,16 @@ final class SQLiteAppendStorage: AppendStorage {
         var recordedAt = recordedAt
         return try prepared.row.withUnsafeBufferPointer { t in
             try recordedAt.withUTF8 { r in
+                if let pending {
+                    func part(_ from: Int, _ to: Int) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: t[from..<to]) }
+                    if try !isTaken(part(0, ends.id), pending, hash: prepared.idHash) {
+                        pending.hold(seq: seq, v: event.v, hasActor: hasActor, part(0, ends.id), part(ends.id, ends.type),
+                                     part(ends.type, ends.occurredAt), r, part(ends.occurredAt, ends.actor), part(ends.actor, ends.data), h)
+                        if pending.isFull { try writeHeld() }
+                        return true
+                    }
+                    try writeHeld()
+                }
                 let dummy = UnsafePointer<UInt8>(bitPattern: 1)!
                 func text(_ i: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
                     sqlite3_bind_text(s, i, UnsafeRawPointer(p ?? dummy).assumingMemoryBound(to: CChar.self), Int32(n), nil)
@@ -207,6 +244,23 @@ final class SQLiteAppendStorage: AppendStorage {
     func insertArchived(_ e: ChainedEvent) throws -> Bool {
         let s = insertEventStatement.sqliteStatement
         let hasActor = e.event.actor != nil
+        if let pending {
+            let held = try Self.bytes(of: e.event.id) { idBytes in
+                if try isTaken(idBytes, pending) { return false }
+                Self.bytes(of: e.event.type) { typeBytes in Self.bytes(of: e.event.occurredAt) { occurredBytes in
+                    Self.bytes(of: e.event.recordedAt) { recordedBytes in Self.bytes(of: e.event.actor ?? "") { actorBytes in
+                        Self.bytes(of: e.event.data) { dataBytes in e.event.hash.withUnsafeBufferPointer { h in
+                            pending.hold(seq: e.event.seq, v: e.event.v, hasActor: hasActor, idBytes, typeBytes, occurredBytes, recordedBytes,
+                                         actorBytes, dataBytes, h)
+                        } }
+                    } }
+                } }
+                if pending.isFull { try writeHeld() }
+                return true
+            }
+            if held { return true }
+            try writeHeld()
+        }
         func text(_ i: Int32, _ b: UnsafeBufferPointer<UInt8>) {
             let p = UnsafeRawPointer(b.baseAddress ?? UnsafePointer(bitPattern: 1)!)
             sqlite3_bind_text(s, i, p.assumingMemoryBound(to: CChar.self), Int32(b.count), nil)
@@ -239,7 +293,51 @@ final class SQLiteAppendStorage: AppendStorage {
         return try copy.withUTF8(body)
     }
 
+    /// Whether a row with `id` is held or stored: false at once when the filter says certainly
+    /// not (counting it from now on); else the held rows and the table are asked.
+    private func isTaken(_ id: UnsafeBufferPointer<UInt8>, _ pending: PendingEvents, hash: UInt64? = nil) throws -> Bool {
+        guard pending.mayBeTaken(id, hash: hash) else { return false }
+        if pending.holds(id) { return true }
+        let s = idStored.sqliteStatement
+        defer { sqlite3_reset(s) }
+        sqlite3_bind_text(s, 1, UnsafeRawPointer(id.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self), Int32(id.count), nil)
+        return try Raw.step(s, db)
+    }
+
+    func prefetch(idHash: UInt64) {
+        pending?.prefetch(idHash: idHash)
+    }
+
+    /// Writes the rows held back (``PendingEvents``), the most to a statement: before any read
+    /// of `events`, and before the batch commits (``finish()``). A plain insert: an id taken
+    /// after all fails the statement, and the batch with it.
+    private func writeHeld() throws {
+        guard let pending, let insertHeld, !pending.isEmpty else { return }
+        defer { pending.removeAll() }
+        let rows = pending.rows.count
+        var done = 0
+        try pending.bytes.withUnsafeBufferPointer { b in
+            guard let base = b.baseAddress else { return }
+            for (size, statement) in [(PendingEvents.largeGroup, insertHeld.large), (PendingEvents.smallGroup, insertHeld.small), (1, insertHeld.one)] {
+                let s = statement.sqliteStatement
+                while rows - done >= size {
+                    pending.bind(done..<(done + size), to: s, base: base)
+                    defer { sqlite3_reset(s) }
+                    _ = try Raw.step(s, db)
+                    done += size
+                }
+            }
+        }
+    }
+
+    /// Writes what the batch still holds back; called once its last event is taken, before
+    /// it commits.
+    func finish() throws {
+        try writeHeld()
+    }
+
     func recordedEvent(id: String) throws -> StoredEventRow? {
+        try writeHeld()
         let s = findEvent.sqliteStatement
         defer { sqlite3_reset(s) }
         Raw.bind(s, 1, id)
@@ -249,6 +347,7 @@ final class SQLiteAppendStorage: AppendStorage {
     }
 
     func hash(at seq: Int64) throws -> [UInt8]? {
+        try writeHeld()
         let s = hashAt.sqliteStatement
         defer { sqlite3_reset(s) }
         Raw.bind(s, 1, seq)

@@ -58,12 +58,15 @@ extension Ledger {
                 var destroyedKeys: [[UInt8]]?
                 // Into an empty log with a rollback journal, each page written once (BulkLoad.swift).
                 try Ledger.batchTransaction(db) {
-                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: options)
+                    // Into an empty log, rows many to a statement (PendingEvents.swift).
+                    let storage = try SQLiteAppendStorage(db: db, bulk: !options.rowByRow && Ledger.logIsEmpty(db), idFilterBits: options.idFilterBits)
+                    let batch = Batch(storage: storage, head: try Ledger.head(db), options: options)
                     try DecodePipeline.run(feed: feed, speculation: batch.speculation) { items, i in try batch.process(items, i) }
                     if let rejection = batch.rejection {
                         rejected = rejection
                         return .rollback
                     }
+                    try storage.finish()
                     if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
                     outcome = batch.outcome
                     return .commit
@@ -105,6 +108,9 @@ package struct PreparedData: Sendable {
     /// so the link step reads no decoded event (binding one out of the item copied it).
     private let v: Int64
     private let hasActor: Bool
+    /// The id's hash in a first import's id filter (``IdFilter/hash(_:)``), worked out here, off
+    /// the writer.
+    let idHash: UInt64
 
     /// The stored data's bytes: the line's own when canonical, else written anew.
     private enum StoredData {
@@ -136,6 +142,7 @@ package struct PreparedData: Sendable {
         case .object(let o): CanonicalJSON.write(.object(o), into: &row)
         }
         ends = (idEnd, typeEnd, occurredEnd, actorEnd, row.count)
+        idHash = row.withUnsafeBufferPointer { IdFilter.hash(UnsafeBufferPointer(rebasing: $0[0..<idEnd])) }
         self.row = row
         self.id = id; self.key = key; v = event.v; hasActor = event.actor != nil
     }
@@ -328,7 +335,10 @@ package final class Batch<Storage: AppendStorage>: LedgerFacts {
     /// event ``lookahead`` places on (``EntityHints``): its look-ups then find them in cache.
     package func process(_ items: UnsafeMutableBufferPointer<DecodePipeline.Item>, _ index: Int) throws -> Bool {
         let ahead = index + Self.lookahead
-        if ahead < items.count { entities.prefetch(items[ahead].hints) }
+        if ahead < items.count {
+            entities.prefetch(items[ahead].hints)
+            storage.prefetch(idHash: items[ahead].idHash)
+        }
         return try process(&items[index])
     }
 

@@ -346,9 +346,12 @@ extension Ledger {
                 var destroyedKeys: [[UInt8]]?
                 // Into an empty log with a rollback journal, each page written once (BulkLoad.swift).
                 try Ledger.batchTransaction(db) {
-                    let batch = Batch(storage: try SQLiteAppendStorage(db: db), head: try Ledger.head(db), options: AppendOptions())
+                    // Into an empty log, rows many to a statement (PendingEvents.swift).
+                    let storage = try SQLiteAppendStorage(db: db, bulk: Ledger.logIsEmpty(db))
+                    let batch = Batch(storage: storage, head: try Ledger.head(db), options: AppendOptions())
                     let archive = ArchiveBatch(batch: batch)
                     try feed { try archive.append($0) }
+                    try storage.finish()
                     if batch.erasedSomeone { destroyedKeys = batch.destroyedKeys }
                     outcome = AppendOutcome(appended: batch.appended, skipped: batch.skipped,
                                             head: Head(seq: batch.headSeq, hash: batch.headHash, recordedAt: batch.headRecordedAt))

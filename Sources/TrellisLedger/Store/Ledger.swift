@@ -174,6 +174,11 @@ public final class Ledger: LedgerStore {
         try read { db in try Ledger.head(db) }
     }
 
+    /// True when `events` holds no row at all (whatever the head says of a damaged file).
+    static func logIsEmpty(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT NOT EXISTS (SELECT 1 FROM events)") ?? false
+    }
+
     static func head(_ db: Database) throws -> Head {
         let stmt = try db.cachedStatement(sql: "SELECT seq, hash, recorded_at FROM events ORDER BY seq DESC LIMIT 1")
         let s = stmt.sqliteStatement

@@ -32,6 +32,11 @@ public struct LedgerStatus: Sendable, Equatable {
 public struct AppendOptions: Sendable {
     /// Stop after this many errors.
     public var maxErrors = 100
+    /// For tests: into an empty log, insert `events` rows one at a time (as into any other)
+    /// rather than many to a statement (``PendingEvents``), or with an id filter of this many
+    /// bits instead of 2²⁵ (a small one answers "maybe taken" for most ids).
+    package var rowByRow = false
+    package var idFilterBits: Int?
     public init() {}
 }
 
