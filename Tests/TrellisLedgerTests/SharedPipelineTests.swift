@@ -87,6 +87,50 @@ import Glibc
         #expect(order == [ObjectIdentifier(first), ObjectIdentifier(second)])
     }
 
+    /// A chunk whose work makes a product that records the thread that made it and the thread
+    /// that freed it.
+    final class Traced: SharedChunk, @unchecked Sendable {
+        final class Log: @unchecked Sendable {
+            let lock = NSLock()
+            var entries: [(worked: pthread_t, freed: pthread_t)] = []
+        }
+        final class Product {
+            let log: Log
+            let madeOn = pthread_self()
+            init(_ log: Log) { self.log = log }
+            deinit {
+                log.lock.lock()
+                log.entries.append((madeOn, pthread_self()))
+                log.lock.unlock()
+            }
+        }
+        let log: Log
+        var product: Product?
+        init(_ log: Log) { self.log = log }
+        func work() { product = Product(log) }
+        func dropWork() { product = nil }
+    }
+
+    /// A chunk's decoded items live in the allocator arena of the thread that decoded them, and
+    /// freeing them elsewhere takes that arena's lock (Pipeline.swift): what the consumer's work
+    /// made is freed on the consumer's thread, whichever thread drops the chunk last. The reader publishes slowly, so that the
+    /// consumer finds its next chunk waiting and works it itself.
+    @Test func aChunkTheConsumerWorkedIsFreedOnTheConsumersThread() throws {
+        let log = Traced.Log()
+        try Pipeline.runShared(capacity: 4, helpers: 0, read: { publish in
+            for _ in 0..<60 {
+                guard publish(Traced(log)) else { return }
+                usleep(2_000)
+            }
+        }, consume: { (_: Traced) in true })
+        let me = pthread_self()
+        let byConsumer = log.entries.filter { pthread_equal($0.worked, me) != 0 }
+        #expect(log.entries.count == 60)
+        #expect(byConsumer.count >= 10, "the consumer worked \(byConsumer.count) of 60 chunks: the test shows nothing")
+        let elsewhere = byConsumer.filter { pthread_equal($0.freed, me) == 0 }.count
+        #expect(elsewhere == 0, "\(elsewhere) of the \(byConsumer.count) chunks the consumer worked were freed on another thread")
+    }
+
     /// The link step: once a chunk, in order, one chunk at a time, after its work and before it
     /// is consumed, whichever thread runs it.
     @Test(arguments: [0, 3]) func theLinkStepRunsOnceAChunkInOrderBetweenWorkAndConsumption(helpers: Int) throws {

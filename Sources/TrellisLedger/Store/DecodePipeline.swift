@@ -140,6 +140,9 @@ package enum DecodePipeline {
             numbers.append(number)
         }
 
+        /// The decoded items, freed by the thread that decoded them (``SharedChunk/dropWork()``).
+        func dropWork() { items = [] }
+
         /// Decodes every line and prepares each event's stored data; drops the lines.
         func work() {
             items.reserveCapacity(ends.count)

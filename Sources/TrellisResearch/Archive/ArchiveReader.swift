@@ -147,6 +147,14 @@ public final class ArchiveReader {
             seqs.append(seq)
         }
 
+        /// The examined events and their envelopes, freed by the thread that examined them
+        /// (``SharedChunk/dropWork()``).
+        func dropWork() {
+            examined = []
+            examiner.envelopes = []
+            chainedOnPrevious = []
+        }
+
         func work() {
             var recent = ArchiveLine.Recent()
             examined.reserveCapacity(ends.count)
