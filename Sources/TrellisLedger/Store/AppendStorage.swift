@@ -317,7 +317,8 @@ final class SQLiteAppendStorage: AppendStorage {
         let rows = pending.rows.count
         var done = 0
         try pending.bytes.withUnsafeBufferPointer { b in
-            guard let base = b.baseAddress else { return }
+            // Never empty while rows are held (each has an id and a hash).
+            let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
             for (size, statement) in [(PendingEvents.largeGroup, insertHeld.large), (PendingEvents.smallGroup, insertHeld.small), (1, insertHeld.one)] {
                 let s = statement.sqliteStatement
                 while rows - done >= size {

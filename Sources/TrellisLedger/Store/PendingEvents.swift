@@ -33,6 +33,9 @@ package final class PendingEvents {
     /// a read forces a write; fewer than ``smallGroup`` go one at a time.
     package static let largeGroup = 256
     static let smallGroup = 32
+    /// Held bytes are written once they reach this much, whatever the number of rows (a
+    /// stored event is a few kilobytes at most once validated; this bounds it anyway).
+    static let maxBytes = 4 << 20
 
     struct Row {
         var seq: Int64
@@ -53,7 +56,7 @@ package final class PendingEvents {
         bytes.reserveCapacity(Self.largeGroup * 384)
     }
 
-    var isFull: Bool { rows.count >= Self.largeGroup }
+    var isFull: Bool { rows.count >= Self.largeGroup || bytes.count >= Self.maxBytes }
     var isEmpty: Bool { rows.isEmpty }
 
     /// False when no row with `id` was inserted or held in this batch; true when one may have
