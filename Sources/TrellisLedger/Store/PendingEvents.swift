@@ -21,10 +21,10 @@ import Glibc
 // filter of every id inserted or held so far says "certainly new" (held) or "maybe taken".
 // A "maybe" is looked up among the held rows and in the table (one index look-up): not there,
 // the row is held too; there, everything held is written first, then the row is inserted
-// alone, and SQLite answers as before. Every read of `events` by the storage writes what is held first, and the batch
-// writes the rest before it commits (``SQLiteAppendStorage/finish()``). A multi-row insert has
-// no `ON CONFLICT` clause: should a held row's id be taken after all, the statement fails and
-// so does the batch, with nothing written.
+// alone, and SQLite answers as before. Every read of `events` by the storage writes what is
+// held first, and the batch writes the rest before it commits (``SQLiteAppendStorage/finish()``).
+// A multi-row insert has no `ON CONFLICT` clause: should a held row's id be taken after all,
+// the statement fails and so does the batch, with nothing written.
 
 /// Rows held back for the next multi-row insert, their texts and hashes back to back in one
 /// buffer (copied: the caller's bytes need not outlive the call).
