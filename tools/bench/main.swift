@@ -137,6 +137,14 @@ for _ in 0..<2 {
                                                                          rowsPerStatement: PendingEvents.largeGroup, ruleRows: importRuleRows).seconds)
 }
 
+// 3b''. Why a first import holds its rows for 256 a statement (PendingEvents.swift): the raw
+//       insert of the events at a new ledger's page size, rollback journal, with each number of
+//       rows a statement, µs a row (the insert loop and the commit).
+let rowsPerStatementSweep: [(rows: Int, microseconds: Double)] = [1, 8, 32, 64, PendingEvents.largeGroup].map { k in
+    let r = rawSameSchemaInsert(from: ledgerPath, into: sameSchemaPath, journal: "DELETE", pageSize: Ledger.pageSize, rowsPerStatement: k)
+    return (k, r.seconds / Double(max(r.rows, 1)) * 1e6)
+}
+
 // 3c. Two more pairs, each an import into a scratch ledger and then the limit again, back to
 //     back: the machine's speed drifts within a run (the same import has taken 3.8 to 5.3 CPU
 //     seconds here), so the ratio is also given as the median of three pairs measured together.
@@ -229,6 +237,7 @@ print("""
                 \(pairsLine(importPairs))
                 the SQL an import must do, raw (\(sameSchema.setting)): the events and the \(importRuleRows.count) rule-table rows they write \(rate(sameSchema.rows, withRuleRows)), the events alone \(rate(sameSchema.rows, eventsAlone)) (\(ratio(eventsAlone, withRuleRows))×); trellis at \(ratio(Double(n) / oursSeconds, Double(sameSchema.rows) / withRuleRows))× of the first
                 the same SQL with a new ledger's \(Ledger.pageSize / 1024) KiB pages, the rollback journal and \(PendingEvents.largeGroup) rows a statement, as a first import writes: \(format2(withRuleRowsOwnPages)) s, \(ratio(eventsAlone, withRuleRowsOwnPages))× of the limit's events alone; trellis \(format2(oursSeconds)) s
+                rows a statement, raw, \(Ledger.pageSize / 1024) KiB pages, rollback journal, µs a row: \(rowsPerStatementSweep.map { "\($0.rows): \(format2($0.microseconds))" }.joined(separator: ", "))
                 lines only: raw sqlite3 insert \(rate(Int(seq), rawSeconds))   ratio \(ratio(Double(n) / oursSeconds, Double(seq) / rawSeconds))×
                 CPU \(format2(importCPU)) s in all threads over \(format2(oursSeconds)) s wall: \(format2(importCPU / oursSeconds)) cores busy
     verify      trellis \(rate(Int(report.events), verifySeconds))   raw sqlite3 scan \(rate(scanned, scanSeconds))   ratio \(ratio(Double(report.events) / verifySeconds, Double(scanned) / scanSeconds))× raw
@@ -343,7 +352,7 @@ struct ImportLimit {
     var rows: Int, seconds: Double, setting: String
     /// The slowest setting and its time.
     var slowest: String, slowestSeconds: Double
-    /// The fastest setting's journal and page size, for ``rawSameSchemaInsert(from:into:journal:pageSize:ruleRows:)``
+    /// The fastest setting, for ``rawSameSchemaInsert(from:into:journal:pageSize:rowsPerStatement:ruleRows:)``
     /// with the rule tables' rows too.
     var journal: String, pageSize: Int, rowsPerStatement: Int
 }
@@ -438,14 +447,15 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
         """, nil, nil, nil)
     var ruleStatements: [OpaquePointer?] = [nil, nil, nil, nil]
     if ruleRows != nil {
-        sqlite3_exec(dst, """
-            CREATE TABLE rule_entities (kind TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, parent TEXT,
-                state INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (kind, key)) WITHOUT ROWID;
-            CREATE TABLE rule_memberships (network_id TEXT NOT NULL, org_id TEXT NOT NULL, seq INTEGER NOT NULL,
-                joined INTEGER NOT NULL, PRIMARY KEY (network_id, org_id, seq)) WITHOUT ROWID;
-            CREATE TABLE retractions (target_seq INTEGER PRIMARY KEY, retraction_seq INTEGER NOT NULL UNIQUE);
-            CREATE TABLE person_keys (person_id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
-            """, nil, nil, nil)
+        // The rule tables as the ledger itself declares them (its `sqlite_master`), not a copy.
+        var ddl: OpaquePointer?
+        sqlite3_prepare_v2(src, """
+            SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN ('rule_entities', 'rule_memberships', 'retractions', 'person_keys')
+            """, -1, &ddl, nil)
+        while let ddl, sqlite3_step(ddl) == SQLITE_ROW, let sql = sqlite3_column_text(ddl, 0) {
+            sqlite3_exec(dst, String(cString: sql), nil, nil, nil)
+        }
+        sqlite3_finalize(ddl)
         for (k, sql) in ["INSERT INTO rule_entities (kind, key, seq, parent, state) VALUES (?, ?, ?, ?, ?)",
                          "INSERT INTO rule_memberships (network_id, org_id, seq, joined) VALUES (?, ?, ?, ?)",
                          "INSERT INTO retractions (target_seq, retraction_seq) VALUES (?, ?)",
@@ -453,6 +463,7 @@ func rawSameSchemaInsert(from ledgerPath: String, into path: String, journal: St
             sqlite3_prepare_v2(dst, sql, -1, &ruleStatements[k], nil)
         }
     }
+    // Its own: the script's top-level `transient` is the main actor's.
     let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
     var nextRule = 0
     /// Inserts the rule rows written by events up to `seq`.

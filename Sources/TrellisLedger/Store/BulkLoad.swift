@@ -26,7 +26,7 @@ extension Ledger {
     /// batch is then written through the WAL as any other. Only a file in WAL mode is switched:
     /// full verify's scratch copy of the log, journal off, stays so.
     static func batchTransaction(_ db: Database, _ body: () throws -> Database.TransactionCompletion) throws {
-        guard try head(db).seq == 0, (try? String.fetchOne(db, sql: "PRAGMA journal_mode")) == "wal",
+        guard try logIsEmpty(db), (try? String.fetchOne(db, sql: "PRAGMA journal_mode")) == "wal",
               (try? String.fetchOne(db, sql: "PRAGMA journal_mode = DELETE")) == "delete" else {
             return try db.inTransaction(.immediate, body)
         }

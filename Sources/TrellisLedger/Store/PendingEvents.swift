@@ -9,10 +9,11 @@ import Glibc
 //
 // SQLite takes rows faster through one `INSERT … VALUES (…), (…), …` than through a statement a
 // row: the table's cursor stays open on the last leaf from one row to the next, and the
-// statement's start and finish are paid once for all. Measured here with the raw C API (988 k
-// events, a rollback journal, 16 KiB pages, the insert loop alone): 1.01 µs a row one at a time,
-// 0.80 with 32 rows a statement, 0.61–0.63 with 256. (8 rows a statement was slower than one,
-// 1.21 µs: below some size SQLite plans the list of rows differently.)
+// statement's start and finish are paid once for all. `make bench` measures it ("rows a
+// statement": the raw C API, 988 k events, a rollback journal, 16 KiB pages, the inserts and the
+// commit): 0.99 µs a row one at a time, 0.91 with 32 rows a statement, 0.83 with 64, 0.71 with
+// 256; 8 rows a statement was slower than one, 1.32 µs (below some size SQLite plans the list
+// of rows differently).
 //
 // The catch is the answer an insert owes its caller at once: whether the id was taken (``Batch``
 // then skips the event or reports it, and the seq moves on only when it was not). A row held

@@ -146,14 +146,14 @@ extension Ledger {
                           parallelism: Int = Ledger.verifyParallelism) throws -> (report: VerifyReport, derived: Result<T, any Error>?) {
         let head = try read { db in try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events") ?? 0 }
         let range = ChainCheckedRange(head: head)
-        let box = ChainResultBox()
+        let box = ResultBox<VerifyReport>()
         let worker = try? Pipeline.Worker {
             box.result = Result { () throws(LedgerError) in try self.verify(parallelism: parallelism, through: head) }
         }
         // The file's structure, on a thread of its own: every page of every table and index,
         // including those no other check reads (a damaged page of the `id` index passed
         // unseen: the chain reads the table, the replay builds its own index).
-        let structure = StructureResultBox()
+        let structure = ResultBox<[String]>()
         let structureWorker = try? Pipeline.Worker {
             structure.result = Result { () throws(LedgerError) in try self.fileStructureProblems() }
         }
@@ -253,12 +253,9 @@ extension Ledger {
         case cannotStart
     }
 
-    final class ChainResultBox: @unchecked Sendable {
-        var result: Result<VerifyReport, LedgerError>?
-    }
-
-    final class StructureResultBox: @unchecked Sendable {
-        var result: Result<[String], LedgerError>?
+    /// What a worker thread found, read once the thread is joined.
+    final class ResultBox<T>: @unchecked Sendable {
+        var result: Result<T, LedgerError>?
     }
 
     /// SQLite's structural check of the file, `PRAGMA quick_check`: every page of every table
