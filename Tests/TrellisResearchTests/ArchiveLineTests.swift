@@ -42,10 +42,7 @@ import TrellisCore
     @Test func aLineReadAfterOthersReadsAsItDoesAlone() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let (_, archive) = try exportedRegion(in: dir, seed: 4, orgs: 12)
-        _ = try decompress(archive, to: dir.file("a.ndjson"))
-        var lines = try Data(contentsOf: URL(fileURLWithPath: dir.file("a.ndjson")))
-            .split(separator: 0x0A).dropFirst().map { Array($0) }
+        var lines = try archivedEventLines(in: dir, seed: 4, orgs: 12)
         let template = try #require(lines.first { String(decoding: $0, as: UTF8.self).contains(#""actor":"Network lead"#) })
         let text = String(decoding: template, as: UTF8.self)
         let actor = try #require(text.range(of: #""actor":"Network lead"#)).upperBound
@@ -81,10 +78,7 @@ import TrellisCore
     @Test func everyByteInEveryKindOfDigitPlaceReadsAsHexDecodeReadsIt() throws {
         let dir = try Scratch()
         defer { dir.remove() }
-        let (_, archive) = try exportedRegion(in: dir, seed: 5, orgs: 8)
-        _ = try decompress(archive, to: dir.file("a.ndjson"))
-        let lines = try Data(contentsOf: URL(fileURLWithPath: dir.file("a.ndjson"))).split(separator: 0x0A).dropFirst().map { Array($0) }
-        let template = try #require(lines.first)
+        let template = try #require(try archivedEventLines(in: dir, seed: 5, orgs: 8).first)
         let text = String(decoding: template, as: UTF8.self)
         let start = text.utf8.distance(from: text.startIndex, to: try #require(text.range(of: #""hash":""#)).upperBound)
         var checked = 0

@@ -107,6 +107,13 @@ func exportedRegion(in dir: Scratch, seed: Int = 5, orgs: Int = 30, name: String
     return (source, archive)
 }
 
+/// The event lines of an exported region (the manifest line dropped), as bytes.
+func archivedEventLines(in dir: Scratch, seed: Int, orgs: Int) throws -> [[UInt8]] {
+    let (_, archive) = try exportedRegion(in: dir, seed: seed, orgs: orgs)
+    _ = try decompress(archive, to: dir.file("a.ndjson"))
+    return try Data(contentsOf: URL(fileURLWithPath: dir.file("a.ndjson"))).split(separator: 0x0A).dropFirst().map { Array($0) }
+}
+
 /// `trellis projections digest --format json` without the head_seq, as name → digest.
 func digests(_ db: String, _ extra: String...) throws -> [String: String] {
     let r = try run(Paths.trellis, ["projections", "digest", "--db", db, "--format", "json"] + extra)

@@ -21,7 +21,7 @@ public struct JSONParser {
     /// The value starting at byte `start` of `bytes`, nested `depth` levels deep already, the
     /// offset just past it (for a reader that walks the enclosing text itself), and whether its
     /// text is known to be in canonical form (see ``canonical``).
-    static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depth: Int) throws(Failure) -> (JSONValue, end: Int, canonical: Bool) {
+    package static func parseValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, depth: Int) throws(Failure) -> (JSONValue, end: Int, canonical: Bool) {
         var p = JSONParser(bytes)
         p.i = start
         let v = try p.value(depth: depth)

@@ -253,7 +253,7 @@ final class SQLiteAppendStorage: AppendStorage {
             try Self.bytes(of: e.event.recordedAt) { recordedBytes in try Self.bytes(of: e.event.actor ?? "") { actorBytes in try Self.bytes(of: e.event.data) { dataBytes in
                 try e.event.hash.withUnsafeBufferPointer { h in
                     if let pending {
-                        if try !isTaken(idBytes, pending) {
+                        if try !isTaken(idBytes, pending, hash: e.idHash) {
                             pending.hold(seq: e.event.seq, v: e.event.v, hasActor: hasActor, idBytes, typeBytes, occurredBytes, recordedBytes,
                                          actorBytes, dataBytes, h)
                             if pending.isFull { try writeHeld() }

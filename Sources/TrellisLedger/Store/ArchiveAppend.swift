@@ -38,9 +38,25 @@ public final class ChainedEvent: @unchecked Sendable {
     /// The line of the archive it came from (1 is the manifest), for messages.
     public let line: Int
     package let decoded: DecodedEvent
+    /// Its id's hash in a first import's id filter (``IdFilter/hash(_:)``), worked out where it
+    /// was examined.
+    package let idHash: UInt64
+    /// Where the rule checks and the id filter of the event ``Batch/lookahead`` places on will
+    /// look (zero for none), set where the chunk was examined (``ArchiveExaminer/setLookahead(_:)``)
+    /// and before any other thread sees the event: the writer asks for those places as it
+    /// takes this event, so they are in cache when it gets there, as a normal import's writer
+    /// does (``Batch/process(_:_:)``).
+    @exclusivity(unchecked) package internal(set) var ahead = Lookahead()
+
+    package struct Lookahead: Sendable {
+        package var hints = EntityHints()
+        package var idHash: UInt64 = 0
+    }
 
     init(event: RecordedEvent, previousHash: [UInt8], line: Int, decoded: DecodedEvent) {
         self.event = event; self.previousHash = previousHash; self.line = line; self.decoded = decoded
+        var id = event.id
+        idHash = id.withUTF8(IdFilter.hash)
     }
 
     // Read-through accessors for the insert (plain properties: a key-path dynamic member
@@ -220,21 +236,30 @@ public struct ArchiveChain: Sendable {
     }
 }
 
+/// An archived event's `data`, parsed where its line was read (``ArchiveExaminer/examine(_:data:line:envelope:)``).
+package struct ParsedData: Sendable {
+    package var object: JSONObject
+    /// Known to be in canonical form (``JSONParser/parseValue(_:at:depth:)``); false may be too cautious.
+    package var canonical: Bool
+
+    package init(object: JSONObject, canonical: Bool) { self.object = object; self.canonical = canonical }
+}
+
 /// One archived event checked on its own, by ``ArchiveExaminer`` on any thread; linked into
 /// the chain, in log order, by ``ArchiveChain/link(_:envelope:hashVouchedFor:chainedOnPrevious:)``.
 package struct ExaminedEvent: Sendable {
     package let line: Int
     /// As read (the stored form differs only in `data`).
-    let seq: Int64
-    let recordedAt: String
+    package let seq: Int64
+    package let recordedAt: String
     /// The first problem among id, type, version and occurred_at (checked before recorded_at
     /// in a single pass), and among actor, hash and data (after it).
-    let early: ArchiveEventError?
-    let late: ArchiveEventError?
+    package let early: ArchiveEventError?
+    package let late: ArchiveEventError?
     /// With no problem: the event as stored and hashed (`data` canonical), decoded for the
     /// rules, waiting for its previous hash.
-    let pending: ChainedEvent?
-    let isCanonical: Bool
+    package let pending: ChainedEvent?
+    package let isCanonical: Bool
     /// Where the stored form's canonical envelope lies in the examiner's ``ArchiveExaminer/envelopes``.
     package let envelope: Range<Int>
 }
@@ -251,10 +276,22 @@ package struct ArchiveExaminer: Sendable {
 
     package init() {}
 
+    /// Tells each examined event where the rule checks and the id filter of the event
+    /// ``Batch/lookahead`` places after it will look (``ChainedEvent/ahead``); the last ones of
+    /// a chunk are told nothing.
+    package static func setLookahead(_ examined: UnsafeBufferPointer<ExaminedEvent>) {
+        let n = Batch<SQLiteAppendStorage>.lookahead
+        guard examined.count > n else { return }
+        for i in 0..<(examined.count - n) {
+            guard let event = examined[i].pending, let later = examined[i + n].pending else { continue }
+            event.ahead = ChainedEvent.Lookahead(hints: EntityHints(later.decoded), idHash: later.idHash)
+        }
+    }
+
     /// Takes the event (`consuming`): it becomes the checked event's record as it is, where a
     /// borrowed one was copied (seven retains) and the caller's released (seven releases).
     /// callgrind, 50 k archived events: copies of a record 3 → 1 an event, 2.724 G → 2.672 G.
-    package mutating func examine(_ e: consuming RecordedEvent, line: Int, envelope: Bool = true) -> ExaminedEvent {
+    package mutating func examine(_ e: consuming RecordedEvent, data parsedData: ParsedData? = nil, line: Int, envelope: Bool = true) -> ExaminedEvent {
         let seq = e.seq, recordedAt = e.recordedAt
         func broken(_ why: String) -> ArchiveEventError { ArchiveEventError(seq: seq, line: line, why: why) }
         func failed(early: ArchiveEventError? = nil, late: ArchiveEventError? = nil) -> ExaminedEvent {
@@ -282,21 +319,27 @@ package struct ArchiveExaminer: Sendable {
         // `data` as stored must be canonical JSON: a line Trellis wrote has it so already (the
         // common case, checked without rewriting); anything else is rewritten, and the hash decides.
         var isCanonical = false
-        let result: Result<JSONValue, JSONParser.Failure> = e.data.withUTF8 { b in
-            do throws(JSONParser.Failure) {
-                // Parsing shows most canonical data so; only the rest is read again to find out.
-                let (value, known) = try JSONParser.parseNoticingCanonical(b)
-                isCanonical = known || CanonicalForm.isCanonical(b)
-                return .success(value)
-            } catch { return .failure(error) }
+        let data: JSONObject
+        if let parsedData {
+            // Parsed where the line was read, from the same bytes.
+            data = parsedData.object
+            isCanonical = parsedData.canonical || e.data.withUTF8(CanonicalForm.isCanonical)
+        } else {
+            let result: Result<JSONValue, JSONParser.Failure> = e.data.withUTF8 { b in
+                do throws(JSONParser.Failure) {
+                    // Parsing shows most canonical data so; only the rest is read again to find out.
+                    let (value, known) = try JSONParser.parseNoticingCanonical(b)
+                    isCanonical = known || CanonicalForm.isCanonical(b)
+                    return .success(value)
+                } catch { return .failure(error) }
+            }
+            switch result {
+            case .success(.object(let o)): data = o
+            case .success: return failed(late: broken("data is not an object"))
+            case .failure(let f): return failed(late: broken("data is not valid JSON (\(f.message))"))
+            }
         }
-        let parsed: JSONValue
-        switch result {
-        case .success(let v): parsed = v
-        case .failure(let f): return failed(late: broken("data is not valid JSON (\(f.message))"))
-        }
-        guard case .object(let data) = parsed else { return failed(late: broken("data is not an object")) }
-        if !isCanonical { e.data = CanonicalJSON.string(parsed) }
+        if !isCanonical { e.data = CanonicalJSON.string(.object(data)) }
 
         // Personal fields must be sealed (or, for a name, withheld): a line carrying them in
         // clear would put personal data in the ledger beyond the reach of erasure, however
@@ -380,6 +423,8 @@ package final class ArchiveBatch<Storage: AppendStorage> {
     }
 
     package func append(_ e: ChainedEvent) throws {
+        batch.prefetch(e.ahead.hints)
+        batch.storage.prefetch(idHash: e.ahead.idHash)
         if e.seq <= existingHead {
             let local = try batch.storage.hash(at: e.seq) ?? []
             guard local == e.hash else {
