@@ -109,7 +109,10 @@ func runTool(_ name: String, _ args: [String], stdin: Data? = nil) throws -> Pro
 
 /// `sqlite3 FILE SQL`.
 func sqlite3(_ file: String, _ sql: String) throws -> ProcessResult {
-    try runTool("sqlite3", [file, sql])
+    // SQL longer than one argument may be (128 KiB on Linux) goes through stdin, stopping at
+    // the first error as the argument form does.
+    if sql.utf8.count > 64 << 10 { return try runTool("sqlite3", ["-bail", file], stdin: Data(sql.utf8)) }
+    return try runTool("sqlite3", [file, sql])
 }
 
 /// Hex SHA-256 of `previous ‖ bytes`, computed by Python's hashlib (independent of the ledger's code).

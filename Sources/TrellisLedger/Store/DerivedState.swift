@@ -195,7 +195,11 @@ extension Ledger {
     /// chain check recomputes them; this report is used only if it finds them right); rows after
     /// it, a `data` that is not canonical, or a column that is not valid UTF-8 are hashed as
     /// without it. Without `chain` every hash is recomputed.
-    public func verifyDerivedState(limit: Int = 20, chain: ChainCheckedRange? = nil, progress: ((Int64, Int64) -> Void)? = nil) throws -> DerivedStateReport {
+    ///
+    /// `replayOnEveryCore`: the replay reads and examines the log on other threads too (false
+    /// when other work keeps every core busy meanwhile: then it runs on this thread alone).
+    public func verifyDerivedState(limit: Int = 20, chain: ChainCheckedRange? = nil, replayOnEveryCore: Bool = true,
+                                   progress: ((Int64, Int64) -> Void)? = nil) throws -> DerivedStateReport {
         let scratch: ScratchFile
         do { scratch = try ScratchFile(prefix: "trellis-verify") } catch let e as ScratchFailure { throw e } catch {
             throw ScratchFailure(path: Ledger.temporaryDirectory(), reason: "\(Ledger.translate(error, path: ""))")
@@ -222,7 +226,7 @@ extension Ledger {
                 let head = try Ledger.head(db).seq
                 var findings = Findings(limit: limit)
                 var checked = ["rule tables", "retractions", "person keys"]
-                let violation = try Ledger.replay(db, into: copy, head: head, chain: chain, progress: progress)
+                let violation = try Ledger.replay(db, into: copy, head: head, chain: chain, pipelined: replayOnEveryCore, progress: progress)
                 if let violation {
                     findings.add("the log breaks an append rule at " + violation + "; the rule tables were not compared")
                     checked = []
@@ -259,63 +263,26 @@ extension Ledger {
     }
 
     /// Streams the log through the archive import path into `copy` (rules checked, effects
-    /// written with each event's own seq). Returns the first rule violation, or nil. Rows
-    /// `chain` covers keep their stored hash unless a column is not valid UTF-8 (read as
-    /// text, it would not be the bytes the chain check hashed).
-    private static func replay(_ db: Database, into copy: Ledger, head: Int64, chain vouched: ChainCheckedRange?,
+    /// written with each event's own seq), read and examined on every core when `pipelined`
+    /// (``replayRows(_:connection:vouchedThrough:pipelined:helpers:chain:before:visit:)``). Returns the
+    /// first rule violation, or nil. Rows `chain` covers keep their stored hash unless a column
+    /// is not valid UTF-8 (read as text, it would not be the bytes the chain check hashed).
+    private static func replay(_ db: Database, into copy: Ledger, head: Int64, chain vouched: ChainCheckedRange?, pipelined: Bool,
                                progress: ((Int64, Int64) -> Void)?) throws -> String? {
         let stmt = try db.makeStatement(sql: "SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash FROM events ORDER BY seq")
         let s = stmt.sqliteStatement
         defer { sqlite3_reset(s) }
+        guard let connection = db.sqliteConnection else { throw LedgerError.database("the log's connection is closed") }
         var current: (seq: Int64, type: String) = (0, "")
         do {
             _ = try copy.appendArchived { visit in
                 var chain = ArchiveChain()
-                // The last text read from each of these columns that was the column's exact
-                // bytes (``LastSeen``): a batch shares one recorded_at, and type, occurred_at and
-                // actor mostly repeat from one event to the next (77–100 % of rows in a generated
-                // region), so the string is reused instead of decoded and allocated again.
-                var type = LastSeen<String>(), occurred = LastSeen<String>(), recorded = LastSeen<String>(), actor = LastSeen<String>()
-                while try Raw.step(s, db) {
-                    let seq = Raw.int(s, 0)
-                    var exact = true
-                    /// A column's bytes by its value (one column call; NULL as nil), as `Raw.column`.
-                    func column(_ i: Int32) -> UnsafeBufferPointer<UInt8>? {
-                        let v = sqlite3_column_value(s, i)
-                        guard sqlite3_value_type(v) != SQLITE_NULL else { return nil }
-                        guard let p = sqlite3_value_blob(v) else { return UnsafeBufferPointer(start: UnsafePointer(bitPattern: 1), count: 0) }
-                        return UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: Int(sqlite3_value_bytes(v)))
-                    }
-                    /// The column's text when it is the column's exact bytes; nil when they are not
-                    /// valid UTF-8 (decoding repairs them: other bytes. A memcmp; the generic
-                    /// `String(validating:)` cost 150 M instructions per 50 k events here).
-                    func exactText(_ b: UnsafeBufferPointer<UInt8>) -> String? {
-                        let t = String(decoding: b, as: UTF8.self)
-                        let same = t.utf8.count == b.count && (t.utf8.withContiguousStorageIfAvailable { u -> Bool in
-                            guard let p = u.baseAddress, let q = b.baseAddress else { return b.count == 0 }
-                            return memcmp(p, q, b.count) == 0
-                        } ?? t.utf8.elementsEqual(b))
-                        return same ? t : nil
-                    }
-                    /// Not valid UTF-8: the repaired text, and the row is then not exact.
-                    func repaired(_ b: UnsafeBufferPointer<UInt8>) -> String {
-                        exact = false
-                        return String(decoding: b, as: UTF8.self)
-                    }
-                    /// The column's text; for a column that repeats, the last exact one when the bytes are the same.
-                    func text(_ i: Int32, keptIn seen: inout LastSeen<String>) -> String? {
-                        column(i).map { b in seen.value(of: b, orTry: exactText) ?? repaired(b) }
-                    }
-                    func text(_ i: Int32) -> String? {
-                        column(i).map { b in exactText(b) ?? repaired(b) }
-                    }
-                    let e = RecordedEvent(seq: seq, id: text(1) ?? "", type: text(2, keptIn: &type) ?? "", v: Raw.int(s, 3),
-                                          occurredAt: text(4, keptIn: &occurred) ?? "", recordedAt: text(5, keptIn: &recorded) ?? "",
-                                          actor: text(6, keptIn: &actor), data: text(7) ?? "", hash: column(8).map { Array($0) } ?? [])
-                    current = (seq, e.type)
-                    let covered = vouched.map { seq <= $0.head } ?? false
-                    try visit(try chain.admit(e, line: Int(clamping: seq), hashVouchedFor: covered && exact))
-                    if let vouched, seq == vouched.head { vouched.replayed(headHash: e.hash) }
+                // Read, examined and appended on every core (ReplayPipeline.swift).
+                try replayRows(s, connection: connection, vouchedThrough: vouched?.head, pipelined: pipelined, chain: &chain,
+                               before: { seq, type in current = (seq, type) }) { event in
+                    try visit(event)
+                    let seq = event.seq
+                    if let vouched, seq == vouched.head { vouched.replayed(headHash: event.hash) }
                     if seq & 0xFFFF == 0 { progress?(seq, head) }
                 }
             }

@@ -72,10 +72,34 @@ extension ProjectionEngine {
         } catch {
             worker = nil
         }
-        let report = Result { try ledger.verifyDerivedState(limit: limit, chain: chain, progress: progress) }
+        // With read models to rebuild beside it, the replay keeps to this thread: spread over
+        // both cores it took them from the rebuild, the longer of the two, and full verify of 1 M
+        // events with its read models took 4.64 s instead of 4.14 (medians of five alternated
+        // runs); with none, it takes 2.27 s instead of 3.79 on both cores.
+        let alone = !((try? rebuildsSomeReadModel()) ?? true)
+        let report = Result { try ledger.verifyDerivedState(limit: limit, chain: chain, replayOnEveryCore: alone, progress: progress) }
         worker?.join()
         let models = box.result ?? Result { try self.checkReadModels() }
         return (try report.get(), try models.get())
+    }
+
+    /// Whether ``checkReadModels(progress:)`` will rebuild a read model: one built in the ledger
+    /// by a definition given here, its checkpoint within the log (as that check decides).
+    func rebuildsSomeReadModel() throws -> Bool {
+        var config = Configuration()
+        config.readonly = true
+        let reader = try DatabaseQueue(path: readSide.path, configuration: config)
+        defer { try? reader.close() }
+        let digests = Dictionary(definitions.map { ($0.name, $0.digest) }, uniquingKeysWith: { first, _ in first })
+        return try reader.read { db in
+            guard try db.tableExists("projection_state") else { return false }
+            let head = try ReadSide.position(db).seq
+            for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
+                let name: String = row[0], digest: String? = row[1], checkpoint: Int64 = row[2]
+                if digests[name] == digest, checkpoint >= 0, checkpoint <= head { return true }
+            }
+            return false
+        }
     }
 
     /// Compares every read model built in the ledger with a rebuild from the log through its
