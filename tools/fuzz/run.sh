@@ -8,7 +8,7 @@ src=Sources/TrellisCore
 out=.build-fuzz
 mkdir -p "$out" tools/fuzz/findings
 # TrellisCore's pure sources (the canonical envelope's SHA-256 needs swift-crypto: left out).
-swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 \
+swiftc -sanitize=fuzzer,address -parse-as-library -O -swift-version 6 -package-name trellis \
   "$src"/JSON/*.swift "$src"/Domain/EventType.swift "$src"/Domain/EventDecoder.swift \
   "$src"/Domain/InputError.swift "$src"/Domain/Timestamp.swift "$src"/Rules/Rules.swift \
   "$src"/Text/*.swift "$src"/Canonical/CanonicalForm.swift \
