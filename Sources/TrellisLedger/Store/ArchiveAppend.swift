@@ -128,20 +128,10 @@ public struct ArchiveChain: Sendable {
     /// Checks `e` and moves the chain on; throws naming the seq and what is wrong.
     /// `line` is where `e` was read (the archive's line, or the seq when replaying a ledger), for messages.
     public mutating func admit(_ e: RecordedEvent, line: Int) throws(ArchiveEventError) -> ChainedEvent {
-        try admit(e, line: line, hashVouchedFor: false)
-    }
-
-    /// ``admit(_:line:)``, but with `hashVouchedFor` the stored hash is taken as given instead
-    /// of recomputed — for full verify's replay only (``Ledger/verifyDerivedState(limit:chain:progress:)``),
-    /// and only for rows a concurrent chain check of the same verify covers, whose result is
-    /// reported only if that check finds the chain intact. Every other check is made. `data`
-    /// that is not canonical is still hashed as before (the hash decides which form counts).
-    /// An archive import and a cache catch-up never pass it: they recompute every hash.
-    mutating func admit(_ e: RecordedEvent, line: Int, hashVouchedFor: Bool) throws(ArchiveEventError) -> ChainedEvent {
         examiner.envelopes.removeAll(keepingCapacity: true)
-        let examined = examiner.examine(e, line: line, envelope: !hashVouchedFor)
+        let examined = examiner.examine(e, line: line)
         return try examiner.envelopes.withUnsafeBufferPointer { b throws(ArchiveEventError) in
-            try link(examined, envelope: hashVouchedFor ? nil : UnsafeBufferPointer(rebasing: b[examined.envelope]), hashVouchedFor: hashVouchedFor)
+            try link(examined, envelope: UnsafeBufferPointer(rebasing: b[examined.envelope]))
         }
     }
 
@@ -150,6 +140,12 @@ public struct ArchiveChain: Sendable {
     /// SHA-256(previous ‖ canonical envelope). The examination's own problems are thrown in
     /// the order a single pass makes its checks. `envelope` is the stored form's canonical
     /// envelope (``ArchiveExaminer``); nil to have it written here when it is needed.
+    ///
+    /// With `hashVouchedFor` the stored hash is taken as given instead of recomputed: for full
+    /// verify's replay only (``ReplayChunk``), and only for rows a concurrent chain check of the
+    /// same verify covers, whose result is reported only if that check finds the chain intact.
+    /// Every other check is made; `data` that is not canonical is still hashed (the hash
+    /// decides which form counts). An archive import and a cache catch-up never pass it.
     ///
     /// `chainedOnPrevious`: the caller found the event's hash to be SHA-256 of the hash the
     /// event it links just before carries ‖ `envelope` (an archive's chunk, checked on the

@@ -45,10 +45,9 @@ package enum DecodePipeline {
         /// Where its rule checks will look first in the writer's rule cache (``EntityHints``).
         let hints: EntityHints
         /// Its id's hash in a first import's id filter (``PreparedData/idHash``; 0 for none).
-        let idHash: UInt64
+        var idHash: UInt64 { prepared?.idHash ?? 0 }
 
         init(number: Int, source: String?, decoded: consuming DecodeResult, prepared: consuming PreparedData?, hints: EntityHints = EntityHints()) {
-            idHash = prepared?.idHash ?? 0
             self.number = number; self.source = source; self.decoded = decoded; self.prepared = prepared; self.hints = hints
         }
     }

@@ -33,7 +33,7 @@ public struct Findings: Sendable, Equatable {
     public var unlisted: Int { total - lines.count }
 }
 
-/// What ``Ledger/verifyDerivedState(limit:progress:)`` found.
+/// What ``Ledger/verifyDerivedState(limit:chain:replayOnEveryCore:progress:)`` found.
 public struct DerivedStateReport: Sendable, Equatable {
     /// The head the check saw (the events it replayed).
     public var headSeq: Int64
@@ -502,7 +502,7 @@ public struct StoredDerivedState: Sendable {
 extension Ledger {
     /// Compares another store's derived state for this same log with this ledger's — a
     /// shared ledger's cache, whose rule tables its catch-up re-derived event by event and
-    /// which ``verifyDerivedState(limit:progress:)`` checks against the log — in the words a
+    /// which ``verifyDerivedState(limit:chain:replayOnEveryCore:progress:)`` checks against the log — in the words a
     /// ledger file's own check uses ("rule_entities: … is missing", "person_keys: a key for …").
     /// The rows go into a scratch ledger in `$TMPDIR` (removed afterwards), compared by the same
     /// sorted merge; the keys are checked against this ledger's persons and their sealed fields.

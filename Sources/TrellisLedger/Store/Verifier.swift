@@ -137,7 +137,7 @@ extension Ledger {
     /// once and given to both as a ``ChainCheckedRange``; the chain over seq 1…head is checked
     /// on a worker thread (``verify(parallelism:minimumRange:through:progress:)``) while
     /// `derived` runs on this one (its replay takes the stored hashes of those rows as given
-    /// rather than recomputing them: ``verifyDerivedState(limit:chain:progress:)``). Its result
+    /// rather than recomputing them: ``verifyDerivedState(limit:chain:replayOnEveryCore:progress:)``). Its result
     /// is returned only when the chain and schema check finds nothing: with a broken chain it is
     /// `nil`, so a broken chain is reported alone and nothing the replay trusted is reported.
     /// The replay's stored hash at the head must equal the chain check's head (both read the

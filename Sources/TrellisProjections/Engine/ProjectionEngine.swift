@@ -229,7 +229,7 @@ public final class ProjectionEngine {
 
     struct State: Equatable { var digest: String; var checkpoint: Int64 }
 
-    private func states(_ db: Database) throws -> [String: State] {
+    func states(_ db: Database) throws -> [String: State] {
         var out: [String: State] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT name, definition_digest, checkpoint_seq FROM projection_state") {
             out[row[0]] = State(digest: row[1], checkpoint: row[2])
