@@ -111,6 +111,25 @@ struct MerkleTests {
         #expect(checkedConsistency == 210)
     }
 
+    /// The tree hashes through BoringSSL directly (``ChainSHA256``), a stored event hash laid
+    /// beside its prefix on the stack when it is at most 64 bytes: held to `Crypto.SHA256` of the
+    /// same bytes for hashes of every length up to 100 (a damaged stored hash may be any length).
+    @Test func leafAndNodeHashesAreSHA256OfPrefixedBytes() throws {
+        func reference(_ bytes: [UInt8]) -> [UInt8] {
+            var h = SHA256()
+            h.update(data: bytes)
+            return Array(h.finalize())
+        }
+        for n in 0...100 {
+            let eventHash = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ n) }
+            #expect(Array(MerkleTree.leafHash(eventHash)) == reference([0] + eventHash), "leaf of \(n) bytes")
+        }
+        let left = MerkleTree.leafHash(leaves[3]), right = MerkleTree.leafHash(leaves[4])
+        #expect(Array(MerkleTree.node(left, right)) == reference([1] + Array(left) + Array(right)))
+        #expect(MerkleTree.node(Array(left), Array(right)) == reference([1] + Array(left) + Array(right)))
+        #expect(Array(MerkleTree.emptyRoot) == reference([]))
+    }
+
     @Test func tamperedProofsFailVerification() throws {
         let leafSource = source(leaves)
         let inclusion = try MerkleTree.inclusionProof(index: 5, size: 13, leaves: leafSource)

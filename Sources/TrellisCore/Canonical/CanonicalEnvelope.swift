@@ -393,3 +393,13 @@ public struct Digest32: Equatable, Sendable {
         try Swift.withUnsafeBytes(of: words) { try body($0.bindMemory(to: UInt8.self)) }
     }
 }
+
+/// Its bytes in order, as `SHA256.Digest` gives them (`Array(digest)`, `digest.map …`).
+extension Digest32: Sequence {
+    /// Its 32 bytes, copied.
+    public var bytes: [UInt8] { withUnsafeBufferPointer { Array($0) } }
+
+    public func makeIterator() -> IndexingIterator<[UInt8]> { bytes.makeIterator() }
+
+    public var underestimatedCount: Int { 32 }
+}

@@ -1,4 +1,4 @@
-import Crypto
+import TrellisCore
 
 /// The Merkle tree of RFC 9162 (Certificate Transparency v2) §2.1 over the event hashes, in
 /// seq order: leaf i is event seq i + 1.
@@ -23,7 +23,10 @@ import Crypto
 /// - ``rootFromInclusion(leafIndex:treeSize:leafHash:path:)``
 /// - ``verifyConsistency(oldSize:newSize:oldRoot:newRoot:path:)``
 public enum MerkleTree {
-    public typealias Digest = SHA256.Digest
+    /// A node's 32 bytes, inline. Hashed straight through swift-crypto's BoringSSL
+    /// (``ChainSHA256``), as the chain is: `Crypto.SHA256` allocated and zeroed a context for each
+    /// of the tree's two million hashes at 1 M events.
+    public typealias Digest = Digest32
 
     /// Streams the event hashes (32 bytes each) of leaves 0..<size, in order, to `body`.
     public typealias Leaves = (_ size: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
@@ -34,10 +37,14 @@ public enum MerkleTree {
 
     /// SHA-256(0x00 ‖ event hash).
     public static func leafHash(_ eventHash: UnsafeRawBufferPointer) -> Digest {
-        var h = SHA256()
-        withUnsafeBytes(of: UInt8(0)) { h.update(bufferPointer: $0) }
-        h.update(bufferPointer: eventHash)
-        return h.finalize()
+        // An event hash is 32 bytes (a damaged one may be any length): prefix and hash are laid
+        // side by side on the stack and hashed in one call.
+        guard eventHash.count <= 64 else { return withUnsafeBytes(of: UInt8(0)) { ChainSHA256.digest($0, eventHash) } }
+        return withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buffer in
+            buffer[0] = 0
+            if let from = eventHash.baseAddress, let to = buffer.baseAddress { (to + 1).copyMemory(from: from, byteCount: eventHash.count) }
+            return ChainSHA256.digest(UnsafeRawBufferPointer(rebasing: buffer[0..<(1 + eventHash.count)]))
+        }
     }
 
     public static func leafHash(_ eventHash: [UInt8]) -> Digest {
@@ -48,22 +55,19 @@ public enum MerkleTree {
     public static func node(_ left: Digest, _ right: Digest) -> Digest {
         withUnsafeTemporaryAllocation(byteCount: 65, alignment: 8) { buffer in
             buffer[0] = 1
-            left.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: $0) }
-            right.withUnsafeBytes { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: $0) }
-            var h = SHA256()
-            h.update(bufferPointer: UnsafeRawBufferPointer(buffer))
-            return h.finalize()
+            left.withUnsafeBufferPointer { UnsafeMutableRawBufferPointer(rebasing: buffer[1..<33]).copyMemory(from: UnsafeRawBufferPointer($0)) }
+            right.withUnsafeBufferPointer { UnsafeMutableRawBufferPointer(rebasing: buffer[33..<65]).copyMemory(from: UnsafeRawBufferPointer($0)) }
+            return ChainSHA256.digest(UnsafeRawBufferPointer(buffer))
         }
     }
 
     public static func node(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
-        var h = SHA256()
-        h.update(data: [1] + left + right)
-        return Array(h.finalize())
+        let bytes: [UInt8] = [1] + left + right
+        return bytes.withUnsafeBytes { ChainSHA256.digest($0).bytes }
     }
 
     /// MTH of the empty tree: SHA-256 of no bytes.
-    public static var emptyRoot: Digest { SHA256().finalize() }
+    public static var emptyRoot: Digest { ChainSHA256.digest(UnsafeRawBufferPointer(start: nil, count: 0)) }
 
     /// The root of a tree grown leaf by leaf: a stack of perfect subtrees, largest first.
     struct Accumulator {
