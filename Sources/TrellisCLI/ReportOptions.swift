@@ -67,6 +67,13 @@ struct ReportOptions: ParsableArguments {
 
     /// `humanText` (table, Markdown): control characters neutralised on a terminal; other
     /// formats are written exactly (JSON escapes them itself).
+    /// A machine format's bytes, written as they are (``write(_:humanText:)`` without the
+    /// `String`).
+    func write(bytes: [UInt8]) throws {
+        if let capture = ReportCapture.current { capture.add(.text, bytes); return }
+        if let out { try AtomicFile.write(bytes, to: out) } else { bytes.withUnsafeBytes { Sink.writeAll(fd: 1, $0) } }
+    }
+
     func write(_ text: String, humanText: Bool = false) throws {
         if let capture = ReportCapture.current { capture.add(humanText ? .humanText : .text, Array(text.utf8)); return }
         if let out { try AtomicFile.write(text, to: out) } else {
@@ -116,7 +123,9 @@ struct ReportOptions: ParsableArguments {
                 document = .object(o)
             }
             if let k = try smallCellThreshold(), k > 1 { document = SmallCells.suppress(document, below: k) }
-            try write(document.rendered(pretty: true) + "\n")
+            var bytes = document.renderedBytes(pretty: true)
+            bytes.append(0x0A)
+            try write(bytes: bytes)
         case .csv: try write(csv().csv())
         case .md: try write(TextReports.markdown(sections(), heading: heading), humanText: true)
         default: try write(TextReports.text(sections(), width: out == nil ? Terminal.columns() : 80), humanText: true)

@@ -257,14 +257,30 @@ public enum GraphMetrics {
         return bc
     }
 
+    /// Each node's local clustering: its triangles ÷ d(d − 1)/2. Nodes are independent, so
+    /// they are shared out over two workers (every other node, as betweenness shares its
+    /// sources), each with its own marks; the result does not depend on the split (each score
+    /// is computed whole by one worker, its triangles counted in integers).
     static func clusteringScores(_ c: IndexedGraph) -> [Double] {
         let n = c.count
         var out = [Double](repeating: 0, count: n)
-        var mark = [Int32](repeating: -1, count: n)
+        let workers = n >= 256 ? 2 : 1
+        out.withUnsafeMutableBufferPointer { out in
+            let shared = SharedBuffer(out)
+            DispatchQueue.concurrentPerform(iterations: workers) { k in
+                clustering(c, nodes: Swift.stride(from: k, to: n, by: workers), into: shared.buffer)
+            }
+        }
+        return out
+    }
+
+    /// The clustering of `nodes` into their places in `out`.
+    static func clustering(_ c: IndexedGraph, nodes: StrideTo<Int>, into out: UnsafeMutableBufferPointer<Double>) {
+        var mark = [Int32](repeating: -1, count: c.count)
         c.offsets.withUnsafeBufferPointer { off in
         c.adj.withUnsafeBufferPointer { adj in
         mark.withUnsafeMutableBufferPointer { mark in
-            for v in 0..<n {
+            for v in nodes {
                 let d = off[v + 1] - off[v]
                 guard d >= 2 else { continue }
                 for e in off[v]..<off[v + 1] { mark[Int(adj[e])] = Int32(v) }
@@ -277,7 +293,6 @@ public enum GraphMetrics {
                 out[v] = t == 0 ? 0 : Double(t) / (Double(d) * Double(d - 1))
             }
         }}}
-        return out
     }
 }
 

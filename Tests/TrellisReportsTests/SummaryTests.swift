@@ -1,4 +1,5 @@
 import TrellisLedger
+import TrellisProjections
 import Foundation
 import Testing
 @testable import TrellisReports
@@ -6,6 +7,30 @@ import Testing
 @Suite struct SummaryTests {
     func summary(_ s: Scratch, knownAt: String? = nil) throws -> Summary {
         try s.source(knownAt: knownAt).summary(ReportQuery(networks: ["g1"], period: year2025), commandLine: "trellis report summary --format html")
+    }
+
+    /// The summary hashes the read models on a second connection while it computes the figures
+    /// (``ReadSide/companion()``): its provenance names every read model with the digest
+    /// `projections digest` gives, now and after more events and a catch-up; at a time-travel
+    /// snapshot (no companion) it hashes the snapshot's tables.
+    @Test func theProvenanceDigestsAreTheReadModelsDigests() throws {
+        let s = try Scratch()
+        try s.append(GraphFixture.lines)
+        func digests(_ summary: Summary) -> [String: String] {
+            Dictionary(uniqueKeysWithValues: summary.provenance.digests.map { ($0.name, $0.digest) })
+        }
+        func expected() throws -> [String: String] {
+            Dictionary(uniqueKeysWithValues: try ProjectionEngine(ledger: s.ledger).digests().map { ($0.name, $0.digest) })
+        }
+        let first = try summary(s)
+        #expect(digests(first) == (try expected()))
+        #expect(digests(first).count == ProjectionEngine.builtIns.count)
+        let knownAt = try #require(try s.ledger.head().recordedAt)
+        try s.append([E.meeting("later", "2026-03-01", n: "g1")])
+        let second = try summary(s)
+        #expect(digests(second) == (try expected()))
+        #expect(digests(second) != digests(first), "a new meeting changes the meetings model")
+        #expect(digests(try summary(s, knownAt: knownAt)) == digests(first), "the snapshot as the ledger knew it then")
     }
 
     @Test func htmlIsSelfContainedDrawsSVGAndNamesTheIsolates() throws {

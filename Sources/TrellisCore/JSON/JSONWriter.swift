@@ -4,16 +4,24 @@
 /// controls as `\uXXXX` (``TerminalText``): the same text, safe to print on a terminal.
 extension JSONValue {
     public func rendered(pretty: Bool = false) -> String {
+        String(decoding: renderedBytes(pretty: pretty), as: UTF8.self)
+    }
+
+    /// ``rendered(pretty:)``'s UTF-8, for output written as bytes: a report's JSON runs to tens
+    /// of megabytes, and the `String` was one more copy of it.
+    public func renderedBytes(pretty: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(1 << 16)
         render(into: &out, pretty: pretty, indent: 0)
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     func render(into out: inout [UInt8], pretty: Bool, indent: Int) {
         func newline(_ level: Int) {
             guard pretty else { return }
             out.append(0x0A)
-            out.append(contentsOf: [UInt8](repeating: 0x20, count: level * 2))
+            // Appended in place: an array of spaces a line was an allocation a line.
+            for _ in 0..<(level * 2) { out.append(0x20) }
         }
         switch self {
         case .double(let d):

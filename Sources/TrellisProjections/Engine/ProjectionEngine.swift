@@ -458,26 +458,51 @@ public final class ProjectionEngine {
             }
             let chunk = chunks.count - 1
             _ = UnsafeMutableBufferPointer(rebasing: chunks[chunk][used..<(used + n)]).initialize(fromContentsOf: buffer)
-            places.append(RowPlace(chunk: chunk, start: used, end: used + n))
+            // The chunk never moves: the row is kept as where it starts and its length.
+            places.append(RowPlace(start: UnsafePointer(chunks[chunk].baseAddress! + used), count: n))
             used += n
         }
         sqlite3_reset(s)
         h.update(data: Array((name + "\n").utf8))
         h.update(data: CanonicalJSON.bytes(.array(columns.map(JSONValue.string))) + [0x0A])
-        // Sorted by their bytes without the newline, as the rows themselves sort.
-        func row(_ p: RowPlace, newline: Bool = false) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: chunks[p.chunk][p.start..<(newline ? p.end : p.end - 1)])
+        // Sorted by their bytes without the newline, as the rows themselves sort (memcmp is
+        // that order: unsigned bytes, a prefix first; the generic byte-by-byte comparison was
+        // a third of a summary's digests, perf, 1.6 M read-model rows).
+        places.sort(by: RowPlace.precedes)
+        // Hashed 64 KiB at a time: a `SHA256.update` a row cost more than its bytes.
+        let stageSize = 1 << 16
+        let stage = UnsafeMutableRawBufferPointer.allocate(byteCount: stageSize, alignment: 16)
+        defer { stage.deallocate() }
+        var staged = 0
+        for p in places {
+            if staged + p.count > stageSize {
+                h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: stage[0..<staged]))
+                staged = 0
+            }
+            if p.count > stageSize {
+                h.update(bufferPointer: UnsafeRawBufferPointer(start: p.start, count: p.count))
+            } else {
+                (stage.baseAddress! + staged).copyMemory(from: p.start, byteCount: p.count)
+                staged += p.count
+            }
         }
-        places.sort { row($0).lexicographicallyPrecedes(row($1)) }
-        for p in places { h.update(bufferPointer: UnsafeRawBufferPointer(row(p, newline: true))) }
+        if staged > 0 { h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: stage[0..<staged])) }
         return Int64(places.count)
     }
 
-    /// Where one row of a table dump is: its chunk and byte range (newline included).
+    /// Where one row of a table dump is (its canonical bytes and newline), in a chunk that
+    /// stays put until the table is hashed.
     struct RowPlace {
-        var chunk: Int
-        var start: Int
-        var end: Int
+        var start: UnsafePointer<UInt8>
+        /// With the newline.
+        var count: Int
+
+        /// Byte order of the rows without their newlines.
+        @inline(__always) static func precedes(_ a: RowPlace, _ b: RowPlace) -> Bool {
+            let n = a.count - 1, m = b.count - 1
+            let c = memcmp(a.start, b.start, min(n, m))
+            return c != 0 ? c < 0 : n < m
+        }
     }
 
     static func formatReal(_ d: Double) -> String {

@@ -74,6 +74,47 @@ public final class ReadSide: Sendable {
         try queue.close()
     }
 
+    /// A second, read-only connection to the read side's file, for work on another thread that
+    /// must see exactly what one read transaction of ``read(_:)`` sees: a report's figures on
+    /// this thread, the read models' digests on another (SQLite cannot share one transaction
+    /// between threads, and this build has no `sqlite3_snapshot_open`). Nil when the file
+    /// cannot be opened a second time (the caller then does the work in its own transaction).
+    ///
+    /// Open it *before* the transaction it is to match begins; ``Companion/readIfUnchanged(_:)``
+    /// then runs its body only if nothing was committed to the file between the two.
+    public func companion() -> Companion? {
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(Ledger.busyTimeout)
+        guard let queue = try? DatabaseQueue(path: path, configuration: config),
+              let version = try? queue.read({ db in try Int64.fetchOne(db, sql: "PRAGMA data_version") }) else { return nil }
+        return Companion(queue: queue, baseline: version)
+    }
+
+    /// See ``ReadSide/companion()``.
+    public final class Companion: @unchecked Sendable {
+        private let queue: DatabaseQueue
+        /// `PRAGMA data_version` when the companion was opened: it changes when another
+        /// connection commits to the file (SQLite notices at the start of each read).
+        private let baseline: Int64
+
+        init(queue: DatabaseQueue, baseline: Int64) {
+            self.queue = queue
+            self.baseline = baseline
+        }
+
+        /// Runs `body` in a read transaction that sees the same state as any transaction of the
+        /// read side that began after the companion was opened and before this call: the
+        /// transaction's first read checks that nothing was committed since the companion was
+        /// opened, so both saw the last commit before it. Nil, with nothing run, when something was.
+        public func readIfUnchanged<T>(_ body: (Database) throws -> T) throws -> T? {
+            try queue.read { db in
+                guard try Int64.fetchOne(db, sql: "PRAGMA data_version") == baseline else { return nil }
+                return try body(db)
+            }
+        }
+    }
+
     /// The last event of the read side's copy of the log, as `db` sees it (the caller's
     /// transaction): the position the read models in `db` were caught up from.
     public static func position(_ db: Database) throws -> LedgerHead {
