@@ -82,6 +82,12 @@ public struct WeightedGraph: Sendable {
         return out
     }
 
+    /// Each edge's endpoints (as positions in ``nodes``) and weight, in ``edges``' order,
+    /// without building an edge a call (``edges`` copies two ids an edge).
+    func forEachEdge(_ body: (_ a: Int, _ b: Int, _ weight: Double) -> Void) {
+        for i in edgeEnds.indices { body(edgeEnds[i].a, edgeEnds[i].b, edgeWeights[i]) }
+    }
+
     /// The summed weight of {u, v}, or nil when there is no such edge.
     public func weight(_ u: String, _ v: String) -> Double? {
         guard let a = table.position[u], let b = table.position[v], a != b,

@@ -111,31 +111,40 @@ public enum GraphMetrics {
     /// within a group. Edges with an endpoint that has no group are left out; nil when
     /// no edge is left.
     public static func eiIndex(_ g: WeightedGraph, group: [String: String]) -> Double? {
-        var external = 0
-        var internalCount = 0
-        for e in g.edges {
-            guard let a = group[e.source], let b = group[e.target] else { continue }
-            if a == b { internalCount += 1 } else { external += 1 }
-        }
-        let total = external + internalCount
-        guard total > 0 else { return nil }
-        return Double(external - internalCount) / Double(total)
+        eiIndexes(g, group: group).unweighted
     }
 
     /// The E-I index with edge weights in place of counts: (ΣwE − ΣwI) / (ΣwE + ΣwI);
     /// nil when no edge is left or their weights sum to 0.
     public static func eiIndexWeighted(_ g: WeightedGraph, group: [String: String]) -> Double? {
-        var external = 0.0
-        var internalSum = 0.0
-        var any = false
-        for e in g.edges {
-            guard let a = group[e.source], let b = group[e.target] else { continue }
-            any = true
-            if a == b { internalSum += e.weight } else { external += e.weight }
+        eiIndexes(g, group: group).weighted
+    }
+
+    /// ``eiIndex(_:group:)`` and ``eiIndexWeighted(_:group:)`` in one pass over the edges, in
+    /// their order (so the weights are summed as before, to the last bit), each node's group
+    /// looked up once rather than once an edge end.
+    public static func eiIndexes(_ g: WeightedGraph, group: [String: String]) -> (unweighted: Double?, weighted: Double?) {
+        // Each node's group as a number (-1: none); equal numbers, equal groups.
+        var numbers: [String: Int] = [:]
+        let groupOf = g.nodes.map { id -> Int in
+            guard let name = group[id] else { return -1 }
+            if let k = numbers[name] { return k }
+            numbers[name] = numbers.count
+            return numbers.count - 1
         }
-        let total = external + internalSum
-        guard any, total != 0, total.isFinite else { return nil }
-        return (external - internalSum) / total
+        var external = 0, internalCount = 0
+        var externalWeight = 0.0, internalWeight = 0.0
+        g.forEachEdge { a, b, w in
+            let x = groupOf[a], y = groupOf[b]
+            guard x >= 0, y >= 0 else { return }
+            if x == y { internalCount += 1; internalWeight += w } else { external += 1; externalWeight += w }
+        }
+        let total = external + internalCount
+        guard total > 0 else { return (nil, nil) }
+        let unweighted = Double(external - internalCount) / Double(total)
+        let weightSum = externalWeight + internalWeight
+        let weighted = weightSum != 0 && weightSum.isFinite ? (externalWeight - internalWeight) / weightSum : nil
+        return (unweighted, weighted)
     }
 
     /// Every per-node figure in one pass over one adjacency build, nodes sorted by id.

@@ -118,16 +118,15 @@ public enum GraphFigures {
         for t in tally.directedReviewTies() { review.addTie(from: t.from, to: t.to, weight: t.weight) }
         var region: [String: String] = [:]
         for n in nodes { if let r = n.region { region[n.id] = r } }
+        let acrossNetworks = GraphMetrics.eiIndexes(g, group: homeNetwork), acrossRegions = GraphMetrics.eiIndexes(g, group: region)
         return CollaborationGraph(
             label: label, period: period, kinds: kinds.sorted(), nodes: nodes, edges: edges,
             density: GraphMetrics.density(g),
             components: (metrics.map(\.component).max() ?? -1) + 1,
             isolates: nodes.filter { $0.degree == 0 }.map(\.id),
             reciprocity: GraphMetrics.reciprocity(review),
-            eiIndexNetwork: GraphMetrics.eiIndex(g, group: homeNetwork),
-            eiIndexNetworkWeighted: GraphMetrics.eiIndexWeighted(g, group: homeNetwork),
-            eiIndexRegion: GraphMetrics.eiIndex(g, group: region),
-            eiIndexRegionWeighted: GraphMetrics.eiIndexWeighted(g, group: region))
+            eiIndexNetwork: acrossNetworks.unweighted, eiIndexNetworkWeighted: acrossNetworks.weighted,
+            eiIndexRegion: acrossRegions.unweighted, eiIndexRegionWeighted: acrossRegions.weighted)
     }
 
     /// The graph's nodes: organisations that were a member of any chosen network on any day
