@@ -33,6 +33,22 @@ import Testing
         ])
     }
 
+    /// Cells are escaped from their UTF-8 bytes (``SheetXML/escape(_:)``): the same bytes as
+    /// the scalar-by-scalar ``XLSXWriter/escape(_:)`` for every ASCII character, the two
+    /// non-characters XML forbids, their neighbours (whose UTF-8 shares EF BF or EF), U+FFFD
+    /// itself, and letters of two, three and four bytes, alone and in runs.
+    @Test func cellTextIsEscapedAsTheScalarEscapeDoes() {
+        var samples: [String] = (0..<0x80).map { String(UnicodeScalar(UInt8($0))) }
+        let scalars: [UInt32] = [0xE9, 0x20AC, 0xF000, 0xFFBD, 0xFFBF, 0xFFFC, 0xFFFD, 0xFFFE, 0xFFFF, 0xEFBF, 0x1F600, 0x10FFFF]
+        samples += scalars.compactMap { UnicodeScalar($0).map { String($0) } }
+        samples += ["Brontë & <Sons>\u{FFFE}\u{FFFF}\u{7}\t\r\n\"q\"", "\u{FFFF}\u{FFFF}x\u{FFFE}", "\u{EF}\u{BF}\u{BE}", "a\u{0}b\u{1F}c\u{7F}"]
+        for text in samples {
+            var xml = SheetXML()
+            xml.escape(text)
+            #expect(xml.bytes == Array(XLSXWriter.escape(text).utf8), "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
+
     @Test func theSameTablesGiveTheSameBytes() throws {
         let a = try XLSXWriter.data(Self.tables, about: Self.about)
         let b = try XLSXWriter.data(Self.tables, about: Self.about)
