@@ -33,6 +33,11 @@ let package = Package(
             name: "CLZ4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]),
+        // zlib from the system (apt: zlib1g-dev), for the workbooks' deflated parts.
+        .systemLibrary(
+            name: "CTrellisZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
         // SQLite's process-wide settings that must precede its first connection (C, at load).
         .target(
             name: "CTrellisSQLite",
@@ -91,6 +96,7 @@ let package = Package(
             name: "TrellisSheets",
             dependencies: [
                 "TrellisCore",
+                "CTrellisZlib",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: strict),

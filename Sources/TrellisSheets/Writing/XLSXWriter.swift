@@ -1,6 +1,5 @@
 import Foundation
 import TrellisCore
-import ZIPFoundation
 
 /// Writes typed tables as a minimal, valid SpreadsheetML workbook that Excel, LibreOffice and
 /// openpyxl open without repair prompts.
@@ -291,26 +290,13 @@ public enum XLSXWriter {
         return xml + "</Relationships>"
     }
 
-    /// A deflated zip with every entry stamped 1980-01-01 00:00 UTC (the earliest DOS date).
+    /// A deflated zip with every entry stamped 1980-01-01 00:00 UTC (the earliest DOS date),
+    /// large parts deflated on every core (``ZipWriter``).
     static func zip(_ parts: [(String, [UInt8])]) throws(SheetError) -> [UInt8] {
-        let stamp = Date(timeIntervalSince1970: 315_532_800)
         do {
-            let archive = try Archive(data: Data(), accessMode: .create)
-            for (path, part) in parts {
-                let bytes = Data(part)
-                try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count), modificationDate: stamp,
-                                     permissions: 0o644, compressionMethod: .deflate) { position, size in
-                    bytes.subdata(in: Int(position)..<min(Int(position) + size, bytes.count))
-                }
-            }
-            guard let data = archive.data else {
-                throw SheetError(file: "(xlsx)", message: "the zip archive produced no data", kind: .storage)
-            }
-            return [UInt8](data)
-        } catch let error as SheetError {
-            throw error
+            return try ZipWriter.archive(parts.map { (path: $0.0, bytes: $0.1) })
         } catch {
-            throw SheetError(file: "(xlsx)", message: "cannot build the zip archive: \(error)", kind: .storage)
+            throw SheetError(file: "(xlsx)", message: "cannot build the zip archive: \(error.message)", kind: .storage)
         }
     }
 }
