@@ -9,8 +9,10 @@
 // * Starting positions come from a hash of each node id and the seed, and nodes are
 //   processed in sorted id order, so the same graph gives the same coordinates whatever
 //   order it was built in. Only +, −, ×, ÷ and √ are used (all correctly rounded in IEEE
-//   754), no libm, no dictionaries iterated, no threads: byte-identical coordinates for
-//   the same input, on any platform.
+//   754), no libm, no dictionaries iterated, and each node's sums taken in one fixed order
+//   whether one thread or two compute them (a large component's cells are shared out, each
+//   node's forces written by one worker): byte-identical coordinates for the same input,
+//   on any platform and any number of cores.
 // * Components are shelf-packed (columns stacked beside a shelf's first component),
 //   largest first, at one common scale, into the drawing area above the isolates;
 //   isolates (nodes without a tie) sit in evenly spaced rows along the bottom edge,
@@ -18,6 +20,8 @@
 //   drawn as a centred grid.
 // * Every coordinate is within [margin, width − margin] × [margin, height − margin],
 //   margin = `defaultMargin(width:height:)`. y grows downwards (SVG).
+
+import Dispatch
 
 public enum GraphLayout {
 
@@ -27,9 +31,12 @@ public enum GraphLayout {
         return min(24, 0.05 * min(width, height))
     }
 
+    /// `workers`: threads for a component of more than ``exactRepulsionLimit`` nodes (1: the
+    /// sequential loop). The coordinates are the same bits for any number (see
+    /// ``layoutComponent(_:members:iterations:seed:local:workers:)``).
     public static func forceDirected(_ g: WeightedGraph, width: Double, height: Double,
                                      iterations: Int = 300,
-                                     seed: UInt64 = 1) -> [String: (x: Double, y: Double)] {
+                                     seed: UInt64 = 1, workers: Int = 2) -> [String: (x: Double, y: Double)] {
         let c = g.indexed()
         let n = c.count
         guard n > 0 else { return [:] }
@@ -59,7 +66,7 @@ public enum GraphLayout {
             var local = [Int32](repeating: 0, count: n)
             let laid = groups.map {
                 layoutComponent(c, members: $0, iterations: max(0, iterations), seed: seed,
-                                local: &local)
+                                local: &local, workers: workers)
             }
             pack(laid, into: area, px: &px, py: &py)
         }
@@ -224,8 +231,15 @@ public enum GraphLayout {
 
     static let exactRepulsionLimit = 500
 
+    /// With more than one worker, a large component's iteration is shared out by finest cell
+    /// of the pyramid (every other cell): each worker repels the nodes of its cells and then
+    /// adds their attraction, gathered over each node's neighbours in index order. That is the
+    /// order in which the sequential loop adds a node's terms (its lower neighbours' as it
+    /// reaches them, then its own for its higher neighbours, each adjacency sorted), and each
+    /// term is computed from the same operands, so every sum has the same bits: the picture
+    /// does not depend on the core count (`GraphLayoutTests`).
     static func layoutComponent(_ c: IndexedGraph, members: [Int32], iterations: Int,
-                                seed: UInt64, local: inout [Int32]) -> LaidComponent {
+                                seed: UInt64, local: inout [Int32], workers: Int = 1) -> LaidComponent {
         let s = members.count
         // Local CSR (members are sorted, so local order = sorted id order). `local` maps
         // graph index → local index; every neighbour of a member is a member.
@@ -254,22 +268,47 @@ public enum GraphLayout {
         var t = 0.1 * side
         let dt = t / (Double(iterations) + 1)
         var pyramid = CellPyramid()
+        let parallel = workers > 1 && s > exactRepulsionLimit
+        var scratch = (0..<max(1, workers)).map { _ in CellPyramid.Scratch() }
         for _ in 0..<iterations {
             for i in 0..<s { dx[i] = 0; dy[i] = 0 }
-            if s <= exactRepulsionLimit {
-                repelExact(xs, ys, &dx, &dy)
+            if parallel {
+                pyramid.prepare(xs, ys)
+                let cells = pyramid.cellCount
+                xs.withUnsafeBufferPointer { xs in
+                ys.withUnsafeBufferPointer { ys in
+                dx.withUnsafeMutableBufferPointer { dx in
+                dy.withUnsafeMutableBufferPointer { dy in
+                off.withUnsafeBufferPointer { off in
+                adj.withUnsafeBufferPointer { adj in
+                scratch.withUnsafeMutableBufferPointer { scratch in
+                    let shared = LayoutShared(xs: xs, ys: ys, dx: dx, dy: dy, off: off, adj: adj, scratch: scratch)
+                    let pyramidNow = pyramid
+                    DispatchQueue.concurrentPerform(iterations: workers) { k in
+                        for cell in Swift.stride(from: k, to: cells, by: workers) {
+                            pyramidNow.repelCell(cell, shared.xs, shared.ys, shared.dx, shared.dy, scratch: &shared.scratch[k])
+                            for p in pyramidNow.members(of: cell) {
+                                attract(Int(p), shared.xs, shared.ys, shared.dx, shared.dy, shared.off, shared.adj)
+                            }
+                        }
+                    }
+                }}}}}}}
             } else {
-                pyramid.repel(xs, ys, &dx, &dy)
-            }
-            // Attraction d²/k along each edge (k = 1), each edge once.
-            for i in 0..<s {
-                for e in off[i]..<off[i + 1] {
-                    let j = Int(adj[e])
-                    guard j > i else { continue }
-                    let ex = xs[i] - xs[j], ey = ys[i] - ys[j]
-                    let d = (ex * ex + ey * ey).squareRoot()
-                    dx[i] -= ex * d; dy[i] -= ey * d
-                    dx[j] += ex * d; dy[j] += ey * d
+                if s <= exactRepulsionLimit {
+                    repelExact(xs, ys, &dx, &dy)
+                } else {
+                    pyramid.repel(xs, ys, &dx, &dy, scratch: &scratch[0])
+                }
+                // Attraction d²/k along each edge (k = 1), each edge once.
+                for i in 0..<s {
+                    for e in off[i]..<off[i + 1] {
+                        let j = Int(adj[e])
+                        guard j > i else { continue }
+                        let ex = xs[i] - xs[j], ey = ys[i] - ys[j]
+                        let d = (ex * ex + ey * ey).squareRoot()
+                        dx[i] -= ex * d; dy[i] -= ey * d
+                        dx[j] += ex * d; dy[j] += ey * d
+                    }
                 }
             }
             for i in 0..<s {
@@ -291,6 +330,29 @@ public enum GraphLayout {
         for i in 0..<s { xs[i] -= minX; ys[i] -= minY }
         return LaidComponent(members: members, xs: xs, ys: ys,
                              width: maxX - minX, height: maxY - minY)
+    }
+
+    /// Node `i`'s attraction, gathered: its neighbours in index order, the lower ones' terms
+    /// added and its own for the higher ones subtracted, each computed as the edge loop
+    /// computes it (from the lower node's side), so the sum has the same bits.
+    @inline(__always)
+    static func attract(_ i: Int, _ xs: UnsafeBufferPointer<Double>, _ ys: UnsafeBufferPointer<Double>,
+                        _ dx: UnsafeMutableBufferPointer<Double>, _ dy: UnsafeMutableBufferPointer<Double>,
+                        _ off: UnsafeBufferPointer<Int>, _ adj: UnsafeBufferPointer<Int32>) {
+        var ax = dx[i], ay = dy[i]
+        for e in off[i]..<off[i + 1] {
+            let j = Int(adj[e])
+            if j < i {
+                let ex = xs[j] - xs[i], ey = ys[j] - ys[i]
+                let d = (ex * ex + ey * ey).squareRoot()
+                ax += ex * d; ay += ey * d
+            } else if j > i {
+                let ex = xs[i] - xs[j], ey = ys[i] - ys[j]
+                let d = (ex * ex + ey * ey).squareRoot()
+                ax -= ex * d; ay -= ey * d
+            }
+        }
+        dx[i] = ax; dy[i] = ay
     }
 
     /// k²/d along the unit vector, every pair (k = 1).
@@ -332,17 +394,40 @@ public enum GraphLayout {
         var cellStart: [Int] = []
         var items: [Int32] = []
         var cellOf: [Int32] = []
-        var far: [Double] = []      // (x, y, mass) triples
-        var near: [Int32] = []
+        /// The finest level's cells a side (set by ``prepare(_:_:)``).
+        var top = 0, side = 0
+
+        /// A worker's lists for one cell at a time.
+        struct Scratch {
+            var far: [Double] = []      // (x, y, mass) triples
+            var near: [Int32] = []
+        }
 
         @inline(__always)
         static func levelOffset(_ level: Int) -> Int { ((1 << (2 * level)) - 1) / 3 }
 
-        mutating func repel(_ xs: [Double], _ ys: [Double], _ dx: inout [Double], _ dy: inout [Double]) {
+        var cellCount: Int { side * side }
+
+        /// The nodes in finest cell `k`.
+        func members(of k: Int) -> ArraySlice<Int32> { items[cellStart[k]..<cellStart[k + 1]] }
+
+        mutating func repel(_ xs: [Double], _ ys: [Double], _ dx: inout [Double], _ dy: inout [Double], scratch: inout Scratch) {
+            prepare(xs, ys)
+            xs.withUnsafeBufferPointer { xs in
+            ys.withUnsafeBufferPointer { ys in
+            dx.withUnsafeMutableBufferPointer { dx in
+            dy.withUnsafeMutableBufferPointer { dy in
+                for k in 0..<cellCount { repelCell(k, xs, ys, dx, dy, scratch: &scratch) }
+            }}}}
+        }
+
+        /// Bins the nodes into the finest cells and sums every level's masses.
+        mutating func prepare(_ xs: [Double], _ ys: [Double]) {
             let n = xs.count
-            var top = 1
+            top = 1
             while top < 10 && (1 << (2 * (top + 1))) <= n / 2 { top += 1 }
-            let side = 1 << top
+            side = 1 << top
+            let top = self.top, side = self.side
             let total = CellPyramid.levelOffset(top + 1)
             let finest = CellPyramid.levelOffset(top)
 
@@ -404,12 +489,17 @@ public enum GraphLayout {
                 level -= 1
             }
 
-            for cy in 0..<side {
-                for cx in 0..<side {
-                    let k = cy * side + cx
-                    guard cellStart[k + 1] > cellStart[k] else { continue }
-                    far.removeAll(keepingCapacity: true)
-                    near.removeAll(keepingCapacity: true)
+        }
+
+        /// The repulsion on the nodes of finest cell `k` (added to their `dx`, `dy`: once each).
+        func repelCell(_ k: Int, _ xs: UnsafeBufferPointer<Double>, _ ys: UnsafeBufferPointer<Double>,
+                       _ dx: UnsafeMutableBufferPointer<Double>, _ dy: UnsafeMutableBufferPointer<Double>, scratch: inout Scratch) {
+            let cy = k / side, cx = k % side
+            do {
+                do {
+                    guard cellStart[k + 1] > cellStart[k] else { return }
+                    scratch.far.removeAll(keepingCapacity: true)
+                    scratch.near.removeAll(keepingCapacity: true)
                     for level in stride(from: top, through: 2, by: -1) {
                         let shift = top - level
                         let w = 1 << level
@@ -422,33 +512,30 @@ public enum GraphLayout {
                                 let c = off + qy * w + qx
                                 let m = mass[c]
                                 guard m > 0 else { continue }
-                                far.append(sumX[c] / m)
-                                far.append(sumY[c] / m)
-                                far.append(m)
+                                scratch.far.append(sumX[c] / m)
+                                scratch.far.append(sumY[c] / m)
+                                scratch.far.append(m)
                             }
                         }
                     }
                     for qy in max(0, cy - 1)...min(side - 1, cy + 1) {
                         for qx in max(0, cx - 1)...min(side - 1, cx + 1) {
                             let q = qy * side + qx
-                            for p in cellStart[q]..<cellStart[q + 1] { near.append(items[p]) }
+                            for p in cellStart[q]..<cellStart[q + 1] { scratch.near.append(items[p]) }
                         }
                     }
-                    CellPyramid.apply(cellStart[k]..<cellStart[k + 1], items, far, near, xs, ys, &dx, &dy)
+                    CellPyramid.apply(cellStart[k]..<cellStart[k + 1], items, scratch.far, scratch.near, xs, ys, dx, dy)
                 }
             }
         }
 
         static func apply(_ range: Range<Int>, _ items: [Int32], _ far: [Double], _ near: [Int32],
-                          _ xs: [Double], _ ys: [Double], _ dx: inout [Double], _ dy: inout [Double]) {
+                          _ xs: UnsafeBufferPointer<Double>, _ ys: UnsafeBufferPointer<Double>,
+                          _ dx: UnsafeMutableBufferPointer<Double>, _ dy: UnsafeMutableBufferPointer<Double>) {
             let farCount = far.count / 3
             items.withUnsafeBufferPointer { items in
             far.withUnsafeBufferPointer { far in
             near.withUnsafeBufferPointer { near in
-            xs.withUnsafeBufferPointer { xs in
-            ys.withUnsafeBufferPointer { ys in
-            dx.withUnsafeMutableBufferPointer { dx in
-            dy.withUnsafeMutableBufferPointer { dy in
                 for p in range {
                     let i = Int(items[p])
                     let xi = xs[i], yi = ys[i]
@@ -473,8 +560,17 @@ public enum GraphLayout {
                     }
                     dx[i] += ax; dy[i] += ay
                 }
-            }}}}}}}
+            }}}
         }
+    }
+
+    /// What the workers of one iteration share: positions read by all, forces written only for
+    /// the nodes of each worker's own cells, a scratch a worker.
+    struct LayoutShared: @unchecked Sendable {
+        let xs: UnsafeBufferPointer<Double>, ys: UnsafeBufferPointer<Double>
+        let dx: UnsafeMutableBufferPointer<Double>, dy: UnsafeMutableBufferPointer<Double>
+        let off: UnsafeBufferPointer<Int>, adj: UnsafeBufferPointer<Int32>
+        let scratch: UnsafeMutableBufferPointer<CellPyramid.Scratch>
     }
 
     // MARK: - Helpers
