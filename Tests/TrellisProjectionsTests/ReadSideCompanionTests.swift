@@ -25,6 +25,25 @@ import Testing
         #expect(mine.count == engine.definitions.count && mine.contains { $0.name == "attendance" && $0.rows > 0 })
     }
 
+    /// `projections digest` shares the definitions between the read side's connection and the
+    /// companion: the same digests as hashing them all in one transaction.
+    @Test func digestsSharedWithTheCompanionAreThoseOfOneTransaction() throws {
+        let s = try Scratch()
+        var lines = E.base
+        for m in 0..<40 {
+            let day = "2025-10-\(10 + m % 18)"
+            lines.append(E.meeting("m\(m)", day))
+            for o in ["oak", "ash", "elm"] { lines.append(E.attend("a\(m)-\(o)", "m\(m)", o, m % 3 == 0 ? "absent" : "present", day: day)) }
+        }
+        try s.append(lines)
+        let engine = try ProjectionEngine(ledger: s.ledger)
+        try engine.catchUp()
+        let shared = try engine.digests()
+        let one = try engine.readSide.read { try engine.digests(in: $0) }
+        #expect(shared == one)
+        #expect(shared.map(\.name) == engine.definitions.map(\.name))
+    }
+
     /// The race the check is for: another process commits after the report's transaction began
     /// and before the companion's did. The companion would see one more event than the report;
     /// it runs nothing instead, and the report hashes in its own transaction.

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import GRDB
 import GRDBSQLite
 import TrellisLedger
@@ -366,8 +367,70 @@ public final class ProjectionEngine {
     /// (catch up first for current figures). Never a cached value: the v3 migration's
     /// `tables_digest` columns are no longer read, since a digest that was not computed from
     /// the tables it vouches for attests to nothing (an edited row would keep the old digest).
+    ///
+    /// The definitions are shared out between this thread, in the read side's transaction,
+    /// and a second connection on another thread (``ReadSide/companion()``), each taking the
+    /// next one not yet taken: at 1 M events the attendance model alone is half the work. The
+    /// companion hashes only if it sees what this transaction sees; otherwise this thread
+    /// hashes everything.
     public func digests() throws -> [Digest] {
-        try readSide.read { db in try self.digests(in: db) }
+        let companion = definitions.count > 1 ? readSide.companion() : nil
+        return try readSide.read { db in
+            let head = try ReadSide.position(db).seq
+            guard let companion else { return try self.digests(in: db, headSeq: head) }
+            let work = DigestQueue(count: definitions.count)
+            let definitions = self.definitions
+            let helper = try? Pipeline.Worker {
+                work.helperResult = Result {
+                    try companion.readIfUnchanged { db in
+                        while let k = work.next() { work.store(k, try Self.digest(of: definitions[k], db: db)) }
+                    }
+                }
+            }
+            var mine: (any Error)?
+            do {
+                while let k = work.next() { work.store(k, try Self.digest(of: definitions[k], db: db)) }
+            } catch { mine = error; work.stop() }
+            helper?.join()
+            if let mine { throw mine }
+            // What the companion could not do (it saw another state, or failed), done here.
+            return try definitions.indices.map { k in
+                let (digest, rows) = try work.result(k) ?? Self.digest(of: definitions[k], db: db)
+                return Digest(name: definitions[k].name, digest: digest, headSeq: head, rows: rows)
+            }
+        }
+    }
+
+    /// The definitions still to hash, handed out in order to two threads, and their digests.
+    final class DigestQueue: @unchecked Sendable {
+        private let lock = NSLock()
+        private var nextIndex = 0
+        private var results: [(String, Int64)?]
+        var helperResult: Result<Void?, any Error>?
+
+        init(count: Int) { results = Array(repeating: nil, count: count) }
+
+        func next() -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard nextIndex < results.count else { return nil }
+            nextIndex += 1
+            return nextIndex - 1
+        }
+
+        func stop() {
+            lock.lock(); defer { lock.unlock() }
+            nextIndex = results.count
+        }
+
+        func store(_ k: Int, _ r: (String, Int64)) {
+            lock.lock(); defer { lock.unlock() }
+            results[k] = r
+        }
+
+        func result(_ k: Int) -> (String, Int64)? {
+            lock.lock(); defer { lock.unlock() }
+            return results[k]
+        }
     }
 
     /// The digests of the read models in `db` (the ledger or a snapshot), computed in the
