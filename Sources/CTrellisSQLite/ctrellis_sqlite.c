@@ -1,3 +1,5 @@
+#define _GNU_SOURCE
+#include <string.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -86,4 +88,8 @@ int ctrellis_sqlite_release(void) {
 __attribute__((constructor)) static void ctrellis_sqlite_at_load(void) {
     (void)sqlite3_config(SQLITE_CONFIG_MALLOC, &ctrellis_methods);
     (void)ctrellis_sqlite_memstatus_off();
+}
+
+const void *ctrellis_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+    return memmem(haystack, haystack_len, needle, needle_len);
 }

@@ -1,6 +1,8 @@
 #ifndef CTRELLIS_SQLITE_H
 #define CTRELLIS_SQLITE_H
 
+#include <stddef.h>
+
 /// Turns off SQLite's memory statistics (SQLITE_CONFIG_MEMSTATUS) for this process. With them
 /// on, every sqlite3_malloc and sqlite3_free takes one process-wide mutex, so two threads
 /// working SQLite at once (full verify's replay beside its read-model rebuild) queue on it.
@@ -24,5 +26,10 @@ int ctrellis_sqlite_release(void);
 /// Asks the CPU to bring the cache line at `p` in, for a read soon (`__builtin_prefetch`):
 /// the import's writer asks for the rule cache's slots an event or two ahead.
 static inline void ctrellis_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
+/// Where `needle` first occurs in `haystack` (glibc's `memmem`, a GNU extension the Swift
+/// Glibc module does not export): `trellis log --org` and `trellis audit` test each row's
+/// bytes for the organisation's id before building anything of it.
+const void *ctrellis_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 
 #endif

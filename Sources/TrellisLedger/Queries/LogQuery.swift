@@ -39,12 +39,20 @@ extension Ledger {
         let retracted = try retractions()
         var count = 0
         var networkSubjects = Set<String>()   // "meeting:ID", "document:ID", "review:ID" of the filtered network
-        try scan(from: filter.sinceSeq + 1) { e in
+        let types = filter.types.map(ByteText.init)
+        let orgNeedle = filter.org.map(ByteText.quoted)
+        // The query leaves out what cannot match: other types, and data without the
+        // organisation's id (either test lets a row through; both are made again below).
+        let narrowing = filter.org.map { StoredRowFilter(mentioning: [$0]) } ?? StoredRowFilter(types: Array(filter.types))
+        try scanStored(from: filter.sinceSeq + 1, through: .max, matching: narrowing) { stored in
             if let limit = filter.limit, count >= limit { return false }
-            if !filter.types.isEmpty && !filter.types.contains(e.type) { return true }
+            // Tests on the row's bytes first: the type, and the organisation's id in quotes,
+            // before any string is built or any data parsed (a scan for one organisation of a
+            // 1 M-event log built a million rows' strings: 3.4 s).
+            if !types.isEmpty && !types.contains(where: { stored.isType($0) }) { return true }
+            if let orgNeedle, !stored.dataMentions(orgNeedle) { return true }
+            let e = stored.recorded
             if filter.org != nil || filter.network != nil || filter.fromDay != nil || filter.toDay != nil {
-                // Cheap text test before parsing.
-                if let org = filter.org, !e.data.contains("\"" + org + "\"") { return true }
                 guard let data = (try? JSONParser.parse(e.data))?.object else { return true }
                 if let org = filter.org, !Ledger.names(data, org: org) { return true }
                 if let network = filter.network {
@@ -92,7 +100,17 @@ extension Ledger {
         var subjects = Set<String>()
         var listedIDs = Set<String>()
         var out: [LogEntry] = []
-        try scan { e in
+        // Only rows that can be included are parsed: those that mention the organisation, the
+        // follow-ups of a document or review it shared or committed to, and retractions.
+        let followUps = [EventType.documentShared, .documentAdopted, .reviewCommitted, .reviewCompleted,
+                         .reviewWithdrawn, .reviewOutcomeShared].map { ByteText($0.rawValue) }
+        let retraction = ByteText(EventType.eventRetracted.rawValue)
+        let orgNeedle = ByteText.quoted(org)
+        let narrowing = StoredRowFilter(types: ([retraction] + followUps).map { String(decoding: $0.utf8, as: UTF8.self) }, mentioning: [org])
+        try scanStored(from: 1, through: .max, matching: narrowing) { stored in
+            guard stored.dataMentions(orgNeedle) || stored.isType(retraction)
+                    || (!subjects.isEmpty && followUps.contains(where: { stored.isType($0) })) else { return true }
+            let e = stored.recorded
             guard let data = (try? JSONParser.parse(e.data))?.object else { return true }
             var include = false
             if Ledger.names(data, org: org) {

@@ -14,9 +14,12 @@ public struct PersonNames: Sendable {
     public init(ledger: any LedgerStore, keys: (any LedgerStore)? = nil) throws {
         let keys = try (keys ?? ledger).personKeys()
         var names: [String: String] = [:]
-        try ledger.scan(from: 1, through: .max) { e in
-            if e.type == EventType.personRegistered.rawValue, let data = (try? JSONParser.parse(e.data))?.object,
-               let person = data.string("person_id") {
+        // The rows' bytes, lent: only a registration's data is parsed (building every row's
+        // strings was a second of `trellis audit` at 1 M events).
+        let registered = EventType.personRegistered.rawValue, type = ByteText(registered)
+        try ledger.scanStored(from: 1, through: .max, matching: StoredRowFilter(types: [registered])) { e in
+            guard e.isType(type) else { return true }
+            if let data = (try? JSONParser.parse(e.data))?.object, let person = data.string("person_id") {
                 names[person] = PersonalData.opening(data, of: .personRegistered, key: keys[person]).string("name")
             }
             return true

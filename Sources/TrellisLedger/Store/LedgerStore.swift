@@ -1,3 +1,7 @@
+import CTrellisSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 import TrellisCore
 /// The last event of the log: its seq, stored hash and `recorded_at` (seq 0 and the genesis
 /// hash when the log is empty).
@@ -62,6 +66,23 @@ public struct StoredEventBytes {
     }
 }
 
+extension StoredEventBytes {
+    /// The row as a ``RecordedEvent`` (its texts copied out).
+    public var recorded: RecordedEvent {
+        func text(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
+        return RecordedEvent(seq: seq, id: text(id), type: text(type), v: v, occurredAt: text(occurredAt),
+                             recordedAt: text(recordedAt), actor: actor.map(text), data: data.isEmpty ? "{}" : text(data),
+                             hash: Array(hash))
+    }
+
+    /// Whether the stored type is `name`, compared byte for byte.
+    @inline(__always) public func isType(_ name: ByteText) -> Bool { name.equals(type) }
+
+    /// Whether `data` holds `needle` (``ByteText/quoted(_:)``: a string value or key of that
+    /// text, as canonical JSON writes an identifier). A test before parsing, never instead.
+    @inline(__always) public func dataMentions(_ needle: ByteText) -> Bool { needle.occurs(in: data) }
+}
+
 /// The log: the only source of truth. Everything a user reads is derived from it.
 ///
 /// The interface is deliberately narrow, as in the `eventsourcing` library's recorders:
@@ -118,6 +139,30 @@ public protocol LedgerStore: AnyObject, Sendable {
     /// copies them out (the archive export). Has a default (``scan(from:through:_:)``); a
     /// store that can lend its rows' bytes without building strings implements it.
     func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws
+    /// ``scanStored(from:through:_:)`` of the rows `filter` lets through, at least (a store may
+    /// let the rest through too: the caller still tests each row). Has a default, which tests
+    /// each row's bytes; a store whose query can leave rows out (SQLite's) does so, and the
+    /// rows left out cost nothing beyond SQLite's own scan.
+    func scanStored(from: Int64, through: Int64, matching filter: StoredRowFilter, _ body: (StoredEventBytes) throws -> Bool) throws
+}
+
+/// The rows a scan needs: those of one of `types`, and those whose data mentions one of
+/// `mentioning` (the text in double quotes, as canonical JSON writes an identifier). Both
+/// empty: every row.
+public struct StoredRowFilter: Sendable {
+    public var types: [String]
+    public var mentioning: [String]
+
+    public init(types: [String] = [], mentioning: [String] = []) {
+        self.types = types; self.mentioning = mentioning
+    }
+
+    var isEverything: Bool { types.isEmpty && mentioning.isEmpty }
+
+    /// The test a store makes when its query cannot.
+    func admits(_ row: StoredEventBytes, types: [ByteText], mentions: [ByteText]) -> Bool {
+        isEverything || types.contains(where: { row.isType($0) }) || mentions.contains(where: { row.dataMentions($0) })
+    }
 }
 
 extension LedgerStore {
@@ -131,6 +176,13 @@ extension LedgerStore {
         var text = json
         return try append(options: AppendOptions()) { visit in
             _ = try text.withUTF8 { try visit($0, 0, nil) }
+        }
+    }
+
+    public func scanStored(from: Int64, through: Int64, matching filter: StoredRowFilter, _ body: (StoredEventBytes) throws -> Bool) throws {
+        let types = filter.types.map(ByteText.init), mentions = filter.mentioning.map(ByteText.quoted)
+        try scanStored(from: from, through: through) { row in
+            filter.admits(row, types: types, mentions: mentions) ? try body(row) : true
         }
     }
 
@@ -155,5 +207,33 @@ extension LedgerStore {
         var found: [UInt8]?
         try hashes(from: seq, through: seq) { _, h in found = h }
         return found
+    }
+}
+
+/// Text to find in or compare with stored bytes, its UTF-8 laid out once (a scan tests a
+/// million rows against the same few texts).
+public struct ByteText: Sendable, Hashable {
+    public let utf8: [UInt8]
+
+    public init(_ text: String) { utf8 = Array(text.utf8) }
+
+    /// The text in double quotes: how canonical JSON writes it as a string.
+    public static func quoted(_ text: String) -> ByteText { ByteText("\"" + text + "\"") }
+
+    /// The same bytes.
+    @inline(__always) public func equals(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == utf8.count else { return false }
+        return utf8.withUnsafeBufferPointer { t in
+            t.count == 0 || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0
+        }
+    }
+
+    /// Somewhere in `bytes`.
+    @inline(__always) public func occurs(in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= utf8.count, let haystack = bytes.baseAddress else { return false }
+        return utf8.withUnsafeBufferPointer { n in
+            guard let needle = n.baseAddress else { return true }
+            return ctrellis_memmem(haystack, bytes.count, needle, n.count) != nil
+        }
     }
 }

@@ -6,26 +6,35 @@ extension Ledger {
     /// Calls `body` for each event with `from ≤ seq ≤ through`, in seq order; `body` returns
     /// false to stop. One read transaction: a concurrent append is not seen half-way.
     public func scan(from: Int64 = 1, through: Int64 = .max, _ body: (RecordedEvent) throws -> Bool) throws {
-        try scanStored(from: from, through: through) { e in
-            func text(_ b: UnsafeBufferPointer<UInt8>) -> String { String(decoding: b, as: UTF8.self) }
-            return try body(RecordedEvent(seq: e.seq, id: text(e.id), type: text(e.type), v: e.v, occurredAt: text(e.occurredAt),
-                                          recordedAt: text(e.recordedAt), actor: e.actor.map(text), data: e.data.isEmpty ? "{}" : text(e.data),
-                                          hash: Array(e.hash)))
-        }
+        try scanStored(from: from, through: through) { e in try body(e.recorded) }
     }
 
     /// ``scan(from:through:_:)`` with each row's columns lent straight from SQLite (no
     /// strings built): what the archive export copies into its lines.
     public func scanStored(from: Int64, through: Int64, _ body: (StoredEventBytes) throws -> Bool) throws {
+        try scanStored(from: from, through: through, matching: StoredRowFilter(), body)
+    }
+
+    /// The rows `filter` admits, left out by the query itself: SQLite compares the type and
+    /// searches the data (`instr`, for the text in quotes, which is ASCII-led and so found at a
+    /// character boundary as a byte search finds it) before any column reaches Swift.
+    public func scanStored(from: Int64, through: Int64, matching filter: StoredRowFilter, _ body: (StoredEventBytes) throws -> Bool) throws {
+        var conditions: [String] = []
+        if !filter.types.isEmpty { conditions.append("type IN (" + filter.types.map { _ in "?" }.joined(separator: ", ") + ")") }
+        for _ in filter.mentioning { conditions.append("instr(data, ?) > 0") }
+        let narrowed = conditions.isEmpty ? "" : " AND (" + conditions.joined(separator: " OR ") + ")"
         do {
             try queue.read { db in
                 let stmt = try db.makeStatement(sql: """
                     SELECT seq, id, type, v, occurred_at, recorded_at, actor, data, hash
-                    FROM events WHERE seq >= ? AND seq <= ? ORDER BY seq
+                    FROM events WHERE seq >= ? AND seq <= ?\(narrowed) ORDER BY seq
                     """)
                 let s = stmt.sqliteStatement
                 Raw.bind(s, 1, from)
                 Raw.bind(s, 2, through)
+                var k: Int32 = 3
+                for t in filter.types { Raw.bind(s, k, t); k += 1 }
+                for m in filter.mentioning { Raw.bind(s, k, "\"" + m + "\""); k += 1 }
                 defer { sqlite3_reset(s) }
                 let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
                 while try Raw.step(s, db) {
