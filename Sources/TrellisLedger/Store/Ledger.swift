@@ -197,11 +197,52 @@ public final class Ledger: LedgerStore {
 
     public typealias Status = LedgerStatus
 
+    /// The earliest and latest `occurred_at` in ``occurredSortKey`` order, in one pass that
+    /// reads that column alone and computes the key from its bytes (``occurredSortKey(_:into:)``):
+    /// two `ORDER BY … LIMIT 1` scans evaluating the key in SQL took half a second of
+    /// `trellis status` at 1 M events. Text that is not ASCII (never written by Trellis: a
+    /// tampered file) is left to SQLite's own key, whose `substr` counts characters.
+    static func occurredBounds(_ db: Database) throws -> (first: String?, last: String?) {
+        let stmt = try db.makeStatement(sql: "SELECT occurred_at FROM events")
+        let s = stmt.sqliteStatement
+        defer { sqlite3_reset(s) }
+        var least: (key: [UInt8], text: [UInt8])?, most: (key: [UInt8], text: [UInt8])?
+        var key = [UInt8](repeating: 0, count: 64)
+        while try Raw.step(s, db) {
+            guard let text = Raw.column(s, 0) else { continue }
+            var high: UInt8 = 0
+            for c in text { high |= c }
+            guard high < 0x80, text.count <= 40 else {
+                return (try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(occurredSortKey) LIMIT 1"),
+                        try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(occurredSortKey) DESC LIMIT 1"))
+            }
+            let n = key.withUnsafeMutableBufferPointer { occurredSortKey(text, into: $0) }
+            let k = key.prefix(n)
+            if least.map({ k.lexicographicallyPrecedes($0.key) }) ?? true { least = (Array(k), Array(text)) }
+            if most.map({ $0.key.lexicographicallyPrecedes(k) }) ?? true { most = (Array(k), Array(text)) }
+        }
+        func string(_ b: [UInt8]?) -> String? { b.map { String(decoding: $0, as: UTF8.self) } }
+        return (string(least?.text), string(most?.text))
+    }
+
+    /// ``occurredSortKey`` of ASCII text, written into `out` (room for 28 bytes); its length.
+    /// The first 19 characters, then the characters from the 21st up to the last one (a
+    /// fraction's digits before the `Z`), padded with zeros and cut to nine.
+    static func occurredSortKey(_ t: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var n = 0
+        for i in 0..<min(19, t.count) { out[n] = t[i]; n += 1 }
+        var fraction = 0
+        if t.count > 20 {
+            for i in 20..<(t.count - 1) where fraction < 9 { out[n] = t[i]; n += 1; fraction += 1 }
+        }
+        while fraction < 9 { out[n] = UInt8(ascii: "0"); n += 1; fraction += 1 }
+        return n
+    }
+
     public func status() throws(LedgerError) -> Status {
         let (head, first, last) = try read { db in
-            (try Ledger.head(db),
-             try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) LIMIT 1"),
-             try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) DESC LIMIT 1"))
+            let bounds = try Ledger.occurredBounds(db)
+            return (try Ledger.head(db), bounds.first, bounds.last)
         }
         var bytes: Int64 = 0
         for suffix in ["", "-wal"] {
