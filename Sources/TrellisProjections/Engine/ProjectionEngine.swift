@@ -380,11 +380,11 @@ public final class ProjectionEngine {
             guard let companion else { return try self.digests(in: db, headSeq: head) }
             let work = DigestQueue(count: definitions.count)
             let definitions = self.definitions
+            // The helper's failure, or a state it may not hash, leaves its definitions undone:
+            // they are hashed below, in this transaction.
             let helper = try? Pipeline.Worker {
-                work.helperResult = Result {
-                    try companion.readIfUnchanged { db in
-                        while let k = work.next() { work.store(k, try Self.digest(of: definitions[k], db: db)) }
-                    }
+                _ = try? companion.readIfUnchanged { db in
+                    while let k = work.next() { work.store(k, try Self.digest(of: definitions[k], db: db)) }
                 }
             }
             var mine: (any Error)?
@@ -406,7 +406,6 @@ public final class ProjectionEngine {
         private let lock = NSLock()
         private var nextIndex = 0
         private var results: [(String, Int64)?]
-        var helperResult: Result<Void?, any Error>?
 
         init(count: Int) { results = Array(repeating: nil, count: count) }
 
