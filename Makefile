@@ -6,7 +6,7 @@ SHELL := /bin/bash
 # chromium + poppler-utils: the board report is rendered and printed headless in the tests (tools/check-report.py).
 # graphviz + libxml2-utils: researcher exports are read back with dot and validated with xmllint.
 # postgresql-15 + libpq-dev: the PostgreSQL store (libpq) and the throw-away test cluster (tools/pg/cluster.sh).
-APT_PACKAGES := libsqlite3-dev liblz4-dev zlib1g-dev pkg-config sqlite3 lz4 chromium poppler-utils graphviz libxml2-utils postgresql-15 libpq-dev
+APT_PACKAGES := libsqlite3-dev liblz4-dev zlib1g-dev pkg-config sqlite3 lz4 chromium poppler-utils graphviz libxml2-utils postgresql-15 libpq-dev libreoffice-calc-nogui
 SWIFT_BUILD_FLAGS ?=
 BIN := .build/debug/trellis
 DEMO_DIR ?= demo

@@ -495,38 +495,34 @@ public enum GraphLayout {
         func repelCell(_ k: Int, _ xs: UnsafeBufferPointer<Double>, _ ys: UnsafeBufferPointer<Double>,
                        _ dx: UnsafeMutableBufferPointer<Double>, _ dy: UnsafeMutableBufferPointer<Double>, scratch: inout Scratch) {
             let cy = k / side, cx = k % side
-            do {
-                do {
-                    guard cellStart[k + 1] > cellStart[k] else { return }
-                    scratch.far.removeAll(keepingCapacity: true)
-                    scratch.near.removeAll(keepingCapacity: true)
-                    for level in stride(from: top, through: 2, by: -1) {
-                        let shift = top - level
-                        let w = 1 << level
-                        let off = CellPyramid.levelOffset(level)
-                        let ax = cx >> shift, ay = cy >> shift
-                        let px = ax >> 1, py = ay >> 1
-                        for qy in max(0, 2 * py - 2)...min(w - 1, 2 * py + 3) {
-                            for qx in max(0, 2 * px - 2)...min(w - 1, 2 * px + 3) {
-                                guard abs(qx - ax) > 1 || abs(qy - ay) > 1 else { continue }
-                                let c = off + qy * w + qx
-                                let m = mass[c]
-                                guard m > 0 else { continue }
-                                scratch.far.append(sumX[c] / m)
-                                scratch.far.append(sumY[c] / m)
-                                scratch.far.append(m)
-                            }
-                        }
+            guard cellStart[k + 1] > cellStart[k] else { return }
+            scratch.far.removeAll(keepingCapacity: true)
+            scratch.near.removeAll(keepingCapacity: true)
+            for level in stride(from: top, through: 2, by: -1) {
+                let shift = top - level
+                let w = 1 << level
+                let off = CellPyramid.levelOffset(level)
+                let ax = cx >> shift, ay = cy >> shift
+                let px = ax >> 1, py = ay >> 1
+                for qy in max(0, 2 * py - 2)...min(w - 1, 2 * py + 3) {
+                    for qx in max(0, 2 * px - 2)...min(w - 1, 2 * px + 3) {
+                        guard abs(qx - ax) > 1 || abs(qy - ay) > 1 else { continue }
+                        let c = off + qy * w + qx
+                        let m = mass[c]
+                        guard m > 0 else { continue }
+                        scratch.far.append(sumX[c] / m)
+                        scratch.far.append(sumY[c] / m)
+                        scratch.far.append(m)
                     }
-                    for qy in max(0, cy - 1)...min(side - 1, cy + 1) {
-                        for qx in max(0, cx - 1)...min(side - 1, cx + 1) {
-                            let q = qy * side + qx
-                            for p in cellStart[q]..<cellStart[q + 1] { scratch.near.append(items[p]) }
-                        }
-                    }
-                    CellPyramid.apply(cellStart[k]..<cellStart[k + 1], items, scratch.far, scratch.near, xs, ys, dx, dy)
                 }
             }
+            for qy in max(0, cy - 1)...min(side - 1, cy + 1) {
+                for qx in max(0, cx - 1)...min(side - 1, cx + 1) {
+                    let q = qy * side + qx
+                    for p in cellStart[q]..<cellStart[q + 1] { scratch.near.append(items[p]) }
+                }
+            }
+            CellPyramid.apply(cellStart[k]..<cellStart[k + 1], items, scratch.far, scratch.near, xs, ys, dx, dy)
         }
 
         static func apply(_ range: Range<Int>, _ items: [Int32], _ far: [Double], _ near: [Int32],

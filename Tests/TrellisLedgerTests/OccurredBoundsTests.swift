@@ -43,6 +43,20 @@ import Testing
             #expect(bounds.first == first && bounds.last == last, "\(bounds) against \(String(describing: first)), \(String(describing: last))")
             #expect(first == "2025-09-01" && last == "2026-01-01")
         }
+        // A tampered file: text Trellis never writes, not ASCII. SQLite's substr counts its
+        // characters where bytes would be counted: nine bytes of these fractions stop before the
+        // digit that tells them apart, nine characters do not. The SQL key must decide.
+        try db.write { db in
+            try db.execute(sql: "INSERT INTO events VALUES (100, '2024-01-01T00:00:00.\u{00E9}\u{00E9}\u{00E9}\u{00E9}\u{00E9}1Z')")
+            try db.execute(sql: "INSERT INTO events VALUES (101, '2024-01-01T00:00:00.\u{00E9}\u{00E9}\u{00E9}\u{00E9}\u{00E9}0Z')")
+        }
+        try db.read { db in
+            let bounds = try Ledger.occurredBounds(db)
+            let first = try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) LIMIT 1")
+            let last = try String.fetchOne(db, sql: "SELECT occurred_at FROM events ORDER BY \(Ledger.occurredSortKey) DESC LIMIT 1")
+            #expect(bounds.first == first && bounds.last == last, "\(bounds) against \(String(describing: first)), \(String(describing: last))")
+            #expect(first?.hasSuffix("0Z") == true && first?.hasPrefix("2024-01-01") == true)
+        }
         let empty = try DatabaseQueue()
         try empty.write { try $0.execute(sql: "CREATE TABLE events (seq INTEGER PRIMARY KEY, occurred_at TEXT NOT NULL)") }
         try empty.read { db in

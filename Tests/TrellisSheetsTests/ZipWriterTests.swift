@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TrellisSheets
+import TrellisTestSupport
 
 /// The workbooks' zip (``ZipWriter``): parts larger than a block are deflated in blocks on every
 /// core, each primed with the 32 KiB before it. Read back by Python's `zipfile` and `zlib`, an
@@ -76,6 +77,35 @@ import Testing
                 """#, [path])
             let single = try #require(Int(output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(status) \(output)")
             #expect(Double(deflated.count) <= Double(single) * 1.02, "\(name): blocks \(deflated.count) bytes, one stream \(single)")
+        }
+    }
+}
+
+/// LibreOffice, the spreadsheet reader most offices without Excel use, opens a workbook whose
+/// large sheet was deflated in blocks, and reads every cell as written.
+@Suite struct LibreOfficeReadsBlockDeflatedWorkbooksTests {
+    @Test func everyCellOfAMultiBlockSheetReadsBack() throws {
+        let rows = 30_000
+        let table = Table(sheetName: "Edges", columns: [("source", .text), ("target", .text), ("weight", .integer), ("share", .percent)],
+                          rows: (0..<rows).map { k in
+                              [.text("org\(k % 997) Academy Trust & <Partners>"), .text("Trust \(k * 7 % 1013) Ünïcode"), .number(Double(k)), .number(Double(k % 100) / 100)]
+                          })
+        let dir = try Fixtures.temporaryDirectory()
+        let path = dir.appendingPathComponent("big.xlsx").path
+        try XLSXWriter.write([table], about: [("Made by", "ZipWriterTests")], to: path)
+        // The sheet's XML runs over several blocks.
+        let (listed, listing) = try python("import sys, zipfile; print(max(i.file_size for i in zipfile.ZipFile(sys.argv[1]).infolist()))", [path])
+        #expect(listed == 0 && (Int(listing.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 3 * ZipWriter.blockSize, "\(listing)")
+        let soffice = try runTool("soffice", ["--headless", "--convert-to", "csv:Text - txt - csv (StarCalc):44,34,UTF8,1,,0,false,true,false,false,false,-1",
+                                              "--outdir", dir.path, path])
+        #expect(soffice.status == 0, "soffice (apt: libreoffice-calc-nogui, installed by make test): \(soffice.stderr)")
+        let csv = try String(contentsOfFile: dir.appendingPathComponent("big-Edges.csv").path, encoding: .utf8)
+        let lines = csv.split(separator: "\n", omittingEmptySubsequences: true)
+        #expect(lines.count == rows + 1)
+        guard lines.count == rows + 1 else { return }
+        #expect(lines.first == "source,target,weight,share")
+        for k in [0, 1, 4_999, 17_123, rows - 1] {
+            #expect(lines[k + 1] == "org\(k % 997) Academy Trust & <Partners>,Trust \(k * 7 % 1013) Ünïcode,\(k),\(k % 100)%", "row \(k)")
         }
     }
 }

@@ -863,6 +863,31 @@ func reportCacheRows(ledger: Ledger, engine: ProjectionEngine, path: String, dir
         }
     }
     lines.append("    graph, first time on a period (\(graph?.nodes.count ?? 0) nodes, \(graph?.edges.count ?? 0) edges) first \(Int(oursMs)) ms   \(igraphText)")
+
+    // What a lead runs after an import, each a `trellis` process on the copy, best of 3: the
+    // summary in the formats people open (no cache: the first run after an import), an
+    // organisation's audit and log, the status, the read models' digests, the Merkle root.
+    if let binary {
+        let org = try engine.readSide.read { db in
+            try String.fetchOne(db, sql: "SELECT org_id FROM organisations ORDER BY org_id LIMIT 1 OFFSET 100")
+        } ?? "org0101"
+        let commands: [(String, [String])] = [
+            ("summary html", ["report", "summary", "--no-cache", "--format", "html", "--out", dir + "/summary.html"]),
+            ("summary xlsx", ["report", "summary", "--no-cache", "--format", "xlsx", "--out", dir + "/summary.xlsx"]),
+            ("audit", ["audit", org, "--format", "json", "--out", dir + "/audit.json"]),
+            ("log --org", ["log", "--org", org, "--format", "ndjson"]),
+            ("status", ["status"]),
+            ("projections digest", ["projections", "digest"]),
+            ("proof root", ["proof", "root"]),
+        ]
+        var timed: [String] = []
+        for (name, args) in commands {
+            var status: Int32 = 0
+            let ms = bestOf3 { status |= spawnAndWait([binary] + args + ["--db", cliPath]) }
+            timed.append("\(name) \(format2(ms / 1000)) s" + (status == 0 ? "" : " (exit \(status))"))
+        }
+        lines.append("    a lead's commands after an import, each a process (\(org)): " + timed.joined(separator: ", "))
+    }
     return "\n    reports, first and repeated (read models current, log unchanged; best of 3; targets < 100 ms in process, < 150 ms CLI):\n"
         + lines.joined(separator: "\n")
         + "\n    worst repeat  \(format1(worst.inProcess)) ms in process, \(Int(worst.cli)) ms as a CLI process"

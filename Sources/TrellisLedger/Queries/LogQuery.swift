@@ -102,11 +102,12 @@ extension Ledger {
         var out: [LogEntry] = []
         // Only rows that can be included are parsed: those that mention the organisation, the
         // follow-ups of a document or review it shared or committed to, and retractions.
-        let followUps = [EventType.documentShared, .documentAdopted, .reviewCommitted, .reviewCompleted,
-                         .reviewWithdrawn, .reviewOutcomeShared].map { ByteText($0.rawValue) }
+        let followUpTypes = [EventType.documentShared, .documentAdopted, .reviewCommitted, .reviewCompleted,
+                             .reviewWithdrawn, .reviewOutcomeShared].map(\.rawValue)
+        let followUps = followUpTypes.map(ByteText.init)
         let retraction = ByteText(EventType.eventRetracted.rawValue)
         let orgNeedle = ByteText.quoted(org)
-        let narrowing = StoredRowFilter(types: ([retraction] + followUps).map { String(decoding: $0.utf8, as: UTF8.self) }, mentioning: [org])
+        let narrowing = StoredRowFilter(types: [EventType.eventRetracted.rawValue] + followUpTypes, mentioning: [org])
         try scanStored(from: 1, through: .max, matching: narrowing) { stored in
             guard stored.dataMentions(orgNeedle) || stored.isType(retraction)
                     || (!subjects.isEmpty && followUps.contains(where: { stored.isType($0) })) else { return true }

@@ -224,7 +224,8 @@ public struct ByteText: Sendable, Hashable {
     @inline(__always) public func equals(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count == utf8.count else { return false }
         return utf8.withUnsafeBufferPointer { t in
-            t.count == 0 || memcmp(t.baseAddress!, bytes.baseAddress!, t.count) == 0
+            guard let a = t.baseAddress, let b = bytes.baseAddress else { return true }   // both empty
+            return memcmp(a, b, t.count) == 0
         }
     }
 

@@ -219,26 +219,11 @@ public enum XLSXWriter {
         }
     }
 
-    /// XML-escapes text; characters XML 1.0 cannot carry become U+FFFD.
+    /// XML-escapes text; characters XML 1.0 cannot carry become U+FFFD (``SheetXML/escape(_:)``).
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "\t", "\n", "\r": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value < 0x20 || scalar.value == 0xFFFE || scalar.value == 0xFFFF {
-                    out += "\u{FFFD}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
+        var xml = SheetXML()
+        xml.escape(text)
+        return String(decoding: xml.bytes, as: UTF8.self)
     }
 
     // MARK: - Package parts
@@ -328,7 +313,7 @@ struct SheetNames {
 struct SheetXML {
     private(set) var bytes: [UInt8] = []
 
-    init() { bytes.reserveCapacity(1 << 16) }
+    init() {}
 
     mutating func put(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
@@ -336,19 +321,8 @@ struct SheetXML {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
-    /// An integer's decimal digits.
-    mutating func put(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var m = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[n] = UInt8(m % 10) + 0x30; m /= 10; n += 1 } while m > 0
-            for k in stride(from: n - 1, through: 0, by: -1) { bytes.append(d[k]) }
-        }
-    }
+    /// An integer's decimal digits (as canonical JSON writes them).
+    mutating func put(_ value: Int64) { CanonicalJSON.writeInt(value, into: &bytes) }
 
     /// `<c r="A2"` for column letters `column` and row `row` (1-based).
     private mutating func open(_ column: [UInt8], _ row: Int) {
@@ -412,9 +386,9 @@ struct SheetXML {
         put("</t></is></c>")
     }
 
-    /// ``XLSXWriter/escape(_:)``, appended: the same bytes, read from the text's UTF-8 (valid,
-    /// as every `String` is): `& < > "` as entities, tab and line breaks as they are, other
-    /// controls and U+FFFE, U+FFFF (EF BF BE, EF BF BF) as U+FFFD.
+    /// XML-escaped text, appended, read from its UTF-8 (valid, as every `String` is): `& < > "`
+    /// as entities, tab and line breaks as they are, the other characters XML 1.0 cannot carry
+    /// (controls, U+FFFE and U+FFFF: EF BF BE, EF BF BF) as U+FFFD.
     mutating func escape(_ text: String) {
         var text = text
         text.withUTF8 { b in
